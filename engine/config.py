@@ -1,0 +1,281 @@
+"""Training configuration: one dataclass, one source of truth.
+
+Each field carries `help` (used for the CLI's --help and the GUI's tooltips), a
+`group` (the config tab's sections) and, where it applies, `choices` / `min` / `max`
+(used by validation, the CLI and the GUI's widgets).
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEFAULT_MODEL = "openai/clip-vit-base-patch32"
+KNOWN_MODELS = (
+    "openai/clip-vit-base-patch32",
+    "openai/clip-vit-base-patch16",
+    "openai/clip-vit-large-patch14",
+)
+LORA_TARGETS = ("q_proj", "k_proj", "v_proj", "out_proj", "fc1", "fc2")
+DEFAULT_TEMPLATES = (
+    "a photo of a {}.",
+    "a close-up photo of a {}.",
+    "a photo of the {}, a type of object.",
+    "a low resolution photo of a {}.",
+)
+
+
+def _f(default: Any, help: str, group: str, **extra: Any) -> Any:
+    meta = {"help": help, "group": group, **extra}
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda d=default: type(d)(d), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+@dataclass
+class TrainConfig:
+    # --- data -----------------------------------------------------------------------
+    data_dir: str = _f("", "Folder of labelled images (class folders, train/val/test folders, "
+                       "the Stanford Dogs 'Images' folder, or a CSV of path,label).", "data")
+    val_fraction: float = _f(0.15, "Share of each class held out for validation when the folder "
+                             "has no val split of its own.", "data", min=0.0, max=0.5)
+    test_fraction: float = _f(0.15, "Share of each class held out for the final test when the "
+                              "folder has no test split of its own.", "data", min=0.0, max=0.5)
+    split_seed: int = _f(42, "Seed of the automatic train/val/test split (same seed, same split).",
+                         "data", min=0)
+    augment: bool = _f(True, "Random resized crops and horizontal flips while training.", "data")
+    color_jitter: float = _f(0.0, "Strength of random brightness/contrast/saturation changes "
+                             "(0 = off).", "data", min=0.0, max=0.5, advanced=True)
+    cache_max_mb: int = _f(2048, "Memory for decoded images; larger datasets spill to a disk cache.",
+                           "data", min=64, advanced=True)
+    cache_dir: str = _f("", "Folder for the on-disk decode cache (empty = the user cache folder).",
+                        "data", advanced=True)
+    # --- model ----------------------------------------------------------------------
+    model: str = _f(DEFAULT_MODEL, "Base CLIP model: a Hugging Face id or a local folder holding "
+                    "a transformers CLIP checkpoint.", "model", suggestions=list(KNOWN_MODELS))
+    method: str = _f("lora", "'lora' fine-tunes the image encoder with LoRA; 'linear-probe' trains "
+                     "only the classifier head on cached image embeddings (much faster on CPU).",
+                     "model", choices=["lora", "linear-probe"])
+    head_init: str = _f("zero-shot", "'zero-shot' starts the classifier from CLIP's text embeddings "
+                        "of the class names (step 0 = CLIP's zero-shot accuracy); 'random' "
+                        "reproduces the tutorial's randomly initialised head.", "model",
+                        choices=["zero-shot", "random"])
+    prompt_templates: list = _f(list(DEFAULT_TEMPLATES), "Prompts for the zero-shot head; {} is "
+                                "replaced by each class's display name.", "model", advanced=True)
+    # --- LoRA -----------------------------------------------------------------------
+    lora_r: int = _f(8, "LoRA rank: size of the low-rank update (higher = more capacity).",
+                     "lora", min=1, max=256)
+    lora_alpha: float = _f(32.0, "LoRA scaling numerator (the update is scaled by alpha / r).",
+                           "lora", min=0.0)
+    lora_dropout: float = _f(0.1, "Dropout on the LoRA input (0 is about 6 % faster on CPU).",
+                             "lora", min=0.0, max=0.9)
+    target_modules: list = _f(["q_proj", "v_proj"], "Layers of each encoder block that get LoRA.",
+                              "lora", choices=list(LORA_TARGETS))
+    lora_last_n_blocks: int = _f(0, "Adapt only the last N encoder blocks (0 = all blocks). "
+                                 "Fewer blocks train faster.", "lora", min=0)
+    # --- optimisation ---------------------------------------------------------------
+    epochs: int = _f(10, "Passes over the training images.", "training", min=1, max=10000)
+    max_steps: int = _f(0, "Stop after this many optimizer steps (0 = use epochs).", "training",
+                        min=0)
+    batch_size: int = _f(32, "Images per step (per process). Lower it if memory runs out.",
+                         "training", min=1, max=4096)
+    grad_accum: int = _f(1, "Steps whose gradients are summed before each update (effective batch "
+                         "= batch size x this).", "training", min=1, max=1024, advanced=True)
+    lr: float = _f(5e-4, "Peak learning rate of AdamW for the LoRA weights.", "training",
+                   min=0.0, max=1.0)
+    head_lr: float = _f(1e-3, "Learning rate of the classifier head.", "training", min=0.0,
+                        max=1.0, advanced=True)
+    weight_decay: float = _f(0.01, "AdamW weight decay.", "training", min=0.0, max=1.0,
+                             advanced=True)
+    warmup_ratio: float = _f(0.05, "Share of the steps spent warming the learning rate up before "
+                             "the cosine decay.", "training", min=0.0, max=0.5, advanced=True)
+    grad_clip: float = _f(1.0, "Clip the gradient norm to this value (0 = no clipping).",
+                          "training", min=0.0, advanced=True)
+    early_stop_patience: int = _f(3, "Stop when validation accuracy has not improved for this many "
+                                  "epochs (0 = never stop early).", "training", min=0)
+    seed: int = _f(42, "Seed for initialisation, data order and augmentation.", "training", min=0)
+    # --- hardware -------------------------------------------------------------------
+    device: str = _f("auto", "Where to train: auto picks cuda, then mps, then cpu.", "hardware",
+                     choices=["auto", "cpu", "cuda", "mps"])
+    precision: str = _f("auto", "Number format: auto uses bf16 where the CPU/GPU supports it, fp16 "
+                        "with loss scaling on older GPUs, fp32 otherwise.", "hardware",
+                        choices=["auto", "bf16", "fp16", "fp32"])
+    num_threads: int = _f(0, "CPU threads for torch (0 = all cores).", "hardware", min=0,
+                          advanced=True)
+    # --- output ---------------------------------------------------------------------
+    output_dir: str = _f("runs", "Folder where run folders are created.", "output")
+    run_name: str = _f("", "Name of the run folder (empty = dataset name + date and time).",
+                       "output")
+    resume_from: str = _f("", "Run folder to resume from its last checkpoint.", "output",
+                          advanced=True)
+
+    # ------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
+        """Build from a dict, ignoring unknown keys (configs from newer versions still load)."""
+        names = {f.name: f for f in dataclasses.fields(cls)}
+        kwargs = {}
+        for key, value in data.items():
+            if key in names:
+                kwargs[key] = _coerce(names[key], value)
+        return cls(**kwargs)
+
+    def replace(self, **changes: Any) -> "TrainConfig":
+        return dataclasses.replace(self, **changes)
+
+    def validate(self) -> dict[str, str]:
+        """Return {field name: plain-language problem}; empty when the config is usable."""
+        problems: dict[str, str] = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            meta = f.metadata
+            choices = meta.get("choices")
+            if choices is not None:
+                values = value if isinstance(value, list) else [value]
+                bad = [v for v in values if v not in choices]
+                if bad:
+                    problems[f.name] = f"{', '.join(map(str, bad))} is not one of {', '.join(choices)}."
+                if isinstance(value, list) and not value:
+                    problems[f.name] = "Choose at least one."
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                if "min" in meta and value < meta["min"]:
+                    problems[f.name] = f"Must be at least {meta['min']}."
+                if "max" in meta and value > meta["max"]:
+                    problems[f.name] = f"Must be at most {meta['max']}."
+        if self.val_fraction + self.test_fraction >= 0.9 and "val_fraction" not in problems:
+            problems["val_fraction"] = "Validation and test together must leave most images for training."
+        if not self.model.strip():
+            problems["model"] = "Choose a base model (a Hugging Face id or a local folder)."
+        if self.method == "lora" and not self.target_modules:
+            problems["target_modules"] = "LoRA needs at least one target layer."
+        if any("{}" not in t for t in self.prompt_templates) or not self.prompt_templates:
+            problems["prompt_templates"] = "Every prompt template must contain {} for the class name."
+        return problems
+
+    # --- files ----------------------------------------------------------------------
+    def save(self, path: str | Path) -> None:
+        path = Path(path)
+        if path.suffix.lower() in (".yaml", ".yml"):
+            import yaml
+
+            path.write_text(yaml.safe_dump(self.to_dict(), sort_keys=True), encoding="utf-8")
+        else:
+            path.write_text(json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: str | Path) -> "TrainConfig":
+        path = Path(path)
+        text = path.read_text(encoding="utf-8")
+        if path.suffix.lower() in (".yaml", ".yml"):
+            import yaml
+
+            data = yaml.safe_load(text) or {}
+        else:
+            data = json.loads(text)
+        if not isinstance(data, dict):
+            raise ValueError(f"{path} does not hold a configuration (expected a mapping of fields).")
+        return cls.from_dict(data)
+
+
+def _coerce(f: dataclasses.Field, value: Any) -> Any:
+    default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+    if isinstance(default, bool):
+        if isinstance(value, str):
+            return value.strip().lower() in ("1", "true", "yes", "on")
+        return bool(value)
+    if isinstance(default, int):
+        return int(value)
+    if isinstance(default, float):
+        return float(value)
+    if isinstance(default, list):
+        if isinstance(value, str):
+            return [v.strip() for v in value.split(",") if v.strip()]
+        return list(value)
+    return value if value is None else str(value)
+
+
+def field_info() -> list[dataclasses.Field]:
+    """The config's fields in declaration order (GUI and CLI build their forms from this)."""
+    return list(dataclasses.fields(TrainConfig))
+
+
+# --- presets --------------------------------------------------------------------------
+PRESETS: dict[str, dict[str, Any]] = {
+    "Quick (CPU)": {
+        "method": "lora", "epochs": 3, "lora_last_n_blocks": 4, "lora_dropout": 0.0,
+        "batch_size": 32, "augment": True, "early_stop_patience": 2,
+    },
+    "Linear probe (fastest)": {"method": "linear-probe", "epochs": 10, "augment": False,
+                               "head_lr": 1e-3, "batch_size": 64},
+    "Tutorial recipe": {
+        "method": "lora", "epochs": 10, "lora_r": 8, "lora_alpha": 32.0, "lora_dropout": 0.1,
+        "target_modules": ["q_proj", "v_proj"], "lora_last_n_blocks": 0, "lr": 5e-4,
+        "batch_size": 32, "head_init": "random", "early_stop_patience": 0,
+    },
+    "Best accuracy (GPU)": {
+        "method": "lora", "model": "openai/clip-vit-base-patch16", "epochs": 15, "lora_r": 16,
+        "lora_alpha": 32.0, "target_modules": ["q_proj", "k_proj", "v_proj", "out_proj"],
+        "lora_last_n_blocks": 0, "batch_size": 64, "augment": True, "color_jitter": 0.1,
+        "early_stop_patience": 4,
+    },
+}
+
+
+def apply_preset(config: TrainConfig, name: str) -> TrainConfig:
+    return config.replace(**PRESETS[name])
+
+
+# --- command line ---------------------------------------------------------------------
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add one --option per config field, with the field's help text."""
+    for f in field_info():
+        default = getattr(TrainConfig(), f.name)
+        flag = "--" + f.name.replace("_", "-")
+        meta = f.metadata
+        shown = " ".join(map(str, default)) if isinstance(default, list) else default
+        help_text = (meta["help"] + f" (default: {shown})").replace("%", "%%")
+        if isinstance(default, bool):
+            parser.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction,
+                                default=None, help=help_text)
+        elif isinstance(default, list):
+            parser.add_argument(flag, dest=f.name, nargs="+", default=None, help=help_text,
+                                choices=meta.get("choices"), metavar=f.name.upper())
+        else:
+            kind = type(default)
+            parser.add_argument(flag, dest=f.name, type=kind, default=None, help=help_text,
+                                choices=meta.get("choices"))
+
+
+def from_args(args: argparse.Namespace, base: TrainConfig | None = None) -> TrainConfig:
+    """Config from parsed arguments: fields given on the command line override `base`."""
+    config = base or TrainConfig()
+    changes = {f.name: getattr(args, f.name) for f in field_info()
+               if getattr(args, f.name, None) is not None}
+    return config.replace(**changes)
+
+
+def to_command_line(config: TrainConfig) -> str:
+    """The `python -m engine train ...` command that reproduces `config` (non-default fields only)."""
+    import shlex
+
+    default = TrainConfig()
+    parts = ["python", "-m", "engine", "train"]
+    for f in field_info():
+        value = getattr(config, f.name)
+        if value == getattr(default, f.name):
+            continue
+        flag = "--" + f.name.replace("_", "-")
+        if isinstance(value, bool):
+            parts.append(flag if value else "--no-" + f.name.replace("_", "-"))
+        elif isinstance(value, list):
+            parts.append(flag)
+            parts.extend(shlex.quote(str(v)) for v in value)
+        else:
+            parts.extend([flag, shlex.quote(str(value))])
+    return " ".join(parts)

@@ -1,0 +1,61 @@
+"""Shared fixtures: a tiny CLIP checkpoint and learnable generated image folders.
+
+Nothing here touches a model hub: the tiny CLIP is built from a CLIPConfig with random
+weights, written with save_pretrained and loaded back with from_pretrained, the same
+path a downloaded checkpoint takes.
+"""
+from __future__ import annotations
+
+import os
+
+# Before anything imports Qt or transformers.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from engine.demo import make_demo_dataset, make_tiny_clip  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def tiny_clip_dir(tmp_path_factory) -> Path:
+    """A tiny CLIP checkpoint folder (random weights, 32 px images, projection 16)."""
+    return make_tiny_clip(tmp_path_factory.mktemp("tiny_clip"))
+
+
+@pytest.fixture(scope="session")
+def tiny_clip(tiny_clip_dir):
+    """(CLIPModel, CLIPProcessor) loaded back with from_pretrained from `tiny_clip_dir`."""
+    from transformers import CLIPModel, CLIPProcessor
+
+    return CLIPModel.from_pretrained(tiny_clip_dir), CLIPProcessor.from_pretrained(tiny_clip_dir)
+
+
+@pytest.fixture(scope="session")
+def learnable_dir(tmp_path_factory) -> Path:
+    """`root/<class>/*.jpg`: 4 learnable classes (colour + shape + noise), 30 images each."""
+    return make_demo_dataset(tmp_path_factory.mktemp("learnable"), num_classes=4, per_class=30)
+
+
+@pytest.fixture(scope="session")
+def learnable_split_dir(tmp_path_factory) -> Path:
+    """`root/{train,val,test}/<class>/*.jpg`: 3 learnable classes, 24/8/8 images each."""
+    return make_demo_dataset(tmp_path_factory.mktemp("learnable_split"), num_classes=3,
+                             splits={"train": 24, "val": 8, "test": 8}, seed=1)
+
+
+@pytest.fixture
+def copy_of(tmp_path):
+    """Copy a session-scoped folder into this test's tmp dir, for tests that add files to it."""
+    import shutil
+
+    def _copy(src: Path, name: str = "data") -> Path:
+        dst = tmp_path / name
+        shutil.copytree(src, dst, symlinks=True)
+        return dst
+
+    return _copy
