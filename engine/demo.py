@@ -160,4 +160,25 @@ def demo_class_count() -> int:
 
 
 __all__ = ["make_demo_dataset", "make_tiny_clip", "is_demo_model", "DEMO_CLASSES",
+           "ensure_demo_model", "default_data_dir",
            "DEMO_MODEL_MARKER", "demo_class_count"]
+
+
+def default_data_dir() -> Path:
+    """Per-user folder for LoRA Studio's generated files (demo model, caches)."""
+    import os
+
+    env = os.environ.get("LORA_STUDIO_HOME")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(Path.home(), ".local", "share")
+    return Path(base) / "lora-studio"
+
+
+def ensure_demo_model(folder: str | Path | None = None) -> Path:
+    """The offline demo model (tiny, random weights, 64 px), created on first use."""
+    folder = Path(folder) if folder else default_data_dir() / "demo-model"
+    if is_demo_model(folder) and (folder / "config.json").is_file():
+        return folder
+    return make_tiny_clip(folder, image_size=64, patch_size=16, hidden_size=64, layers=4,
+                          heads=4, projection_dim=32, seed=0)
