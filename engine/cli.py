@@ -32,6 +32,7 @@ def _cmd_prepare_dogs(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    extra = _extra_commands()
     parser = argparse.ArgumentParser(
         prog="python -m engine",
         description="LoRA Studio engine: fine-tune CLIP with LoRA into an image classifier.")
@@ -57,30 +58,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--test-fraction", type=float, default=0.15)
     p.set_defaults(func=_cmd_prepare_dogs)
 
-    for register in _EXTRA_COMMANDS:
+    for register in extra:
         register(sub)
     return parser
 
 
-# Commands owned by other modules register themselves here (name -> add_parser function).
-_EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []
+# Modules that add their own sub-commands through register_cli(subparsers).
+_COMMAND_MODULES = ("engine.cli_train", "engine.cli_predict", "engine.bench")
 
 
-def _load_extra_commands() -> None:
+def _extra_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
     import importlib
 
-    for module in ("engine.cli_train", "engine.cli_predict", "engine.bench"):
+    found = []
+    for module in _COMMAND_MODULES:
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:
             if exc.name == module:
                 continue
             raise
-        _EXTRA_COMMANDS.append(mod.register_cli)
+        found.append(mod.register_cli)
+    return found
 
 
 def main(argv: list[str] | None = None) -> int:
-    _load_extra_commands()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

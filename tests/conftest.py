@@ -13,6 +13,12 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# No test may write into the user's home: caches and generated files go to a temp folder.
+import tempfile  # noqa: E402
+
+_SESSION_HOME = tempfile.mkdtemp(prefix="lora-studio-tests-")
+os.environ["LORA_STUDIO_HOME"] = _SESSION_HOME
+os.environ["LORA_STUDIO_CACHE_DIR"] = os.path.join(_SESSION_HOME, "decode-cache")
 
 from pathlib import Path  # noqa: E402
 
