@@ -1,0 +1,193 @@
+"""Run folders: creating them, writing run.json / metrics.jsonl safely, reading them back.
+
+runs/<name>/run.json is rewritten atomically (temp file + os.replace) so a crash never
+leaves half a file; metrics.jsonl is appended and flushed line by line so a crash leaves
+a valid prefix. Readers use JSON only.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from engine.events import Event, event_from_dict
+
+FORMAT_VERSION = 1
+
+
+# --- writing --------------------------------------------------------------------------
+def write_json_atomic(path: str | Path, data: Any) -> None:
+    """Write sorted JSON to `path` via a temp file in the same folder + os.replace."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=2, sort_keys=True, ensure_ascii=False)
+            f.write("\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _slug(text: str) -> str:
+    text = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.")
+    return text[:40] or "run"
+
+
+def dataset_name(data_dir: str) -> str:
+    """A short name for a dataset: its folder name (or CSV file stem)."""
+    p = Path(data_dir.rstrip("/\\")) if data_dir else Path("run")
+    return _slug(p.stem if p.suffix.lower() == ".csv" else p.name)
+
+
+def create_run_dir(output_dir: str | Path, data_dir: str, run_name: str = "",
+                   now: _dt.datetime | None = None) -> Path:
+    """Create a new, unique run folder: <dataset>-YYYY-MM-DD-HHMM[-n] (or <run_name>[-n])."""
+    root = Path(output_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    now = now or _dt.datetime.now()
+    base = _slug(run_name) if run_name else f"{dataset_name(data_dir)}-{now:%Y-%m-%d-%H%M}"
+    for n in range(1, 10_000):
+        candidate = root / (base if n == 1 else f"{base}-{n}")
+        try:
+            candidate.mkdir()  # atomic: two runs started at once never share a folder
+            return candidate
+        except FileExistsError:
+            continue
+    raise RuntimeError(f"could not find a free run folder name under {root}")
+
+
+def library_versions() -> dict[str, str]:
+    import importlib.metadata as md
+
+    versions = {"python": sys.version.split()[0]}
+    for key, dist in (("app", "lora-studio"), ("torch", "torch"),
+                      ("transformers", "transformers"), ("peft", "peft")):
+        try:
+            versions[key] = md.version(dist)
+        except md.PackageNotFoundError:
+            versions[key] = "unknown"
+    return versions
+
+
+class RunWriter:
+    """Owns one run folder's run.json and metrics.jsonl (and TensorBoard, when available)."""
+
+    def __init__(self, run_dir: str | Path, meta: dict[str, Any], *, tensorboard: bool = True):
+        self.run_dir = Path(run_dir)
+        self.meta = dict(meta)
+        self.meta.setdefault("format_version", FORMAT_VERSION)
+        self._metrics = open(self.run_dir / "metrics.jsonl", "a", encoding="utf-8")
+        self._tb = None
+        self.tb_error = ""
+        if tensorboard:
+            try:
+                from tensorboardX import SummaryWriter
+
+                self._tb = SummaryWriter(str(self.run_dir / "tb"))
+            except Exception as exc:  # optional: never worth failing a run for
+                self.tb_error = f"TensorBoard logging is off ({type(exc).__name__}: {exc})."
+
+    def update(self, **changes: Any) -> None:
+        """Merge `changes` into run.json and rewrite it atomically."""
+        self.meta.update(changes)
+        write_json_atomic(self.run_dir / "run.json", self.meta)
+
+    def log_event(self, event: Event) -> None:
+        self._metrics.write(json.dumps(event.to_dict(), sort_keys=True) + "\n")
+        self._metrics.flush()
+        if self._tb is not None:
+            _tensorboard(self._tb, event)
+
+    def close(self) -> None:
+        if not self._metrics.closed:
+            self._metrics.close()
+        if self._tb is not None:
+            self._tb.close()
+            self._tb = None
+
+
+def _tensorboard(tb, event: Event) -> None:
+    kind = event.kind
+    if kind == "step":
+        tb.add_scalar("train/loss", event.loss, event.step)
+        tb.add_scalar("train/accuracy", event.accuracy, event.step)
+        tb.add_scalar("train/lr", event.lr, event.step)
+        tb.add_scalar("train/images_per_s", event.images_per_s, event.step)
+    elif kind == "evaluation":
+        tb.add_scalar(f"{event.split}/loss", event.loss, event.step)
+        tb.add_scalar(f"{event.split}/accuracy", event.accuracy, event.step)
+
+
+# --- reading --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RunSummary:
+    path: str
+    name: str
+    status: str
+    best_val_accuracy: float | None
+    test_accuracy: float | None
+    created: str
+    model_ref: str
+    class_names: list[str]
+    method: str
+
+
+def read_run(run_dir: str | Path) -> dict[str, Any]:
+    """run.json of a run folder as a dict (raises FileNotFoundError / ValueError)."""
+    data = json.loads((Path(run_dir) / "run.json").read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise ValueError(f"{run_dir}/run.json does not hold a run description")
+    return data
+
+
+def read_metrics(run_dir: str | Path) -> list[Event]:
+    """The events of metrics.jsonl; a torn last line (crash mid-write) is skipped."""
+    path = Path(run_dir) / "metrics.jsonl"
+    if not path.is_file():
+        return []
+    events = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        try:
+            events.append(event_from_dict(json.loads(line)))
+        except (ValueError, TypeError):
+            continue
+    return events
+
+
+def _summary(run_dir: Path, meta: dict[str, Any]) -> RunSummary:
+    best = meta.get("best") or {}
+    return RunSummary(
+        path=str(run_dir), name=str(meta.get("name", run_dir.name)),
+        status=str(meta.get("status", "unknown")),
+        best_val_accuracy=best.get("val_accuracy"), test_accuracy=meta.get("test_accuracy"),
+        created=str(meta.get("created", "")),
+        model_ref=str((meta.get("base_model") or {}).get("ref", "")),
+        class_names=list(meta.get("class_names", [])), method=str(meta.get("method", "")))
+
+
+def list_runs(root: str | Path = "runs") -> list[RunSummary]:
+    """Every readable run folder under `root`, newest first; unreadable ones are skipped."""
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    summaries = []
+    for child in root.iterdir():
+        if not (child / "run.json").is_file():
+            continue
+        try:
+            summaries.append(_summary(child, read_run(child)))
+        except (OSError, ValueError):
+            continue
+    return sorted(summaries, key=lambda s: (s.created, s.name), reverse=True)
+

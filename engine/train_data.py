@@ -1,0 +1,106 @@
+"""The training loop's view of the data: one tensor of inputs plus row lists per split.
+
+For LoRA the inputs are the decode cache's uint8 images, augmented per batch on the fly.
+For the linear probe they are the frozen tower's embeddings of the centre-cropped images,
+computed once, so an epoch is a few matrix multiplies.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+from engine.augment import Augmenter
+from engine.cache import DecodeCache, cache_resolution
+from engine.config import TrainConfig
+from engine.data import DatasetIndex, load_split, scan_dataset
+from engine.validation import Problem
+
+SPLITS = ("train", "val", "test")
+ProgressFn = Callable[[int, int], None]
+
+
+@dataclass
+class SplitRows:
+    rows: torch.Tensor  # int64 row numbers into TrainData.inputs
+    labels: torch.Tensor  # int64 class labels
+    paths: list[str]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+@dataclass
+class TrainData:
+    inputs: torch.Tensor  # uint8 [N,3,R,R] images, or float [N,D] embeddings
+    splits: dict[str, SplitRows]
+    failed: list[Problem]  # images the cache could not read (skipped)
+    summary: str  # one line about the cache, for a Log event
+
+    def batch(self, split: str, positions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        part = self.splits[split]
+        return self.inputs[part.rows[positions]], part.labels[positions]
+
+    def split_inputs(self, split: str) -> tuple[torch.Tensor, torch.Tensor]:
+        """(inputs, labels) of a whole split, for evaluation."""
+        part = self.splits[split]
+        return _RowView(self.inputs, part.rows), part.labels
+
+
+class _RowView:
+    """inputs[rows] without copying the whole split: indexing goes through `rows`."""
+
+    def __init__(self, inputs: torch.Tensor, rows: torch.Tensor):
+        self.inputs, self.rows = inputs, rows
+
+    def __getitem__(self, idx: torch.Tensor) -> torch.Tensor:
+        return self.inputs[self.rows[idx]]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def load_index(config: TrainConfig, resume_dir: Path | None, progress: ProgressFn) -> DatasetIndex:
+    """The run's dataset: its saved split when resuming, otherwise a fresh scan of data_dir."""
+    if resume_dir is not None and (resume_dir / "split.json").is_file():
+        return load_split(resume_dir / "split.json")
+    return scan_dataset(config.data_dir, val_fraction=config.val_fraction,
+                        test_fraction=config.test_fraction, seed=config.split_seed,
+                        progress=progress)
+
+
+def cache_images(index: DatasetIndex, image_size: int, config: TrainConfig,
+                 progress: ProgressFn, cancel: Callable[[], bool] | None = None) -> TrainData:
+    """Decode every image of every split once (or reuse the disk cache)."""
+    cache = DecodeCache(cache_resolution(image_size), max_memory_mb=config.cache_max_mb,
+                        disk_dir=config.cache_dir or None)
+    samples = [s for name in SPLITS for s in index.split(name)]
+    result = cache.load([s.path for s in samples], progress=progress, cancel=cancel)
+    splits: dict[str, list[tuple[int, int, str]]] = {name: [] for name in SPLITS}
+    for row, i in enumerate(result.kept):
+        s = samples[i]
+        splits[s.split].append((row, s.label, s.path))
+    parts = {name: SplitRows(torch.tensor([r for r, _, _ in rows], dtype=torch.long),
+                             torch.tensor([y for _, y, _ in rows], dtype=torch.long),
+                             [p for _, _, p in rows])
+             for name, rows in splits.items()}
+    return TrainData(result.images, parts, list(result.failed), result.summary())
+
+
+@torch.no_grad()
+def embed_images(data: TrainData, embed: Callable[[torch.Tensor], torch.Tensor],
+                 augmenter: Augmenter, device: torch.device, autocast, batch_size: int,
+                 progress: ProgressFn) -> TrainData:
+    """The linear probe's inputs: embeddings of the centre-cropped images (no augmentation)."""
+    n = data.inputs.shape[0]
+    chunks = []
+    progress(0, n)
+    for start in range(0, n, batch_size):
+        pixels = augmenter.eval_batch(data.inputs[start:start + batch_size].to(device))
+        with autocast():
+            chunks.append(embed(pixels).float())
+        progress(min(n, start + batch_size), n)
+    inputs = torch.cat(chunks) if chunks else torch.zeros(0, 1, device=device)
+    return TrainData(inputs, data.splits, data.failed, data.summary)
