@@ -1,0 +1,312 @@
+"""Predictor: a saved run folder -> top-k labels with probabilities for images.
+
+Images go through exactly the evaluation path of training (engine.cache.decode_to_array
+to the cache resolution, then engine.augment.Augmenter.eval_batch), so a prediction here
+matches the validation accuracy measured while training. A run folder is read from JSON
+and safetensors only, and its adapter config is checked before peft sees it, so a run
+folder received from a stranger cannot run code.
+"""
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence, Union
+
+import torch
+from PIL import Image
+
+from engine.errors import UserError
+from engine.imageio import IMAGE_EXTENSIONS, ImageProblem, to_rgb
+from engine.validation import Problem
+
+LOW_CONFIDENCE = 0.5  # top-1 probability below this is flagged: the user should not trust it
+InputItem = Union[str, os.PathLike, Image.Image]
+
+
+@dataclass
+class Prediction:
+    source: str  # file path, or "<image N>" for an in-memory picture
+    top: list[tuple[str, float]]  # (label, probability), most likely first
+    error: str = ""  # why this input has no prediction (unreadable file, ...)
+    threshold: float = LOW_CONFIDENCE
+
+    @property
+    def label(self) -> str:
+        return self.top[0][0] if self.top else ""
+
+    @property
+    def confidence(self) -> float:
+        return self.top[0][1] if self.top else 0.0
+
+    @property
+    def low_confidence(self) -> bool:
+        return not self.error and self.confidence < self.threshold
+
+    def to_dict(self) -> dict:
+        return {"source": self.source, "label": self.label, "confidence": self.confidence,
+                "low_confidence": self.low_confidence, "error": self.error,
+                "top": [{"label": name, "probability": p} for name, p in self.top]}
+
+
+def expand_inputs(paths: Sequence[str | os.PathLike]) -> tuple[list[str], list[Problem]]:
+    """Files as given, folders -> their images (recursively, sorted); missing -> problems.
+
+    A file named explicitly is kept whatever its suffix (decoding decides and explains);
+    inside folders only files with an image suffix count, hidden files are skipped.
+    """
+    images: list[str] = []
+    problems: list[Problem] = []
+    for raw in paths:
+        path = Path(raw).expanduser()
+        if path.is_dir():
+            found = sorted(str(p) for p in path.rglob("*") if p.is_file()
+                           and p.suffix.lower() in IMAGE_EXTENSIONS
+                           and not any(part.startswith(".") for part in p.relative_to(path).parts))
+            if not found:
+                problems.append(Problem(str(path), "no images in this folder"))
+            images.extend(found)
+        elif path.is_file():
+            images.append(str(path))
+        else:
+            problems.append(Problem(str(path), "file not found (moved or deleted?)", "error"))
+    return images, problems
+
+
+def export_predictions(predictions: Sequence[Prediction], path: str | os.PathLike) -> Path:
+    """Write predictions as .json (full top-k lists) or .csv (one row per input)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".json"):
+        raise UserError(f"Cannot export predictions to '{path.name}': use a .csv or .json file name.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    if suffix == ".json":
+        tmp.write_text(json.dumps([p.to_dict() for p in predictions], indent=1,
+                                  ensure_ascii=False) + "\n", encoding="utf-8")
+    else:
+        k = max((len(p.top) for p in predictions), default=1)
+        header = ["source", "label", "confidence", "low_confidence", "error"]
+        for i in range(2, k + 1):
+            header += [f"label_{i}", f"probability_{i}"]
+        with open(tmp, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(header)
+            for p in predictions:
+                row = [p.source, p.label, f"{p.confidence:.6f}" if p.top else "",
+                       int(p.low_confidence), p.error]
+                for name, prob in p.top[1:]:
+                    row += [name, f"{prob:.6f}"]
+                writer.writerow(row)
+    os.replace(tmp, path)
+    return path
+
+
+# --- reading a run folder safely -------------------------------------------------------
+# peft acts on adapter_config.json: its "*_config" fields (megatron, loftq, eva, corda...)
+# make it import modules or rewrite the base weights while loading, and AutoPeftModel
+# imports auto_mapping's library. A plain LoRA adapter saved by LoRA Studio uses none
+# of that beyond transformers' own auto_mapping, so anything else is refused.
+_PLAIN_LORA_INITS = (True, False, "gaussian")
+
+
+def _odd_adapter_fields(cfg: dict) -> list[str]:
+    odd = [k for k, v in cfg.items() if k.endswith("_config") and v]
+    if cfg.get("init_lora_weights", True) not in _PLAIN_LORA_INITS:
+        odd.append("init_lora_weights")
+    mapping = cfg.get("auto_mapping")
+    if mapping and not (isinstance(mapping, dict)
+                        and str(mapping.get("parent_library", "")).startswith("transformers.")):
+        odd.append("auto_mapping")
+    return odd
+
+
+def _model_error(message: str):
+    from engine.model import ModelLoadError  # torch-heavy module: imported when needed
+
+    return ModelLoadError(message)
+
+
+def check_run_folder(run_dir: str | os.PathLike) -> dict:
+    """Refuse a run folder that would make loading do more than read JSON + safetensors.
+
+    Weights must be safetensors (a pickled .bin/.pt is never loaded, whatever its name),
+    and the adapter config must describe a plain LoRA adapter. Returns run.json.
+    """
+    run_dir = Path(run_dir)
+    try:
+        meta = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise _model_error(f"{run_dir} is not a LoRA Studio run folder (run.json is missing).") from None
+    except (OSError, ValueError) as exc:
+        raise _model_error(f"{run_dir}/run.json cannot be read ({exc}).") from None
+    if not isinstance(meta, dict) or not isinstance(meta.get("base_model"), dict) or \
+            not all(isinstance(n, str) for n in meta.get("class_names") or [None]):
+        raise _model_error(f"{run_dir}/run.json does not describe a trained classifier "
+                           "(base_model or class_names missing).")
+    adapter = run_dir / "adapter"
+    if meta.get("method", "lora") == "lora" or adapter.exists():
+        _check_adapter(adapter)
+    return meta
+
+
+def _check_adapter(adapter: Path) -> None:
+    try:
+        cfg = json.loads((adapter / "adapter_config.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise _model_error(f"{adapter} is missing or has no adapter_config.json: the LoRA "
+                           "weights of this run were never saved.") from None
+    except (OSError, ValueError) as exc:
+        raise _model_error(f"{adapter}/adapter_config.json cannot be read ({exc}).") from None
+    cfg = cfg if isinstance(cfg, dict) else {}
+    if cfg.get("peft_type") != "LORA":
+        raise _model_error(f"{adapter} does not hold a LoRA adapter (peft_type "
+                           f"{cfg.get('peft_type')!r}).")
+    odd = _odd_adapter_fields(cfg)
+    if odd:
+        raise _model_error(f"{adapter}/adapter_config.json asks for {', '.join(odd)}, which a "
+                           "LoRA Studio adapter never uses; the run folder is refused.")
+    if not (adapter / "adapter_model.safetensors").is_file():
+        others = sorted(p.name for p in adapter.iterdir() if p.suffix in (".bin", ".pt", ".pth"))
+        hint = f" ({', '.join(others)} is a pickle file and is never loaded)" if others else ""
+        raise _model_error(f"{adapter} has no adapter_model.safetensors{hint}. LoRA Studio only "
+                           "loads weights saved as safetensors.")
+
+
+def check_base_model(info, classifier) -> list[str]:
+    """Refuse a base model that cannot match the run; warn when it may differ from training's."""
+    from engine.model import _fingerprint
+
+    vision = classifier.vision
+    config = (vision.get_base_model() if hasattr(vision, "get_base_model") else vision).config
+    if int(config.image_size) != info.image_size:
+        raise _model_error(f"The base model '{info.ref}' takes {config.image_size} px images but "
+                           f"this run was trained at {info.image_size} px: it needs the base "
+                           "model it was trained with.")
+    if info.fingerprint and _fingerprint(info.ref, config) != info.fingerprint:
+        return [f"The base model '{info.ref}' is not byte-identical to the one this run was "
+                "trained on (its files changed); predictions may differ from the run's reports."]
+    return []
+
+
+@contextlib.contextmanager
+def quiet_loading():
+    """No load/save progress bars, nor peft's deprecation note, on the user's console."""
+    from transformers.utils import logging as hf_logging
+
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing",
+                                    category=FutureWarning)
+            yield
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()
+
+
+class Predictor:
+    """A trained run, ready to classify images. Loading takes a few seconds (base model)."""
+
+    def __init__(self, run_dir: str | os.PathLike, device: str = "auto", merge: bool = True,
+                 precision: str = "auto", low_confidence: float = LOW_CONFIDENCE):
+        from engine.augment import Augmenter
+        from engine.cache import cache_resolution
+        from engine.hardware import resolve_device_type, resolve_precision
+        from engine.model import BaseModelInfo, load_run_classifier
+
+        self.run_dir = Path(run_dir)
+        check_run_folder(self.run_dir)  # refuses pickles and odd adapter configs first
+        with quiet_loading():
+            classifier, meta = load_run_classifier(self.run_dir, merge=merge)
+        self.run: dict = meta
+        self.info = BaseModelInfo.from_dict(meta["base_model"])
+        self.class_names: list[str] = [str(n) for n in meta["class_names"]]
+        self.warnings: list[str] = check_base_model(self.info, classifier)
+        self.resolution = cache_resolution(self.info.image_size)
+        self.augmenter = Augmenter.for_model(self.info, augment=False)
+        self.device = torch.device(resolve_device_type(device))
+        self.precision = resolve_precision(precision, self.device.type)
+        self.model = classifier.to(self.device).eval()
+        self.low_confidence = low_confidence
+
+    @property
+    def name(self) -> str:
+        return str(self.run.get("name") or self.run_dir.name)
+
+    def decode(self, item: InputItem):
+        """One input -> uint8 [3, R, R] numpy array (raises ImageProblem)."""
+        from engine.cache import decode_to_array
+
+        if isinstance(item, Image.Image):
+            item = to_rgb(item)  # transparency -> white, as for files
+        return decode_to_array(item, self.resolution)
+
+    @torch.no_grad()
+    def probabilities(self, images: torch.Tensor) -> torch.Tensor:
+        """uint8 [B, 3, R, R] (cache format) -> float32 probabilities [B, classes] on the CPU."""
+        pixels = self.augmenter.eval_batch(images.to(self.device))
+        with self.precision.autocast():
+            logits = self.model(pixels)
+        return logits.float().softmax(-1).cpu()
+
+    def _top(self, probs: torch.Tensor, k: int) -> list[list[tuple[str, float]]]:
+        values, indices = probs.topk(min(k, probs.shape[-1]), dim=-1)
+        return [[(self.class_names[i], float(v)) for v, i in zip(vs.tolist(), ix.tolist())]
+                for vs, ix in zip(values, indices)]
+
+    def predict(self, inputs: Sequence[InputItem], top_k: int = 5, batch_size: int = 32,
+                progress: Callable[[int, int], None] | None = None,
+                control=None) -> list[Prediction]:
+        """Top-k predictions, one per image, in input order (folders expand in place).
+
+        Unreadable inputs get a Prediction with `error` set; the others continue.
+        `control` (engine.control.TrainControl) is checked between batches: after a stop
+        the predictions made so far are returned.
+        """
+        slots, batch_size = self._slots(inputs), max(1, batch_size)
+        total = len(slots)
+        results: list[Prediction | None] = [s if isinstance(s, Prediction) else None for s in slots]
+        pending = [i for i, s in enumerate(slots) if not isinstance(s, Prediction)]
+        done = total - len(pending)
+        if progress:
+            progress(done, total)
+        for start in range(0, len(pending), batch_size):
+            if control is not None and control.stop_requested:
+                break
+            batch, rows = [], []
+            for i in pending[start:start + batch_size]:
+                source, item = slots[i]
+                try:
+                    rows.append(torch.from_numpy(self.decode(item)))
+                    batch.append(i)
+                except ImageProblem as exc:
+                    results[i] = self._prediction(source, [], str(exc))
+            if rows:
+                tops = self._top(self.probabilities(torch.stack(rows)), top_k)
+                for i, top in zip(batch, tops):
+                    results[i] = self._prediction(slots[i][0], top)
+            done += len(pending[start:start + batch_size])
+            if progress:
+                progress(done, total)
+        return [r for r in results if r is not None]
+
+    def _prediction(self, source: str, top: list, error: str = "") -> Prediction:
+        return Prediction(source, top, error, threshold=self.low_confidence)
+
+    def _slots(self, inputs: Sequence[InputItem]) -> list:
+        """Each input -> (source, item) to decode, or a finished error Prediction."""
+        slots: list = []
+        for n, item in enumerate(inputs, start=1):
+            if isinstance(item, Image.Image):
+                slots.append((getattr(item, "filename", "") or f"<image {n}>", item))
+                continue
+            paths, problems = expand_inputs([item])
+            slots.extend((p, p) for p in paths)
+            slots.extend(self._prediction(p.path, [], p.reason) for p in problems)
+        return slots
