@@ -93,8 +93,12 @@ def make_tiny_clip(folder: str | Path, *, image_size: int = 32, patch_size: int 
     downloaded checkpoint; it is untrained, and marked as such by DEMO_MODEL_MARKER.
     """
     import torch
-    from transformers import (CLIPConfig, CLIPImageProcessor, CLIPModel, CLIPProcessor,
-                              CLIPTokenizer)
+    from transformers import CLIPConfig, CLIPModel, CLIPProcessor, CLIPTokenizer
+
+    try:  # transformers 5: the PIL backend, which needs no torchvision
+        from transformers import CLIPImageProcessorPil as CLIPImageProcessor
+    except ImportError:
+        from transformers import CLIPImageProcessor
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -113,10 +117,13 @@ def make_tiny_clip(folder: str | Path, *, image_size: int = 32, patch_size: int 
                         projection_dim=projection_dim)
     torch.manual_seed(seed)
     model = CLIPModel(config)
-    model.save_pretrained(folder)
-    image_processor = CLIPImageProcessor(size={"shortest_edge": image_size},
-                                         crop_size={"height": image_size, "width": image_size})
-    CLIPProcessor(image_processor=image_processor, tokenizer=tokenizer).save_pretrained(folder)
+    from engine.model import quiet_transformers
+
+    with quiet_transformers():  # e.g. the note that torchvision is not installed
+        image_processor = CLIPImageProcessor(size={"shortest_edge": image_size},
+                                             crop_size={"height": image_size, "width": image_size})
+        model.save_pretrained(folder)
+        CLIPProcessor(image_processor=image_processor, tokenizer=tokenizer).save_pretrained(folder)
     (folder / DEMO_MODEL_MARKER).write_text(json.dumps({
         "description": "Tiny CLIP-architecture model with random weights (untrained), "
                        "made by LoRA Studio for offline demos and tests.",

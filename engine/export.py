@@ -131,7 +131,8 @@ def export_run(run_dir: str | os.PathLike, output: str | os.PathLike, *, onnx: b
     """Write the standalone model folder `output` (must be new or empty) for `run_dir`."""
     from safetensors.torch import save_file
 
-    from engine.predict import Predictor, quiet_loading
+    from engine.model import quiet_transformers
+    from engine.predict import Predictor
 
     output = Path(output).expanduser()
     _check_output(output)
@@ -152,7 +153,7 @@ def export_run(run_dir: str | os.PathLike, output: str | os.PathLike, *, onnx: b
     try:
         vision.config.id2label = {i: n for i, n in enumerate(names)}
         vision.config.label2id = {n: i for i, n in enumerate(names)}
-        with quiet_loading():
+        with quiet_transformers():
             vision.save_pretrained(str(tmp))
         save_file(classifier.head.state_for_saving(), str(tmp / "head.safetensors"),
                   metadata={"formula": "logits = scale * normalize(image_embeds) @ weight.T + bias"})

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import hashlib
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,15 +51,25 @@ class BaseModelInfo:
 
 @contextlib.contextmanager
 def quiet_transformers():
-    """Hide transformers' load reports (e.g. the text tower's 'UNEXPECTED keys' table)."""
+    """Keep loading quiet on the user's console: no load reports (e.g. the text tower's
+    'UNEXPECTED keys' table), no progress bars, no library deprecation notes."""
+    import warnings
+
     from transformers.utils import logging as hf_logging
 
     level = hf_logging.get_verbosity()
+    bars = hf_logging.is_progress_bar_enabled()
     hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
     try:
-        yield
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing",
+                                    category=FutureWarning)
+            yield
     finally:
         hf_logging.set_verbosity(level)
+        if bars:
+            hf_logging.enable_progress_bar()
 
 
 def _fingerprint(ref: str, config) -> str:
@@ -169,7 +178,8 @@ def add_lora(vision, *, r: int, alpha: float, dropout: float, targets: Sequence[
     n_layers = vision.config.num_hidden_layers
     cfg = LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, bias="none",
                      target_modules=lora_target_regex(targets, n_layers, last_n_blocks))
-    return get_peft_model(vision, cfg)
+    with quiet_transformers():
+        return get_peft_model(vision, cfg)
 
 
 def image_embeddings(vision, pixel_values: torch.Tensor) -> torch.Tensor:
@@ -271,11 +281,10 @@ def load_run_classifier(run_dir: str | Path, *, merge: bool = True):
     from safetensors.torch import load_file
     from transformers import CLIPVisionModelWithProjection
 
+    from engine.run_safety import check_run_folder
+
     run_dir = Path(run_dir)
-    meta_path = run_dir / "run.json"
-    if not meta_path.is_file():
-        raise ModelLoadError(f"{run_dir} is not a LoRA Studio run folder (run.json is missing).")
-    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta = check_run_folder(run_dir)  # refuses pickles and odd adapter configs first
     info = BaseModelInfo.from_dict(meta["base_model"])
     head_path = run_dir / "head.safetensors"
     if not head_path.is_file():
@@ -300,7 +309,8 @@ def load_run_classifier(run_dir: str | Path, *, merge: bool = True):
     if (adapter / "adapter_config.json").is_file():
         from peft import PeftModel
 
-        vision = PeftModel.from_pretrained(vision, str(adapter))
+        with quiet_transformers():
+            vision = PeftModel.from_pretrained(vision, str(adapter))
         if merge:
             vision = vision.merge_and_unload()
     classifier = ImageClassifier(vision, head).eval()

@@ -8,11 +8,9 @@ folder received from a stranger cannot run code.
 """
 from __future__ import annotations
 
-import contextlib
 import csv
 import json
 import os
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence, Union
@@ -106,108 +104,20 @@ def export_predictions(predictions: Sequence[Prediction], path: str | os.PathLik
     return path
 
 
-# --- reading a run folder safely -------------------------------------------------------
-# peft acts on adapter_config.json: its "*_config" fields (megatron, loftq, eva, corda...)
-# make it import modules or rewrite the base weights while loading, and AutoPeftModel
-# imports auto_mapping's library. A plain LoRA adapter saved by LoRA Studio uses none
-# of that beyond transformers' own auto_mapping, so anything else is refused.
-_PLAIN_LORA_INITS = (True, False, "gaussian")
-
-
-def _odd_adapter_fields(cfg: dict) -> list[str]:
-    odd = [k for k, v in cfg.items() if k.endswith("_config") and v]
-    if cfg.get("init_lora_weights", True) not in _PLAIN_LORA_INITS:
-        odd.append("init_lora_weights")
-    mapping = cfg.get("auto_mapping")
-    if mapping and not (isinstance(mapping, dict)
-                        and str(mapping.get("parent_library", "")).startswith("transformers.")):
-        odd.append("auto_mapping")
-    return odd
-
-
-def _model_error(message: str):
-    from engine.model import ModelLoadError  # torch-heavy module: imported when needed
-
-    return ModelLoadError(message)
-
-
-def check_run_folder(run_dir: str | os.PathLike) -> dict:
-    """Refuse a run folder that would make loading do more than read JSON + safetensors.
-
-    Weights must be safetensors (a pickled .bin/.pt is never loaded, whatever its name),
-    and the adapter config must describe a plain LoRA adapter. Returns run.json.
-    """
-    run_dir = Path(run_dir)
-    try:
-        meta = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise _model_error(f"{run_dir} is not a LoRA Studio run folder (run.json is missing).") from None
-    except (OSError, ValueError) as exc:
-        raise _model_error(f"{run_dir}/run.json cannot be read ({exc}).") from None
-    if not isinstance(meta, dict) or not isinstance(meta.get("base_model"), dict) or \
-            not all(isinstance(n, str) for n in meta.get("class_names") or [None]):
-        raise _model_error(f"{run_dir}/run.json does not describe a trained classifier "
-                           "(base_model or class_names missing).")
-    adapter = run_dir / "adapter"
-    if meta.get("method", "lora") == "lora" or adapter.exists():
-        _check_adapter(adapter)
-    return meta
-
-
-def _check_adapter(adapter: Path) -> None:
-    try:
-        cfg = json.loads((adapter / "adapter_config.json").read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise _model_error(f"{adapter} is missing or has no adapter_config.json: the LoRA "
-                           "weights of this run were never saved.") from None
-    except (OSError, ValueError) as exc:
-        raise _model_error(f"{adapter}/adapter_config.json cannot be read ({exc}).") from None
-    cfg = cfg if isinstance(cfg, dict) else {}
-    if cfg.get("peft_type") != "LORA":
-        raise _model_error(f"{adapter} does not hold a LoRA adapter (peft_type "
-                           f"{cfg.get('peft_type')!r}).")
-    odd = _odd_adapter_fields(cfg)
-    if odd:
-        raise _model_error(f"{adapter}/adapter_config.json asks for {', '.join(odd)}, which a "
-                           "LoRA Studio adapter never uses; the run folder is refused.")
-    if not (adapter / "adapter_model.safetensors").is_file():
-        others = sorted(p.name for p in adapter.iterdir() if p.suffix in (".bin", ".pt", ".pth"))
-        hint = f" ({', '.join(others)} is a pickle file and is never loaded)" if others else ""
-        raise _model_error(f"{adapter} has no adapter_model.safetensors{hint}. LoRA Studio only "
-                           "loads weights saved as safetensors.")
-
-
 def check_base_model(info, classifier) -> list[str]:
     """Refuse a base model that cannot match the run; warn when it may differ from training's."""
-    from engine.model import _fingerprint
+    from engine.model import ModelLoadError, _fingerprint
 
     vision = classifier.vision
     config = (vision.get_base_model() if hasattr(vision, "get_base_model") else vision).config
     if int(config.image_size) != info.image_size:
-        raise _model_error(f"The base model '{info.ref}' takes {config.image_size} px images but "
+        raise ModelLoadError(f"The base model '{info.ref}' takes {config.image_size} px images but "
                            f"this run was trained at {info.image_size} px: it needs the base "
                            "model it was trained with.")
     if info.fingerprint and _fingerprint(info.ref, config) != info.fingerprint:
         return [f"The base model '{info.ref}' is not byte-identical to the one this run was "
                 "trained on (its files changed); predictions may differ from the run's reports."]
     return []
-
-
-@contextlib.contextmanager
-def quiet_loading():
-    """No load/save progress bars, nor peft's deprecation note, on the user's console."""
-    from transformers.utils import logging as hf_logging
-
-    was_enabled = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing",
-                                    category=FutureWarning)
-            yield
-    finally:
-        if was_enabled:
-            hf_logging.enable_progress_bar()
 
 
 class Predictor:
@@ -221,9 +131,7 @@ class Predictor:
         from engine.model import BaseModelInfo, load_run_classifier
 
         self.run_dir = Path(run_dir)
-        check_run_folder(self.run_dir)  # refuses pickles and odd adapter configs first
-        with quiet_loading():
-            classifier, meta = load_run_classifier(self.run_dir, merge=merge)
+        classifier, meta = load_run_classifier(self.run_dir, merge=merge)
         self.run: dict = meta
         self.info = BaseModelInfo.from_dict(meta["base_model"])
         self.class_names: list[str] = [str(n) for n in meta["class_names"]]
