@@ -1,0 +1,1 @@
+"""LoRA Studio's desktop front end (PySide6 + pyqtgraph). The engine never imports it."""

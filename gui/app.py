@@ -1,0 +1,107 @@
+"""Entry point of the desktop app: `lora-studio [--demo] [--screenshots DIR]`.
+
+The window must appear fast, so nothing here imports torch or transformers: they are
+imported in background threads after the window shows (hardware detection, model
+checks, training). Without a display the app says what to do instead of letting Qt abort.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+# Platform plugins that need no windowing system (Qt's offscreen/minimal/vnc/framebuffer).
+HEADLESS_PLATFORMS = ("offscreen", "minimal", "vnc", "linuxfb", "eglfs", "vkkhrdisplay")
+
+NO_DISPLAY_MESSAGE = """\
+LoRA Studio cannot open its window: there is no display here (DISPLAY and
+WAYLAND_DISPLAY are not set). You can:
+  - run it inside a virtual display:   xvfb-run -a lora-studio
+  - train from the command line:        python -m engine train --data-dir FOLDER ...
+  - render the app to PNG files:        lora-studio --screenshots DIR   (works offscreen)
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lora-studio",
+        description="Fine-tune CLIP with LoRA into an image classifier, from a folder of images.")
+    parser.add_argument("--demo", action="store_true",
+                        help="run the whole workflow on generated images with the offline demo "
+                             "model: dataset, a short training run with live curves, predictions")
+    parser.add_argument("--screenshots", metavar="DIR",
+                        help="render one PNG per tab (after a short demo run) into DIR and exit; "
+                             "runs offscreen when there is no display")
+    return parser
+
+
+def has_display(environ: dict[str, str] | None = None, platform: str | None = None) -> bool:
+    """False on Linux/BSD when Qt would find no display and abort."""
+    env = os.environ if environ is None else environ
+    platform = sys.platform if platform is None else platform
+    qpa = env.get("QT_QPA_PLATFORM", "").split(":")[0].strip().lower()
+    if qpa in HEADLESS_PLATFORMS:
+        return True
+    if not platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
+        return True  # Windows and macOS always have their native platform
+    return bool(env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"))
+
+
+def about_text() -> str:
+    from importlib import metadata
+
+    try:
+        version = metadata.version("lora-studio")
+    except metadata.PackageNotFoundError:
+        version = "development"
+    return (f"<b>LoRA Studio</b> {version}<br>Fine-tunes a CLIP image encoder with LoRA into an "
+            "image classifier: choose a folder of images, train, watch the curves, then drop "
+            "images to classify them.<br>Built with PySide6, pyqtgraph, PyTorch, transformers and "
+            "peft.")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if any(flag in argv for flag in ("--self-test", "--self-test-gui")):
+        from gui.selftest import main as self_test_main  # the packaged build's checks
+
+        return self_test_main(argv)
+    args = build_parser().parse_args(argv)
+    if not has_display():
+        if args.screenshots:
+            os.environ["QT_QPA_PLATFORM"] = "offscreen"  # screenshots need no screen
+        else:
+            sys.stderr.write(NO_DISPLAY_MESSAGE)
+            return 2
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from gui.settings import APPLICATION, ORGANIZATION
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    app.setStyle("Fusion")
+
+    from gui.main_window import MainWindow
+
+    window = MainWindow()
+    if args.screenshots:
+        from gui.screenshots import take_screenshots
+
+        return take_screenshots(window, args.screenshots)
+    window.show()
+    # After the first paint: torch is imported in the background, never before the window.
+    QTimer.singleShot(0, window.status.detect_hardware)
+    if args.demo:
+        from gui.demo_flow import DemoFlow
+
+        window.demo = DemoFlow(window)
+        QTimer.singleShot(0, window.demo.start)
+    return app.exec()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,282 @@
+"""The main window: assembles the four numbered tabs, the menus and the status bar.
+
+It holds no logic of its own beyond wiring: each tab does its work, and this file
+connects one tab's results to the next tab's inputs.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QMessageBox, QTabWidget, QWidget
+
+from gui.settings import Settings
+from gui.status_bar import StatusBar, hardware_from_run
+from gui.tabs.config_tab import ConfigTab
+from gui.tabs.dataset_tab import DatasetTab
+from gui.tabs.prediction_tab import PredictionTab
+from gui.tabs.training_tab import TrainingTab
+
+TAB_TITLES = ("1 Dataset", "2 Config", "3 Training", "4 Prediction")
+STATE_MARKS = {"done": " ✓", "running": " ●", "attention": " !"}
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: Settings | None = None) -> None:
+        super().__init__()
+        self.settings = settings or Settings()
+        self.setWindowTitle("LoRA Studio")
+        self._closing = False  # a close is waiting for the run to stop
+        self.dataset_index = None  # the DatasetIndex step 1 last reported (or None)
+        self.last_notice: QMessageBox | None = None
+        self.dataset_tab = DatasetTab(self.settings)
+        self.config_tab = ConfigTab(self.settings)
+        self.training_tab = TrainingTab(self.settings)
+        self.prediction_tab = PredictionTab(self.settings)
+        self.tabs = QTabWidget()
+        self.tab_states = ["", "", "", ""]
+        for tab, title in zip(self.all_tabs, TAB_TITLES):
+            self.tabs.addTab(tab, title)
+            tab.state_changed.connect(self._on_tab_state_changed)
+        self.setCentralWidget(self.tabs)
+        self.status = StatusBar(self)
+        self.setStatusBar(self.status)
+        self._build_menus()
+        self._wire()
+        self._update_blocker()
+        self._update_actions()
+        geometry = self.settings.geometry("main")
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(1280, 820)
+
+    @property
+    def all_tabs(self) -> tuple[QWidget, ...]:
+        return (self.dataset_tab, self.config_tab, self.training_tab, self.prediction_tab)
+
+    # --- wiring ---------------------------------------------------------------------------
+    def _wire(self) -> None:
+        self.dataset_tab.dataset_ready.connect(self._on_dataset_ready)
+        self.config_tab.config_changed.connect(lambda _config: self._update_blocker())
+        self.config_tab.dataset_requested.connect(lambda: self.show_tab(self.dataset_tab))
+        self.config_tab.dataset_folder_requested.connect(self.dataset_tab.open_folder)
+        self.training_tab.set_config_provider(self._config_for_training)
+        self.training_tab.set_dataset_provider(lambda: self.dataset_index)
+        self.training_tab.navigate_requested.connect(
+            lambda step: self.show_tab(self.dataset_tab if step == "dataset" else self.config_tab))
+        self.training_tab.status_message.connect(self.status.set_progress)
+        self.training_tab.controls_changed.connect(self._update_actions)
+        self.training_tab.run_started.connect(self._on_training_run_started)
+        self.training_tab.run_finished.connect(self._on_training_run_finished)
+        self.training_tab.prediction_requested.connect(self._on_prediction_requested)
+        runs_root = self.config_tab.config().output_dir
+        self.training_tab.set_runs_root(runs_root)
+        self.prediction_tab.set_runs_root(runs_root)
+
+    def _config_for_training(self):
+        return None if self.config_tab.problems() else self.config_tab.config()
+
+    def _update_blocker(self) -> None:
+        """Tell the training tab what (if anything) must happen before a run can start."""
+        index = self.dataset_index
+        problems = self.config_tab.problems()
+        if index is None:
+            self.training_tab.set_blocker("Nothing to train on yet: choose a folder of images "
+                                          "in step 1 (or create the demo dataset).", "dataset")
+        elif index.errors:
+            self.training_tab.set_blocker(f"The dataset needs attention first: "
+                                          f"{index.errors[0].reason}", "dataset")
+        elif problems:
+            name, text = next(iter(problems.items()))
+            self.training_tab.set_blocker(f"A setting needs attention first ({name}): {text}",
+                                          "config")
+        else:
+            self.training_tab.set_blocker("")
+        self._update_actions()
+
+    def _on_dataset_ready(self, index) -> None:
+        self.dataset_index = index
+        self.config_tab.set_dataset(index)
+        if index is not None:
+            self.settings.add_recent("datasets", index.root)
+        self._update_blocker()
+
+    def _on_training_run_started(self, run_dir: str) -> None:
+        started = self.training_tab.started
+        self.status.set_run(Path(run_dir).name)
+        if started is not None:
+            self.status.hardware.setText(hardware_from_run(started.device, started.precision))
+        self._update_actions()
+
+    def _on_training_run_finished(self, run_dir: str, status: str) -> None:
+        self.prediction_tab.set_runs_root(self.config_tab.config().output_dir)
+        if status in ("completed", "stopped") and run_dir and (Path(run_dir) / "head.safetensors").is_file():
+            self.prediction_tab.open_run(run_dir)  # step 4 is ready when the user gets there
+        self._update_actions()
+        if self._closing:
+            self.close()  # the run has stopped cleanly; finish the close the user asked for
+
+    def _on_prediction_requested(self, run_dir: str) -> None:
+        if run_dir and run_dir != self.prediction_tab.run_dir:
+            self.prediction_tab.open_run(run_dir)
+        self.show_tab(self.prediction_tab)
+
+    def _on_tab_state_changed(self, state: str) -> None:
+        i = self.all_tabs.index(self.sender())
+        self.tab_states[i] = state
+        self.tabs.setTabText(i, TAB_TITLES[i] + STATE_MARKS.get(state, ""))
+        self._update_actions()
+
+    def show_tab(self, tab: QWidget) -> None:
+        self.tabs.setCurrentWidget(tab)
+
+    # --- menus ------------------------------------------------------------------------------
+    def _action(self, menu: QMenu, text: str, slot, shortcut=None) -> QAction:
+        action = menu.addAction(text)
+        action.triggered.connect(lambda _checked=False: slot())
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file = bar.addMenu("&File")
+        self._action(file, "Open dataset…", self._open_dataset, QKeySequence.StandardKey.Open)
+        self.recent_menu = file.addMenu("Open recent dataset")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        self._action(file, "Open run…", self._choose_run)
+        file.addSeparator()
+        self._action(file, "Load config…", self.config_tab.ask_load_config)
+        self._action(file, "Save config…", self.config_tab.ask_save_config)
+        file.addSeparator()
+        self._action(file, "Create demo dataset", self._create_demo_dataset)
+        file.addSeparator()
+        self._action(file, "Quit", self.close, QKeySequence.StandardKey.Quit)
+        run = bar.addMenu("&Run")
+        self.start_action = self._action(run, "Start training", self.start_training, "Ctrl+R")
+        self.pause_action = self._action(run, "Pause", self.training_tab.pause, "Ctrl+Shift+P")
+        self.resume_action = self._action(run, "Resume", self.training_tab.resume, "Ctrl+Shift+R")
+        self.stop_action = self._action(run, "Stop…", self.stop_training, "Esc")
+        view = bar.addMenu("&View")
+        for i, title in enumerate(TAB_TITLES):
+            self._action(view, title, lambda i=i: self.tabs.setCurrentIndex(i), f"Ctrl+{i + 1}")
+        view.addSeparator()
+        self._action(view, "Show training log",
+                     lambda: self.training_tab.log.set_expanded(not self.training_tab.log.expanded))
+        self._action(view, "Export curves as PNG…", self._export_curves)
+        help_menu = bar.addMenu("&Help")
+        self._action(help_menu, "Open README", self._open_readme)
+        self._action(help_menu, "About LoRA Studio", self._about)
+
+    def _update_actions(self) -> None:
+        if not hasattr(self, "stop_action"):
+            return
+        phase = self.training_tab.phase()
+        self.start_action.setEnabled(self.training_tab.start_button.isEnabled())
+        self.pause_action.setEnabled(phase == "running")
+        self.resume_action.setEnabled(phase == "paused")
+        self.stop_action.setEnabled(phase in ("running", "paused"))
+
+    def _open_dataset(self) -> None:
+        self.show_tab(self.dataset_tab)
+        self.dataset_tab.choose_folder()
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        folders = self.settings.recent("datasets")
+        for folder in folders:
+            self._action(self.recent_menu, folder, lambda f=folder: self._open_recent(f))
+        if not folders:
+            self.recent_menu.addAction("(none yet)").setEnabled(False)
+
+    def _open_recent(self, folder: str) -> None:
+        self.show_tab(self.dataset_tab)
+        self.dataset_tab.open_folder(folder)
+
+    def _create_demo_dataset(self) -> None:
+        self.show_tab(self.dataset_tab)
+        self.dataset_tab.create_demo_dataset()
+
+    def _choose_run(self) -> None:
+        root = self.settings.last_folder("runs", self.config_tab.config().output_dir)
+        folder = QFileDialog.getExistingDirectory(self, "Open a run folder", root)
+        if folder:
+            self.open_run(folder)
+
+    def open_run(self, run_dir: str) -> None:
+        """Show a saved run: its curves and result in Training, its model in Prediction."""
+        if not (Path(run_dir) / "run.json").is_file():
+            self.notify("Not a run folder", f"{run_dir} has no run.json, so it is not a LoRA "
+                        "Studio run. Choose one of the folders inside your runs folder.")
+            return
+        self.settings.add_recent("runs", run_dir)
+        self.training_tab.show_run(run_dir)
+        self.prediction_tab.open_run(run_dir)
+        self.show_tab(self.training_tab)
+
+    def start_training(self) -> None:
+        self.show_tab(self.training_tab)
+        self.training_tab.start()
+        self._update_actions()
+
+    def stop_training(self) -> None:
+        """Run > Stop (Esc): confirmed first, because Esc is easy to hit by accident."""
+        if self.training_tab.is_running() and self.confirm(
+                "Stop training?", "Stop the run after the current step? The model trained so "
+                "far is saved and can be used or continued later."):
+            self.training_tab.stop()
+
+    def notify(self, title: str, text: str) -> QMessageBox:
+        """A non-blocking message (open(), not exec(): nothing waits on the user)."""
+        box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self)
+        box.open()
+        self.last_notice = box
+        return box
+
+    def confirm(self, title: str, text: str) -> bool:
+        """A yes/no question (tests replace this to answer without a dialog)."""
+        answer = QMessageBox.question(self, title, text)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def _export_curves(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export curves", "curves.png", "PNG (*.png)")
+        if path:
+            self.training_tab.plots.export_png(path)
+
+    def _open_readme(self) -> None:
+        if README.is_file():
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(README)))
+        else:
+            QMessageBox.information(self, "README", "The README is not bundled with this build; "
+                                    "see the project's home page.")
+
+    def _about(self) -> None:
+        from gui import app
+
+        QMessageBox.about(self, "About LoRA Studio", app.about_text())
+
+    # --- closing ------------------------------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        if self.training_tab.is_running():
+            event.ignore()
+            if self._closing:
+                return  # already stopping; the window closes when the run has ended
+            if self.confirm("Training is running", "Stop the run and quit? The model trained "
+                            "so far is saved first."):
+                self._closing = True
+                self.training_tab.stop()
+                self.status.set_note("Stopping the run and saving the model before quitting…")
+            return
+        self.settings.save_geometry("main", self.saveGeometry())
+        self.shutdown()
+        event.accept()
+
+    def shutdown(self) -> None:
+        """Wait for every background thread (training, scans, checks) before the window goes."""
+        self.training_tab.wait_for_worker()
+        self.training_tab.shutdown()
+        self.config_tab.shutdown()
+        self.status.wait()
+        for tab in (self.dataset_tab, self.prediction_tab):
+            tab.shutdown()

@@ -1,0 +1,99 @@
+"""`lora-studio --screenshots DIR`: one PNG per tab, in a realistic state, then exit.
+
+It runs the demo (dataset, a short training run, predictions), opens the evaluation of
+the run with a confusion cell selected, and grabs the window at each step. Works
+offscreen (app.py selects the offscreen platform when there is no display), so it is
+also how documentation images and visual checks are made on a headless machine.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from gui.demo_flow import FAST_SETTINGS, DemoFlow
+
+SHOT_SIZE = (1360, 860)
+SETTLE_MS = 800  # lets thumbnails decoded in the background arrive before a grab
+WATCHDOG_MS = 15 * 60 * 1000
+NAMES = ("1-dataset", "2-config", "3-training", "4-prediction")
+
+
+def worst_cell(confusion: list[list[int]]) -> tuple[int, int]:
+    """The off-diagonal cell with the most images (the most telling mistake), else (0, 0)."""
+    best, cell = 0, (0, 0)
+    for t, row in enumerate(confusion):
+        for p, count in enumerate(row):
+            if t != p and count > best:
+                best, cell = count, (t, p)
+    return cell
+
+
+class ScreenshotSession:
+    def __init__(self, window, out_dir: str) -> None:
+        self.window = window
+        self.out = Path(out_dir)
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.app = QApplication.instance()
+        self.saved: list[Path] = []
+        self.flow = DemoFlow(window, settings=FAST_SETTINGS)
+        self.flow.finished.connect(lambda run_dir: QTimer.singleShot(SETTLE_MS, self._shoot_tabs))
+        self.flow.failed.connect(self._fail)
+
+    def grab(self, name: str) -> None:
+        self.app.processEvents()
+        path = self.out / f"{name}.png"
+        if not self.window.grab().save(str(path), "PNG"):
+            self._fail(f"could not write {path}")
+            return
+        self.saved.append(path)
+        print(f"saved {path}", flush=True)
+
+    def _shoot_tabs(self, remaining: list[int] | None = None) -> None:
+        """Show each tab, let it request its thumbnails (a first paint), then grab it."""
+        w = self.window
+        remaining = list(range(len(NAMES))) if remaining is None else remaining
+        if remaining:
+            i = remaining.pop(0)
+            w.show_tab(w.all_tabs[i])
+            w.grab()  # the first paint asks the thumbnail loaders for what is visible
+            QTimer.singleShot(SETTLE_MS, lambda: (self.grab(NAMES[i]), self._shoot_tabs(remaining)))
+            return
+        w.show_tab(w.training_tab)
+        view = w.training_tab.evaluation
+        view.evaluation_finished.connect(self._on_evaluation_finished)
+        view.evaluation_failed.connect(lambda message: self._fail(f"evaluation failed: {message}"))
+        w.training_tab.open_evaluation(self.flow.run_dir)
+
+    def _on_evaluation_finished(self, report) -> None:
+        self.window.training_tab.evaluation.show_cell(*worst_cell(report.confusion))
+        QTimer.singleShot(SETTLE_MS, self._finish)
+
+    def _finish(self) -> None:
+        self.grab("5-evaluation")
+        self.app.exit(0)
+
+    def _fail(self, message: str) -> None:
+        print(f"screenshots failed: {message}", file=sys.stderr, flush=True)
+        self.app.exit(1)
+
+
+def take_screenshots(window, out_dir: str) -> int:
+    """Run the session in `window`'s event loop; returns the exit code (0 = all PNGs saved)."""
+    app = QApplication.instance()
+    window.resize(*SHOT_SIZE)
+    window.show()
+    window.status.detect_hardware()
+    session = ScreenshotSession(window, out_dir)
+    watchdog = QTimer(window, singleShot=True, interval=WATCHDOG_MS)
+    watchdog.timeout.connect(lambda: session._fail("gave up after 15 minutes"))
+    watchdog.start()
+    QTimer.singleShot(0, session.flow.start)
+    code = app.exec()
+    watchdog.stop()
+    if window.training_tab.is_running():
+        window.training_tab.stop()
+    window.shutdown()
+    return code

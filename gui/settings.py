@@ -1,0 +1,66 @@
+"""Per-user GUI settings: window geometry and recent folders, nothing else.
+
+Everything that defines a result lives in a run's run.json; QSettings only remembers
+where the window was and which folders the user opened lately. Tests redirect QSettings
+to a temporary INI file (tests/gui/conftest.py), so they never touch the real profile.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import QByteArray, QSettings
+
+ORGANIZATION = "LoRA Studio"
+APPLICATION = "LoRA Studio"
+MAX_RECENT = 8
+
+
+class Settings:
+    """A thin, typed wrapper over QSettings.
+
+    Recent lists are keyed by kind: "datasets", "runs", "configs", "images".
+    """
+
+    def __init__(self, qsettings: QSettings | None = None) -> None:
+        self._q = qsettings if qsettings is not None else QSettings(ORGANIZATION, APPLICATION)
+
+    @property
+    def qsettings(self) -> QSettings:
+        return self._q
+
+    # --- geometry ---------------------------------------------------------------------
+    def save_geometry(self, name: str, geometry: QByteArray, state: QByteArray | None = None) -> None:
+        self._q.setValue(f"geometry/{name}", geometry)
+        if state is not None:
+            self._q.setValue(f"state/{name}", state)
+        self._q.sync()
+
+    def geometry(self, name: str) -> QByteArray | None:
+        value = self._q.value(f"geometry/{name}")
+        return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+
+    def state(self, name: str) -> QByteArray | None:
+        value = self._q.value(f"state/{name}")
+        return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+
+    # --- recent folders ---------------------------------------------------------------
+    def recent(self, kind: str) -> list[str]:
+        value = self._q.value(f"recent/{kind}", [])
+        if isinstance(value, str):  # QSettings returns a bare string for one-item lists
+            value = [value]
+        return [str(v) for v in (value or []) if str(v)]
+
+    def add_recent(self, kind: str, path: str) -> list[str]:
+        """Put `path` first in the `kind` list (no duplicates, at most MAX_RECENT)."""
+        items = [path] + [p for p in self.recent(kind) if p != path]
+        items = items[:MAX_RECENT]
+        self._q.setValue(f"recent/{kind}", items)
+        self._q.sync()
+        return items
+
+    def clear_recent(self, kind: str) -> None:
+        self._q.remove(f"recent/{kind}")
+        self._q.sync()
+
+    def last_folder(self, kind: str, fallback: str = "") -> str:
+        """The most recent folder of `kind`, for file dialogs to start in."""
+        items = self.recent(kind)
+        return items[0] if items else fallback

@@ -1,0 +1,101 @@
+"""The status bar: where compute happens | what run is active | how far it is.
+
+`CPU · bf16 · 2 threads  |  run: dogs-2026-11-29-1412  |  epoch 3/10 · 61 % · 4:12 left`
+
+The hardware is detected off the GUI thread after the window shows (it imports torch,
+which takes a second or two), so startup stays fast.
+"""
+from __future__ import annotations
+
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QStatusBar, QWidget
+
+from gui.scan_worker import FunctionThread
+
+
+def describe_hardware(device: str = "auto", precision: str = "auto", threads: int = 0) -> str:
+    """'CPU · bf16 · 2 threads' for what 'auto' resolves to on this machine."""
+    import torch
+
+    from engine.hardware import resolve_device_type, resolve_precision
+
+    device_type = resolve_device_type(device)
+    chosen = resolve_precision(precision, device_type).name
+    if device_type == "cuda":
+        where = torch.cuda.get_device_name(0)
+    else:
+        where = device_type.upper()
+    n = threads or torch.get_num_threads()
+    return f"{where} · {chosen} · {n} thread{'s' if n != 1 else ''}"
+
+
+def hardware_from_run(device: str, precision: str) -> str:
+    """The RunStarted event's words ('cpu (2 threads)', 'bf16') in the status bar's style."""
+    name, _, rest = device.partition(" ")
+    threads = rest.strip("()")
+    parts = [name.upper() if name in ("cpu", "mps") else device, precision]
+    if name == "cpu" and threads:
+        parts.append(threads)
+    return " · ".join(p for p in parts if p)
+
+
+class StatusBar(QStatusBar):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.hardware = QLabel("detecting hardware…")
+        self.run = QLabel("no run")
+        self.note = QLabel("")  # passing remarks (the demo's stage, a stop in progress)
+        self.progress = QLabel("")
+        self.hardware.setToolTip("Where training runs, in which number format, on how many threads.")
+        # One permanent strip: QStatusBar.showMessage() would hide normal widgets, and the
+        # hardware and run must always stay visible.
+        strip = QWidget()
+        row = QHBoxLayout(strip)
+        row.setContentsMargins(4, 0, 4, 0)
+        row.setSpacing(12)
+        for widget in (self.hardware, _separator(), self.run, _separator(), self.note):
+            row.addWidget(widget)
+        row.addStretch(1)
+        row.addWidget(self.progress)
+        self.addPermanentWidget(strip, 1)
+        self._threads: list[FunctionThread] = []
+        self._shutting_down = False
+
+    def detect_hardware(self, warm_up: bool = True) -> None:
+        """Fill in the hardware label in the background (imports torch off the GUI thread),
+        then, with `warm_up`, import the rest of the engine there too (gui.warmup)."""
+        thread = FunctionThread(lambda progress: describe_hardware(), "detecting the hardware")
+        thread.succeeded.connect(self.hardware.setText)
+        thread.failed.connect(lambda message: self.hardware.setText("hardware: unknown"))
+        if warm_up:
+            thread.finished.connect(self._start_warm_up)
+        self._threads.append(thread)
+        thread.start()
+
+    def _start_warm_up(self) -> None:
+        if self._shutting_down:  # queued after wait(): starting a thread now would outlive the app
+            return
+        from gui.warmup import warm_up
+
+        thread = FunctionThread(lambda progress: warm_up(), "preparing the engine")
+        self._threads.append(thread)
+        thread.start()
+
+    def set_run(self, name: str) -> None:
+        self.run.setText(f"run: {name}" if name else "no run")
+
+    def set_progress(self, text: str) -> None:
+        self.progress.setText(text)
+
+    def set_note(self, text: str) -> None:
+        self.note.setText(text)
+
+    def wait(self, ms: int = 60_000) -> None:
+        self._shutting_down = True
+        for thread in list(self._threads):  # the list may grow while the first one ends
+            thread.wait(ms)
+
+
+def _separator() -> QLabel:
+    label = QLabel("|")
+    label.setEnabled(False)  # drawn in the palette's disabled text colour
+    return label

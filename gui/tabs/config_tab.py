@@ -1,0 +1,305 @@
+"""Tab 2 — Config: every TrainConfig field, built from engine.config.field_info().
+
+Presets first (big buttons), then the fields grouped as in the engine's metadata, with
+the rarely needed ones behind "Advanced". Tooltips are the engine's help texts, inline
+messages come from TrainConfig.validate(), and the equivalent command line is shown so
+a run started here can be repeated from a terminal.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (QFileDialog, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout,
+                               QLabel, QLineEdit, QPushButton, QScrollArea, QToolButton,
+                               QVBoxLayout, QWidget)
+
+from engine.config import PRESETS, TrainConfig, apply_preset, field_info, to_command_line
+from gui.settings import Settings
+from gui.widgets.banner import Banner
+from gui.widgets.config_fields import FieldEditor, label_for, make_editor
+from gui.widgets.model_picker import ModelPicker
+
+GROUPS = (("model", "Model"), ("lora", "LoRA"), ("training", "Training"), ("data", "Data"),
+          ("hardware", "Hardware"), ("output", "Output"))
+PRESET_HINTS = {  # one short line under each preset's name; the tooltip lists every value
+    "Quick (CPU)": "3 epochs · minutes on a laptop",
+    "Linear probe (fastest)": "head only · seconds",
+    "Tutorial recipe": "r=8, alpha 32 · 10 epochs",
+    "Best accuracy (GPU)": "ViT-B/16, r=16 · wants a GPU",
+}
+SPLIT_FIELDS = {"val_fraction": "val_fraction", "test_fraction": "test_fraction",
+                "split_seed": "seed", "data_dir": "root"}  # config field -> DatasetIndex attribute
+ERROR_STYLE = "color: #d9534f;"  # a mid red that reads on light and dark backgrounds
+
+
+def default_output_dir() -> str:
+    """Runs go to the user's LoRA Studio folder, not the current directory (which may be '/')."""
+    from engine.demo import default_data_dir
+
+    return str(default_data_dir() / "runs")
+
+
+class ConfigTab(QWidget):
+    state_changed = Signal(str)
+    config_changed = Signal(object)  # TrainConfig
+    dataset_requested = Signal()  # "Go to Dataset" on the missing-dataset banner
+    dataset_folder_requested = Signal(str)  # a loaded config names another dataset folder
+
+    def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.settings = settings
+        self._index = None
+        self._loading = False
+        self.editors: dict[str, FieldEditor] = {}
+        self.errors: dict[str, QLabel] = {}
+        self._rows: dict[str, tuple[QFormLayout, QWidget, bool]] = {}
+        self.banner = Banner("No dataset yet: choose a folder of images in step 1 first.",
+                             "Go to Dataset")
+        self.banner.action.clicked.connect(self.dataset_requested)
+        self.preset_buttons: dict[str, QPushButton] = {}
+        self.advanced_toggle = QToolButton()
+        self.advanced_toggle.setCheckable(True)
+        self.advanced_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.advanced_toggle.toggled.connect(self._on_advanced_toggle_toggled)
+        self.command_line = QLineEdit()
+        self.command_line.setReadOnly(True)
+        self.command_line.setMinimumWidth(120)
+        self.copy_button = QPushButton("Copy")
+        self.copy_button.clicked.connect(self._on_copy_button_clicked)
+        self.load_button = QPushButton("Load config…")
+        self.save_button = QPushButton("Save config…")
+        self.load_button.clicked.connect(self._on_load_button_clicked)
+        self.save_button.clicked.connect(self._on_save_button_clicked)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self._build_layout()
+        self._set_config(apply_preset(TrainConfig(output_dir=default_output_dir()), "Quick (CPU)"))
+        self._on_advanced_toggle_toggled(False)
+
+    # --- layout -----------------------------------------------------------------------
+    def _build_layout(self) -> None:
+        presets = QHBoxLayout()
+        presets.setSpacing(8)
+        for name in PRESETS:
+            button = QPushButton(f"{name}\n{PRESET_HINTS.get(name, '')}".strip())
+            button.setCheckable(True)
+            button.setMinimumHeight(56)
+            button.setToolTip(", ".join(f"{k} = {v}" for k, v in PRESETS[name].items()))
+            button.clicked.connect(lambda _=False, n=name: self.apply_preset(n))
+            presets.addWidget(button)
+            self.preset_buttons[name] = button
+        boxes = {key: QGroupBox(title) for key, title in GROUPS}
+        forms = {key: QFormLayout(box) for key, box in boxes.items()}
+        for f in field_info():
+            editor = make_editor(f)
+            editor.changed.connect(self._on_editor_changed)
+            error = QLabel()
+            error.setStyleSheet(ERROR_STYLE)
+            error.setWordWrap(True)
+            error.setVisible(False)
+            cell = QWidget()
+            column = QVBoxLayout(cell)
+            column.setContentsMargins(0, 0, 0, 0)
+            column.setSpacing(2)
+            column.addWidget(editor.widget)
+            column.addWidget(error)
+            group = f.metadata.get("group", "output")
+            form = forms.get(group, forms["output"])
+            label = QLabel(label_for(f.name))
+            label.setToolTip(f.metadata.get("help", ""))
+            form.addRow(label, cell)
+            self.editors[f.name] = editor
+            self.errors[f.name] = error
+            self._rows[f.name] = (form, cell, bool(f.metadata.get("advanced")))
+        grid = QGridLayout()
+        grid.setSpacing(8)
+        for i, (key, _) in enumerate(GROUPS):
+            grid.addWidget(boxes[key], i % 3, i // 3)
+        grid.setRowStretch(3, 1)
+        inner = QWidget()
+        inner_layout = QVBoxLayout(inner)
+        inner_layout.addWidget(self.advanced_toggle, 0, Qt.AlignmentFlag.AlignLeft)
+        inner_layout.addLayout(grid)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(inner)
+        bottom = QHBoxLayout()
+        bottom.addWidget(QLabel("Command line:"))
+        bottom.addWidget(self.command_line, 1)
+        bottom.addWidget(self.copy_button)
+        bottom.addSpacing(16)
+        bottom.addWidget(self.load_button)
+        bottom.addWidget(self.save_button)
+        layout = QVBoxLayout(self)
+        layout.setSpacing(8)
+        layout.addWidget(self.banner)
+        layout.addLayout(presets)
+        layout.addWidget(scroll, 1)
+        layout.addWidget(self.message)
+        layout.addLayout(bottom)
+
+    # --- public interface ---------------------------------------------------------------
+    def set_dataset(self, index) -> None:
+        """The dataset from tab 1 (engine.data.DatasetIndex) or None.
+
+        Step 1 owns the split: its fractions and seed are copied here (so the command line
+        reproduces the same split) and locked, with a tooltip saying where to change them.
+        """
+        self._index = index
+        self.banner.setVisible(index is None)
+        self._loading = True
+        try:
+            self.editors["data_dir"].set_value(index.root if index is not None else "")
+            for name, attr in SPLIT_FIELDS.items():
+                value = getattr(index, attr, None) if index is not None else None
+                if value is not None:
+                    self.editors[name].set_value(value)
+                editor = self.editors[name]
+                editor.widget.setEnabled(index is None)
+                editor.widget.setToolTip(editor.meta.get("help", "") if index is None else
+                                         "Set in step 1 (Dataset), where the split is shown.")
+        finally:
+            self._loading = False
+        self._refresh()
+
+    def config(self) -> TrainConfig:
+        values = {name: editor.value() for name, editor in self.editors.items()}
+        return TrainConfig.from_dict(values)
+
+    def problems(self) -> dict[str, str]:
+        """validate() plus what only the GUI knows (no dataset chosen yet)."""
+        config = self.config()
+        problems = config.validate()
+        if not config.data_dir:
+            problems["data_dir"] = "Choose a dataset in step 1 (Dataset)."
+        return problems
+
+    def apply_preset(self, name: str) -> None:
+        self._set_config(apply_preset(self.config(), name))
+
+    def load_config(self, path: str) -> None:
+        try:
+            loaded = TrainConfig.load(path)
+        except Exception as exc:  # noqa: BLE001 - bad files are the user's to fix, not a crash
+            self._show_message(f"Could not load {path}: {exc}. Choose a JSON or YAML file "
+                               "saved by LoRA Studio or `python -m engine`.", error=True)
+            return
+        wanted = loaded.data_dir
+        if self._index is not None:  # step 1 owns the dataset and its split
+            loaded = loaded.replace(**{name: getattr(self._index, attr) for name, attr
+                                       in SPLIT_FIELDS.items()
+                                       if getattr(self._index, attr, None) is not None})
+        self._set_config(loaded)
+        if wanted and Path(wanted).exists() and (self._index is None or
+                                                 Path(wanted).resolve() != Path(self._index.root).resolve()):
+            self.dataset_folder_requested.emit(wanted)  # step 1 opens the config's dataset
+        self.settings.add_recent("configs", str(Path(path).parent))
+        self._show_message(f"Loaded {path}.")
+
+    def save_config(self, path: str) -> None:
+        try:
+            self.config().save(path)
+        except OSError as exc:
+            self._show_message(f"Could not save {path}: {exc.strerror or exc}.", error=True)
+            return
+        self.settings.add_recent("configs", str(Path(path).parent))
+        self._show_message(f"Saved {path}.")
+
+    def use_demo_model(self) -> None:
+        self.editors["model"].picker.use_demo_model()
+
+    @property
+    def model_picker(self) -> ModelPicker:
+        return self.editors["model"].picker
+
+    def set_field(self, name: str, value) -> None:
+        self.editors[name].set_value(value)
+
+    def status_text(self) -> str:
+        problems = self.problems()
+        if problems:
+            return f"{len(problems)} setting(s) need attention"
+        c = self.config()
+        preset = self.active_preset()
+        return f"{preset + ' · ' if preset else ''}{c.method} · {c.epochs} epochs · batch {c.batch_size}"
+
+    def state(self) -> str:
+        if self._index is None:
+            return ""
+        return "attention" if self.problems() else "done"
+
+    def active_preset(self) -> str:
+        config = self.config()
+        for name in PRESETS:
+            if apply_preset(config, name) == config:
+                return name
+        return ""
+
+    def shutdown(self) -> None:
+        self.model_picker.wait()
+
+    # --- internals ------------------------------------------------------------------------
+    def _set_config(self, config: TrainConfig) -> None:
+        self._loading = True  # one refresh at the end, not one per field
+        try:
+            for name, editor in self.editors.items():
+                editor.set_value(getattr(config, name))
+        finally:
+            self._loading = False
+        self._refresh()
+
+    def _on_editor_changed(self) -> None:
+        if not self._loading:
+            self._refresh()
+
+    def _refresh(self) -> None:
+        problems = self.problems()
+        for name, label in self.errors.items():
+            text = problems.get(name, "")
+            label.setText(text)
+            label.setVisible(bool(text))
+            if text and self._rows[name][2]:
+                self.advanced_toggle.setChecked(True)  # never hide a problem behind Advanced
+        config = self.config()
+        self.command_line.setText(to_command_line(config))
+        self.command_line.setCursorPosition(0)
+        active = self.active_preset()
+        for name, button in self.preset_buttons.items():
+            button.setChecked(name == active)
+        self.config_changed.emit(config)
+        self.state_changed.emit(self.state())
+
+    def _on_advanced_toggle_toggled(self, shown: bool) -> None:
+        self.advanced_toggle.setText("Hide advanced settings" if shown else "Show advanced settings")
+        self.advanced_toggle.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
+        for form, cell, advanced in self._rows.values():
+            if advanced:
+                form.setRowVisible(cell, shown)
+
+    def _on_copy_button_clicked(self) -> None:
+        QGuiApplication.clipboard().setText(self.command_line.text())
+        self._show_message("Command line copied.")
+
+    def _on_load_button_clicked(self) -> None:
+        self.ask_load_config()
+
+    def _on_save_button_clicked(self) -> None:
+        self.ask_save_config()
+
+    def ask_load_config(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Load config", self.settings.last_folder("configs"),
+                                              "Config (*.json *.yaml *.yml)")
+        if path:
+            self.load_config(path)
+
+    def ask_save_config(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save config", self.settings.last_folder("configs"),
+                                              "JSON (*.json);;YAML (*.yaml)")
+        if path:
+            self.save_config(path if Path(path).suffix else path + ".json")
+
+    def _show_message(self, text: str, error: bool = False) -> None:
+        self.message.setText(text)
+        self.message.setStyleSheet(ERROR_STYLE if error else "")

@@ -1,0 +1,371 @@
+"""Step 1, Dataset: choose (or drop, or generate) a folder of labelled images and see
+what LoRA Studio makes of it: layout, classes and counts per split, thumbnails, problems.
+
+Scanning runs in a worker thread (gui.scan_worker) and thumbnails load lazily in
+another (gui.widgets.thumbnails), so a 20,000-image folder never freezes the window.
+Display names edited here travel with the DatasetIndex (`dataset_ready`) into the
+zero-shot prompts and every result.
+"""
+from __future__ import annotations
+
+import html
+import os
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QFont
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton,
+                               QSplitter, QStackedWidget, QVBoxLayout, QWidget)
+
+from gui.scan_worker import DatasetScanner
+from gui.widgets.busy_row import BusyRow
+from gui.widgets.dataset_parts import (NAME_COL, SPLITS, ClassTable, EmptyState, SplitBox,
+                                       imbalance_warning, recent_folders, remember_folder,
+                                       split_counts_text)
+from gui.widgets.image_grid import ImageGrid
+from gui.widgets.problem_list import ProblemList, ProblemRow
+from gui.widgets.thumbnails import ThumbnailLoader
+
+
+
+def _is_dataset_source(paths: list[str]) -> bool:
+    """A drop is a dataset when it is one folder or one CSV file."""
+    return len(paths) == 1 and (os.path.isdir(paths[0]) or paths[0].lower().endswith(".csv"))
+
+
+class DatasetTab(QWidget):
+    state_changed = Signal(str)
+    dataset_ready = Signal(object)
+
+    def __init__(self, settings=None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._settings = settings
+        self._scanned = None  # DatasetIndex exactly as scanned
+        self._index = None  # ... with the user's display names
+        self._names: dict[str, str] = {}  # folder -> display name typed by the user
+        self._by_class: list[list] = []
+        self._source = ""
+        self._state = ""
+        self.scanner = DatasetScanner(self)
+        self.scanner.started.connect(self._on_scan_started)
+        self.scanner.progress.connect(self._on_scan_progress)
+        self.scanner.finished.connect(self._on_scan_finished)
+        self.scanner.failed.connect(self._on_scan_failed)
+        self.scanner.cancelled.connect(self._on_scan_cancelled)
+        self.loader = ThumbnailLoader(size=96, parent=self)
+        self._resplit_timer = QTimer(self, singleShot=True, interval=600)
+        self._resplit_timer.timeout.connect(self._rescan)
+        self._build()
+        self.drop_zone.watch(self)
+        self._show_empty()
+
+    # -- public interface ----------------------------------------------------------
+    @property
+    def index(self):
+        return self._index
+
+    def status_text(self) -> str:
+        if self.scanner.busy:
+            return f"Scanning {Path(self._source).name}…"
+        if self._index is None:
+            return "No dataset chosen yet"
+        total = len(self._index.samples)
+        text = (f"Dataset {Path(self._index.root).name}: {len(self._index.classes)} classes · "
+                f"{total:,} images")
+        return text + (" · needs attention" if self._index.errors else "")
+
+    def choose_folder(self) -> None:
+        start = self._source or (recent_folders(self._settings) or [str(Path.home())])[0]
+        path = QFileDialog.getExistingDirectory(self, "Choose a folder of images", start)
+        if path:
+            self.open_folder(path)
+
+    def open_folder(self, path: str) -> None:
+        """Scan `path` (a folder or CSV) in the background; dataset_ready follows."""
+        self._source = str(path)
+        self.split_box.reset()
+        self.scanner.scan(self._source, **self.split_box.values())
+
+    def create_demo_dataset(self, target_dir: str | None = None) -> None:
+        """Generate the synthetic demo folder (or reuse the one already there), then open it."""
+        from engine.demo import DEMO_CLASSES, default_data_dir
+
+        target = Path(target_dir) if target_dir else default_data_dir() / "demo-dataset"
+        self._source = str(target)
+        self.split_box.reset()
+        if any((target / name).is_dir() for name, *_ in DEMO_CLASSES):
+            self.scanner.scan(str(target), **self.split_box.values())
+        else:
+            self.scanner.make_demo(str(target))
+
+    def shutdown(self) -> None:
+        self._resplit_timer.stop()
+        self.scanner.wait()
+        self.loader.shutdown()
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        self.shutdown()
+        super().closeEvent(event)
+
+    # -- building ------------------------------------------------------------------
+    def _build(self) -> None:
+        root = QVBoxLayout(self)
+        root.setContentsMargins(16, 16, 16, 16)
+        root.setSpacing(8)
+        self.banner = QLabel()
+        self.banner.setWordWrap(True)
+        self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.banner.setVisible(False)
+        # Palette roles, not fixed colours: the notice stays readable in dark mode.
+        self.banner.setStyleSheet("QLabel { background: palette(alternate-base); padding: 8px; "
+                                  "border: 1px solid palette(mid); border-radius: 4px; }")
+        root.addWidget(self.banner)
+        self.busy = BusyRow(self)
+        self.busy.cancel_button.clicked.connect(self.scanner.cancel)
+        root.addWidget(self.busy)
+        self.pages = QStackedWidget()
+        root.addWidget(self.pages, 1)
+        self.pages.addWidget(self._build_empty_page())
+        self.pages.addWidget(self._build_main_page())
+
+    def _build_empty_page(self) -> QWidget:
+        self.drop_zone = EmptyState(accept_paths=_is_dataset_source)
+        self.drop_zone.paths_dropped.connect(lambda paths: self.open_folder(paths[0]))
+        self.drop_zone.highlight_changed.connect(self._on_drag_highlight)
+        self.drop_zone.recent_chosen.connect(self.open_folder)
+        self.choose_button = self.drop_zone.choose_button
+        self.choose_button.clicked.connect(self.choose_folder)
+        self.demo_button = self.drop_zone.demo_button
+        self.demo_button.clicked.connect(lambda: self.create_demo_dataset())
+        return self.drop_zone
+
+    def _build_main_page(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(8)
+        bar = QHBoxLayout()
+        self.folder_label = QLabel()
+        self.folder_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        change = QPushButton("Change…")
+        change.setToolTip("Choose another folder (Ctrl+O), or drop one anywhere on this tab")
+        change.clicked.connect(self.choose_folder)
+        self.rescan_button = rescan = QPushButton("Rescan")
+        rescan.setToolTip("Read the folder again (after adding, removing or fixing images)")
+        rescan.clicked.connect(self._rescan)
+        bar.addWidget(self.folder_label, 1)
+        bar.addWidget(change)
+        bar.addWidget(rescan)
+        layout.addLayout(bar)
+        self.layout_label = QLabel()
+        self.layout_label.setWordWrap(True)
+        layout.addWidget(self.layout_label)
+        vsplit = QSplitter(Qt.Orientation.Vertical)
+        hsplit = QSplitter(Qt.Orientation.Horizontal)
+        hsplit.addWidget(self._build_class_panel())
+        hsplit.addWidget(self._build_gallery())
+        hsplit.setStretchFactor(0, 2)
+        hsplit.setStretchFactor(1, 3)
+        hsplit.setSizes([420, 600])
+        vsplit.addWidget(hsplit)
+        self.problems = ProblemList()
+        self.problems.expanded_changed.connect(lambda on: on and self._size_problems(vsplit))
+        vsplit.addWidget(self.problems)
+        vsplit.setStretchFactor(0, 3)
+        vsplit.setStretchFactor(1, 1)
+        vsplit.setCollapsible(0, False)
+        layout.addWidget(vsplit, 1)
+        return page
+
+    def _size_problems(self, vsplit: QSplitter) -> None:
+        """Open the details just tall enough for the rows (at most 40 % of the height)."""
+        rows = min(len(self.problems.rows()), 50)
+        want = 40 + self.table.horizontalHeader().height() + rows * 30 + 16
+        height = min(want, vsplit.height() * 2 // 5)
+        vsplit.setSizes([vsplit.height() - height, height])
+
+    def _build_class_panel(self) -> QWidget:
+        panel = QWidget()
+        layout = QVBoxLayout(panel)
+        layout.setContentsMargins(0, 0, 8, 0)
+        layout.setSpacing(8)
+        self.totals_label = QLabel()
+        layout.addWidget(self.totals_label)
+        self.table = ClassTable()
+        self.table.name_edited.connect(self._on_name_edited)
+        self.table.currentCellChanged.connect(lambda row, *_: self._show_class(row))
+        layout.addWidget(self.table, 1)
+        self.notice = QLabel()  # imbalance or naming notice
+        self.notice.setWordWrap(True)
+        self.notice.setVisible(False)
+        layout.addWidget(self.notice)
+        hint = QLabel("Double-click a class name to change how it is shown and prompted.")
+        hint.setEnabled(False)  # the palette's disabled text: a quiet hint in light and dark
+        hint.setWordWrap(True)
+        layout.addWidget(hint)
+        self.split_box = SplitBox()
+        self.split_box.changed.connect(self._resplit_timer.start)
+        layout.addWidget(self.split_box)
+        return panel
+
+    def _build_gallery(self) -> QWidget:
+        panel = QWidget()
+        layout = QVBoxLayout(panel)
+        layout.setContentsMargins(8, 0, 0, 0)
+        layout.setSpacing(8)
+        bar = QHBoxLayout()
+        self.class_title = QLabel()
+        font = QFont(self.class_title.font())
+        font.setBold(True)
+        self.class_title.setFont(font)
+        self.split_filter = QComboBox()
+        self.split_filter.addItem("All splits", "")
+        for split in SPLITS:
+            self.split_filter.addItem(split.capitalize() + " only", split)
+        self.split_filter.currentIndexChanged.connect(
+            lambda *_: self._show_class(self.table.currentRow()))
+        bar.addWidget(self.class_title, 1)
+        bar.addWidget(self.split_filter)
+        layout.addLayout(bar)
+        self.grid = ImageGrid(self.loader)
+        self.grid.setToolTip("Double-click an image to open it in your image viewer")
+        self.grid.image_activated.connect(
+            lambda path: QDesktopServices.openUrl(QUrl.fromLocalFile(path)))
+        layout.addWidget(self.grid, 1)
+        return panel
+
+    # -- state ---------------------------------------------------------------------
+    def _set_state(self, state: str) -> None:
+        if state != self._state:
+            self._state = state
+            self.state_changed.emit(state)
+
+    def _show_empty(self) -> None:
+        self.drop_zone.set_recent(recent_folders(self._settings)[:4])
+        self.pages.setCurrentIndex(0)
+
+    def _show_banner(self, text: str) -> None:
+        self.banner.setText(text)
+        self.banner.setVisible(bool(text))
+
+    def _on_drag_highlight(self, on: bool) -> None:
+        if self.pages.currentIndex() == 1:
+            root = self._index.root if self._index else self._source
+            self.folder_label.setText("Release to open this folder instead" if on
+                                      else f"Folder: {root}")
+
+    # -- scanning ------------------------------------------------------------------
+    def _rescan(self) -> None:
+        if self._source:
+            self.scanner.scan(self._source, **self.split_box.values())
+
+    def _on_scan_started(self, source: str) -> None:
+        self._show_banner("")
+        self.busy.start(f"Reading {source}…")
+        self._set_state("running")
+
+    def _on_scan_progress(self, done: int, total: int) -> None:
+        self.busy.progress(done, total, f"Checking images: {done:,} of {total:,}" if total else "")
+
+    def _on_scan_cancelled(self) -> None:
+        self.busy.stop()
+        self._set_state(self._resting_state())
+
+    def _on_scan_failed(self, message: str) -> None:
+        self.busy.stop()
+        text = f"⚠ Could not open this dataset. {message}"
+        if self._index is not None:
+            self._source = self._index.root  # Rescan must mean the dataset on screen
+            text += f" Still showing {self._index.root}."
+        else:
+            self._show_empty()
+        self._show_banner(text)
+        self._set_state(self._resting_state() if self._index is not None else "attention")
+        self.dataset_ready.emit(self._index if self._usable() else None)
+
+    def _on_scan_finished(self, index) -> None:
+        self.busy.stop()
+        if self._scanned is not None and self._scanned.root != index.root:
+            self._names = {}  # another dataset: the names typed for the last one don't apply
+        self._scanned = index
+        self._names = {k: v for k, v in self._names.items()
+                       if k in {c.folder for c in index.classes}}
+        self._index = index.with_display_names(self._names) if self._names else index
+        self._source = index.root
+        remember_folder(self._settings, index.root)
+        self._by_class = [[] for _ in index.classes]
+        for sample in index.samples:
+            self._by_class[sample.label].append(sample)
+        self._fill()
+        self.pages.setCurrentIndex(1)
+        self._set_state(self._resting_state())
+        self.dataset_ready.emit(self._index if self._usable() else None)
+
+    def _usable(self) -> bool:
+        return self._index is not None and not self._index.errors
+
+    def _resting_state(self) -> str:
+        if self._index is None:
+            return ""
+        return "attention" if self._index.errors else "done"
+
+    # -- showing an index ----------------------------------------------------------
+    def _fill(self) -> None:
+        index = self._index
+        self.folder_label.setText(f"Folder: {index.root}")
+        lines = [f"<b>Layout:</b> {html.escape(index.layout_description)}"]
+        lines += [html.escape(note) for note in index.notes]  # conversions, skips, the split
+        self.layout_label.setText("<br>".join(lines))
+        self.split_box.setVisible(index.split_source == "automatic")
+        counts = index.counts()
+        totals = {s: sum(c.get(s, 0) for c in counts.values()) for s in SPLITS}
+        self.totals_label.setText(f"{len(index.classes)} classes · {len(index.samples):,} images "
+                                  f"({split_counts_text(totals)})")
+        per_class = {c.display_name: counts.get(c.folder, {}).get("train", 0)
+                     for c in index.classes}
+        warning, small = imbalance_warning(per_class)
+        self._set_notice(warning)
+        self.table.fill(index, small)
+        self.problems.set_problems([ProblemRow(p.path, p.reason, p.severity)
+                                    for p in index.problems])
+        row = max(0, min(self.table.currentRow(), len(index.classes) - 1))
+        self.table.setCurrentCell(row, NAME_COL)
+        self._show_class(row)
+
+    def _set_notice(self, text: str) -> None:
+        self.notice.setText(("⚠ " + text) if text else "")
+        self.notice.setVisible(bool(text))
+
+    def _show_class(self, row: int) -> None:
+        if self._index is None or not 0 <= row < len(self._by_class):
+            self.grid.set_paths([])
+            self.class_title.setText("")
+            return
+        split = self.split_filter.currentData()
+        samples = [s for s in self._by_class[row] if not split or s.split == split]
+        counts = {s: sum(x.split == s for x in self._by_class[row]) for s in SPLITS}
+        self.class_title.setText(f"{self._index.classes[row].display_name}  "
+                                 f"({split_counts_text(counts)})")
+        self.grid.set_paths([s.path for s in samples])
+
+    def _on_name_edited(self, row: int, text: str) -> None:
+        if self._scanned is None:
+            return
+        new = " ".join(text.split())  # collapse stray whitespace from typing
+        old = self._index.classes[row].display_name
+        others = {c.display_name for i, c in enumerate(self._index.classes) if i != row}
+        if not new or new in others:
+            self._set_notice(f"“{text}” cannot be used: class names must be unique and not "
+                             "empty. The previous name was kept." if new else
+                             "A class needs a name. The previous name was kept.")
+            self.table.set_name(row, old)
+            return
+        self.table.set_name(row, new)
+        self._names[self._scanned.classes[row].folder] = new
+        self._index = self._scanned.with_display_names(self._names)
+        counts = self._index.counts()
+        warning, _ = imbalance_warning({c.display_name: counts[c.folder]["train"]
+                                        for c in self._index.classes})
+        self._set_notice(warning)  # it names classes: show the new name
+        self._show_class(self.table.currentRow())
+        self.dataset_ready.emit(self._index if self._usable() else None)

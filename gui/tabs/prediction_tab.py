@@ -1,0 +1,369 @@
+"""Step 4, Prediction: pick a trained run, then drop (or choose, or paste) images and
+folders to see each image's top labels with confidence bars.
+
+The model loads and predicts in a worker thread (gui.prediction_worker); folders go in
+chunks with a cancellable progress bar; files that are not images get a per-file message
+and never stop the rest. Results export to CSV or JSON with the engine's exporter.
+"""
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QImage, QKeySequence, QShortcut
+from PySide6.QtWidgets import (QApplication, QComboBox, QDoubleSpinBox, QFileDialog,
+                               QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+
+from gui.prediction_worker import PredictionService
+from gui.widgets.busy_row import BusyRow
+from gui.widgets.drop_zone import DropZone
+from gui.widgets.prediction_results import PredictionList
+
+IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.bmp *.gif *.webp *.tif *.tiff);;All files (*)"
+
+
+def run_label(summary) -> str:
+    """'pets-2026-11-29-1412 · val 96.5 %' (+ status when the run did not complete)."""
+    text = summary.name
+    if summary.best_val_accuracy is not None:
+        text += f" · val {summary.best_val_accuracy * 100:.1f} %"
+    if summary.status != "completed":
+        text += f" ({summary.status})"
+    return text
+
+
+class PredictionTab(QWidget):
+    state_changed = Signal(str)
+    run_opened = Signal(str)
+
+    def __init__(self, settings=None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._settings = settings
+        self._runs_root = "runs"
+        self._run_dir = ""  # the loaded run
+        self._loading = ""  # the run being loaded
+        self._waiting: list[str] = []  # dropped before any model was loaded
+        self._titles: dict[str, str] = {}  # temp path -> "Pasted image n"
+        self._paste_dir = tempfile.mkdtemp(prefix="lora-studio-paste-")
+        self._pasted = 0
+        self._state = ""
+        self._default_run = ""  # newest completed/stopped run under the runs folder
+        self.service = PredictionService(self)
+        self.service.run_loaded.connect(self._on_run_loaded)
+        self.service.run_failed.connect(self._on_run_failed)
+        self.service.progress.connect(self._on_progress)
+        self.service.results_ready.connect(self._on_results)
+        self.service.idle.connect(self._on_idle)
+        self._build()
+        self.drop_zone.watch(self)
+        QShortcut(QKeySequence.StandardKey.Paste, self, self.paste_from_clipboard,
+                  context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.refresh_runs()
+
+    # -- public interface ----------------------------------------------------------
+    @property
+    def run_dir(self) -> str:
+        return self._run_dir
+
+    def status_text(self) -> str:
+        if self.service.busy:
+            return "Predicting…"
+        if not self._run_dir:
+            return "No model chosen yet"
+        ok, low, failed = self.results.results_model.counts()
+        return f"Model {Path(self._run_dir).name}: {ok:,} predicted · {low:,} low confidence"
+
+    def set_runs_root(self, path: str) -> None:
+        self._runs_root = str(path)
+        self.refresh_runs()
+
+    def refresh_runs(self) -> None:
+        from engine.runs import list_runs
+
+        runs = list_runs(self._runs_root)
+        # Runs that saved a model: a failed or still-running one may have no weights yet.
+        usable = [r for r in runs if r.status in ("completed", "stopped")]
+        self._default_run = usable[0].path if usable else ""
+        self.run_combo.blockSignals(True)
+        self.run_combo.clear()
+        self.run_combo.addItem(f"Choose a trained run ({len(runs)} found)" if runs else
+                               "No trained runs yet: train one in step 3, or open a run folder",
+                               "")
+        for summary in runs:
+            self.run_combo.addItem(run_label(summary), summary.path)
+        if self._run_dir and self.run_combo.findData(self._run_dir) < 0:
+            self.run_combo.addItem(Path(self._run_dir).name, self._run_dir)
+        current = self.run_combo.findData(self._run_dir or self._loading)
+        self.run_combo.setCurrentIndex(max(0, current))
+        self.run_combo.blockSignals(False)
+        if not self._run_dir and not self._loading:
+            self.model_label.setText(
+                f"Choose a model above, or just add images: the newest run "
+                f"({Path(self._default_run).name}) is then used." if self._default_run else
+                "No trained model yet. Train one in step 3, or open a run folder you were given.")
+
+    def open_run(self, run_dir: str) -> None:
+        """Load the model of a run folder in the background (run_opened follows)."""
+        self._loading = str(run_dir)
+        self.model_label.setText(f"Loading the model from {run_dir}…")
+        self.service.open_run(self._loading)
+
+    def choose_run_folder(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Open a run folder", self._runs_root)
+        if path:
+            self.open_run(path)
+
+    def predict_paths(self, paths: list[str]) -> None:
+        """Predict image files and folders (recursively); results appear as they come."""
+        paths = [str(p) for p in paths]
+        if not paths:
+            return
+        if not self._run_dir:
+            self._waiting.extend(paths)
+            if self._loading:
+                return
+            if self._default_run:
+                # The newest usable run: better than making the user stop here to choose.
+                self.open_run(self._default_run)
+            else:
+                self._say("There is no model to predict with yet. Train one in step 3 "
+                          "(Training), or open a run folder with “Open run folder…”; "
+                          "the images you added will be predicted then.")
+            return
+        self.busy.start("Predicting…")
+        self._set_state("running")
+        self.service.predict(paths, top_k=max(5, self.top_k.value()))
+
+    def predict_image(self, image: QImage) -> None:
+        """Predict an image that is not a file (pasted, or dragged from another app)."""
+        self._pasted += 1
+        path = str(Path(self._paste_dir) / f"pasted-{self._pasted}.png")
+        image.save(path, "PNG")
+        self._titles[path] = f"Pasted image {self._pasted}"
+        self.predict_paths([path])
+
+    def paste_from_clipboard(self) -> None:
+        mime = QApplication.clipboard().mimeData()
+        from gui.widgets.drop_zone import image_from_mime, paths_from_mime
+
+        paths = paths_from_mime(mime)
+        image = None if paths else image_from_mime(mime)
+        if paths:
+            self.predict_paths(paths)
+        elif image is not None:
+            self.predict_image(image)
+        else:
+            self._say("The clipboard holds no image. Copy an image (or image files) "
+                      "first, then press Ctrl+V here.")
+
+    def export(self, path: str) -> None:
+        """Write all results to CSV or JSON (by suffix) with engine.predict.export_predictions."""
+        from engine.errors import UserError
+        from engine.predict import export_predictions
+
+        predictions = self.results.results_model.predictions()
+        try:
+            export_predictions(predictions, path)
+        except OSError as exc:
+            self._say(f"Could not save {path}: {exc.strerror or exc}. Choose another "
+                      "folder or file name and export again.")
+            return
+        except UserError as exc:
+            self._say(str(exc))
+            return
+        self._say(f"Saved {len(predictions):,} results to {path}.")
+
+    def clear_results(self) -> None:
+        self.results.results_model.clear()
+        self._update_summary()
+
+    def shutdown(self) -> None:
+        self.service.shutdown()
+        self.results.loader.shutdown()
+        shutil.rmtree(self._paste_dir, ignore_errors=True)
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        self.shutdown()
+        super().closeEvent(event)
+
+    # -- building ------------------------------------------------------------------
+    def _build(self) -> None:
+        root = QVBoxLayout(self)
+        root.setContentsMargins(16, 16, 16, 16)
+        root.setSpacing(8)
+        bar = QHBoxLayout()
+        bar.setSpacing(8)
+        bar.addWidget(QLabel("Model:"))
+        self.run_combo = QComboBox()
+        self.run_combo.setMinimumWidth(320)
+        self.run_combo.activated.connect(self._on_run_chosen)
+        bar.addWidget(self.run_combo, 1)
+        open_button = QPushButton("Open run folder…")
+        open_button.clicked.connect(self.choose_run_folder)
+        bar.addWidget(open_button)
+        refresh = QPushButton("Refresh")
+        refresh.setToolTip("Look for new runs in the runs folder")
+        refresh.clicked.connect(self.refresh_runs)
+        bar.addWidget(refresh)
+        root.addLayout(bar)
+        self.model_label = QLabel("Choose a trained run to predict with.")
+        self.model_label.setWordWrap(True)
+        root.addWidget(self.model_label)
+        self.drop_zone = DropZone("Drop images or folders anywhere here · Ctrl+V pastes an image")
+        self.drop_zone.paths_dropped.connect(self.predict_paths)
+        self.drop_zone.image_dropped.connect(self.predict_image)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        for text, slot in (("Choose images…", self._choose_files),
+                           ("Choose a folder…", self._choose_folder)):
+            button = QPushButton(text)
+            button.clicked.connect(slot)
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        self.drop_zone.content_layout().addLayout(buttons)
+        root.addWidget(self.drop_zone)
+        self.busy = BusyRow(self)
+        self.busy.cancel_button.clicked.connect(self.service.cancel)
+        root.addWidget(self.busy)
+        root.addLayout(self._build_result_bar())
+        self.message = QLabel()
+        self.message.setVisible(False)
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        root.addWidget(self.message)
+        self.results = PredictionList()
+        root.addWidget(self.results, 1)
+
+    def _build_result_bar(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        row.setSpacing(8)
+        self.summary = QLabel("No results yet.")
+        row.addWidget(self.summary, 1)
+        row.addWidget(QLabel("Show top"))
+        self.top_k = QSpinBox()
+        self.top_k.setRange(1, 10)
+        self.top_k.setValue(3)
+        self.top_k.setToolTip("How many labels to show per image")
+        self.top_k.valueChanged.connect(lambda k: self.results.results_model.set_shown_k(k))
+        row.addWidget(self.top_k)
+        row.addWidget(QLabel("Mark below"))
+        self.threshold = QDoubleSpinBox()
+        self.threshold.setRange(0, 100)
+        self.threshold.setDecimals(0)
+        self.threshold.setSingleStep(5)
+        self.threshold.setSuffix(" %")
+        self.threshold.setValue(50)
+        self.threshold.setToolTip("Results whose top label is below this confidence are marked: "
+                                  "check those by eye before trusting them")
+        self.threshold.valueChanged.connect(self._on_threshold)
+        row.addWidget(self.threshold)
+        for text, suffix in (("Export CSV…", "csv"), ("Export JSON…", "json")):
+            button = QPushButton(text)
+            button.clicked.connect(lambda _=False, s=suffix: self._choose_export(s))
+            row.addWidget(button)
+        clear = QPushButton("Clear")
+        clear.clicked.connect(self.clear_results)
+        row.addWidget(clear)
+        return row
+
+    # -- handlers ------------------------------------------------------------------
+    def _say(self, text: str) -> None:
+        """The tab's one message line (hidden when there is nothing to say)."""
+        self.message.setText(text)
+        self.message.setVisible(bool(text))
+
+    def _set_state(self, state: str) -> None:
+        if state != self._state:
+            self._state = state
+            self.state_changed.emit(state)
+
+    def _on_run_chosen(self, row: int) -> None:
+        path = self.run_combo.itemData(row)
+        if path and path != self._run_dir:
+            self.open_run(path)
+
+    def _on_run_loaded(self, run_dir: str, class_names: list) -> None:
+        if run_dir != self._loading:
+            return  # an older request finished after a newer one was made
+        self._run_dir, self._loading = run_dir, ""
+        names = ", ".join(class_names[:8])
+        if len(class_names) > 8:
+            names += f" and {len(class_names) - 8} more"
+        self.model_label.setText(f"Using {Path(run_dir).name}: {len(class_names)} classes "
+                                 f"({names}).")
+        self._say("")
+        if self._settings is not None and hasattr(self._settings, "add_recent"):
+            self._settings.add_recent("runs", run_dir)
+        self.refresh_runs()
+        self._set_state("done")
+        self.run_opened.emit(run_dir)
+        waiting, self._waiting = self._waiting, []
+        self.predict_paths(waiting)
+
+    def _on_run_failed(self, run_dir: str, message: str) -> None:
+        if run_dir != self._loading:
+            return
+        self._loading = ""
+        self._waiting = []
+        self.refresh_runs()  # first: it resets the model line, which must show the error
+        self.model_label.setText(f"Could not load the model in {run_dir}. {message}"
+                                 + (f" Still using {Path(self._run_dir).name}."
+                                    if self._run_dir else
+                                    " Choose another run above, or open another run folder."))
+        self._set_state("done" if self._run_dir else "attention")
+
+    def _on_progress(self, done: int, total: int) -> None:
+        text = f"Predicting: {done:,} of {total:,} images" if total else ""
+        self.busy.progress(done, total, text)
+
+    def _on_results(self, predictions: list) -> None:
+        self.results.results_model.add(predictions, self._titles)
+        self._update_summary()
+
+    def _on_idle(self, status: str, message: str) -> None:
+        self.busy.stop()
+        self._set_state("done" if self._run_dir else "")
+        if status == "cancelled":
+            self._say("Stopped. The results so far are kept; add the images again to "
+                      "predict the rest.")
+        elif status == "failed":
+            self._say(f"Prediction failed. {message}")
+            self._set_state("attention")
+        self._update_summary()
+
+    def _on_threshold(self, value: float) -> None:
+        self.results.results_model.set_threshold(value / 100.0)
+        self._update_summary()
+
+    def _update_summary(self) -> None:
+        ok, low, failed = self.results.results_model.counts()
+        if not ok and not failed:
+            self.summary.setText("No results yet.")
+            return
+        parts = [f"{ok:,} predicted", f"{low:,} low confidence"]
+        if failed:
+            parts.append(f"{failed:,} not predicted")
+        self.summary.setText(" · ".join(parts))
+
+    def _choose_files(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, "Choose images to predict", "", IMAGE_FILTER)
+        self.predict_paths(paths)
+
+    def _choose_folder(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Choose a folder of images to predict")
+        if path:
+            self.predict_paths([path])
+
+    def _choose_export(self, suffix: str) -> None:
+        if not self.results.results_model.predictions():
+            self._say("Nothing to export yet: predict some images first.")
+            return
+        default = str(Path(self._run_dir or ".").name) + f"-predictions.{suffix}"
+        path, _ = QFileDialog.getSaveFileName(self, "Export predictions", default,
+                                              f"{suffix.upper()} (*.{suffix})")
+        if path:
+            if not path.lower().endswith("." + suffix):
+                path += "." + suffix
+            self.export(path)

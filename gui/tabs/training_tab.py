@@ -1,0 +1,308 @@
+"""Tab 3 — Training: start/pause/resume/stop, progress, live curves, the log, the result.
+
+The run itself happens in gui.worker.TrainingWorker (its own QThread); this tab only
+reacts to the events it re-emits. Text and progress bar updates are throttled like the
+plots, so a fast loop never floods the GUI thread.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import QMessageBox, QSplitter, QTabWidget, QVBoxLayout, QWidget
+
+from engine.config import TrainConfig
+from engine.events import Evaluation, Event, Progress, RunFinished, RunStarted, Step
+from gui import format as fmt
+from gui.event_text import log_line
+from gui.settings import Settings
+from gui.widgets.banner import Banner
+from gui.widgets.evaluation_view import EvaluationView
+from gui.widgets.log_pane import LogPane
+from gui.widgets.plots import TrainingPlots
+from gui.widgets.run_controls import RunControls
+from gui.widgets.run_history import RunHistory
+from gui.widgets.run_summary import RunSummaryCard
+from gui.worker import TrainFn, TrainingWorker
+
+TEXT_REFRESH_MS = 100
+
+
+class TrainingTab(QWidget):
+    state_changed = Signal(str)
+    run_started = Signal(str)  # run_dir
+    run_finished = Signal(str, str)  # run_dir, status — after the worker thread has ended
+    status_message = Signal(str)
+    prediction_requested = Signal(str)  # run_dir ("Try it in Prediction")
+    navigate_requested = Signal(str)  # "dataset" | "config": the banner's button
+    controls_changed = Signal()  # which of start/pause/resume/stop is possible changed
+
+    def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.settings = settings
+        self.train_fn: TrainFn | None = None  # tests inject a fake engine here
+        self.worker: TrainingWorker | None = None
+        self._previous_worker: TrainingWorker | None = None
+        self.started: RunStarted | None = None
+        self.finished: RunFinished | None = None
+        self.zero_shot: float | None = None
+        self.error_dialog: QMessageBox | None = None
+        self._provider: Callable[[], TrainConfig | None] = lambda: None
+        self._dataset_provider: Callable[[], object] = lambda: None
+        self._blocker = ("Choose a dataset in step 1 first.", "dataset")
+        self._last_step: Step | None = None
+        self._stage = ""
+        self._text_timer = QTimer(self)
+        self._text_timer.setInterval(TEXT_REFRESH_MS)
+        self._text_timer.timeout.connect(self._on_text_timer_timeout)
+        self._build()
+        self._update_buttons()
+
+    def _build(self) -> None:
+        self.controls = RunControls()
+        c = self.controls
+        self.start_button, self.pause_button = c.start_button, c.pause_button
+        self.resume_button, self.stop_button = c.resume_button, c.stop_button
+        self.stats, self.progress = c.stats, c.progress
+        self.start_button.clicked.connect(lambda: self.start())
+        self.pause_button.clicked.connect(self.pause)
+        self.resume_button.clicked.connect(self.resume)
+        self.stop_button.clicked.connect(self.stop)
+        self.banner = Banner(self._blocker[0], "Go to Dataset")
+        self.banner.action.clicked.connect(lambda: self.navigate_requested.emit(self._blocker[1]))
+        self.summary = RunSummaryCard()
+        self.summary.hide()
+        self.summary.evaluation_requested.connect(self.open_evaluation)
+        self.summary.prediction_requested.connect(self.prediction_requested)
+        self.summary.continue_requested.connect(self.continue_run)
+        self.plots = TrainingPlots()
+        self.evaluation = EvaluationView()
+        self.pages = QTabWidget()
+        self.pages.setDocumentMode(True)
+        self.pages.addTab(self.plots, "Curves")
+        self.pages.addTab(self.evaluation, "Evaluation")
+        self.history = RunHistory()
+        self.history.comparison_toggled.connect(self._on_history_comparison_toggled)
+        self.history.open_requested.connect(self.show_run)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.pages)
+        splitter.addWidget(self.history)
+        splitter.setStretchFactor(0, 5)
+        splitter.setStretchFactor(1, 1)
+        self.log = LogPane()
+        layout = QVBoxLayout(self)
+        layout.setSpacing(8)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.controls)
+        layout.addWidget(self.summary)
+        layout.addWidget(splitter, 1)
+        layout.addWidget(self.log)
+
+    # --- wiring from the main window -----------------------------------------------------
+    def set_config_provider(self, provider: Callable[[], TrainConfig | None]) -> None:
+        self._provider = provider
+
+    def set_dataset_provider(self, provider: Callable[[], object]) -> None:
+        """Where the DatasetIndex shown in step 1 comes from (it carries the display names)."""
+        self._dataset_provider = provider
+
+    def _dataset_for(self, config: TrainConfig):
+        """The scanned index to train on, if it matches the config (else the engine scans)."""
+        index = self._dataset_provider()
+        if index is None or config.resume_from:
+            return None  # a resumed run reuses its own split.json
+        same = Path(index.root).resolve() == Path(config.data_dir).resolve() if config.data_dir else False
+        return index if same else None
+
+    def set_blocker(self, text: str, step: str = "") -> None:
+        """What stops a run from starting ("" = nothing): shown with a button to that step."""
+        self._blocker = (text, step)
+        self.banner.set_text(text, f"Go to {step.capitalize()}" if step else None)
+        self.banner.action.setVisible(bool(step))
+        self.banner.setVisible(bool(text) and not self.is_running())
+        self._update_buttons()
+
+    def set_runs_root(self, root: str) -> None:
+        self.history.refresh(root)
+
+    # --- run control ----------------------------------------------------------------------
+    def is_running(self) -> bool:
+        return self.worker is not None
+
+    def phase(self) -> str:
+        if self.worker is None:
+            return "idle"
+        if self.worker.stop_requested:
+            return "stopping"
+        return "paused" if self.worker.paused else "running"
+
+    def start(self, config: TrainConfig | None = None) -> bool:
+        """Start a run with `config` (default: the config tab's). False if nothing started."""
+        if self.is_running():
+            return False
+        config = config or self._provider()
+        if config is None:
+            self.banner.setVisible(True)
+            return False
+        self.started, self.finished, self.zero_shot, self._last_step = None, None, None, None
+        self._stage = "Preparing…"
+        self.plots.reset()
+        self.summary.hide()
+        self.log.clear()
+        self.pages.setCurrentWidget(self.plots)
+        self.controls.set_busy()  # until the engine knows the number of steps
+        if self._previous_worker is not None:  # delete its Qt objects here, in the GUI thread
+            self._previous_worker.thread_.deleteLater()
+            self._previous_worker.deleteLater()
+            self._previous_worker = None
+        self.worker = TrainingWorker(config, self.train_fn, dataset=self._dataset_for(config))
+        self.worker.event_received.connect(self._on_worker_event_received)
+        self.worker.thread_.finished.connect(self._on_thread_finished)
+        self.worker.start()
+        self.banner.hide()
+        self._text_timer.start()
+        self._update_buttons()
+        self.state_changed.emit("running")
+        return True
+
+    def continue_run(self, run_dir: str) -> bool:
+        """Resume a stopped run from its last checkpoint."""
+        config = self._provider()
+        if config is None:
+            return False
+        return self.start(config.replace(resume_from=run_dir))
+
+    def pause(self) -> None:
+        if self.worker is not None:
+            self.worker.pause()
+            self.log.append("Paused (the current step finishes first).")
+            self._update_buttons()
+
+    def resume(self) -> None:
+        if self.worker is not None:
+            self.worker.resume()
+            self.log.append("Resumed.")
+            self._update_buttons()
+
+    def stop(self) -> None:
+        if self.worker is not None and not self.worker.stop_requested:
+            self.worker.stop()
+            self.log.append("Stopping: saving the model trained so far…")
+            self._update_buttons()
+            self._refresh_text()
+
+    def wait_for_worker(self, ms: int = 120_000) -> bool:
+        """Block until the worker thread ends (window closing); True if it did."""
+        return self.worker is None or self.worker.wait(ms)
+
+    def _update_buttons(self) -> None:
+        self.controls.set_phase(self.phase(), can_start=not self._blocker[0])
+        self.controls_changed.emit()
+
+    # --- events from the worker -------------------------------------------------------------
+    def _on_worker_event_received(self, ev: Event) -> None:
+        if self.sender() is not self.worker:
+            return
+        self.plots.add_event(ev)
+        line = log_line(ev)
+        if line is not None:
+            self.log.append(*line)
+        if isinstance(ev, Step):
+            self._last_step = ev  # text and bar follow on the next timer tick
+        elif isinstance(ev, Progress):
+            self._stage = ev.message or f"{ev.stage} {ev.done}/{ev.total}"
+        elif isinstance(ev, RunStarted):
+            self.started, self._stage = ev, ""
+            self.controls.set_steps(ev.start_step, ev.total_steps)
+            self.run_started.emit(ev.run_dir)
+        elif isinstance(ev, Evaluation) and ev.split == "val" and (ev.zero_shot or ev.epoch == 0):
+            self.zero_shot = ev.accuracy
+        elif isinstance(ev, RunFinished):
+            self.finished = ev
+
+    def _on_thread_finished(self) -> None:
+        finished = self.finished
+        # Keep the finished worker (and its QThread) alive until the next run: this slot is
+        # called by that thread's own signal, and deleting a sender inside it is unsafe.
+        self._previous_worker, self.worker = self.worker, None
+        self._text_timer.stop()
+        self.plots.flush()
+        if finished is None:  # cannot happen (the worker guarantees one); stay safe
+            finished = RunFinished(status="failed", run_dir="", error="The run ended without a result.")
+        self.controls.set_steps(1 if finished.status == "completed" else 0, 1)
+        self.summary.show_result(finished, zero_shot=self.zero_shot)
+        self.stats.setText(f"{finished.status.capitalize()}.")
+        self._update_buttons()
+        self.banner.setVisible(bool(self._blocker[0]))
+        self.history.refresh(exclude=finished.run_dir)
+        if finished.status == "failed":
+            self._show_failure(finished)
+        self.status_message.emit(self.status_text())
+        self.state_changed.emit("attention" if finished.status == "failed" else "done")
+        self.run_finished.emit(finished.run_dir, finished.status)
+
+    def _show_failure(self, finished: RunFinished) -> None:
+        self.log.set_expanded(True)
+        box = QMessageBox(QMessageBox.Icon.Critical, "Training failed", finished.error or
+                          "Training failed without a message.", QMessageBox.StandardButton.Ok, self)
+        box.setInformativeText("The log below the curves has the details. Fix the problem and "
+                               "press Start training again.")
+        box.open()  # not exec(): the app keeps running, nothing waits on the dialog
+        self.error_dialog = box
+
+    # --- text ---------------------------------------------------------------------------------
+    def _on_text_timer_timeout(self) -> None:
+        self._refresh_text()
+
+    def _refresh_text(self) -> None:
+        text = self.status_text()
+        self.stats.setText(text)
+        if self._last_step is not None and self.started is not None:
+            self.controls.set_steps(self._last_step.step, self.started.total_steps)
+        self.status_message.emit(text)
+
+    def status_text(self) -> str:
+        return fmt.run_progress(self.phase(), self.started, self._last_step, self._stage,
+                                self.finished)
+
+    # --- finished runs ---------------------------------------------------------------------------
+    def open_evaluation(self, run_dir: str) -> None:
+        self.pages.setCurrentWidget(self.evaluation)
+        self.evaluation.evaluate(run_dir)
+
+    def show_run(self, run_dir: str) -> None:
+        """Show a finished run's curves and result card (File > Open run, history double-click)."""
+        from engine.runs import read_metrics
+
+        if self.is_running():
+            return
+        events = read_metrics(run_dir)
+        self.plots.load_events(events)
+        finished = next((e for e in reversed(events) if isinstance(e, RunFinished)), None)
+        zero = next((e.accuracy for e in events if isinstance(e, Evaluation) and e.zero_shot), None)
+        if finished is not None:
+            self.finished, self.zero_shot = finished, zero
+            self.summary.show_result(finished, zero_shot=zero)
+        self.evaluation.set_run(run_dir)
+        self.pages.setCurrentWidget(self.plots)
+
+    def open_run_for_comparison(self, run_dir: str) -> None:
+        if not self.history.set_checked(run_dir, True):
+            self._on_history_comparison_toggled(run_dir, True)
+
+    def _on_history_comparison_toggled(self, run_dir: str, shown: bool) -> None:
+        from engine.runs import read_metrics
+
+        self.plots.clear_comparisons()
+        wanted = set(self.history.checked())
+        if shown:
+            wanted.add(run_dir)
+        else:
+            wanted.discard(run_dir)
+        for path in sorted(wanted):
+            self.plots.add_comparison(Path(path).name, read_metrics(path))
+        self.plots.flush()
+
+    def shutdown(self) -> None:
+        self.evaluation.shutdown()

@@ -1,0 +1,268 @@
+"""Evaluation of a finished run: accuracy summary, per-class table, confusion matrix, and
+the images behind any confusion cell.
+
+engine.evaluate.evaluate_run runs off the GUI thread (it loads the model and classifies
+every image of the split); this view only displays its Report.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QSize, Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QIcon
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel,
+                               QListView, QListWidget, QListWidgetItem, QProgressBar, QPushButton,
+                               QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+
+from gui import format as fmt
+from gui.scan_worker import FunctionThread
+from gui.widgets.confusion_matrix import ConfusionMatrixPlot
+from gui.widgets.image_grid import placeholder_pixmap
+from gui.widgets.thumbnails import ThumbnailLoader
+
+SORT_ROLE = Qt.ItemDataRole.UserRole
+PATH_ROLE = Qt.ItemDataRole.UserRole + 1
+MAX_CELL_IMAGES = 300  # a cell of a huge test set lists its first images, says how many more
+THUMB = 96
+
+
+class NumberItem(QTableWidgetItem):
+    """Shows formatted text, sorts by the number behind it."""
+
+    def __init__(self, value: float, text: str) -> None:
+        super().__init__(text)
+        self.setData(SORT_ROLE, float(value))
+        self.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+
+    def __lt__(self, other: QTableWidgetItem) -> bool:
+        mine, theirs = self.data(SORT_ROLE), other.data(SORT_ROLE)
+        if mine is None or theirs is None:
+            return super().__lt__(other)
+        return mine < theirs
+
+
+def _name(value, class_names: list[str]) -> str:
+    """Samples may carry class names or label indices."""
+    if isinstance(value, int) and 0 <= value < len(class_names):
+        return class_names[value]
+    return str(value)
+
+
+def cell_samples(report, true: int, predicted: int) -> list[dict]:
+    """The report's samples whose true and predicted classes are this cell's, surest first."""
+    names = list(report.class_names)
+    t, p = names[true], names[predicted]
+    picked = [s for s in report.samples
+              if _name(s["true"], names) == t and _name(s["predicted"], names) == p]
+    return sorted(picked, key=lambda s: -float(s.get("confidence", 0.0)))
+
+
+class EvaluationView(QWidget):
+    evaluation_finished = Signal(object)  # Report
+    evaluation_failed = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.report = None
+        self.run_dir = ""
+        self._thread: FunctionThread | None = None
+        self._threads: set[FunctionThread] = set()
+        self.summary = QLabel("Open a finished run's evaluation from the summary card in "
+                              "Training, or choose a run and press Evaluate.")
+        self.summary.setWordWrap(True)
+        self.split_combo = QComboBox()
+        self.split_combo.addItems(["test", "val", "train"])
+        self.split_combo.setToolTip("Which images to evaluate: test images were never used "
+                                    "for training or for choosing the best epoch.")
+        self.evaluate_button = QPushButton("Evaluate")
+        self.evaluate_button.setEnabled(False)
+        self.report_button = QPushButton("Open report folder")
+        self.report_button.setEnabled(False)
+        self.busy = QProgressBar()
+        self.busy.setVisible(False)
+        self.matrix = ConfusionMatrixPlot()
+        self.table = QTableWidget(0, 5)
+        self.table.setHorizontalHeaderLabels(["Class", "Precision", "Recall", "F1", "Images"])
+        self.table.setSortingEnabled(True)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setWordWrap(False)  # one line per class; long names elide
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.cell_title = QLabel("Click a cell of the matrix to see its images.")
+        self.cell_images = QListWidget()
+        self.cell_images.setViewMode(QListView.ViewMode.IconMode)
+        self.cell_images.setFlow(QListView.Flow.LeftToRight)
+        self.cell_images.setWrapping(False)
+        self.cell_images.setIconSize(QSize(THUMB, THUMB))
+        self.cell_images.setGridSize(QSize(THUMB + 40, THUMB + 44))
+        self.cell_images.setMovement(QListView.Movement.Static)
+        self.cell_images.setFixedHeight(THUMB + 64)
+        self.loader = ThumbnailLoader(THUMB, parent=self)
+        self.loader.ready.connect(self._on_loader_ready)
+        self._build_layout()
+        self.evaluate_button.clicked.connect(lambda: self.evaluate(self.run_dir))
+        self.report_button.clicked.connect(self._on_report_button_clicked)
+        self.matrix.cell_clicked.connect(self._on_matrix_cell_clicked)
+        self.cell_images.itemDoubleClicked.connect(
+            lambda item: QDesktopServices.openUrl(QUrl.fromLocalFile(item.data(PATH_ROLE))))
+
+    def _build_layout(self) -> None:
+        top = QHBoxLayout()
+        top.addWidget(self.summary, 1)
+        top.addWidget(QLabel("Images:"))
+        top.addWidget(self.split_combo)
+        top.addWidget(self.evaluate_button)
+        top.addWidget(self.report_button)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.matrix)
+        splitter.addWidget(self.table)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.setSpacing(8)
+        layout.addLayout(top)
+        layout.addWidget(self.busy)
+        layout.addWidget(splitter, 1)
+        layout.addWidget(self.cell_title)
+        layout.addWidget(self.cell_images)
+
+    # --- evaluation ---------------------------------------------------------------------
+    def set_run(self, run_dir: str) -> None:
+        self.run_dir = run_dir
+        self.evaluate_button.setEnabled(bool(run_dir) and not self.is_busy())
+
+    def is_busy(self) -> bool:
+        return self._thread is not None
+
+    def evaluate(self, run_dir: str, split: str | None = None) -> None:
+        """Evaluate `run_dir` on `split` in the background; the view fills in when done."""
+        if split is not None:
+            self.split_combo.setCurrentText(split)
+        split = self.split_combo.currentText()
+        self.set_run(run_dir)
+        self.evaluate_button.setEnabled(False)
+        self.busy.setRange(0, 0)
+        self.busy.setVisible(True)
+        self.summary.setText(f"Evaluating {Path(run_dir).name} on the {split} images…")
+
+        def job(progress):
+            from engine.evaluate import evaluate_run
+
+            return evaluate_run(run_dir, split=split, progress=progress)
+
+        thread = FunctionThread(job, f"evaluating {run_dir}")
+        thread.progress.connect(self._on_thread_progress)
+        thread.succeeded.connect(self._on_thread_succeeded)
+        thread.failed.connect(self._on_thread_failed)
+        thread.finished.connect(self._on_thread_finished)
+        self._thread = thread
+        self._threads.add(thread)
+        thread.start()
+
+    def _on_thread_progress(self, done: int, total: int) -> None:
+        if self.sender() is self._thread and total > 0:
+            self.busy.setRange(0, total)
+            self.busy.setValue(done)
+
+    def _on_thread_succeeded(self, report) -> None:
+        if self.sender() is self._thread:
+            self.busy.setVisible(False)
+            self.set_report(report)
+            self.evaluation_finished.emit(report)
+
+    def _on_thread_failed(self, message: str) -> None:
+        if self.sender() is self._thread:
+            self.busy.setVisible(False)
+            self.summary.setText(f"✗ Evaluation failed: {message}")
+            self.evaluation_failed.emit(message)
+
+    def _on_thread_finished(self) -> None:
+        self._threads.discard(self.sender())
+        if self.sender() is self._thread:
+            self._thread = None
+            self.busy.setVisible(False)
+            self.evaluate_button.setEnabled(bool(self.run_dir))
+
+    def wait(self, ms: int = 60_000) -> None:
+        for thread in list(self._threads):
+            thread.wait(ms)
+
+    def shutdown(self) -> None:
+        self.wait()
+        self.loader.shutdown()
+
+    # --- display --------------------------------------------------------------------------
+    def set_report(self, report) -> None:
+        self.report = report
+        names = list(report.class_names)
+        total = sum(sum(row) for row in report.confusion)
+        wrong = total - sum(report.confusion[i][i] for i in range(len(names)))
+        top5 = f" · top-5 {fmt.percent(report.top5_accuracy)}" if report.top5_accuracy is not None else ""
+        split = self.split_combo.currentText()
+        self.summary.setText(f"<b>Accuracy {fmt.percent(report.accuracy)}</b>{top5} · {total} "
+                             f"{split} images · {wrong} mistake{'s' if wrong != 1 else ''} · "
+                             f"{len(names)} classes")
+        self.report_button.setEnabled(bool(getattr(report, "report_dir", "")))
+        self.matrix.set_matrix(report.confusion, names)
+        self._fill_table(report.per_class)
+        self.cell_images.clear()
+        self.cell_title.setText("Click a cell of the matrix to see its images "
+                                "(off the diagonal = mistakes).")
+
+    def _fill_table(self, per_class: list[dict]) -> None:
+        self.table.setSortingEnabled(False)  # otherwise rows move while being filled
+        self.table.setRowCount(len(per_class))
+        for row, entry in enumerate(per_class):
+            self.table.setItem(row, 0, QTableWidgetItem(str(entry["name"])))
+            for col, key in enumerate(("precision", "recall", "f1"), start=1):
+                value = float(entry[key])
+                self.table.setItem(row, col, NumberItem(value, fmt.percent(value)))
+            support = int(entry["support"])
+            self.table.setItem(row, 4, NumberItem(support, str(support)))
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+
+    def show_cell(self, true: int, predicted: int) -> list[dict]:
+        """List the images of one confusion cell (also what a click on the matrix does)."""
+        if self.report is None:
+            return []
+        names = list(self.report.class_names)
+        samples = cell_samples(self.report, true, predicted)
+        self.matrix.select_cell((true, predicted))
+        kind = "correct" if true == predicted else "mistaken"
+        more = f" — showing the first {MAX_CELL_IMAGES}" if len(samples) > MAX_CELL_IMAGES else ""
+        self.cell_title.setText(f"{len(samples)} {kind} image{'s' if len(samples) != 1 else ''}: "
+                                f"true <b>{names[true]}</b>, predicted <b>{names[predicted]}</b>{more}")
+        self.loader.cancel_pending()
+        self.cell_images.clear()
+        placeholder = QIcon(placeholder_pixmap(THUMB, self.palette()))
+        for sample in samples[:MAX_CELL_IMAGES]:
+            path = str(sample["path"])
+            item = QListWidgetItem(f"{fmt.percent(float(sample.get('confidence', 0.0)), 0)}\n"
+                                   f"{os.path.basename(path)}")
+            item.setData(PATH_ROLE, path)
+            item.setToolTip(f"{path}\nconfidence {fmt.percent(float(sample.get('confidence', 0.0)))}")
+            pixmap = self.loader.get(path)
+            item.setIcon(QIcon(pixmap) if pixmap is not None else placeholder)
+            self.cell_images.addItem(item)
+        return samples
+
+    def _on_matrix_cell_clicked(self, true: int, predicted: int) -> None:
+        self.show_cell(true, predicted)
+
+    def _on_loader_ready(self, path: str) -> None:
+        pixmap = self.loader.get(path)
+        if pixmap is None:
+            return
+        for i in range(self.cell_images.count()):
+            item = self.cell_images.item(i)
+            if item.data(PATH_ROLE) == path:
+                item.setIcon(QIcon(pixmap))
+
+    def _on_report_button_clicked(self) -> None:
+        if self.report is not None and getattr(self.report, "report_dir", ""):
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.report.report_dir)))

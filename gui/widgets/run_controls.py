@@ -1,0 +1,46 @@
+"""Start / Pause / Resume / Stop, the one-line progress text and the progress bar."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QProgressBar, QPushButton, QStyle,
+                               QVBoxLayout, QWidget)
+
+
+class RunControls(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        icon = self.style().standardIcon
+        self.start_button = QPushButton(icon(QStyle.StandardPixmap.SP_MediaPlay), "Start training")
+        self.pause_button = QPushButton(icon(QStyle.StandardPixmap.SP_MediaPause), "Pause")
+        self.resume_button = QPushButton(icon(QStyle.StandardPixmap.SP_MediaPlay), "Resume")
+        self.stop_button = QPushButton(icon(QStyle.StandardPixmap.SP_MediaStop), "Stop")
+        self.stop_button.setToolTip("Stop after the current step; the model so far is saved.")
+        self.stats = QLabel("Ready.")
+        self.stats.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.progress = QProgressBar()
+        self.progress.setFormat("%p %")
+        row = QHBoxLayout()
+        for b in (self.start_button, self.pause_button, self.resume_button, self.stop_button):
+            row.addWidget(b)
+        row.addWidget(self.stats, 1)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addLayout(row)
+        column.addWidget(self.progress)
+
+    def set_phase(self, phase: str, can_start: bool) -> None:
+        """phase: "idle" | "running" | "paused" | "stopping"."""
+        self.start_button.setEnabled(phase == "idle" and can_start)
+        self.pause_button.setVisible(phase != "paused")
+        self.pause_button.setEnabled(phase == "running")
+        self.resume_button.setVisible(phase == "paused")
+        self.resume_button.setEnabled(phase == "paused")
+        self.stop_button.setEnabled(phase in ("running", "paused"))
+
+    def set_busy(self) -> None:
+        """An indeterminate bar: work whose length is not known yet."""
+        self.progress.setRange(0, 0)
+
+    def set_steps(self, done: int, total: int) -> None:
+        self.progress.setRange(0, max(1, total))
+        self.progress.setValue(min(done, max(1, total)))

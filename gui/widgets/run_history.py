@@ -1,0 +1,73 @@
+"""Earlier runs (engine.runs.list_runs), checkable to overlay their curves for comparison."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QLabel, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout,
+                               QWidget)
+
+from gui import format as fmt
+
+PATH_ROLE = Qt.ItemDataRole.UserRole
+
+
+class RunHistory(QWidget):
+    comparison_toggled = Signal(str, bool)  # run_dir, shown
+    open_requested = Signal(str)  # run_dir (double-click)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.root = ""
+        self.title = QLabel("Earlier runs — tick to compare")
+        self.list = QListWidget()
+        self.list.setToolTip("Tick a run to overlay its validation curves; double-click to open it.")
+        self.refresh_button = QPushButton("Refresh")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.title)
+        layout.addWidget(self.list, 1)
+        layout.addWidget(self.refresh_button)
+        self.list.itemChanged.connect(self._on_list_item_changed)
+        self.list.itemDoubleClicked.connect(
+            lambda item: self.open_requested.emit(item.data(PATH_ROLE)))
+        self.refresh_button.clicked.connect(lambda: self.refresh())
+
+    def refresh(self, root: str | None = None, exclude: str = "") -> None:
+        """Re-read the runs folder; ticked runs stay ticked."""
+        from engine.runs import list_runs
+
+        if root is not None:
+            self.root = root
+        ticked = set(self.checked())
+        self.list.blockSignals(True)
+        self.list.clear()
+        for run in list_runs(self.root) if self.root else []:
+            if run.path == exclude:
+                continue
+            best = f" · val {fmt.percent(run.best_val_accuracy)}" if run.best_val_accuracy is not None else ""
+            item = QListWidgetItem(f"{run.name}\n{run.status}{best}")
+            item.setData(PATH_ROLE, run.path)
+            item.setToolTip(f"{run.path}\nmodel: {run.model_ref}\nclasses: {', '.join(run.class_names)}")
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked if run.path in ticked else Qt.CheckState.Unchecked)
+            self.list.addItem(item)
+        self.list.blockSignals(False)
+        if not self.list.count():
+            self.title.setText("Earlier runs appear here.")
+        else:
+            self.title.setText("Earlier runs — tick to compare")
+
+    def checked(self) -> list[str]:
+        return [self.list.item(i).data(PATH_ROLE) for i in range(self.list.count())
+                if self.list.item(i).checkState() == Qt.CheckState.Checked]
+
+    def set_checked(self, run_dir: str, checked: bool = True) -> bool:
+        for i in range(self.list.count()):
+            item = self.list.item(i)
+            if item.data(PATH_ROLE) == run_dir:
+                item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
+                return True
+        return False
+
+    def _on_list_item_changed(self, item: QListWidgetItem) -> None:
+        self.comparison_toggled.emit(item.data(PATH_ROLE),
+                                     item.checkState() == Qt.CheckState.Checked)

@@ -1,0 +1,107 @@
+"""The card shown when a run ends: what it reached, how long it took, where it is saved,
+and the next steps (evaluate it, try it, continue it)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QFont
+from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QWidget
+
+from engine.events import RunFinished
+from gui import format as fmt
+
+HEADLINES = {
+    "completed": "Training finished",
+    "stopped": "Training stopped — the model so far is saved and usable",
+    "failed": "Training failed",
+}
+
+
+def _metric(title: str) -> tuple[QLabel, QLabel]:
+    caption = QLabel(title)
+    value = QLabel("–")
+    font = QFont(value.font())
+    font.setPointSizeF(font.pointSizeF() * 1.6)
+    font.setBold(True)
+    value.setFont(font)
+    return caption, value
+
+
+class RunSummaryCard(QFrame):
+    evaluation_requested = Signal(str)  # run_dir
+    prediction_requested = Signal(str)
+    continue_requested = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("summaryCard")
+        self.setStyleSheet("#summaryCard { background: palette(alternate-base); "
+                           "border: 1px solid palette(mid); border-radius: 6px; }")
+        self.run_dir = ""
+        self.headline = QLabel()
+        font = QFont(self.headline.font())
+        font.setPointSizeF(font.pointSizeF() * 1.2)
+        font.setBold(True)
+        self.headline.setFont(font)
+        self.detail = QLabel()
+        self.detail.setWordWrap(True)
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(32)
+        self.values: dict[str, QLabel] = {}
+        for col, (key, title) in enumerate((("best", "Best validation accuracy"),
+                                             ("zero_shot", "Zero-shot start"),
+                                             ("test", "Test accuracy"), ("time", "Time"))):
+            caption, value = _metric(title)
+            grid.addWidget(value, 0, col)
+            grid.addWidget(caption, 1, col)
+            self.values[key] = value
+        self.saved = QLabel()
+        self.saved.setOpenExternalLinks(False)
+        self.saved.linkActivated.connect(self._on_saved_link_activated)
+        self.evaluate_button = QPushButton("Open evaluation")
+        self.predict_button = QPushButton("Try it in Prediction")
+        self.continue_button = QPushButton("Continue training")
+        self.continue_button.setToolTip("Resume this run from its last checkpoint.")
+        self.predict_button.setDefault(True)
+        self.evaluate_button.clicked.connect(lambda: self.evaluation_requested.emit(self.run_dir))
+        self.predict_button.clicked.connect(lambda: self.prediction_requested.emit(self.run_dir))
+        self.continue_button.clicked.connect(lambda: self.continue_requested.emit(self.run_dir))
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.saved, 1)
+        for b in (self.continue_button, self.evaluate_button, self.predict_button):
+            buttons.addWidget(b)
+        layout = QGridLayout(self)
+        layout.setContentsMargins(16, 12, 16, 12)
+        layout.addWidget(self.headline, 0, 0)
+        layout.addWidget(self.detail, 1, 0)
+        layout.addLayout(grid, 2, 0)
+        layout.addLayout(buttons, 3, 0)
+
+    def show_result(self, finished: RunFinished, *, zero_shot: float | None = None,
+                    elapsed_s: float | None = None) -> None:
+        self.run_dir = finished.run_dir
+        self.headline.setText(HEADLINES.get(finished.status, finished.status))
+        self.detail.setText(finished.error if finished.status == "failed" else "")
+        self.detail.setVisible(bool(self.detail.text()))
+        best = finished.best_val_accuracy
+        epoch = f" (epoch {finished.best_epoch})" if finished.best_epoch is not None else ""
+        self.values["best"].setText(fmt.percent(best) + epoch if best is not None else "–")
+        self.values["zero_shot"].setText(fmt.percent(zero_shot))
+        self.values["test"].setText(fmt.percent(finished.test_accuracy))
+        self.values["time"].setText(fmt.duration(elapsed_s if elapsed_s is not None
+                                                 else finished.elapsed_s))
+        usable = bool(finished.run_dir) and (Path(finished.run_dir) / "head.safetensors").is_file()
+        if finished.run_dir:
+            url = QUrl.fromLocalFile(finished.run_dir).toString()
+            self.saved.setText(f'Saved in <a href="{url}">{finished.run_dir}</a>')
+        else:
+            self.saved.setText("Nothing was saved.")
+        self.evaluate_button.setEnabled(usable)
+        self.predict_button.setEnabled(usable)
+        resumable = (Path(finished.run_dir) / "checkpoints" / "last").is_dir() if finished.run_dir else False
+        self.continue_button.setVisible(finished.status == "stopped" and resumable)
+        self.show()
+
+    def _on_saved_link_activated(self, url: str) -> None:
+        QDesktopServices.openUrl(QUrl(url))
