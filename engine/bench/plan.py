@@ -1,0 +1,129 @@
+"""What each bench mode measures (sizes, steps, models) and the shared context.
+
+full  : the issue's figures (ViT-B/32-shaped model, 1,000 photos, growth to 20k); < 15 min
+        on a quiet 2-core CPU.
+quick : the same measurements, smaller (ViT-B/32 width but 4 blocks, 260 photos, growth to
+        2k); < 3 min.
+smoke : tiny model and 16 small images: proves the harness end to end (used by the tests).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from engine.bench import fixtures
+
+
+RUNS_DIR = "bench-runs"  # the bench's training runs (cleared at the start of each bench)
+
+
+@dataclass(frozen=True)
+class Plan:
+    mode: str
+    train_model: str  # fixtures.MODELS key for throughput, memory, prediction
+    data: str  # fixtures.DATASETS key
+    rounds: int  # interleaved rounds (A B C ...) per contender
+    steps: int  # timed steps per window
+    last_n: int  # lora_last_n_blocks for the fast mode
+    acc_model: str  # model for the accuracy comparison of the fast modes
+    acc_epochs: int
+    probe_epochs: int
+    acc_last_n: int
+    growth_model: str
+    growth_sizes: tuple[int, ...]
+    single_images: int  # prediction latency samples
+    gui_runs: int
+    gui_train_epochs: int
+    memory_steps: int
+    child_timeout_s: float
+    batch_size: int = 32
+    folder_images: int = 160  # prediction: images in the folder both predict
+    reference_memory: bool = True  # also measure the tutorial loop's peak memory
+    throughput_val: int = 2  # val images per class in throughput runs (their zero-shot pass)
+
+
+PLANS = {
+    "full": Plan("full", "vit-b32", "photos-1000", rounds=4, steps=2, last_n=4,
+                 acc_model="small-64", acc_epochs=5, probe_epochs=10, acc_last_n=4,
+                 growth_model="small-224", growth_sizes=(1000, 5000, 20000), single_images=20,
+                 gui_runs=3, gui_train_epochs=2, memory_steps=2, child_timeout_s=600,
+                 folder_images=96),
+    "quick": Plan("quick", "vit-b32-4l", "photos-260", rounds=2, steps=2, last_n=1,
+                  acc_model="small-64", acc_epochs=3, probe_epochs=10, acc_last_n=4,
+                  growth_model="small-224", growth_sizes=(500, 2000), single_images=10,
+                  gui_runs=1, gui_train_epochs=2, memory_steps=2, child_timeout_s=300,
+                  folder_images=40, reference_memory=False),
+    "smoke": Plan("smoke", "tiny", "photos-16", rounds=2, steps=1, last_n=1,
+                  acc_model="tiny", acc_epochs=1, probe_epochs=2, acc_last_n=1,
+                  growth_model="tiny", growth_sizes=(16, 32), single_images=3,
+                  gui_runs=1, gui_train_epochs=1, memory_steps=1, child_timeout_s=180,
+                  batch_size=4),
+}
+
+
+@dataclass
+class Context:
+    """Shared by the sections: fixtures (made once), options, and figures sections reuse."""
+
+    plan: Plan
+    root: Path  # bench_out/: fixtures, caches, runs
+    device: str = "auto"
+    log: Callable[[str], None] = print
+    shared: dict[str, Any] = field(default_factory=dict)  # e.g. the engine's step rate
+
+    def model(self, name: str) -> Path:
+        return fixtures.ensure_model(self.root, name)
+
+    def dataset(self, name: str | None = None) -> Path:
+        return fixtures.ensure_dataset(self.root, name or self.plan.data)
+
+    def index(self, name: str | None = None):
+        """The scanned DatasetIndex of a bench dataset (scanned once per bench)."""
+        key = f"index:{name or self.plan.data}"
+        if key not in self.shared:
+            from engine.data import scan_dataset
+
+            self.shared[key] = scan_dataset(self.dataset(name))
+        return self.shared[key]
+
+    def config(self, model: str | None = None, data: str | None = None, **changes):
+        """A TrainConfig on bench fixtures: fixed epochs (no early stop), bench folders."""
+        from engine.config import TrainConfig
+
+        base = TrainConfig(data_dir=str(self.dataset(data)),
+                           model=str(self.model(model or self.plan.train_model)),
+                           output_dir=str(self.root / RUNS_DIR),
+                           cache_dir=str(self.root / "cache"), batch_size=self.plan.batch_size,
+                           epochs=10,
+                           early_stop_patience=0, device=self.device, seed=0)
+        return base.replace(**changes)
+
+    def throughput_index(self):
+        """The dataset with a token validation split: a throughput run's zero-shot pass is
+        set-up time, not part of any measured window, so it is kept short."""
+        key = "index:throughput"
+        if key not in self.shared:
+            self.shared[key] = trim_split(self.index(), "val", self.plan.throughput_val)
+        return self.shared[key]
+
+    def samples(self, split: str = "train", name: str | None = None) -> list[tuple[str, int]]:
+        return [(s.path, s.label) for s in self.index(name).split(split)]
+
+
+def trim_split(index, split: str, per_class: int):
+    """A DatasetIndex keeping only the first `per_class` samples of `split` per class."""
+    import dataclasses
+
+    seen: dict[int, int] = {}
+    kept = []
+    for s in index.samples:
+        if s.split == split:
+            seen[s.label] = seen.get(s.label, 0) + 1
+            if seen[s.label] > per_class:
+                continue
+        kept.append(s)
+    return dataclasses.replace(index, samples=kept)
+
+
+__all__ = ["Plan", "PLANS", "Context", "trim_split", "RUNS_DIR"]

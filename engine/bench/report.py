@@ -1,0 +1,198 @@
+"""The bench's table (Markdown, ready for the README) and the machine description."""
+from __future__ import annotations
+
+import os
+import platform
+import sys
+
+
+def machine_info() -> dict:
+    import torch
+    import transformers
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            cpu = next((line.split(":", 1)[1].strip() for line in fh
+                        if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    ram_gb = None
+    try:
+        import psutil
+
+        ram_gb = round(psutil.virtual_memory().total / 2**30, 1)
+    except ImportError:
+        pass
+    from engine.hardware import cpu_has_fast_bf16
+
+    return {"cpu": cpu, "cores": cores, "ram_gb": ram_gb, "os": platform.platform(terse=True),
+            "python": sys.version.split()[0], "torch": torch.__version__,
+            "transformers": transformers.__version__, "torch_threads": torch.get_num_threads(),
+            "cpu_fast_bf16": cpu_has_fast_bf16()}
+
+
+def _table(headers: list[str], rows: list[list]) -> list[str]:
+    def cell(v) -> str:
+        if v is None:
+            return "–"
+        if isinstance(v, float):
+            return f"{v:,.2f}" if abs(v) < 100 else f"{v:,.0f}"
+        return str(v)
+
+    out = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    out += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return out
+
+
+def _mb(v) -> str:
+    return "not measured" if v is None else f"{v:,.0f} MB"
+
+
+def _met(ok: bool) -> str:
+    return "met" if ok else "NOT met"
+
+
+def _x(v) -> str:
+    return "–" if v is None else f"{v:.2f}x"
+
+
+def _skipped(name: str, sec: dict) -> list[str] | None:
+    if sec.get("status") == "ok":
+        return None
+    why = sec.get("reason") or sec.get("error") or ""
+    return [f"{name}: {sec.get('status')} {('(' + why + ')') if why else ''}".rstrip()]
+
+
+def _training(sec: dict) -> list[str]:
+    lines = [f"**1. Training throughput** — {sec['model']}, {sec['train_images']} photos "
+             f"500x375, batch {sec['batch_size']}, {sec['rounds']} interleaved rounds x "
+             f"{sec['steps_per_window']} steps per contender, median per-round ratios", ""]
+    rows, by = [], {r["contender"]: r for r in sec["ablation"]}
+    for name, c in sec["contenders"].items():
+        a = by.get(name, {})
+        rows.append([name, c["median_images_per_s"], _x(c.get("vs_reference")),
+                     _x(a.get("gain_vs_previous")), a.get("gain_from", c["description"])])
+    lines += _table(["contender", "images/s", "vs tutorial", "step gain", "what it adds"], rows)
+    r = sec["ratio_engine_vs_reference"]
+    verdict = _met(r["goal_met"])
+    lines += ["", f"Engine vs tutorial: **{r['median']:.3f}x** (rounds: "
+              f"{', '.join(_x(v) for v in r['per_round'])}); goal {r['goal']}x on a 2-core CPU: "
+              f"{verdict}."]
+    if sec["bf16"].get("note"):
+        lines.append(f"bf16: {sec['bf16']['note']}.")
+    if sec.get("limit_note"):
+        lines += ["", sec["limit_note"]]
+    return lines
+
+
+def _pipeline(sec: dict) -> list[str]:
+    rows = [["decode cold (JPEG -> uint8 cache)", sec["cold_decode_images_per_s"]],
+            ["load from the disk cache", sec["disk_cache_images_per_s"]],
+            ["cache delivers (gather + augment)", sec["cache_delivers_images_per_s"]],
+            ["tutorial DataLoader delivers (4 workers)", sec["reference_dataloader_images_per_s"]],
+            ["a training step consumes", sec["step_consumes_images_per_s"]]]
+    lines = [f"**2. Input pipeline** — {sec['images']} images at {sec['resolution']} px", ""]
+    lines += _table(["stage", "images/s"], rows)
+    lines.append("")
+    lines.append(f"Decode cache: {sec['cache_mb_per_1000_images']} MB per 1,000 images in memory "
+                 f"(+{sec['disk_entries_mb']} MB on disk for {sec['images']}).")
+    if sec.get("first_epoch_s") is not None:
+        lines.append(f"First epoch {sec['first_epoch_s']} s (cold decode + steps), later epochs "
+                     f"{sec['later_epoch_s']} s; the cache has {sec['headroom']}x headroom over "
+                     "the step.")
+    return lines
+
+
+def _fast_modes(sec: dict) -> list[str]:
+    t = sec["timing"]
+    p = t["linear_probe"]
+    lines = [f"**3. Fast modes** — time per epoch on {t['model']} ({sec['train_images']} images):"
+             f" LoRA {t['lora_epoch_s']} s, LoRA on the last {t['last_n_blocks']} blocks "
+             f"{t['last_n_epoch_s']} s, linear probe {p['epoch_s']} s after a "
+             f"{p.get('embed_s')} s embedding pass ({p['epochs']} epochs in "
+             f"{t['linear_probe_total_s']} s total, run start included).", "",
+             f"Accuracy on the learnable photos ({sec['accuracy_model']}, complete runs):", ""]
+    rows = [[name, r["epochs"], r["epoch_s"], _x(r.get("epoch_speedup_vs_lora")),
+             r["best_val_accuracy"], r["test_accuracy"], r["wall_s"]]
+            for name, r in sec["accuracy"].items()]
+    lines += _table(["mode", "epochs", "s/epoch", "speed vs LoRA", "best val acc", "test acc",
+                     "run s"], rows)
+    lines += ["", sec["frozen_block_note"] + "."]
+    return lines
+
+
+def _prediction(sec: dict) -> list[str]:
+    e, r = sec["engine"], sec["reference"]
+    rows = [["engine Predictor", e["load_s"], e["single"]["p50_ms"], e["single"]["p95_ms"],
+             e["folder_images_per_s"]],
+            ["tutorial predict()", r["load_s"], r["single"]["p50_ms"], r["single"]["p95_ms"],
+             r["folder_images_per_s"]]]
+    lines = [f"**4. Prediction** — {sec['model']}, folder of {e['folder_images']} images", ""]
+    lines += _table(["", "load s", "single p50 ms", "single p95 ms", "folder images/s"], rows)
+    lines += ["", f"Folder throughput: {_x(sec['folder_speedup'])} the tutorial's."]
+    return lines
+
+
+def _gui(sec: dict) -> list[str]:
+    ev = sec["event_loop"]
+    parts = ", ".join(f"{k[:-2].replace('_', ' ')} {v:.2f}"
+                      for k, v in sec.get("startup_breakdown_s", {}).items())
+    return [f"**5. GUI** — window shown {sec['startup_median_s']} s after process start "
+            f"(goal < {sec['startup_goal_s']} s: {_met(sec['startup_goal_met'])}; "
+            f"s: {parts}; torch imported first: {sec.get('torch_imported_before_shown')}); "
+            f"longest event-loop gap while a run streams {ev['steps']} steps: "
+            f"{ev['max_gap_ms']} ms "
+            f"(p99 {ev['p99_gap_ms']} ms; goal < {ev['goal_ms']:.0f} ms: "
+            f"{_met(ev['goal_met'])}; over the whole run, start and test report included: "
+            f"{ev.get('whole_run_max_gap_ms')} ms)."]
+
+
+def _memory(sec: dict) -> list[str]:
+    e = sec["engine"]
+    return [f"**6. Memory** — peak RSS of a {sec['model']} training run at batch "
+            f"{sec['batch_size']}: **{sec['engine_peak_rss_mb']:,.0f} MB** (goal < "
+            f"{sec['goal_mb']:,} MB: {_met(sec['goal_met'])}; anonymous "
+            f"{e['peak']['anon_mb']:,.0f} MB; {_mb(e.get('peak_rss_before_training_mb'))} "
+            "before the first step); tutorial loop incl. workers (PSS): "
+            f"{_mb(sec['reference_peak_tree_pss_mb'])}. Decode cache: "
+            f"{sec['decode_cache_mb_per_1000_images']} MB per 1,000 images at "
+            f"{sec['decode_cache_resolution']} px."]
+
+
+def _growth(sec: dict) -> list[str]:
+    rows = []
+    for r in sec["sizes"]:
+        est = r.get("train_model_epoch_s_estimate")
+        rows.append([r["size"], r["scan_s"], r["decode_s"], r["epoch_s"], r.get("epoch_s_per_1000"),
+                     "disk (mmap)" if r["on_disk"] else "memory", r["peak_rss_mb"],
+                     r["peak"]["anon_mb"], est])
+    lines = [f"**7. Growth** — {sec['model']}, one epoch per size, cold cache", ""]
+    lines += _table(["images", "scan s", "decode s", "epoch s", "epoch s/1k", "cache",
+                     "peak RSS MB", "peak anon MB", f"{sec['train_model']} epoch s (est.)"],
+                    rows)
+    lines += ["", sec["note"]]
+    return lines
+
+
+RENDERERS = {"training": _training, "pipeline": _pipeline, "fast_modes": _fast_modes,
+             "prediction": _prediction, "gui": _gui, "memory": _memory, "growth": _growth}
+
+
+def format_table(result: dict) -> str:
+    m = result["meta"]
+    load = m.get("load_average_start"), m.get("load_average_end")
+    lines = [f"### Bench ({m['mode']}) — {m['cpu']}, {m['cores']} cores, {m['ram_gb']} GB RAM, "
+             f"{m['os']}, Python {m['python']}, torch {m['torch']}", "",
+             f"Ran {m.get('started')} in {m.get('wall_s')} s wall / {m.get('cpu_s')} s CPU; "
+             f"load average {load[0]} -> {load[1]} (1/5/15 min).",
+             result["gpu"].get("message", "GPU: –"), ""]
+    for name, render in RENDERERS.items():
+        sec = result.get(name, {})
+        body = _skipped(name, sec) or render(sec)
+        lines += body + [""]
+    return "\n".join(lines).rstrip()
+
+
+__all__ = ["machine_info", "format_table"]

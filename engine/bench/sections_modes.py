@@ -1,0 +1,160 @@
+"""Sections 3 and 4: the fast training modes for CPU users, and prediction."""
+from __future__ import annotations
+
+import time
+
+from engine.bench.measure import BenchError, median, percentile
+from engine.bench.plan import Context, trim_split
+
+
+def run_to_end(config, dataset=None) -> dict:
+    """Run engine.train.train to the end; timings from when its events arrived."""
+    from engine.train import train
+
+    t0 = time.perf_counter()
+    stages: dict[str, list[float]] = {}
+    evals: list[tuple[float, object]] = []
+    finished = None
+    for event in train(config, dataset=dataset):
+        now = time.perf_counter() - t0
+        if event.kind == "progress":
+            stages.setdefault(event.stage, []).append(now)
+        elif event.kind == "evaluation" and event.split == "val":
+            evals.append((now, event))
+        elif event.kind == "run_finished":
+            finished = event
+    wall = time.perf_counter() - t0
+    if finished is None or finished.status != "completed":
+        raise BenchError(f"training run did not complete: {finished.error if finished else '?'}")
+    epochs = [e for _, e in evals if e.epoch > 0]
+    train_s = evals[-1][0] - evals[0][0] if len(evals) > 1 else None
+    return {
+        "wall_s": round(wall, 2),
+        **{f"{stage}_s": round(times[-1] - times[0], 2) for stage, times in stages.items()
+           if stage in ("decode", "embed")},
+        "epochs": len(epochs),
+        "epoch_s": round(train_s / len(epochs), 3) if train_s and epochs else None,
+        "zero_shot_val_accuracy": round(evals[0][1].accuracy, 4) if evals else None,
+        "best_val_accuracy": finished.best_val_accuracy,
+        "final_val_accuracy": round(epochs[-1].accuracy, 4) if epochs else None,
+        "test_accuracy": finished.test_accuracy,
+        "run_dir": finished.run_dir,
+    }
+
+
+def fast_modes(ctx: Context) -> dict:
+    """(a) linear probe, (b) LoRA on the last N blocks, each against default LoRA."""
+    from engine.config import apply_preset
+
+    plan = ctx.plan
+    index = ctx.index()
+    batch = plan.batch_size
+    spe = ctx.shared.get("steps_per_epoch") or -(-len(index.split("train")) // batch)
+    probe_preset = {"early_stop_patience": 0, "epochs": plan.probe_epochs}
+    ctx.log(f"fast modes: linear probe on {plan.train_model} ({plan.probe_epochs} epochs)")
+    # the train split in full; a token val split and no test split: what is timed is the
+    # embedding pass over the training images and the epochs
+    probe_data = trim_split(ctx.throughput_index(), "test", 0)
+    probe = run_to_end(apply_preset(ctx.config(), "Linear probe (fastest)").replace(**probe_preset),
+                       dataset=probe_data)
+    rates = {"lora": ctx.shared.get("engine_rate"), "last_n": ctx.shared.get("last_n_rate")}
+    main_model = {
+        "model": plan.train_model,
+        "lora_epoch_s": round(spe * batch / rates["lora"], 1) if rates["lora"] else None,
+        "last_n_blocks": plan.last_n,
+        "last_n_epoch_s": round(spe * batch / rates["last_n"], 1) if rates["last_n"] else None,
+        "linear_probe": probe,
+        "linear_probe_total_s": probe["wall_s"],
+        "note": "LoRA epoch times = steps per epoch / the step rate measured in the "
+                "interleaved training windows; the linear probe is a complete run "
+                "(embedding pass + epochs + evaluations)",
+    }
+    acc_cfg = ctx.config(model=plan.acc_model, epochs=plan.acc_epochs)
+    accuracy = {}
+    variants = {
+        "lora": acc_cfg,
+        "last_n": acc_cfg.replace(lora_last_n_blocks=plan.acc_last_n),
+        "linear_probe": apply_preset(acc_cfg, "Linear probe (fastest)").replace(**probe_preset),
+    }
+    for name, cfg in variants.items():
+        ctx.log(f"fast modes: {name} to the end on {plan.acc_model} ({cfg.epochs} epochs)")
+        accuracy[name] = run_to_end(cfg, dataset=index)
+    base = accuracy["lora"]["epoch_s"]
+    for name, res in accuracy.items():
+        if base and res["epoch_s"]:
+            res["epoch_speedup_vs_lora"] = round(base / res["epoch_s"], 2)
+    return {
+        "status": "ok", "train_images": len(index.split("train")),
+        "frozen_block_cache": False,
+        "frozen_block_note": "engine.train does not cache the frozen blocks' outputs: last-N "
+                             "runs the frozen blocks forward every step (no backward through "
+                             "them), measured as is",
+        "timing": main_model,
+        "accuracy_model": plan.acc_model, "accuracy": accuracy,
+    }
+
+
+def prediction(ctx: Context) -> dict:
+    """Predictor load, single-image latency, folder throughput; the tutorial's predict."""
+    from engine.bench.tutorial_reference import load_tutorial_model, make_predict
+    from engine.predict import Predictor
+
+    plan = ctx.plan
+    run_dir = ctx.shared.get("trained_run") or _short_run(ctx)
+    index = ctx.index()
+    paths = [s.path for s in index.split("val") + index.split("test")][:plan.folder_images]
+    t0 = time.perf_counter()
+    predictor = Predictor(run_dir, device=ctx.device)
+    load_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    model, processor = load_tutorial_model(str(ctx.model(plan.train_model)),
+                                           len(predictor.class_names))
+    tut_predict = make_predict(model, processor, predictor.class_names)
+    tut_load_s = time.perf_counter() - t0
+    ctx.log(f"prediction: loads {load_s:.1f} s (engine) / {tut_load_s:.1f} s (tutorial)")
+
+    predictor.predict([paths[0]], batch_size=1)  # warm-up: first-call allocations
+    tut_predict(paths[0])
+    single = {"engine": [], "reference": []}
+    for path in paths[1:1 + plan.single_images]:  # alternated, so noise hits both alike
+        t = time.perf_counter()
+        predictor.predict([path], batch_size=1)
+        single["engine"].append(time.perf_counter() - t)
+        t = time.perf_counter()
+        tut_predict(path)
+        single["reference"].append(time.perf_counter() - t)
+    t = time.perf_counter()
+    results = predictor.predict(paths, batch_size=32)
+    folder_s = time.perf_counter() - t
+    if any(r.error for r in results):
+        raise BenchError(f"prediction failed on {sum(bool(r.error) for r in results)} images")
+    t = time.perf_counter()
+    for path in paths:
+        tut_predict(path)
+    tut_folder_s = time.perf_counter() - t
+
+    def latency(values: list[float]) -> dict:
+        return {"p50_ms": round(1000 * median(values), 1),
+                "p95_ms": round(1000 * percentile(values, 95), 1), "samples": len(values)}
+
+    engine_rate, tut_rate = len(paths) / folder_s, len(paths) / tut_folder_s
+    return {
+        "status": "ok", "model": plan.train_model, "run_dir": str(run_dir),
+        "engine": {"load_s": round(load_s, 2), "single": latency(single["engine"]),
+                   "folder_images": len(paths), "folder_images_per_s": round(engine_rate, 2)},
+        "reference": {"load_s": round(tut_load_s, 2), "single": latency(single["reference"]),
+                      "folder_images_per_s": round(tut_rate, 2),
+                      "note": "the tutorial's predict(image_path), called once per image"},
+        "folder_speedup": round(engine_rate / tut_rate, 2),
+    }
+
+
+def _short_run(ctx: Context) -> str:
+    """A run folder to predict with when the training section did not run."""
+    from engine.bench.measure import EngineRun
+
+    run = EngineRun(ctx.config(max_steps=2), dataset=ctx.index()).start()
+    return run.stop().run_dir
+
+
+__all__ = ["run_to_end", "fast_modes", "prediction"]

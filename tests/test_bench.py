@@ -1,0 +1,124 @@
+"""The bench harness (engine/bench): fixtures, timing primitives, the tutorial reference,
+and an end-to-end smoke run proving every JSON key and the table are produced.
+
+No absolute-time assertions: the machine is shared and noisy; only structure and sanity.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import math
+
+import pytest
+from PIL import Image
+
+from engine.bench import SECTIONS
+from engine.bench.fixtures import with_comment
+from engine.bench.measure import Contender, EngineRun, interleave, median, percentile, ratios
+
+
+def _jpeg(colour=(200, 30, 30)) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (40, 30), colour).save(buf, "JPEG", quality=90)
+    return buf.getvalue()
+
+
+def test_jpeg_comment_keeps_pixels_but_changes_bytes():
+    original = _jpeg()
+    a, b = with_comment(original, "a"), with_comment(original, "b")
+    digests = {hashlib.blake2b(x).hexdigest() for x in (original, a, b)}
+    assert len(digests) == 3  # the duplicate check sees three different files
+    pixels = Image.open(io.BytesIO(original)).convert("RGB").tobytes()
+    assert Image.open(io.BytesIO(a)).convert("RGB").tobytes() == pixels
+    with pytest.raises(ValueError):
+        with_comment(b"\x89PNG....", "x")
+
+
+def test_median_percentile_and_round_ratios():
+    assert median([3.0, 1.0, 2.0]) == 2.0
+    assert median([]) is None
+    assert percentile([1, 2, 3, 4, 5], 50) == 3
+    assert percentile([0, 10], 95) == pytest.approx(9.5)
+    fast = Contender("fast", "", lambda n: [0.5] * n, batch_size=4)
+    slow = Contender("slow", "", lambda n: [1.0] * n, batch_size=4)
+    log: list[str] = []
+    interleave([fast, slow], rounds=2, steps=3, log=log.append)
+    assert fast.rates == [8.0, 8.0] and slow.rates == [4.0, 4.0]
+    assert ratios(fast, slow) == [2.0, 2.0]
+    assert [line.split()[2] for line in log] == ["fast", "slow", "slow", "fast"]  # A B, B A
+
+
+def test_engine_run_times_windows_of_consecutive_steps(tiny_clip_dir, learnable_split_dir,
+                                                       tmp_path):
+    from engine.config import TrainConfig
+
+    config = TrainConfig(data_dir=str(learnable_split_dir), model=str(tiny_clip_dir),
+                         output_dir=str(tmp_path / "runs"), cache_dir=str(tmp_path / "cache"),
+                         batch_size=8, epochs=5, early_stop_patience=0, lora_dropout=0.0,
+                         num_threads=1, precision="fp32")
+    run = EngineRun(config).start()  # 72 train images / 8 = 9 steps per epoch
+    times = run.window(4)
+    assert len(times) == 4 and all(t > 0 for t in times)
+    steps = [e.step for e in run.events if e.kind == "step"]
+    assert steps == [1, 2, 3, 4, 5]  # one untimed first step, then exactly the window
+    finished = run.stop()
+    assert finished.status == "stopped"
+    assert (tmp_path / "runs").is_dir() and finished.run_dir
+
+
+def test_tutorial_reference_trains_and_predicts(tiny_clip_dir, learnable_split_dir):
+    from engine.bench.tutorial_reference import TutorialTrainer, make_predict
+
+    classes = sorted(p.name for p in (learnable_split_dir / "train").iterdir())
+    samples = [(str(p), classes.index(p.parent.name))
+               for p in sorted((learnable_split_dir / "train").glob("*/*.jpg"))]
+    trainer = TutorialTrainer(str(tiny_clip_dir), samples, len(classes), batch_size=8,
+                              num_workers=2)
+    times = trainer.window(2, warmup=1)
+    assert len(times) == 2 and all(t > 0 for t in times)
+    assert math.isfinite(trainer.last_loss)
+    # the text tower is loaded too (the tutorial keeps the whole CLIPModel)
+    assert any("text_model" in n for n, _ in trainer.model.named_parameters())
+    predict = make_predict(trainer.model, trainer.processor, classes)
+    name, confidence = predict(samples[0][0])
+    assert name in classes and 0 < confidence <= 1
+
+
+def test_unknown_section_is_a_user_error(capsys):
+    from engine.cli import main
+
+    assert main(["bench", "--smoke", "--only", "nope"]) == 2
+    assert "unknown section" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_smoke_bench_writes_every_figure_and_prints_the_table(tmp_path, capsys):
+    from engine.bench.report import format_table
+    from engine.cli import main
+
+    out = tmp_path / "bench_out" / "bench.json"
+    code = main(["bench", "--smoke", "--output", str(out)])
+    printed = capsys.readouterr().out
+    result = json.loads(out.read_text("utf-8"))
+    failed = {k: result[k].get("error") for k in SECTIONS if result[k]["status"] != "ok"}
+    assert code == 0 and not failed, failed
+    assert {"cpu", "cores", "torch", "wall_s", "cpu_s", "mode"} <= set(result["meta"])
+    training = result["training"]
+    assert {"reference", "engine_no_cache", "engine", "last_n"} <= set(training["contenders"])
+    assert len(training["ratio_engine_vs_reference"]["per_round"]) == 2
+    assert training["ratio_engine_vs_reference"]["median"] > 0
+    assert result["pipeline"]["cache_delivers_images_per_s"] > 0
+    assert set(result["fast_modes"]["accuracy"]) == {"lora", "last_n", "linear_probe"}
+    assert result["prediction"]["engine"]["single"]["samples"] == 3
+    assert result["memory"]["engine_peak_rss_mb"] > 0
+    assert [r["size"] for r in result["growth"]["sizes"]] == [16, 32]
+    assert result["gui"]["event_loop"]["steps"] > 0
+    assert result["gpu"]["message"].startswith("GPU:")
+    for heading in ("1. Training", "2. Input pipeline", "3. Fast modes", "4. Prediction",
+                    "5. GUI", "6. Memory", "7. Growth", "GPU:"):
+        assert heading in printed
+    assert out.with_suffix(".md").read_text("utf-8").strip() in printed
+    # a failed section is reported, not hidden
+    result["growth"] = {"status": "failed", "error": "boom"}
+    assert "growth: failed (boom)" in format_table(result)
