@@ -1,6 +1,6 @@
 """Section 5: GUI start-up time and event-loop responsiveness during a training run.
 
-The engine never imports Qt, so both probes run as separate `python -c` processes
+The engine never imports Qt, so both probes (gui/bench_probes/) run as child processes
 (offscreen, with a throw-away settings/home folder). The start-up probe runs the real
 entry point, gui.app.main, and only hooks MainWindow.show to report the moment the
 window has been shown (after the first event-loop turn) and quit.
@@ -19,83 +19,6 @@ from engine.bench.plan import Context
 
 STARTUP_GOAL_S = 1.5
 GAP_GOAL_MS = 100.0
-
-STARTUP_PROBE = r"""
-import json, sys, time
-marks = {"interpreter": time.time()}
-import gui.main_window as mw  # PySide6, the tabs and widgets (gui.app.main imports them too)
-marks["imports"] = time.time()
-_init, _show = mw.MainWindow.__init__, mw.MainWindow.show
-def init(self, *args, **kwargs):
-    marks["qapplication"] = time.time()
-    _init(self, *args, **kwargs)
-    marks["window_built"] = time.time()
-def show(self):
-    _show(self)
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication
-    def shown():
-        marks["shown"] = time.time()
-        marks["torch_imported"] = "torch" in sys.modules
-        print("BENCH_SHOWN " + json.dumps(marks), flush=True)
-        QApplication.instance().exit(0)
-    QTimer.singleShot(0, shown)
-mw.MainWindow.__init__, mw.MainWindow.show = init, show
-from gui.app import main
-sys.exit(main([]))
-"""
-
-GAP_PROBE = r"""
-import json, sys, time
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication
-from engine.config import TrainConfig
-app = QApplication(sys.argv[:1])
-from gui.main_window import MainWindow
-window = MainWindow()
-window.show()
-window.tabs.setCurrentWidget(window.training_tab)
-config = TrainConfig.from_dict(json.loads(sys.argv[1]))
-ticks, steps = [], []
-timer = QTimer()
-timer.setInterval(5)
-timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
-events = []
-def on_event(ev):
-    now = time.perf_counter()
-    events.append((now, ev.kind))
-    if ev.kind == "step":
-        steps.append(now)
-def gap_stats(t):
-    gaps = sorted(b - a for a, b in zip(t, t[1:]))
-    if not gaps:
-        return None, None
-    return round(1000 * gaps[-1], 1), round(1000 * gaps[int(0.99 * (len(gaps) - 1))], 1)
-def finished(run_dir, status):
-    timer.stop()
-    streaming = [t for t in ticks if steps and steps[0] <= t <= steps[-1]]
-    out = {"status": status, "steps": len(steps), "ticks": len(ticks),
-           "duration_s": round(ticks[-1] - ticks[0], 2) if ticks else None,
-           "streaming_s": round(steps[-1] - steps[0], 2) if steps else None}
-    out["max_gap_ms"], out["p99_gap_ms"] = gap_stats(streaming)
-    if len(streaming) > 1:  # which events the GUI thread handled inside the longest gap
-        a, b = max(zip(streaming, streaming[1:]), key=lambda p: p[1] - p[0])
-        out["events_in_max_gap"] = sorted({k for t, k in events if a <= t <= b})
-    out["whole_run_max_gap_ms"], out["whole_run_p99_gap_ms"] = gap_stats(ticks)
-    print("BENCH_GAPS " + json.dumps(out), flush=True)
-    app.exit(0)
-window.training_tab.run_finished.connect(finished)
-def start():
-    if not window.training_tab.start(config):
-        print("BENCH_GAPS " + json.dumps({"status": "not started"}), flush=True)
-        app.exit(1)
-        return
-    window.training_tab.worker.event_received.connect(on_event)
-    timer.start()
-QTimer.singleShot(200, start)
-QTimer.singleShot(int(float(sys.argv[2]) * 1000), lambda: app.exit(3))
-sys.exit(app.exec())
-"""
 
 
 def _env(ctx: Context) -> dict:
@@ -116,7 +39,7 @@ def _repo() -> Path:
 def startup_once(ctx: Context, timeout: float = 60.0) -> dict:
     """Seconds from spawning `python` to the main window shown, and where they went."""
     start = time.time()
-    proc = subprocess.run([sys.executable, "-c", STARTUP_PROBE], cwd=_repo(), env=_env(ctx),
+    proc = subprocess.run([sys.executable, "-m", "gui.bench_probes.startup"], cwd=_repo(), env=_env(ctx),
                           capture_output=True, text=True, timeout=timeout)
     for line in proc.stdout.splitlines():
         if line.startswith("BENCH_SHOWN "):
@@ -149,7 +72,7 @@ def gui(ctx: Context) -> dict:
     ctx.log(f"gui: window shown after {median(times):.2f} s (median of {len(times)})")
     config = ctx.config(model=plan.acc_model, epochs=plan.gui_train_epochs)
     timeout = plan.child_timeout_s
-    proc = subprocess.run([sys.executable, "-c", GAP_PROBE, json.dumps(config.to_dict()),
+    proc = subprocess.run([sys.executable, "-m", "gui.bench_probes.gap", json.dumps(config.to_dict()),
                            str(timeout)], cwd=_repo(), env=_env(ctx), capture_output=True,
                           text=True, timeout=timeout + 30)
     gaps = None
