@@ -26,6 +26,7 @@ from engine.control import TrainControl
 from engine.data import DatasetIndex
 from engine.errors import UserError
 from engine.events import CheckpointSaved, EarlyStopped, Evaluation, Event, Log, RunStarted
+from engine.block_cache import SuffixClassifier, frozen_blocks, why_not
 from engine.hardware import describe_device, resolve_device_type, resolve_precision, set_threads
 from engine.train_failures import describe_failure
 from engine.train_helpers import (batch_generator, epoch_order, evaluate, lr_factor,
@@ -77,7 +78,7 @@ def _train(config: TrainConfig, control: TrainControl, dataset: DatasetIndex | N
     set_seed(config.seed)  # LoRA init, random head, dropout: identical on every process
 
     # --- 2. dataset --------------------------------------------------------------------
-    from engine.train_data import cache_images, embed_images, load_index
+    from engine.train_data import cache_images, cache_states, embed_images, load_index
 
     if dataset is None:
         dataset = yield from with_progress("scan", "Checking the dataset",
@@ -135,11 +136,24 @@ def _train(config: TrainConfig, control: TrainControl, dataset: DatasetIndex | N
             "embed", "Computing image embeddings",
             lambda p: embed_images(data, model.embed, augmenter, device, precision.autocast,
                                    config.batch_size, p))
+    frozen = frozen_blocks(config, model.vision) if lora else 0
+    if frozen:  # the blocks before the adapted ones: once per image, not once per step
+        data = yield from with_progress(
+            "frozen", f"Computing the {frozen} frozen blocks once per image",
+            lambda p: cache_states(data, model.vision, augmenter, frozen, device,
+                                   precision.autocast, config, p,
+                                   cancel=lambda: control.stop_requested))
+        rec.on_close(data.close)
+        yield rec(Log(level="info", message=data.summary))
+    elif lora and config.lora_last_n_blocks > 0 and why_not(config, model.vision) not in ("off", ""):
+        yield rec(Log(level="info", message="The frozen blocks are not cached: "
+                                            + why_not(config, model.vision) + "."))
 
     # --- 6. optimizer, LR schedule, DDP ---------------------------------------------------
     # `model` stays the plain classifier (evaluation, checkpoints); `net` is what trains,
     # DDP-wrapped when launched with several processes.
-    net = accelerator.prepare_model(model if lora else model.head)
+    suffix = SuffixClassifier(model, frozen) if frozen else None  # cached states -> logits
+    net = accelerator.prepare_model(suffix or (model if lora else model.head))
     params = [p for p in model.parameters() if p.requires_grad]
     head = set(model.head.parameters())
     groups = [  # LoRA at lr, the head at head_lr; biases are not decayed
@@ -158,9 +172,13 @@ def _train(config: TrainConfig, control: TrainControl, dataset: DatasetIndex | N
     log_every = max(1, plan.total_steps // LOG_POINTS)
 
     def train_inputs(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-        return augmenter.train_batch(x.to(device, non_blocking=True), gen) if lora else x
+        if not lora or suffix is not None:  # embeddings or frozen-block states: as they are
+            return x.to(device, non_blocking=True)
+        return augmenter.train_batch(x.to(device, non_blocking=True), gen)
 
     def eval_logits(x: torch.Tensor) -> torch.Tensor:
+        if suffix is not None:
+            return suffix(x)
         return model(augmenter.eval_batch(x)) if lora else model.head(x)
 
     def validate(split: str = "val"):

@@ -2,7 +2,8 @@
 
 For LoRA the inputs are the decode cache's uint8 images, augmented per batch on the fly.
 For the linear probe they are the frozen tower's embeddings of the centre-cropped images,
-computed once, so an epoch is a few matrix multiplies.
+computed once, so an epoch is a few matrix multiplies. For LoRA on the last N blocks without
+augmentation they are the frozen blocks' hidden states (engine/block_cache.py).
 """
 from __future__ import annotations
 
@@ -34,10 +35,11 @@ class SplitRows:
 
 @dataclass
 class TrainData:
-    inputs: torch.Tensor  # uint8 [N,3,R,R] images, or float [N,D] embeddings
+    inputs: torch.Tensor  # uint8 [N,3,R,R] images, float [N,D] embeddings or [N,T,W] states
     splits: dict[str, SplitRows]
     failed: list[Problem]  # images the cache could not read (skipped)
     summary: str  # one line about the cache, for a Log event
+    close: Callable[[], None] = lambda: None  # frees what holds the inputs (a temporary file)
 
     def batch(self, split: str, positions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         part = self.splits[split]
@@ -104,3 +106,19 @@ def embed_images(data: TrainData, embed: Callable[[torch.Tensor], torch.Tensor],
         progress(min(n, start + batch_size), n)
     inputs = torch.cat(chunks) if chunks else torch.zeros(0, 1, device=device)
     return TrainData(inputs, data.splits, data.failed, data.summary)
+
+
+def cache_states(data: TrainData, vision, augmenter: Augmenter, frozen: int,
+                 device: torch.device, autocast, config: TrainConfig, progress: ProgressFn,
+                 cancel: Callable[[], bool] | None = None) -> TrainData:
+    """The inputs of LoRA on the last blocks: every image's states after the frozen blocks."""
+    from engine.block_cache import compute_states, states_dir
+
+    store = compute_states(data.inputs, augmenter.eval_batch, vision, frozen, device, autocast,
+                           config.batch_size, config.cache_max_mb * 2**20,
+                           states_dir(config.cache_dir), progress, cancel)
+    n = store.shape[0]
+    where = "in memory" if store.where == "memory" else "in a temporary file on disk (float16)"
+    summary = (f"Frozen blocks 1-{frozen} computed once for {n} images ({store.megabytes:.0f} MB "
+               f"{where}): each step runs only the last {config.lora_last_n_blocks} blocks.")
+    return TrainData(store.tensor, data.splits, data.failed, summary, close=store.close)

@@ -129,6 +129,7 @@ class Recorder:
         self.run_dir = ""
         self.tracker: Tracker | None = None
         self._pending: list[Event] = []
+        self._closers: list = []
         self._t0 = time.monotonic()
 
     def __call__(self, event: Event) -> Event:
@@ -173,7 +174,14 @@ class Recorder:
             pass
         return event
 
+    def on_close(self, closer) -> None:
+        """Call `closer()` when the run ends, however it ends (e.g. a temporary file)."""
+        self._closers.append(closer)
+
     def close(self) -> None:
+        for closer in self._closers:
+            closer()
+        self._closers.clear()
         if self.writer is not None:
             self.writer.close()
 

@@ -31,3 +31,13 @@ def test_every_config_field_is_documented():
 def test_screenshots_referenced_exist():
     for rel in re.findall(r"\]\((resources/[^)]+\.png)\)", README):
         assert (ROOT / rel).is_file(), rel
+
+
+def test_presets_are_documented_with_their_values():
+    from engine.config import PRESETS
+
+    for name, values in PRESETS.items():
+        line = next((ln for ln in README.splitlines() if ln.startswith(f"- *{name}*:")), None)
+        assert line is not None, name
+        for key, value in values.items():
+            assert f"`{key}={value}`" in line, (name, key)

@@ -51,13 +51,20 @@ def _run_until_step(config: TrainConfig, stop_at: int) -> list:
     return events
 
 
-def test_resumed_run_ends_with_the_uninterrupted_weights(tmp_path, learnable_dir, tiny_clip_dir):
+@pytest.mark.parametrize("mode", ["augmented", "frozen-block cache"])
+def test_resumed_run_ends_with_the_uninterrupted_weights(tmp_path, learnable_dir, tiny_clip_dir,
+                                                         mode):
     # dropout (global RNG), augmentation (per-step generators) and gradient accumulation all
-    # have to continue exactly where they stopped, mid-epoch and mid-schedule
+    # have to continue exactly where they stopped, mid-epoch and mid-schedule; with the
+    # frozen-block cache the resumed run recomputes the cached states first
+    extra = ({"color_jitter": 0.2} if mode == "augmented" else
+             {"augment": False, "lora_last_n_blocks": 1})
     config = tiny_config(learnable_dir, tiny_clip_dir, tmp_path / "runs", lora_dropout=0.1,
-                         grad_accum=2, color_jitter=0.2)
+                         grad_accum=2, **extra)
     full = list(train(config.replace(run_name="full")))
     assert full[-1].status == "completed", full[-1].error
+    cached = any(getattr(e, "stage", "") == "frozen" for e in full)
+    assert cached == (mode == "frozen-block cache")
     total = [e for e in full if isinstance(e, RunStarted)][0].total_steps
     stop_at = total // 2 + 1  # inside the second epoch
     first = _run_until_step(config.replace(run_name="interrupted"), stop_at)
@@ -66,6 +73,7 @@ def test_resumed_run_ends_with_the_uninterrupted_weights(tmp_path, learnable_dir
     assert read_run(run_dir)["status"] == "stopped"
     second = list(train(TrainConfig(resume_from=run_dir, num_threads=1, precision="fp32")))
     assert second[-1].status == "completed", second[-1].error
+    assert any(getattr(e, "stage", "") == "frozen" for e in second) == cached
     started = [e for e in second if isinstance(e, RunStarted)][0]
     assert started.start_step == stop_at
     assert [e.step for e in second if isinstance(e, Step)] == list(range(stop_at + 1, total + 1))

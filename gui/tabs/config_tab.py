@@ -24,7 +24,7 @@ from gui.widgets.model_picker import ModelPicker
 GROUPS = (("model", "Model"), ("lora", "LoRA"), ("training", "Training"), ("data", "Data"),
           ("hardware", "Hardware"), ("output", "Output"))
 PRESET_HINTS = {  # one short line under each preset's name; the tooltip lists every value
-    "Quick (CPU)": "3 epochs · minutes on a laptop",
+    "Quick (CPU)": "last 4 blocks · minutes on a laptop",
     "Linear probe (fastest)": "head only · seconds",
     "Tutorial recipe": "r=8, alpha 32 · 10 epochs",
     "Best accuracy (GPU)": "ViT-B/16, r=16 · wants a GPU",
