@@ -105,11 +105,17 @@ def test_smoke_bench_writes_every_figure_and_prints_the_table(tmp_path, capsys):
     assert code == 0 and not failed, failed
     assert {"cpu", "cores", "torch", "wall_s", "cpu_s", "mode"} <= set(result["meta"])
     training = result["training"]
-    assert {"reference", "engine_no_cache", "engine", "last_n"} <= set(training["contenders"])
+    assert {"reference", "engine_no_cache", "engine", "last_n",
+            "last_n_cached"} <= set(training["contenders"])
+    assert training["frozen_pass"]["seconds"] > 0 and training["frozen_pass"]["images"] > 0
     assert len(training["ratio_engine_vs_reference"]["per_round"]) == 2
     assert training["ratio_engine_vs_reference"]["median"] > 0
     assert result["pipeline"]["cache_delivers_images_per_s"] > 0
-    assert set(result["fast_modes"]["accuracy"]) == {"lora", "last_n", "linear_probe"}
+    modes = result["fast_modes"]
+    assert set(modes["accuracy"]) == {"lora", "last_n", "last_n_cached", "linear_probe"}
+    assert modes["accuracy"]["last_n_cached"]["frozen_s"] >= 0
+    assert "frozen_s" not in modes["accuracy"]["last_n"]  # augmentation on: nothing cached
+    assert modes["timing"]["last_n_cached_epoch_s"] > 0
     assert result["prediction"]["engine"]["single"]["samples"] == 3
     assert result["memory"]["engine_peak_rss_mb"] > 0
     assert [r["size"] for r in result["growth"]["sizes"]] == [16, 32]

@@ -55,9 +55,14 @@ def run_bench(mode: str = "full", output: str | Path = DEFAULT_OUTPUT,
     from engine.bench.plan import RUNS_DIR
 
     fresh_dir(root / RUNS_DIR)  # run folders of earlier benches are not kept
+    start, cpu0 = time.perf_counter(), _cpu_seconds()
+    plain_log = log
+
+    def log(message: str) -> None:  # every line says when it happened: where time goes
+        plain_log(f"[{time.perf_counter() - start:6.1f} s] {message}")
+
     ctx = Context(PLANS[mode], root, device=device, log=log)
     wanted = list(only) if only else list(SECTIONS)
-    start, cpu0 = time.perf_counter(), _cpu_seconds()
     meta = {**machine_info(), "mode": mode, "started": time.strftime("%Y-%m-%d %H:%M:%S"),
             "load_average_start": _loadavg()}
     result: dict = {"meta": meta}

@@ -106,6 +106,7 @@ class EngineRun:
         self.finished = None
         self.run_dir = ""
         self.setup_s = 0.0
+        self.stage_s: dict[str, float] = {}  # seconds spent per progress stage (decode, ...)
 
     def _next(self):
         start = time.perf_counter()
@@ -115,6 +116,8 @@ class EngineRun:
             raise BenchError("the training run ended before the benchmark was done") from None
         took = time.perf_counter() - start
         self.events.append(event)
+        if event.kind == "progress":
+            self.stage_s[event.stage] = self.stage_s.get(event.stage, 0.0) + took
         if event.kind == "run_started":
             self.run_dir = event.run_dir
         if event.kind == "run_finished":

@@ -3,7 +3,7 @@
 full  : the issue's figures (ViT-B/32-shaped model, 1,000 photos, growth to 20k); < 15 min
         on a quiet 2-core CPU.
 quick : the same measurements, smaller (ViT-B/32 width but 4 blocks, 260 photos, growth to
-        2k); < 3 min.
+        1k); < 3 min.
 smoke : tiny model and 16 small images: proves the harness end to end (used by the tests).
 """
 from __future__ import annotations
@@ -51,7 +51,7 @@ PLANS = {
                  folder_images=96),
     "quick": Plan("quick", "vit-b32-4l", "photos-260", rounds=2, steps=2, last_n=1,
                   acc_model="small-64", acc_epochs=3, probe_epochs=10, acc_last_n=4,
-                  growth_model="small-224", growth_sizes=(500, 2000), single_images=10,
+                  growth_model="small-224", growth_sizes=(250, 1000), single_images=10,
                   gui_runs=1, gui_train_epochs=2, memory_steps=2, child_timeout_s=300,
                   folder_images=40, reference_memory=False),
     "smoke": Plan("smoke", "tiny", "photos-16", rounds=2, steps=1, last_n=1,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from engine.bench.measure import Contender, EngineRun, interleave, median, ratios
-from engine.bench.plan import Context
+from engine.bench.plan import Context, trim_split
 
 GOAL_RATIO = 1.7
 
@@ -35,6 +35,12 @@ def training(ctx: Context) -> dict:
     if default_precision != "fp32":  # the engine picks bf16/fp16 here: show fp32 too
         runs["engine_fp32"] = EngineRun(base.replace(precision="fp32"), dataset=index).start()
     runs["last_n"] = EngineRun(base.replace(lora_last_n_blocks=plan.last_n), dataset=index).start()
+    # the same without augmentation: the frozen blocks are computed once per image; only the
+    # images the windows use are cached (the pass is timed and reported per 1,000 images)
+    needed = (3 + plan.rounds * plan.steps) * base.batch_size
+    cached_index = trim_split(index, "train", -(-needed // len(index.classes)))
+    runs["last_n_cached"] = EngineRun(base.replace(lora_last_n_blocks=plan.last_n, augment=False),
+                                      dataset=cached_index).start()
 
     contenders = [
         Contender("reference", "tutorial loop: DataLoader(4 workers) + PIL + CLIPProcessor per "
@@ -50,6 +56,9 @@ def training(ctx: Context) -> dict:
                   runs["engine"].window, base.batch_size),
         Contender("last_n", f"engine.train, LoRA on the last {plan.last_n} blocks only",
                   runs["last_n"].window, base.batch_size),
+        Contender("last_n_cached", f"engine.train, LoRA on the last {plan.last_n} blocks, "
+                  "augmentation off: frozen blocks computed once per image",
+                  runs["last_n_cached"].window, base.batch_size),
     ]
     try:
         interleave(contenders, plan.rounds, plan.steps, log=ctx.log)
@@ -61,6 +70,11 @@ def training(ctx: Context) -> dict:
     ratio = median(per_round)
     ctx.shared["engine_rate"] = median(by_name["engine"].rates)
     ctx.shared["last_n_rate"] = median(by_name["last_n"].rates)
+    ctx.shared["last_n_cached_rate"] = median(by_name["last_n_cached"].rates)
+    frozen_images = len(cached_index.samples)
+    frozen_s = runs["last_n_cached"].stage_s.get("frozen")
+    ctx.shared["frozen_pass_s_per_1000"] = (round(1000 * frozen_s / frozen_images, 2)
+                                            if frozen_s else None)
     ctx.shared["trained_run"] = finished["engine"].run_dir
     ctx.shared["steps_per_epoch"] = -(-len(train) // base.batch_size)
 
@@ -88,7 +102,16 @@ def training(ctx: Context) -> dict:
         "setup_s": {"reference": round(ref_setup, 2),
                     **{name: round(run.setup_s, 2) for name, run in runs.items()}},
         "engine_run_dir": finished["engine"].run_dir,
+        "frozen_pass": {"images": frozen_images, "seconds": round(frozen_s or 0.0, 2),
+                        "s_per_1000_images": ctx.shared["frozen_pass_s_per_1000"],
+                        "blocks": f"first {_blocks(ctx) - plan.last_n} of {_blocks(ctx)}"},
     }
+
+
+def _blocks(ctx: Context) -> int:
+    from engine.bench.fixtures import MODELS
+
+    return MODELS[ctx.plan.train_model].layers
 
 
 def _ablation(by_name: dict, default_precision: str) -> list[dict]:
@@ -221,9 +244,12 @@ def explain_ratio(result: dict) -> str | None:
     timing = fast.get("timing", {}) if fast.get("status") == "ok" else {}
     probe = timing.get("linear_probe", {})
     what = []
+    cached = c.get("last_n_cached", {}).get("vs_reference")
     if last_n:
         what.append(f"LoRA on the last {fast.get('timing', {}).get('last_n_blocks', 'N')} "
-                    f"blocks {last_n:.2f}x the tutorial's images/s")
+                    f"blocks {last_n:.2f}x the tutorial's images/s"
+                    + (f", {cached:.2f}x with augmentation off (frozen blocks cached)"
+                       if cached else ""))
     if probe.get("wall_s") and timing.get("lora_epoch_s"):
         tut_epoch = timing["lora_epoch_s"] * ratio
         what.append(f"the linear probe's {probe['epochs']} epochs in {probe['wall_s']:.0f} s "
