@@ -10,6 +10,7 @@ import datetime as _dt
 import json
 import os
 import re
+import socket
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -165,11 +166,52 @@ def read_metrics(run_dir: str | Path) -> list[Event]:
     return events
 
 
+def process_marker() -> dict[str, Any]:
+    """Which process writes a run (run.json "process"), to tell a live run from a dead one."""
+    return {"pid": os.getpid(), "host": socket.gethostname()}
+
+
+def effective_status(meta: dict[str, Any]) -> str:
+    """run.json's status, except that a "running" run whose process is gone (killed, power
+    loss) on this machine reads "interrupted": it can be resumed from checkpoints/last."""
+    status = str(meta.get("status", "unknown"))
+    proc = meta.get("process")
+    if status != "running" or not isinstance(proc, dict) or proc.get("host") != socket.gethostname():
+        return status
+    try:
+        pid = int(proc.get("pid", 0))
+    except (TypeError, ValueError):
+        return status
+    return status if pid > 0 and _alive(pid) else "interrupted"
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    if sys.platform == "win32":
+        import ctypes
+
+        handle = ctypes.windll.kernel32.OpenProcess(0x1000, False, pid)  # query limited info
+        if not handle:
+            return False
+        code = ctypes.c_ulong()
+        ctypes.windll.kernel32.GetExitCodeProcess(handle, ctypes.byref(code))
+        ctypes.windll.kernel32.CloseHandle(handle)
+        return code.value == 259  # STILL_ACTIVE
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
 def _summary(run_dir: Path, meta: dict[str, Any]) -> RunSummary:
     best = meta.get("best") or {}
     return RunSummary(
         path=str(run_dir), name=str(meta.get("name", run_dir.name)),
-        status=str(meta.get("status", "unknown")),
+        status=effective_status(meta),
         best_val_accuracy=best.get("val_accuracy"), test_accuracy=meta.get("test_accuracy"),
         created=str(meta.get("created", "")),
         model_ref=str((meta.get("base_model") or {}).get("ref", "")),

@@ -16,7 +16,7 @@ from engine.config import TrainConfig
 from engine.data import DatasetIndex
 from engine.errors import UserError
 from engine.events import Event, Log, RunFinished, Step
-from engine.runs import RunWriter, create_run_dir, library_versions, read_run
+from engine.runs import RunWriter, create_run_dir, library_versions, process_marker, read_run
 
 MAX_LISTED_PROBLEMS = 20  # more than this and the log only says how many more
 
@@ -223,6 +223,7 @@ def run_metadata(config: TrainConfig, dataset: DatasetIndex, info, precision: st
         "best": None, "zero_shot_val_accuracy": None, "test_accuracy": None, "elapsed_s": 0.0,
         "versions": library_versions(), "error": "",
         "hardware": {"device": device, "precision": precision, "processes": world},
+        "process": process_marker(),
         "parameters": {"trainable": trainable, "total": total},
     }
 
@@ -235,7 +236,7 @@ def open_run(config: TrainConfig, resume_dir: Path | None, dataset: DatasetIndex
         if rec.main:
             old = read_run(run_dir)
             meta = {**old, "status": "running", "error": "", "hardware": meta["hardware"],
-                    "resumed": int(old.get("resumed", 0)) + 1}
+                    "process": meta["process"], "resumed": int(old.get("resumed", 0)) + 1}
     elif rec.main:
         run_dir = create_run_dir(config.output_dir, config.data_dir or dataset.root, config.run_name)
     if accelerator.num_processes > 1 and resume_dir is None:

@@ -236,3 +236,29 @@ def test_ctrl_c_asks_for_a_graceful_stop_then_aborts():
         with pytest.raises(KeyboardInterrupt):  # second one: abort
             os.kill(os.getpid(), signal.SIGINT)
     assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_a_running_run_whose_process_died_reads_interrupted(tmp_path):
+    import socket
+    import subprocess
+    import sys
+
+    from engine.runs import effective_status, process_marker
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    here = socket.gethostname()
+    assert effective_status({"status": "running", "process": process_marker()}) == "running"
+    assert effective_status({"status": "running",
+                             "process": {"pid": dead.pid, "host": here}}) == "interrupted"
+    # another machine's process cannot be checked; old run.json files have no marker
+    assert effective_status({"status": "running",
+                             "process": {"pid": dead.pid, "host": here + "-other"}}) == "running"
+    assert effective_status({"status": "running"}) == "running"
+    assert effective_status({"status": "completed",
+                             "process": {"pid": dead.pid, "host": here}}) == "completed"
+    run = tmp_path / "runs" / "killed"
+    run.mkdir(parents=True)
+    (run / "run.json").write_text(json.dumps({"name": "killed", "status": "running",
+                                              "process": {"pid": dead.pid, "host": here}}))
+    assert [r.status for r in list_runs(tmp_path / "runs")] == ["interrupted"]

@@ -84,7 +84,8 @@ class PredictionTab(QWidget):
 
         runs = list_runs(self._runs_root)
         # Runs that saved a model: a failed or still-running one may have no weights yet.
-        usable = [r for r in runs if r.status in ("completed", "stopped")]
+        usable = [r for r in runs if r.status in ("completed", "stopped") or
+                  (r.status == "interrupted" and Path(r.path, "head.safetensors").is_file())]
         self._default_run = usable[0].path if usable else ""
         self.run_combo.blockSignals(True)
         self.run_combo.clear()

@@ -280,6 +280,8 @@ class TrainingTab(QWidget):
         events = read_metrics(run_dir)
         self.plots.load_events(events)
         finished = next((e for e in reversed(events) if isinstance(e, RunFinished)), None)
+        if finished is None:
+            finished = _interrupted(run_dir, events)
         zero = next((e.accuracy for e in events if isinstance(e, Evaluation) and e.zero_shot), None)
         if finished is not None:
             self.finished, self.zero_shot = finished, zero
@@ -306,3 +308,20 @@ class TrainingTab(QWidget):
 
     def shutdown(self) -> None:
         self.evaluation.shutdown()
+
+
+def _interrupted(run_dir: str, events: list) -> RunFinished | None:
+    """A result card for a run whose process died mid-run (no RunFinished was written)."""
+    from engine.runs import effective_status, read_run
+
+    try:
+        if effective_status(read_run(run_dir)) != "interrupted":
+            return None
+    except (OSError, ValueError):
+        return None
+    vals = [e for e in events if isinstance(e, Evaluation) and e.split == "val" and e.epoch > 0]
+    best = max(vals, key=lambda e: e.accuracy, default=None)
+    return RunFinished(status="interrupted", run_dir=run_dir,
+                       best_val_accuracy=best.accuracy if best else None,
+                       best_epoch=best.epoch if best else None)
+

@@ -15,6 +15,7 @@ HEADLINES = {
     "completed": "Training finished",
     "stopped": "Training stopped — the model so far is saved and usable",
     "failed": "Training failed",
+    "interrupted": "Training was interrupted (its process ended without finishing)",
 }
 
 
@@ -100,7 +101,8 @@ class RunSummaryCard(QFrame):
         self.evaluate_button.setEnabled(usable)
         self.predict_button.setEnabled(usable)
         resumable = (Path(finished.run_dir) / "checkpoints" / "last").is_dir() if finished.run_dir else False
-        self.continue_button.setVisible(finished.status == "stopped" and resumable)
+        self.continue_button.setVisible(finished.status in ("stopped", "interrupted")
+                                        and resumable)
         self.show()
 
     def _on_saved_link_activated(self, url: str) -> None:

@@ -159,6 +159,28 @@ def test_earlier_runs_can_be_overlaid_and_opened(qtbot, tab, tmp_path):
     assert tab.summary.isVisible() and tab.summary.values["best"].text().startswith("90.0 %")
 
 
+def test_a_killed_run_reads_interrupted_and_offers_to_continue(qtbot, tab, tmp_path):
+    import socket
+    import subprocess
+    import sys
+
+    run = _write_run(tmp_path / "runs", "killed", [0.3, 0.6])
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    meta = json.loads((run / "run.json").read_text(encoding="utf-8"))
+    meta.update(status="running", process={"pid": dead.pid, "host": socket.gethostname()})
+    (run / "run.json").write_text(json.dumps(meta), encoding="utf-8")
+    lines = (run / "metrics.jsonl").read_text(encoding="utf-8").splitlines()
+    (run / "metrics.jsonl").write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")  # no end
+    (run / "checkpoints" / "last").mkdir(parents=True)
+    tab.set_runs_root(str(tmp_path / "runs"))
+    assert "interrupted" in tab.history.list.item(0).text()
+    tab.show_run(str(run))
+    assert tab.summary.isVisible() and "interrupted" in tab.summary.headline.text()
+    assert tab.summary.values["best"].text().startswith("60.0 %")
+    assert tab.summary.continue_button.isVisibleTo(tab)
+
+
 def test_real_engine_run_on_the_tiny_model(qtbot, tab, tiny_clip_dir, learnable_dir, tmp_path,
                                           tiny_config):
     config = tiny_config(tiny_clip_dir, learnable_dir, tmp_path / "runs", run_name="gui-real",
