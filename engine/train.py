@@ -78,7 +78,8 @@ def _train(config: TrainConfig, control: TrainControl, dataset: DatasetIndex | N
     set_seed(config.seed)  # LoRA init, random head, dropout: identical on every process
 
     # --- 2. dataset --------------------------------------------------------------------
-    from engine.train_data import cache_images, cache_states, embed_images, load_index
+    from engine.train_data import (cache_images, cache_states, embed_images, load_index,
+                                   place_inputs)
 
     if dataset is None:
         dataset = yield from with_progress("scan", "Checking the dataset",
@@ -148,6 +149,9 @@ def _train(config: TrainConfig, control: TrainControl, dataset: DatasetIndex | N
     elif lora and config.lora_last_n_blocks > 0 and why_not(config, model.vision) not in ("off", ""):
         yield rec(Log(level="info", message="The frozen blocks are not cached: "
                                             + why_not(config, model.vision) + "."))
+    data, placed = place_inputs(data, device)
+    if placed:
+        yield rec(Log(level="info", message=placed))
 
     # --- 6. optimizer, LR schedule, DDP ---------------------------------------------------
     # `model` stays the plain classifier (evaluation, checkpoints); `net` is what trains,

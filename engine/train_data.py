@@ -7,6 +7,7 @@ augmentation they are the frozen blocks' hidden states (engine/block_cache.py).
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -122,3 +123,25 @@ def cache_states(data: TrainData, vision, augmenter: Augmenter, frozen: int,
     summary = (f"Frozen blocks 1-{frozen} computed once for {n} images ({store.megabytes:.0f} MB "
                f"{where}): each step runs only the last {config.lora_last_n_blocks} blocks.")
     return TrainData(store.tensor, data.splits, data.failed, summary, close=store.close)
+
+
+GPU_SHARE = 0.25  # at most this share of a GPU's free memory holds the inputs
+
+
+def fits_on_device(nbytes: int, free_bytes: int, share: float = GPU_SHARE) -> bool:
+    return nbytes <= free_bytes * share
+
+
+def place_inputs(data: TrainData, device: torch.device) -> tuple[TrainData, str]:
+    """On a GPU, move the whole input tensor into GPU memory when it fits (GPU_SHARE of what
+    is free): batches are then gathered and augmented there, with no host copy per step.
+    Returns (data, a sentence for the log, or '' when nothing moved)."""
+    if device.type != "cuda" or data.inputs.device.type == "cuda":
+        return data, ""
+    free, _ = torch.cuda.mem_get_info(device)
+    nbytes = data.inputs.numel() * data.inputs.element_size()
+    if not fits_on_device(nbytes, free):
+        return data, (f"The inputs ({nbytes / 2**20:,.0f} MB) stay in host memory: they do not "
+                      f"fit {GPU_SHARE:.0%} of the GPU's free memory.")
+    moved = dataclasses.replace(data, inputs=data.inputs.to(device))
+    return moved, f"Inputs kept in GPU memory ({nbytes / 2**20:,.0f} MB): no host copy per step."
