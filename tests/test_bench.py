@@ -120,9 +120,14 @@ def test_smoke_bench_writes_every_figure_and_prints_the_table(tmp_path, capsys):
     assert result["memory"]["engine_peak_rss_mb"] > 0
     assert [r["size"] for r in result["growth"]["sizes"]] == [16, 32]
     assert result["gui"]["event_loop"]["steps"] > 0
-    assert result["gpu"]["message"].startswith("GPU:")
+    gpu = result["gpu"]  # smoke mode runs the GPU section's code on the CPU
+    assert gpu["message"].startswith("GPU:") and gpu["device"] == "cpu"
+    assert [(r["model"], r["batch_size"]) for r in gpu["throughput"]] == [("tiny", 4), ("tiny", 8)]
+    assert all(r["images_per_s"] > 0 for r in gpu["throughput"])
+    assert gpu["versus_tutorial"]["ratio"] > 0 and gpu["pipeline"]["images_per_s"] > 0
+    assert gpu["tutorial_job"]["epochs"] == 2 and gpu["tutorial_job"]["wall_s"] > 0
     for heading in ("1. Training", "2. Input pipeline", "3. Fast modes", "4. Prediction",
-                    "5. GUI", "6. Memory", "7. Growth", "GPU:"):
+                    "5. GUI", "6. Memory", "7. Growth", "8. GPU", "GPU:"):
         assert heading in printed
     assert out.with_suffix(".md").read_text("utf-8").strip() in printed
     # a failed section is reported, not hidden

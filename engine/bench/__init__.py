@@ -15,7 +15,7 @@ import time
 import traceback
 from pathlib import Path
 
-SECTIONS = ("gpu", "training", "pipeline", "fast_modes", "prediction", "memory", "growth", "gui")
+SECTIONS = ("training", "pipeline", "fast_modes", "prediction", "memory", "growth", "gui", "gpu")
 DEFAULT_OUTPUT = "bench_out/bench.json"
 
 
@@ -26,9 +26,10 @@ def default_output(mode: str) -> str:
 
 
 def _section_functions() -> dict:
-    from engine.bench import gui_probe, sections_modes, sections_system, sections_training
+    from engine.bench import (gui_probe, sections_gpu, sections_modes, sections_system,
+                              sections_training)
 
-    return {"gpu": sections_system.gpu, "training": sections_training.training,
+    return {"gpu": sections_gpu.gpu, "training": sections_training.training,
             "pipeline": sections_training.pipeline, "fast_modes": sections_modes.fast_modes,
             "prediction": sections_modes.prediction, "memory": sections_system.memory,
             "growth": sections_system.growth, "gui": gui_probe.gui}
@@ -127,7 +128,7 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
                                      "loop; print a table and write a JSON file.")
     size = p.add_mutually_exclusive_group()
     size.add_argument("--quick", action="store_true",
-                      help="smaller model and data (ViT-B/32 width, 4 blocks; 260 photos): "
+                      help="smaller model and data (ViT-B/32 width, 2 blocks; 260 photos): "
                            "a few minutes")
     size.add_argument("--smoke", action="store_true",
                       help="tiny model and 16 training images: checks the harness only (tests)")

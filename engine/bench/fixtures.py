@@ -39,8 +39,10 @@ class ModelSpec:
 MODELS = {
     "vit-b32": ModelSpec("vit-b32", "ViT-B/32-shaped CLIP (random weights)", 224, 32, 768, 12,
                          12, 512, 12, 8, 512),
-    "vit-b32-4l": ModelSpec("vit-b32-4l", "ViT-B/32 width, 4 of its 12 blocks (quick mode)",
-                            224, 32, 768, 4, 12, 512, 4, 8, 512),
+    "vit-b16": ModelSpec("vit-b16", "ViT-B/16-shaped CLIP (random weights)", 224, 16, 768, 12,
+                         12, 512, 12, 8, 512),
+    "vit-b32-2l": ModelSpec("vit-b32-2l", "ViT-B/32 width, 2 of its 12 blocks (quick mode)",
+                            224, 32, 768, 2, 12, 512, 2, 8, 512),
     "small-224": ModelSpec("small-224", "small CLIP at 224 px (2 blocks of width 64)", 224, 32,
                            64, 2, 2, 64, 2, 2, 32),
     "small-64": ModelSpec("small-64", "small CLIP at 64 px (12 blocks of width 96)", 64, 16, 96,

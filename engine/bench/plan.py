@@ -2,7 +2,7 @@
 
 full  : the issue's figures (ViT-B/32-shaped model, 1,000 photos, growth to 20k); < 15 min
         on a quiet 2-core CPU.
-quick : the same measurements, smaller (ViT-B/32 width but 4 blocks, 260 photos, growth to
+quick : the same measurements, smaller (ViT-B/32 width but 2 blocks, 260 photos, growth to
         1k); < 3 min.
 smoke : tiny model and 16 small images: proves the harness end to end (used by the tests).
 """
@@ -41,24 +41,33 @@ class Plan:
     folder_images: int = 160  # prediction: images in the folder both predict
     reference_memory: bool = True  # also measure the tutorial loop's peak memory
     throughput_val: int = 2  # val images per class in throughput runs (their zero-shot pass)
+    # GPU section (section 8): models, batch sizes and the tutorial's job, on a GPU only,
+    # except in smoke mode, where the same code runs on the CPU with the tiny model
+    gpu_models: tuple[str, ...] = ("vit-b32", "vit-b16")
+    gpu_batches: tuple[int, ...] = (32, 256)
+    gpu_steps: int = 20  # timed steps per window (three windows, median)
+    gpu_job_epochs: int = 10
+    gpu_on_cpu: bool = False
 
 
 PLANS = {
-    "full": Plan("full", "vit-b32", "photos-1000", rounds=4, steps=2, last_n=4,
-                 acc_model="small-64", acc_epochs=5, probe_epochs=10, acc_last_n=4,
-                 growth_model="small-224", growth_sizes=(1000, 5000, 20000), single_images=20,
-                 gui_runs=3, gui_train_epochs=2, memory_steps=2, child_timeout_s=600,
-                 folder_images=96),
-    "quick": Plan("quick", "vit-b32-4l", "photos-260", rounds=2, steps=2, last_n=1,
-                  acc_model="small-64", acc_epochs=3, probe_epochs=10, acc_last_n=4,
+    "full": Plan("full", "vit-b32", "photos-1000", rounds=3, steps=2, last_n=4,
+                 acc_model="small-64", acc_epochs=3, probe_epochs=10, acc_last_n=4,
+                 growth_model="small-224", growth_sizes=(1000, 5000, 20000), single_images=12,
+                 gui_runs=2, gui_train_epochs=2, memory_steps=2, child_timeout_s=600,
+                 folder_images=48, reference_memory=False),
+    "quick": Plan("quick", "vit-b32-2l", "photos-260", rounds=2, steps=2, last_n=1,
+                  acc_model="small-64", acc_epochs=2, probe_epochs=10, acc_last_n=4,
                   growth_model="small-224", growth_sizes=(250, 1000), single_images=10,
-                  gui_runs=1, gui_train_epochs=2, memory_steps=2, child_timeout_s=300,
-                  folder_images=40, reference_memory=False),
+                  gui_runs=1, gui_train_epochs=1, memory_steps=2, child_timeout_s=300,
+                  folder_images=40, reference_memory=False, gpu_models=("vit-b32",),
+                  gpu_steps=10),
     "smoke": Plan("smoke", "tiny", "photos-16", rounds=2, steps=1, last_n=1,
                   acc_model="tiny", acc_epochs=1, probe_epochs=2, acc_last_n=1,
                   growth_model="tiny", growth_sizes=(16, 32), single_images=3,
                   gui_runs=1, gui_train_epochs=1, memory_steps=1, child_timeout_s=180,
-                  batch_size=4),
+                  batch_size=4, gpu_models=("tiny",), gpu_batches=(4, 8), gpu_steps=2,
+                  gpu_job_epochs=2, gpu_on_cpu=True),
 }
 
 

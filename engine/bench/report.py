@@ -161,8 +161,10 @@ def _memory(sec: dict) -> list[str]:
             f"{sec['batch_size']}: **{sec['engine_peak_rss_mb']:,.0f} MB** (goal < "
             f"{sec['goal_mb']:,} MB: {_met(sec['goal_met'])}; anonymous "
             f"{e['peak']['anon_mb']:,.0f} MB; {_mb(e.get('peak_rss_before_training_mb'))} "
-            "before the first step); tutorial loop incl. workers (PSS): "
-            f"{_mb(sec['reference_peak_tree_pss_mb'])}. Decode cache: "
+            "before the first step)"
+            + (f"; tutorial loop incl. workers (PSS): {_mb(sec['reference_peak_tree_pss_mb'])}"
+               if sec.get("reference_peak_tree_pss_mb") else "")
+            + ". Decode cache: "
             f"{sec['decode_cache_mb_per_1000_images']} MB per 1,000 images at "
             f"{sec['decode_cache_resolution']} px."]
 
@@ -182,8 +184,33 @@ def _growth(sec: dict) -> list[str]:
     return lines
 
 
+def _gpu(sec: dict) -> list[str]:
+    if not sec.get("throughput"):
+        return []
+    lines = [f"**8. GPU** — {sec['name']}", ""]
+    rows = [[r["model"], r["batch_size"], r["precision"], f"{r['images_per_s']:,.0f}",
+             r["peak_gpu_mb"] if r["peak_gpu_mb"] is not None else "–"]
+            for r in sec["throughput"]]
+    lines += _table(["model", "batch", "precision", "images/s", "peak GPU MB"], rows)
+    v, p, job = sec["versus_tutorial"], sec["pipeline"], sec["tutorial_job"]
+    met = "met" if sec["goal_images_per_s_met"] else "NOT met"
+    lines += ["",
+              f"LoRA training goal {sec['goal_images_per_s']:,} images/s ({v['model']}): {met}. "
+              f"Side by side at batch {v['batch_size']}: engine {v['engine_images_per_s']:,.0f} "
+              f"vs the tutorial's loop {v['reference_images_per_s']:,.0f} images/s "
+              f"({_x(v['ratio'])}).",
+              f"Input pipeline: {p['images_per_s']:,.0f} images/s delivered ({p['where']}, "
+              f"{p['cache_mb']} MB).",
+              f"The tutorial's job ({job['epochs']} epochs with evaluation, {v['model']}): "
+              f"**{job['wall_s']} s** wall (goal < {sec['goal_job_s']:.0f} s: "
+              f"{'met' if sec['goal_job_met'] else 'NOT met'}; {job['epoch_s']} s per epoch; "
+              f"{job['note']})."]
+    return lines
+
+
 RENDERERS = {"training": _training, "pipeline": _pipeline, "fast_modes": _fast_modes,
-             "prediction": _prediction, "gui": _gui, "memory": _memory, "growth": _growth}
+             "prediction": _prediction, "gui": _gui, "memory": _memory, "growth": _growth,
+             "gpu": _gpu}
 
 
 def format_table(result: dict) -> str:

@@ -1,4 +1,4 @@
-"""Sections 6-8: peak memory, growth with dataset size, GPU availability."""
+"""Sections 6-7: peak memory, growth with dataset size."""
 from __future__ import annotations
 
 from engine.bench.fixtures import MODELS
@@ -89,17 +89,6 @@ def _growth_note(spec) -> str:
             "distinct JPEG files (the base photos, each with a unique JPEG comment).")
 
 
-def gpu(ctx: Context) -> dict:
-    import torch
-
-    if torch.cuda.is_available():
-        name = torch.cuda.get_device_name(0)
-        return {"status": "ok", "available": True, "name": name,
-                "message": f"GPU: {name} (the training and prediction sections ran on it "
-                           "when --device auto/cuda)"}
-    return {"status": "ok", "available": False, "message": "GPU: not available on this machine"}
-
-
 def _image_size(ctx: Context) -> int:
     import json
 
@@ -107,4 +96,4 @@ def _image_size(ctx: Context) -> int:
     return int(cfg["vision_config"]["image_size"])
 
 
-__all__ = ["memory", "growth", "gpu"]
+__all__ = ["memory", "growth"]

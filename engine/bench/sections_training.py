@@ -37,8 +37,9 @@ def training(ctx: Context) -> dict:
     runs["last_n"] = EngineRun(base.replace(lora_last_n_blocks=plan.last_n), dataset=index).start()
     # the same without augmentation: the frozen blocks are computed once per image; only the
     # images the windows use are cached (the pass is timed and reported per 1,000 images)
-    needed = (3 + plan.rounds * plan.steps) * base.batch_size
-    cached_index = trim_split(index, "train", -(-needed // len(index.classes)))
+    needed = (2 + plan.rounds * plan.steps) * base.batch_size
+    cached_index = trim_split(trim_split(index, "train", -(-needed // len(index.classes))),
+                              "test", 0)
     runs["last_n_cached"] = EngineRun(base.replace(lora_last_n_blocks=plan.last_n, augment=False),
                                       dataset=cached_index).start()
 
@@ -237,9 +238,9 @@ def explain_ratio(result: dict) -> str | None:
         parts.append(f"The planned rest of the gain, bf16 autocast, is emulated on this CPU "
                      f"({slowdown:.1f}x slower per layer); CPUs with AVX-512 BF16 or AMX get it "
                      "(and the engine then picks it by itself).")
-    parts.append("Tried: torch.compile (about +3 % after a 47 s compile, design.md: not worth "
-                 "it by default), LoRA dropout 0 (about +6 %, but it changes the tutorial's "
-                 "recipe).")
+    parts.append("Tried during development (measured then, not in this run): torch.compile "
+                 "(about +3 % after a 47 s compile, design.md: not worth it by default), LoRA "
+                 "dropout 0 (about +6 %, but it changes the tutorial's recipe).")
     last_n = c.get("last_n", {}).get("vs_reference")
     timing = fast.get("timing", {}) if fast.get("status") == "ok" else {}
     probe = timing.get("linear_probe", {})
