@@ -120,8 +120,12 @@ def cache_states(data: TrainData, vision, augmenter: Augmenter, frozen: int,
                            states_dir(config.cache_dir), progress, cancel)
     n = store.shape[0]
     where = "in memory" if store.where == "memory" else "in a temporary file on disk (float16)"
-    summary = (f"Frozen blocks 1-{frozen} computed once for {n} images ({store.megabytes:.0f} MB "
-               f"{where}): each step runs only the last {config.lora_last_n_blocks} blocks.")
+    mb = store.megabytes
+    size = f"{mb:,.0f} MB" if mb >= 10 else f"{mb:.1f} MB"
+    last = config.lora_last_n_blocks
+    blocks = "block" if last == 1 else f"{last} blocks"
+    summary = (f"Frozen blocks 1-{frozen} computed once for {n} images ({size} {where}): each "
+               f"step runs only the last {blocks}.")
     return TrainData(store.tensor, data.splits, data.failed, summary, close=store.close)
 
 
