@@ -65,3 +65,32 @@ def copy_of(tmp_path):
         return dst
 
     return _copy
+
+
+@pytest.fixture
+def isolated_home(tmp_path, monkeypatch):
+    """LORA_STUDIO_HOME and the decode cache inside this test's tmp dir; torch's thread count
+    (which training runs set) restored afterwards. Returns tmp_path."""
+    import torch
+
+    monkeypatch.setenv("LORA_STUDIO_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("LORA_STUDIO_CACHE_DIR", str(tmp_path / "cache"))
+    threads = torch.get_num_threads()
+    yield tmp_path
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory, tiny_clip_dir, learnable_split_dir):
+    """A complete run folder made by run_factory (no training loop), one per test module."""
+    from run_factory import shared_run
+
+    return shared_run(tmp_path_factory, tiny_clip_dir, learnable_split_dir)
+
+
+@pytest.fixture(scope="module")
+def predictor(run):
+    """engine.predict.Predictor on `run` (CPU, fp32)."""
+    from engine.predict import Predictor
+
+    return Predictor(run, device="cpu", precision="fp32")

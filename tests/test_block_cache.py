@@ -18,15 +18,6 @@ from engine.train import train
 from tests.test_train import tiny_config
 
 
-@pytest.fixture
-def isolated_home(tmp_path, monkeypatch):
-    monkeypatch.setenv("LORA_STUDIO_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("LORA_STUDIO_CACHE_DIR", str(tmp_path / "home" / "cache"))
-    threads = torch.get_num_threads()
-    yield tmp_path
-    torch.set_num_threads(threads)
-
-
 def _classifier(tiny_clip_dir, last_n=1, dropout=0.0):
     torch.manual_seed(0)
     model, info = build_classifier(str(tiny_clip_dir), ["a", "b", "c"], lora_last_n_blocks=last_n,

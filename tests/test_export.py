@@ -10,24 +10,10 @@ import pytest
 import torch
 from PIL import Image
 
-from run_factory import copy_run, read_json, run_cli, shared_run
+from run_factory import copy_run, read_json, run_cli
 
 
-@pytest.fixture(autouse=True)
-def _private_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("LORA_STUDIO_CACHE_DIR", str(tmp_path / "decode-cache"))
-
-
-@pytest.fixture(scope="module")
-def run(tmp_path_factory, tiny_clip_dir, learnable_split_dir):
-    return shared_run(tmp_path_factory, tiny_clip_dir, learnable_split_dir)
-
-
-@pytest.fixture(scope="module")
-def predictor(run):
-    from engine.predict import Predictor
-
-    return Predictor(run, device="cpu", precision="fp32")
+pytestmark = pytest.mark.usefixtures("isolated_home")  # `run`, `predictor`: conftest
 
 
 @pytest.fixture(scope="module")

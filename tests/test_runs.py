@@ -17,13 +17,7 @@ from engine.runs import (RunWriter, create_run_dir, list_runs, read_metrics, rea
 NOW = dt.datetime(2024, 5, 6, 7, 8)
 
 
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path, monkeypatch):
-    monkeypatch.setenv("LORA_STUDIO_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("LORA_STUDIO_CACHE_DIR", str(tmp_path / "cache"))
-    threads = torch.get_num_threads()
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("isolated_home")
 
 
 # --- run folders ------------------------------------------------------------------------

@@ -17,13 +17,7 @@ from engine.model import ImageClassifier
 from engine.train import train
 
 
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path, monkeypatch):
-    monkeypatch.setenv("LORA_STUDIO_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("LORA_STUDIO_CACHE_DIR", str(tmp_path / "cache"))
-    threads = torch.get_num_threads()
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("isolated_home")
 
 
 def tiny_config(data_dir, model_dir, out_dir, **changes) -> TrainConfig:
