@@ -150,10 +150,20 @@ class MultiChoiceEditor(FieldEditor):
             box.setChecked(name in chosen)
 
 
-class IntEditor(FieldEditor):
+class _NumberEditor(FieldEditor):
+    """A right-aligned spin box bounded by the field's min/max; '0 means ...' fields show
+    their special text at 0."""
+
+    kind: type = int
+
+    def _spin_box(self) -> QAbstractSpinBox:
+        raise NotImplementedError
+
     def _build(self) -> QWidget:
-        self.spin = QSpinBox()
-        self.spin.setRange(int(self.meta.get("min", 0)), int(self.meta.get("max", INT_CEILING)))
+        self.spin = self._spin_box()
+        ceiling = INT_CEILING if self.kind is int else 1e9
+        self.spin.setRange(self.kind(self.meta.get("min", 0)),
+                           self.kind(self.meta.get("max", ceiling)))
         if self.name in ZERO_MEANS and self.spin.minimum() == 0:
             self.spin.setSpecialValueText(ZERO_MEANS[self.name])
         self.spin.setAlignment(Qt.AlignmentFlag.AlignRight)  # numbers right-aligned
@@ -161,29 +171,25 @@ class IntEditor(FieldEditor):
         self.spin.valueChanged.connect(self.changed)
         return self.spin
 
-    def value(self) -> int:
+    def value(self):
         return self.spin.value()
 
     def set_value(self, value: Any) -> None:
-        self.spin.setValue(int(value))
+        self.spin.setValue(self.kind(value))
 
 
-class FloatEditor(FieldEditor):
-    def _build(self) -> QWidget:
-        self.spin = ScientificSpinBox()
-        self.spin.setRange(float(self.meta.get("min", 0.0)), float(self.meta.get("max", 1e9)))
-        if self.name in ZERO_MEANS and self.spin.minimum() == 0:
-            self.spin.setSpecialValueText(ZERO_MEANS[self.name])
-        self.spin.setAlignment(Qt.AlignmentFlag.AlignRight)  # numbers right-aligned
-        self.spin.setMaximumWidth(NUMBER_WIDTH)
-        self.spin.valueChanged.connect(self.changed)
-        return self.spin
+class IntEditor(_NumberEditor):
+    kind = int
 
-    def value(self) -> float:
-        return self.spin.value()
+    def _spin_box(self) -> QAbstractSpinBox:
+        return QSpinBox()
 
-    def set_value(self, value: Any) -> None:
-        self.spin.setValue(float(value))
+
+class FloatEditor(_NumberEditor):
+    kind = float
+
+    def _spin_box(self) -> QAbstractSpinBox:
+        return ScientificSpinBox()
 
 
 class TextListEditor(FieldEditor):
