@@ -281,7 +281,11 @@ def run_child(task: str, args: dict, *, timeout: float, env: dict | None = None,
 def emit_result(result: dict) -> None:
     print(RESULT_PREFIX + json.dumps(result), flush=True)
 
+def last_blocks(n) -> str:
+    """'the last 4 blocks', 'the last block'."""
+    return "the last block" if n == 1 else f"the last {n} blocks"
+
 
 __all__ = ["BenchError", "quiet_warnings", "median", "percentile", "rate", "Contender",
            "interleave", "ratios", "EngineRun", "MemorySampler", "current_rss_mb",
-           "peak_rss_self_mb", "run_child", "emit_result"]
+           "peak_rss_self_mb", "run_child", "emit_result", "last_blocks"]

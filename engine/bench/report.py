@@ -5,6 +5,8 @@ import os
 import platform
 import sys
 
+from engine.bench.measure import last_blocks
+
 
 def machine_info() -> dict:
     import torch
@@ -114,7 +116,7 @@ def _fast_modes(sec: dict) -> list[str]:
                   f"{t['last_n_cached_epoch_s']} s after a {t['frozen_pass_s']} s pass over "
                   f"{t['frozen_pass_images']} images")
     lines = [f"**3. Fast modes** — time per epoch on {t['model']} ({sec['train_images']} images):"
-             f" LoRA {t['lora_epoch_s']} s, LoRA on the last {t['last_n_blocks']} blocks "
+             f" LoRA {t['lora_epoch_s']} s, LoRA on {last_blocks(t['last_n_blocks'])} "
              f"{t['last_n_epoch_s']} s{cached}; linear probe {p['epoch_s']} s after a "
              f"{p.get('embed_s')} s embedding pass ({p['epochs']} epochs in "
              f"{t['linear_probe_total_s']} s total, run start included).", "",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import time
 
-from engine.bench.measure import Contender, EngineRun, interleave, median, ratios
+from engine.bench.measure import (Contender, EngineRun, interleave, last_blocks, median,
+                                  ratios)
 from engine.bench.plan import Context, trim_split
 
 GOAL_RATIO = 1.7
@@ -55,9 +56,9 @@ def training(ctx: Context) -> dict:
     contenders += [
         Contender("engine", f"engine.train defaults (decode cache, {default_precision})",
                   runs["engine"].window, base.batch_size),
-        Contender("last_n", f"engine.train, LoRA on the last {plan.last_n} blocks only",
+        Contender("last_n", f"engine.train, LoRA on {last_blocks(plan.last_n)} only",
                   runs["last_n"].window, base.batch_size),
-        Contender("last_n_cached", f"engine.train, LoRA on the last {plan.last_n} blocks, "
+        Contender("last_n_cached", f"engine.train, LoRA on {last_blocks(plan.last_n)}, "
                   "augmentation off: frozen blocks computed once per image",
                   runs["last_n_cached"].window, base.batch_size),
     ]
@@ -247,8 +248,8 @@ def explain_ratio(result: dict) -> str | None:
     what = []
     cached = c.get("last_n_cached", {}).get("vs_reference")
     if last_n:
-        what.append(f"LoRA on the last {fast.get('timing', {}).get('last_n_blocks', 'N')} "
-                    f"blocks {last_n:.2f}x the tutorial's images/s"
+        what.append(f"LoRA on {last_blocks(fast.get('timing', {}).get('last_n_blocks', 'N'))} "
+                    f"{last_n:.2f}x the tutorial's images/s"
                     + (f", {cached:.2f}x with augmentation off (frozen blocks cached)"
                        if cached else ""))
     if probe.get("wall_s") and timing.get("lora_epoch_s"):
