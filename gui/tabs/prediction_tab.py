@@ -13,25 +13,16 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QImage, QKeySequence, QShortcut
-from PySide6.QtWidgets import (QApplication, QComboBox, QDoubleSpinBox, QFileDialog,
+from PySide6.QtWidgets import (QApplication, QDoubleSpinBox, QFileDialog,
                                QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from gui.prediction_worker import PredictionService
+from gui.widgets.run_chooser import RunChooser
 from gui.widgets.busy_row import BusyRow
 from gui.widgets.drop_zone import DropZone
 from gui.widgets.prediction_results import PredictionList
 
 IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.bmp *.gif *.webp *.tif *.tiff);;All files (*)"
-
-
-def run_label(summary) -> str:
-    """'pets-2026-11-29-1412 · val 96.5 %' (+ status when the run did not complete)."""
-    text = summary.name
-    if summary.best_val_accuracy is not None:
-        text += f" · val {summary.best_val_accuracy * 100:.1f} %"
-    if summary.status != "completed":
-        text += f" ({summary.status})"
-    return text
 
 
 class PredictionTab(QWidget):
@@ -80,25 +71,7 @@ class PredictionTab(QWidget):
         self.refresh_runs()
 
     def refresh_runs(self) -> None:
-        from engine.runs import list_runs
-
-        runs = list_runs(self._runs_root)
-        # Runs that saved a model: a failed or still-running one may have no weights yet.
-        usable = [r for r in runs if r.status in ("completed", "stopped") or
-                  (r.status == "interrupted" and Path(r.path, "head.safetensors").is_file())]
-        self._default_run = usable[0].path if usable else ""
-        self.run_combo.blockSignals(True)
-        self.run_combo.clear()
-        self.run_combo.addItem(f"Choose a trained run ({len(runs)} found)" if runs else
-                               "No trained runs yet: train one in step 3, or open a run folder",
-                               "")
-        for summary in runs:
-            self.run_combo.addItem(run_label(summary), summary.path)
-        if self._run_dir and self.run_combo.findData(self._run_dir) < 0:
-            self.run_combo.addItem(Path(self._run_dir).name, self._run_dir)
-        current = self.run_combo.findData(self._run_dir or self._loading)
-        self.run_combo.setCurrentIndex(max(0, current))
-        self.run_combo.blockSignals(False)
+        self._default_run = self.chooser.fill(self._runs_root, self._run_dir, self._loading)
         if not self._run_dir and not self._loading:
             self.model_label.setText(
                 f"Choose a model above, or just add images: the newest run "
@@ -112,9 +85,7 @@ class PredictionTab(QWidget):
         self.service.open_run(self._loading)
 
     def choose_run_folder(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Open a run folder", self._runs_root)
-        if path:
-            self.open_run(path)
+        self.chooser.choose_folder()
 
     def predict_paths(self, paths: list[str]) -> None:
         """Predict image files and folders (recursively); results appear as they come."""
@@ -194,21 +165,11 @@ class PredictionTab(QWidget):
         root = QVBoxLayout(self)
         root.setContentsMargins(16, 16, 16, 16)
         root.setSpacing(8)
-        bar = QHBoxLayout()
-        bar.setSpacing(8)
-        bar.addWidget(QLabel("Model:"))
-        self.run_combo = QComboBox()
-        self.run_combo.setMinimumWidth(320)
-        self.run_combo.activated.connect(self._on_run_chosen)
-        bar.addWidget(self.run_combo, 1)
-        open_button = QPushButton("Open run folder…")
-        open_button.clicked.connect(self.choose_run_folder)
-        bar.addWidget(open_button)
-        refresh = QPushButton("Refresh")
-        refresh.setToolTip("Look for new runs in the runs folder")
-        refresh.clicked.connect(self.refresh_runs)
-        bar.addWidget(refresh)
-        root.addLayout(bar)
+        self.chooser = RunChooser()
+        self.run_combo = self.chooser.combo
+        self.chooser.chosen.connect(self._on_run_chosen)
+        self.chooser.refresh_requested.connect(self.refresh_runs)
+        root.addWidget(self.chooser)
         self.model_label = QLabel("Choose a trained run to predict with.")
         self.model_label.setWordWrap(True)
         root.addWidget(self.model_label)
@@ -280,9 +241,8 @@ class PredictionTab(QWidget):
             self._state = state
             self.state_changed.emit(state)
 
-    def _on_run_chosen(self, row: int) -> None:
-        path = self.run_combo.itemData(row)
-        if path and path != self._run_dir:
+    def _on_run_chosen(self, path: str) -> None:
+        if path != self._run_dir:
             self.open_run(path)
 
     def _on_run_loaded(self, run_dir: str, class_names: list) -> None:

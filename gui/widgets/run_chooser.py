@@ -1,0 +1,78 @@
+"""'Model: [runs ▾] [Open run folder…] [Refresh]': which trained run the Prediction tab uses."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QWidget
+
+
+def run_label(summary) -> str:
+    """'pets-2026-11-29-1412 · val 96.5 %' (+ status when the run did not complete)."""
+    text = summary.name
+    if summary.best_val_accuracy is not None:
+        text += f" · val {summary.best_val_accuracy * 100:.1f} %"
+    if summary.status != "completed":
+        text += f" ({summary.status})"
+    return text
+
+
+def has_model(summary) -> bool:
+    """Whether a listed run saved a model: a failed or still-running one may have none yet."""
+    if summary.status in ("completed", "stopped"):
+        return True
+    return summary.status == "interrupted" and Path(summary.path, "head.safetensors").is_file()
+
+
+class RunChooser(QWidget):
+    chosen = Signal(str)  # a run folder, picked in the list or opened with the dialog
+    refresh_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.root = "runs"
+        bar = QHBoxLayout(self)
+        bar.setContentsMargins(0, 0, 0, 0)
+        bar.setSpacing(8)
+        bar.addWidget(QLabel("Model:"))
+        self.combo = QComboBox()
+        self.combo.setMinimumWidth(320)
+        self.combo.activated.connect(self._on_activated)
+        bar.addWidget(self.combo, 1)
+        open_button = QPushButton("Open run folder…")
+        open_button.clicked.connect(self.choose_folder)
+        bar.addWidget(open_button)
+        refresh = QPushButton("Refresh")
+        refresh.setToolTip("Look for new runs in the runs folder")
+        refresh.clicked.connect(self.refresh_requested)
+        bar.addWidget(refresh)
+
+    def fill(self, root: str, loaded: str = "", loading: str = "") -> str:
+        """List the runs under `root`, newest first; the loaded (or loading) run stays
+        selected. Returns the newest run that saved a model ('' when there is none)."""
+        from engine.runs import list_runs
+
+        self.root = str(root)
+        runs = list_runs(self.root)
+        usable = [r for r in runs if has_model(r)]
+        self.combo.blockSignals(True)
+        self.combo.clear()
+        self.combo.addItem(f"Choose a trained run ({len(runs)} found)" if runs else
+                           "No trained runs yet: train one in step 3, or open a run folder", "")
+        for summary in runs:
+            self.combo.addItem(run_label(summary), summary.path)
+        if loaded and self.combo.findData(loaded) < 0:  # opened from elsewhere
+            self.combo.addItem(Path(loaded).name, loaded)
+        self.combo.setCurrentIndex(max(0, self.combo.findData(loaded or loading)))
+        self.combo.blockSignals(False)
+        return usable[0].path if usable else ""
+
+    def choose_folder(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Open a run folder", self.root)
+        if path:
+            self.chosen.emit(path)
+
+    def _on_activated(self, row: int) -> None:
+        path = self.combo.itemData(row)
+        if path:
+            self.chosen.emit(path)
