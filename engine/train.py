@@ -20,13 +20,13 @@ import torch
 from torch.nn import functional as F
 
 from engine import checkpoint as ckpt
+from engine.block_cache import SuffixClassifier, frozen_blocks, why_not
 from engine.cache import CacheCancelled
 from engine.config import TrainConfig
 from engine.control import TrainControl
 from engine.data import DatasetIndex
 from engine.errors import UserError
 from engine.events import CheckpointSaved, EarlyStopped, Evaluation, Event, Log, RunStarted
-from engine.block_cache import SuffixClassifier, frozen_blocks, why_not
 from engine.hardware import describe_device, resolve_device_type, resolve_precision, set_threads
 from engine.train_failures import describe_failure
 from engine.train_helpers import (batch_generator, epoch_order, evaluate, lr_factor,
@@ -137,7 +137,7 @@ def _train(config: TrainConfig, control: TrainControl, dataset: DatasetIndex | N
             "embed", "Computing image embeddings",
             lambda p: embed_images(data, model.embed, augmenter, device, precision.autocast,
                                    config.batch_size, p))
-    frozen = frozen_blocks(config, model.vision) if lora else 0
+    frozen = frozen_blocks(config, model.vision)  # 0 unless LoRA on the last blocks can cache
     if frozen:  # the blocks before the adapted ones: once per image, not once per step
         data = yield from with_progress(
             "frozen", f"Computing the {frozen} frozen blocks once per image",
@@ -146,7 +146,7 @@ def _train(config: TrainConfig, control: TrainControl, dataset: DatasetIndex | N
                                    cancel=lambda: control.stop_requested))
         rec.on_close(data.close)
         yield rec(Log(level="info", message=data.summary))
-    elif lora and config.lora_last_n_blocks > 0 and why_not(config, model.vision) not in ("off", ""):
+    elif lora and config.lora_last_n_blocks > 0 and config.cache_frozen_blocks:
         yield rec(Log(level="info", message="The frozen blocks are not cached: "
                                             + why_not(config, model.vision) + "."))
     data, placed = place_inputs(data, device)

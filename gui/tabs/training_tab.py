@@ -281,7 +281,7 @@ class TrainingTab(QWidget):
         self.plots.load_events(events)
         finished = next((e for e in reversed(events) if isinstance(e, RunFinished)), None)
         if finished is None:
-            finished = _interrupted(run_dir, events)
+            finished = _interrupted(run_dir)
         zero = next((e.accuracy for e in events if isinstance(e, Evaluation) and e.zero_shot), None)
         if finished is not None:
             self.finished, self.zero_shot = finished, zero
@@ -310,18 +310,16 @@ class TrainingTab(QWidget):
         self.evaluation.shutdown()
 
 
-def _interrupted(run_dir: str, events: list) -> RunFinished | None:
+def _interrupted(run_dir: str) -> RunFinished | None:
     """A result card for a run whose process died mid-run (no RunFinished was written)."""
     from engine.runs import effective_status, read_run
 
     try:
-        if effective_status(read_run(run_dir)) != "interrupted":
-            return None
+        meta = read_run(run_dir)
     except (OSError, ValueError):
         return None
-    vals = [e for e in events if isinstance(e, Evaluation) and e.split == "val" and e.epoch > 0]
-    best = max(vals, key=lambda e: e.accuracy, default=None)
+    if effective_status(meta) != "interrupted":
+        return None
+    best = meta.get("best") or {}  # what the run had published before it died
     return RunFinished(status="interrupted", run_dir=run_dir,
-                       best_val_accuracy=best.accuracy if best else None,
-                       best_epoch=best.epoch if best else None)
-
+                       best_val_accuracy=best.get("val_accuracy"), best_epoch=best.get("epoch"))
