@@ -281,6 +281,7 @@ def run_child(task: str, args: dict, *, timeout: float, env: dict | None = None,
 def emit_result(result: dict) -> None:
     print(RESULT_PREFIX + json.dumps(result), flush=True)
 
+
 def last_blocks(n) -> str:
     """'the last 4 blocks', 'the last block'."""
     return "the last block" if n == 1 else f"the last {n} blocks"

@@ -84,6 +84,14 @@ class Context:
     def model(self, name: str) -> Path:
         return fixtures.ensure_model(self.root, name)
 
+    def image_size(self, name: str | None = None) -> int:
+        """Input size of a bench model (default: the training section's)."""
+        return fixtures.MODELS[name or self.plan.train_model].image_size
+
+    def blocks(self, name: str | None = None) -> int:
+        """Encoder blocks of a bench model (default: the training section's)."""
+        return fixtures.MODELS[name or self.plan.train_model].layers
+
     def dataset(self, name: str | None = None) -> Path:
         return fixtures.ensure_dataset(self.root, name or self.plan.data)
 

@@ -127,7 +127,7 @@ def _pipeline(ctx: Context, model: str, device: str) -> dict:
     from engine.augment import Augmenter, pipeline_throughput
     from engine.cache import DecodeCache, cache_resolution
 
-    size = _image_size(ctx, model)
+    size = ctx.image_size(model)
     paths = [s.path for s in ctx.index().split("train")]
     cache = DecodeCache(cache_resolution(size), disk_dir=ctx.root / "cache")
     images = cache.load(paths).images.to(device)
@@ -138,13 +138,6 @@ def _pipeline(ctx: Context, model: str, device: str) -> dict:
         torch.cuda.synchronize()
     return {"where": f"decode cache resident on {device}, augmentation on {device}",
             "images_per_s": round(rate, 1), "cache_mb": round(images.numel() / 2**20, 1)}
-
-
-def _image_size(ctx: Context, model: str) -> int:
-    import json
-
-    cfg = json.loads((ctx.model(model) / "config.json").read_text("utf-8"))
-    return int(cfg["vision_config"]["image_size"])
 
 
 def _tutorial_job(ctx: Context, model: str, device: str) -> dict:

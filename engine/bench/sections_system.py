@@ -26,7 +26,7 @@ def memory(ctx: Context) -> dict:
             "model": str(ctx.model(plan.train_model)), "samples": ctx.samples("train"),
             "num_classes": len(ctx.index().classes), "steps": plan.memory_steps},
             timeout=plan.child_timeout_s, log=ctx.log)
-    image_size = _image_size(ctx)
+    image_size = ctx.image_size()
     res = cache_resolution(image_size)
     peak = engine["peak_rss_mb"]
     return {
@@ -87,13 +87,6 @@ def _growth_note(spec) -> str:
             "at its default 2048 MB: bigger sets are memory-mapped from disk, so anonymous "
             "memory stays bounded while RSS also counts the mapped pages in use. Images: "
             "distinct JPEG files (the base photos, each with a unique JPEG comment).")
-
-
-def _image_size(ctx: Context) -> int:
-    import json
-
-    cfg = json.loads((ctx.model(ctx.plan.train_model) / "config.json").read_text("utf-8"))
-    return int(cfg["vision_config"]["image_size"])
 
 
 __all__ = ["memory", "growth"]

@@ -106,14 +106,8 @@ def training(ctx: Context) -> dict:
         "engine_run_dir": finished["engine"].run_dir,
         "frozen_pass": {"images": frozen_images, "seconds": round(frozen_s or 0.0, 2),
                         "s_per_1000_images": ctx.shared["frozen_pass_s_per_1000"],
-                        "blocks": f"first {_blocks(ctx) - plan.last_n} of {_blocks(ctx)}"},
+                        "blocks": f"first {ctx.blocks() - plan.last_n} of {ctx.blocks()}"},
     }
-
-
-def _blocks(ctx: Context) -> int:
-    from engine.bench.fixtures import MODELS
-
-    return MODELS[ctx.plan.train_model].layers
 
 
 def _ablation(by_name: dict, default_precision: str) -> list[dict]:
@@ -151,7 +145,7 @@ def pipeline(ctx: Context) -> dict:
     paths = [s.path for s in index.samples]
     n = len(paths)
     model_dir = ctx.model(plan.train_model)
-    image_size = _image_size(model_dir)
+    image_size = ctx.image_size()
     res = cache_resolution(image_size)
     cold_dir = fresh_dir(ctx.root / "cache-cold")
     cache = DecodeCache(res, disk_dir=cold_dir)
@@ -197,13 +191,6 @@ def pipeline(ctx: Context) -> dict:
                        "cache delivers batches far faster than a step consumes them)")
     fresh_dir(cold_dir)  # free the disk again; the bench's shared cache stays
     return result
-
-
-def _image_size(model_dir) -> int:
-    import json
-
-    cfg = json.loads((model_dir / "config.json").read_text("utf-8"))
-    return int(cfg["vision_config"]["image_size"])
 
 
 def _folder_mb(folder) -> float:
