@@ -17,10 +17,10 @@ from PySide6.QtWidgets import (QApplication, QDoubleSpinBox, QFileDialog,
                                QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from gui.prediction_worker import PredictionService
-from gui.widgets.run_chooser import RunChooser
 from gui.widgets.busy_row import BusyRow
 from gui.widgets.drop_zone import DropZone
 from gui.widgets.prediction_results import PredictionList
+from gui.widgets.run_chooser import RunChooser
 
 IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.bmp *.gif *.webp *.tif *.tiff);;All files (*)"
 

@@ -155,15 +155,15 @@ class _NumberEditor(FieldEditor):
     their special text at 0."""
 
     kind: type = int
+    ceiling: float = INT_CEILING  # the upper bound of a field without a max
 
     def _spin_box(self) -> QAbstractSpinBox:
         raise NotImplementedError
 
     def _build(self) -> QWidget:
         self.spin = self._spin_box()
-        ceiling = INT_CEILING if self.kind is int else 1e9
         self.spin.setRange(self.kind(self.meta.get("min", 0)),
-                           self.kind(self.meta.get("max", ceiling)))
+                           self.kind(self.meta.get("max", self.ceiling)))
         if self.name in ZERO_MEANS and self.spin.minimum() == 0:
             self.spin.setSpecialValueText(ZERO_MEANS[self.name])
         self.spin.setAlignment(Qt.AlignmentFlag.AlignRight)  # numbers right-aligned
@@ -187,6 +187,7 @@ class IntEditor(_NumberEditor):
 
 class FloatEditor(_NumberEditor):
     kind = float
+    ceiling = 1e9
 
     def _spin_box(self) -> QAbstractSpinBox:
         return ScientificSpinBox()
