@@ -1,16 +1,29 @@
 """Per-user GUI settings: window geometry and recent folders, nothing else.
 
 Everything that defines a result lives in a run's run.json; QSettings only remembers
-where the window was and which folders the user opened lately. Tests redirect QSettings
-to a temporary INI file (tests/gui/conftest.py), so they never touch the real profile.
+where the window was and which folders the user opened lately. With $LORA_STUDIO_HOME set
+they live in $LORA_STUDIO_HOME/settings.ini; tests redirect QSettings to a temporary INI
+file (tests/gui/conftest.py), so they never touch the real profile.
 """
 from __future__ import annotations
+
+import os
 
 from PySide6.QtCore import QByteArray, QSettings
 
 ORGANIZATION = "LoRA Studio"
 APPLICATION = "LoRA Studio"
 MAX_RECENT = 8
+
+
+def default_qsettings() -> QSettings:
+    """The user's QSettings; with $LORA_STUDIO_HOME set, an INI file inside it, so a
+    separate home (a demo, a script, the tests' app subprocesses) leaves the user's
+    recent folders alone."""
+    home = os.environ.get("LORA_STUDIO_HOME")
+    if home:
+        return QSettings(os.path.join(home, "settings.ini"), QSettings.Format.IniFormat)
+    return QSettings(ORGANIZATION, APPLICATION)
 
 
 class Settings:
@@ -20,7 +33,7 @@ class Settings:
     """
 
     def __init__(self, qsettings: QSettings | None = None) -> None:
-        self._q = qsettings if qsettings is not None else QSettings(ORGANIZATION, APPLICATION)
+        self._q = qsettings if qsettings is not None else default_qsettings()
 
     @property
     def qsettings(self) -> QSettings:

@@ -154,3 +154,14 @@ def test_open_run_shows_its_curves_and_loads_it_for_prediction(qtbot, main_windo
     assert training.plots.loss.point_count("train_raw") > 0
     assert training.summary.isVisible() and training.summary.run_dir == str(trained_run)
     assert main_window.prediction_tab.run_dir == str(trained_run)
+
+
+def test_a_separate_lora_studio_home_keeps_its_own_settings(tmp_path, monkeypatch):
+    from gui.settings import Settings
+
+    monkeypatch.setenv("LORA_STUDIO_HOME", str(tmp_path / "home"))
+    Settings().add_recent("datasets", str(tmp_path / "photos"))
+    assert (tmp_path / "home" / "settings.ini").is_file()
+    assert Settings().recent("datasets") == [str(tmp_path / "photos")]
+    monkeypatch.setenv("LORA_STUDIO_HOME", str(tmp_path / "other"))
+    assert Settings().recent("datasets") == []
