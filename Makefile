@@ -1,26 +1,35 @@
 # LoRA Studio: `make run` starts the app, `make test` runs the whole test suite.
-# Both create (or reuse) the virtual environment in .venv first.
+# Both create (or reuse) the virtual environment in .venv first, with the exact versions
+# of requirements.lock (the ones the test suite passed with).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
-# Extra pip arguments for torch, e.g. a CPU-only package index (see README, "Installing").
+LOCK   := requirements.lock
+# torch is pinned in the lock like everything else; where it comes from (CPU or CUDA build)
+# is chosen below. Extra pip arguments for it, e.g. a CPU-only index: see README, "Installing".
+TORCH_VERSION ?= $(shell sed -n 's/^torch==\([0-9][^ ;]*\).*/\1/p' $(LOCK))
 TORCH_PIP_ARGS ?=
 STAMP  := $(VENV)/.installed
+# `make check-latest`: a throw-away environment with the newest versions the ranges allow.
+LATEST := build/latest-venv
+UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --extra dev --extra onnx --extra tools \
+	--universal --python-version 3.11 --custom-compile-command "make lock" \
+	--constraint $(VENV)/torch-pin.txt --quiet -o $(LOCK)
 
-.PHONY: run test venv demo bench bench-quick exe clean
+.PHONY: run test venv demo bench bench-quick exe lock lock-upgrade check-latest clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	@# torch first: a CPU build where there is no NVIDIA GPU, the CUDA build where there is one.
+	@# the set-up tools first (pip, and setuptools for the editable install), from the lock
+	$(BIN)/python -m pip install --quiet -c $(LOCK) pip setuptools wheel
+	@# torch next: a CPU build where there is no NVIDIA GPU, the CUDA build where there is one.
 	@if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then \
-		echo "NVIDIA GPU found: installing CUDA torch"; \
-		$(BIN)/pip install --quiet "torch>=2.4" $(TORCH_PIP_ARGS); \
+		echo "NVIDIA GPU found: installing CUDA torch $(TORCH_VERSION)"; \
 	else \
-		echo "No NVIDIA GPU: installing torch 2.13.0"; \
-		$(BIN)/pip install --quiet "torch==2.13.0" $(TORCH_PIP_ARGS); \
+		echo "No NVIDIA GPU: installing torch $(TORCH_VERSION)"; \
 	fi
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet -c $(LOCK) "torch==$(TORCH_VERSION)" $(TORCH_PIP_ARGS)
+	$(BIN)/pip install --quiet --no-build-isolation -c $(LOCK) -e ".[dev]"
 	@touch $(STAMP)
 
 venv: $(STAMP)
@@ -42,6 +51,36 @@ bench-quick: $(STAMP)
 
 exe: $(STAMP)
 	$(BIN)/pyinstaller --noconfirm build.spec
+
+# Re-resolve requirements.lock after editing pyproject.toml's dependencies: pins that still
+# fit are kept, new requirements get their newest version. `make lock-upgrade` moves every
+# pin to the newest version the ranges allow. Then `make test` and commit both files.
+# torch stays at TORCH_VERSION (override: make lock TORCH_VERSION=2.14.1).
+lock: $(STAMP)
+	$(BIN)/pip install --quiet -c $(LOCK) -e ".[tools]"
+	@echo "torch==$(TORCH_VERSION)" > $(VENV)/torch-pin.txt
+	$(UV_COMPILE)
+	@echo "$(LOCK) written: run 'make test', then commit pyproject.toml and $(LOCK) together"
+
+lock-upgrade: $(STAMP)
+	$(BIN)/pip install --quiet -c $(LOCK) -e ".[tools]"
+	@echo "torch==$(TORCH_VERSION)" > $(VENV)/torch-pin.txt
+	$(UV_COMPILE) --upgrade
+	@echo "$(LOCK) upgraded: run 'make test', then commit it"
+
+# Newest versions the ranges allow (torch: TORCH_VERSION, as in make venv, since the newest
+# torch on Linux is a multi-GB CUDA build), then the whole suite there, the executable's
+# build and --self-test included. Finds upstream breakage before users do.
+check-latest:
+	rm -rf $(LATEST)
+	$(PYTHON) -m venv $(LATEST)
+	$(LATEST)/bin/python -m pip install --quiet --upgrade pip
+	$(LATEST)/bin/pip install --quiet "torch==$(TORCH_VERSION)" $(TORCH_PIP_ARGS)
+	$(LATEST)/bin/pip install --quiet --upgrade --upgrade-strategy eager -e ".[dev]"
+	$(LATEST)/bin/python tests/lockfile.py --compare $(LOCK)
+	QT_QPA_PLATFORM=offscreen LORA_STUDIO_UNLOCKED=1 $(LATEST)/bin/python -m pytest -q \
+		-p no:cacheprovider
+	@echo "check-latest passed with the versions listed above"
 
 clean:
 	rm -rf build dist .pytest_cache
