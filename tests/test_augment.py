@@ -127,7 +127,20 @@ def test_invalid_settings_are_rejected():
         Augmenter(32, MEAN, STD, eval_crop=1.5)
 
 
-def test_pipeline_throughput_reports_images_per_second():
-    rate = pipeline_throughput(_images(40, 36), Augmenter(32, MEAN, STD), batch_size=8,
-                               seconds=0.2)
-    assert rate > 50
+def test_pipeline_throughput_reports_images_per_second(monkeypatch):
+    # A clock that advances 0.1 s per reading: the rate must be the images augmented after
+    # the warm-up batch divided by the clock time, whatever the machine's real speed.
+    import itertools
+
+    import engine.augment
+
+    ticks = itertools.count()
+    monkeypatch.setattr(engine.augment.time, "perf_counter", lambda: next(ticks) * 0.1)
+    batches = []
+    augmenter = Augmenter(32, MEAN, STD)
+    real_batch = augmenter.train_batch
+    monkeypatch.setattr(augmenter, "train_batch", lambda x, g: batches.append(len(x)) or real_batch(x, g))
+    rate = pipeline_throughput(_images(40, 36), augmenter, batch_size=8, seconds=0.25)
+    timed = len(batches) - 1  # the first batch is the warm-up
+    assert batches == [8] * len(batches) and timed == 3  # readings at 0.1, 0.2, 0.3 s
+    assert rate == pytest.approx(timed * 8 / 0.3)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 import numpy as np
@@ -148,9 +147,7 @@ def test_progress_and_cancel(photos, tmp_path):
 
 def test_cached_pixels_match_a_direct_decode(learnable_dir, tmp_path):
     paths = sorted(str(p) for p in learnable_dir.rglob("*.jpg"))[:8]
-    start = time.perf_counter()
     result = DecodeCache(cache_resolution(64), disk_dir=tmp_path / "c").load(paths)
-    assert time.perf_counter() - start < 30
     for row, i in enumerate(result.kept):
         assert np.array_equal(result.images[row].numpy(), decode_to_array(paths[i], 73))
 

@@ -166,10 +166,11 @@ def test_scan_runs_in_a_worker_and_gui_stays_responsive(qtbot, ds_tab, learnable
 
     real_scan = engine.data.scan_dataset
     scan_threads = []
+    release = threading.Event()  # a big folder: the scan goes on until the test lets it end
 
     def slow_scan(*args, **kwargs):
         scan_threads.append(threading.current_thread())
-        time.sleep(0.5)  # a big folder
+        release.wait(timeout=60)
         return real_scan(*args, **kwargs)
 
     monkeypatch.setattr(engine.data, "scan_dataset", slow_scan)
@@ -179,14 +180,19 @@ def test_scan_runs_in_a_worker_and_gui_stays_responsive(qtbot, ds_tab, learnable
     timer.start()
     received = []
     ds_tab.dataset_ready.connect(received.append)
-    start = time.perf_counter()
-    ds_tab.open_folder(str(learnable_dir))
-    assert time.perf_counter() - start < 0.2 and not received  # returned at once
-    assert ds_tab.busy.isVisibleTo(ds_tab) and ds_tab.scanner.busy  # progress shown at once
+    try:
+        ds_tab.open_folder(str(learnable_dir))
+        # open_folder returned while the scan is still held: it did not wait for the scan.
+        assert not received and not release.is_set()
+        assert ds_tab.busy.isVisibleTo(ds_tab) and ds_tab.scanner.busy  # progress shown at once
+        # The event loop keeps running while the scan is still going on.
+        qtbot.waitUntil(lambda: len(ticks) >= 5 and bool(scan_threads), timeout=20_000)
+        assert not received
+    finally:
+        release.set()
     qtbot.waitUntil(lambda: bool(received), timeout=20_000)
     timer.stop()
-    assert scan_threads and scan_threads[0] is not threading.main_thread()
-    assert len(ticks) >= 10  # the event loop kept running during the scan
+    assert scan_threads[0] is not threading.main_thread()
     assert not ds_tab.busy.isVisibleTo(ds_tab)
 
 
@@ -275,9 +281,7 @@ def test_grid_of_20000_images_only_decodes_what_is_visible(qtbot, tmp_path):
     grid.show()
     paths = [str(tmp_path / f"img_{i:05d}.jpg") for i in range(20_000)]  # files need not exist
     try:
-        start = time.perf_counter()
-        grid.set_paths(paths)
-        assert time.perf_counter() - start < 1.0
+        grid.set_paths(paths)  # returns without decoding: the counts below prove it
         qtbot.waitUntil(lambda: len(grid.loader._failed) > 0, timeout=5000)
         qtbot.wait(300)
         first_screen = set(grid.loader._failed)
