@@ -1,9 +1,10 @@
 """`--self-test` and `--self-test-gui`: prove an installation (or the packaged executable) works.
 
---self-test      offscreen, offline, in a temp dir: demo dataset -> tiny demo model ->
-                 train a few steps -> reload the saved run -> predict one image, plus a
-                 DataLoader with "spawn" worker processes (what needs freeze_support in a
-                 frozen app). One PASS/FAIL line per stage; exit 0 only if all pass.
+--self-test      offscreen, offline, in a temp dir: every code path the app runs, on a
+                 demo dataset and a tiny demo model (gui/selftest_stages.py: imports,
+                 LoRA training with TensorBoard, the fast CPU modes, reload + predict,
+                 evaluation report, merged export, spawned DataLoader workers). One
+                 PASS/FAIL line per stage; exit 0 only if all pass.
 --self-test-gui  offscreen: build the main window, show it, let the event loop paint it,
                  close it the way a user would and check the app quits; prints how long
                  after launch the window was shown and whether torch was already imported.
@@ -22,6 +23,8 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
+
+from gui.selftest_stages import SELF_TEST_STAGES
 
 Stage = tuple[str, Callable[[dict], str]]  # (name, fn(context) -> one-line detail)
 
@@ -76,115 +79,6 @@ def run_stages(stages: list[Stage], context: dict, out: Callable[[str], None] = 
         r = results[-1]
         out(f"{r.status}  {r.name:<16} {r.seconds:6.1f} s  {r.detail}".rstrip())
     return results
-
-
-# --- the stages of --self-test ---------------------------------------------------------
-def _stage_imports(ctx: dict) -> str:
-    import peft
-    import safetensors  # noqa: F401
-    import sklearn  # noqa: F401
-    import tensorboardX  # noqa: F401
-    import torch
-    import transformers
-    import yaml  # noqa: F401
-
-    return f"torch {torch.__version__}, transformers {transformers.__version__}, peft {peft.__version__}"
-
-
-def _stage_dataset(ctx: dict) -> str:
-    from engine.demo import make_demo_dataset
-
-    ctx["data"] = make_demo_dataset(ctx["tmp"] / "data", num_classes=3, size=(48, 40), seed=0,
-                                    splits={"train": 8, "val": 3, "test": 3})
-    count = sum(1 for _ in ctx["data"].rglob("*.jpg"))
-    return f"{count} images, 3 classes"
-
-
-def _stage_model(ctx: dict) -> str:
-    from engine.demo import make_tiny_clip
-
-    ctx["model"] = make_tiny_clip(ctx["tmp"] / "model")
-    return "tiny CLIP, random weights, 32 px"
-
-
-def _stage_train(ctx: dict) -> str:
-    from engine.config import TrainConfig
-    from engine.events import RunFinished
-    from engine.train import train
-
-    config = TrainConfig(data_dir=str(ctx["data"]), model=str(ctx["model"]), epochs=1,
-                         max_steps=4, batch_size=8, device="cpu", precision="fp32",
-                         num_threads=1, output_dir=str(ctx["tmp"] / "runs"), run_name="self-test",
-                         cache_dir=str(ctx["tmp"] / "cache"))
-    problems = config.validate()
-    if problems:
-        raise RuntimeError(f"invalid self-test config: {problems}")
-    finished = [e for e in train(config) if isinstance(e, RunFinished)]
-    if len(finished) != 1:
-        raise RuntimeError(f"expected one RunFinished event, got {len(finished)}")
-    end = finished[0]
-    if end.status != "completed":
-        raise RuntimeError(f"training ended '{end.status}': {end.error}")
-    run_dir = Path(end.run_dir)
-    missing = [n for n in ("run.json", "head.safetensors", "adapter/adapter_model.safetensors")
-               if not (run_dir / n).is_file()]
-    if missing:
-        raise RuntimeError(f"run folder {run_dir} lacks {', '.join(missing)}")
-    ctx["run_dir"] = run_dir
-    return f"run completed, saved to {run_dir.name}/"
-
-
-def _stage_predict(ctx: dict) -> str:
-    from engine.predict import Predictor
-
-    predictor = Predictor(ctx["run_dir"], device="cpu")
-    image = sorted((ctx["data"] / "test").rglob("*.jpg"))[0]
-    prediction = predictor.predict([image], top_k=2)[0]
-    if prediction.error:
-        raise RuntimeError(prediction.error)
-    label, confidence = prediction.top[0]
-    if label not in predictor.class_names or not 0.0 <= confidence <= 1.0:
-        raise RuntimeError(f"implausible prediction {prediction.top!r}")
-    return f"{image.name} -> {label} ({confidence:.0%})"
-
-
-class _Squares:
-    """A picklable dataset: spawn workers must import this module to rebuild it."""
-
-    def __len__(self) -> int:
-        return 8
-
-    def __getitem__(self, i: int):
-        import torch
-
-        return torch.tensor([float(i * i), float(os.getpid())])
-
-
-def _stage_workers(ctx: dict) -> str:
-    import torch
-    from torch.utils.data import DataLoader
-
-    # One worker is enough to prove a spawned child re-enters the app through freeze_support.
-    loader = DataLoader(_Squares(), batch_size=4, num_workers=1, multiprocessing_context="spawn",
-                        timeout=120)
-    batches = list(loader)
-    values = torch.cat([b[:, 0] for b in batches]).tolist()
-    pids = {int(p) for b in batches for p in b[:, 1].tolist()}
-    if sorted(values) != [float(i * i) for i in range(8)]:
-        raise RuntimeError(f"workers returned {values}")
-    if os.getpid() in pids:
-        raise RuntimeError("items were produced in the main process, not in workers")
-    return f"batches made by spawned worker process {', '.join(map(str, sorted(pids)))}"
-
-
-SELF_TEST_STAGES: list[Stage] = [
-    ("imports", _stage_imports),
-    ("demo dataset", _stage_dataset),
-    ("demo model", _stage_model),
-    ("train", _stage_train),
-    ("reload+predict", _stage_predict),
-    ("worker processes", _stage_workers),
-]
 
 
 def run_self_test(stages: list[Stage] | None = None, out: Callable[[str], None] = print) -> int:

@@ -22,13 +22,18 @@ from pathlib import Path
 
 import pytest
 
+from gui.selftest_stages import SELF_TEST_STAGES
+
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "build" / "exe-cache"
 BENCH = ROOT / "bench_out" / "exe.json"
 EXE_NAME = "LoRAStudio.exe" if sys.platform == "win32" else "LoRAStudio"
 MAX_FOLDER_BYTES = 1.3e9  # goal: at most 1.3 GB with a CPU torch
 MAX_WINDOW_S = 5.0  # goal: window visible within 5 s of launch (2-core machine)
-STAGES = ("imports", "demo dataset", "demo model", "train", "reload+predict", "worker processes")
+STAGES = tuple(name for name, _ in SELF_TEST_STAGES)
+# What the app does, each of which the packaged build must prove it can still do.
+REQUIRED_STAGES = {"imports", "train", "fast modes", "reload+predict", "evaluate+report",
+                   "export", "worker processes"}
 
 
 def _clean_env() -> dict[str, str]:
@@ -40,6 +45,10 @@ def _clean_env() -> dict[str, str]:
 
 
 # --- the self-test itself ----------------------------------------------------------------
+def test_self_test_covers_every_code_path_of_the_app():
+    assert REQUIRED_STAGES <= set(STAGES), REQUIRED_STAGES - set(STAGES)
+
+
 def test_failed_stage_stops_the_self_test_with_its_message():
     from gui.selftest import run_self_test
 
@@ -226,3 +235,35 @@ def test_exe_gui_starts_offscreen_and_quits(exe_build):
     assert shown.group(2) == "False", "torch was imported before the window showed"
     assert float(shown.group(1)) <= MAX_WINDOW_S, \
         f"window took {shown.group(1)} s to appear (goal {MAX_WINDOW_S} s)\n{output}"
+
+
+# --- what build.spec collects ------------------------------------------------------------
+def _spec_collection() -> dict:
+    """Run build.spec's collection part (everything before its file filters) as PyInstaller
+    would, without building: the names it defines (RUNTIME, DATA_PACKAGES, datas, ...)."""
+    source = (ROOT / "build.spec").read_text(encoding="utf-8")
+    source = source[:source.index("# Files dropped after analysis")]
+    namespace = {"SPECPATH": str(ROOT), "__file__": str(ROOT / "build.spec")}
+    exec(compile(source, "build.spec", "exec"), namespace)
+    return namespace
+
+
+def test_spec_follows_the_dependencies_not_a_hand_list():
+    import lockfile
+
+    spec = _spec_collection()
+    runtime = set(spec["RUNTIME"])
+    locked = {p.name for p in lockfile.read_lock() if p.applies()}
+    # every runtime requirement of pyproject.toml is in, and nothing outside the lock is
+    assert {r.name.lower() for r in lockfile.project_requirements()[""]} <= runtime
+    assert runtime - {"lora-studio"} <= locked
+    bundled = {Path(src).name for src, _ in spec["datas"]}
+    for dist in runtime:
+        info = metadata.distribution(dist)
+        assert Path(str(info._path)).name in bundled, f"{dist}'s metadata is not bundled"
+    # a runtime package without a PyInstaller hook gets its data files collected
+    if "kernels" in runtime:  # transformers >= 5.25
+        assert "kernels" in spec["DATA_PACKAGES"]
+        assert any(dest.startswith("kernels") and Path(src).suffix == ".json"
+                   for src, dest in spec["datas"])
+    assert "huggingface_hub" in spec["DATA_PACKAGES"]  # model-card templates (peft)

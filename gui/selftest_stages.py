@@ -1,0 +1,204 @@
+"""The stages of `--self-test`: every code path the app runs, on a tiny offline model.
+
+Each stage takes the shared context dict, does one job of the real app with the real
+engine code, checks its result and returns a one-line detail (or raises). Together they
+import what the app imports and exercise what it does: load a CLIP checkpoint with its
+text tower (zero-shot head), LoRA training with TensorBoard logging, the two fast CPU
+modes (frozen-block cache, linear probe), reloading a run and predicting, the evaluation
+report with its PNG, the merged-model export, and DataLoader worker processes (which
+need freeze_support in a frozen app). A packaged build that lacks a data file, a
+module or a package's metadata fails here, not in a user's hands.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+# Every runtime dependency the app imports (directly or through an engine module), so a
+# bundle that lost one fails at this stage with the module's name.
+RUNTIME_MODULES = (
+    "numpy", "PIL.Image", "safetensors.torch", "sklearn.metrics", "tensorboardX", "yaml",
+    "torch", "accelerate", "transformers", "peft", "peft.tuners.lora", "pyqtgraph",
+    "PySide6.QtWidgets", "PySide6.QtSvg",
+)
+
+
+def stage_imports(ctx: dict) -> str:
+    import importlib
+
+    for name in RUNTIME_MODULES:
+        importlib.import_module(name)
+    # transformers resolves these lazily, by name: the frozen app must hold their code.
+    from transformers import (CLIPModel, CLIPProcessor,  # noqa: F401
+                              CLIPTokenizer, CLIPVisionModelWithProjection)
+    import peft
+    import torch
+    import transformers
+
+    return (f"{len(RUNTIME_MODULES)} modules; torch {torch.__version__}, "
+            f"transformers {transformers.__version__}, peft {peft.__version__}")
+
+
+def stage_dataset(ctx: dict) -> str:
+    from engine.demo import make_demo_dataset
+
+    ctx["data"] = make_demo_dataset(ctx["tmp"] / "data", num_classes=3, size=(48, 40), seed=0,
+                                    splits={"train": 8, "val": 3, "test": 3})
+    count = sum(1 for _ in ctx["data"].rglob("*.jpg"))
+    return f"{count} images, 3 classes"
+
+
+def stage_model(ctx: dict) -> str:
+    from engine.demo import make_tiny_clip
+
+    ctx["model"] = make_tiny_clip(ctx["tmp"] / "model")
+    return "tiny CLIP, random weights, 32 px"
+
+
+def _train(ctx: dict, name: str, **overrides):
+    """One real training run through engine.train; returns (RunFinished, run folder)."""
+    from engine.config import TrainConfig
+    from engine.events import RunFinished
+    from engine.train import train
+
+    settings = dict(data_dir=str(ctx["data"]), model=str(ctx["model"]), epochs=1, max_steps=4,
+                    batch_size=8, device="cpu", precision="fp32", num_threads=1,
+                    output_dir=str(ctx["tmp"] / "runs"), run_name=name,
+                    cache_dir=str(ctx["tmp"] / "cache"))
+    config = TrainConfig(**{**settings, **overrides})
+    problems = config.validate()
+    if problems:
+        raise RuntimeError(f"invalid self-test config: {problems}")
+    events = list(train(config))
+    finished = [e for e in events if isinstance(e, RunFinished)]
+    if len(finished) != 1:
+        raise RuntimeError(f"expected one RunFinished event, got {len(finished)}")
+    if finished[0].status != "completed":
+        raise RuntimeError(f"training ended '{finished[0].status}': {finished[0].error}")
+    return events, Path(finished[0].run_dir)
+
+
+def stage_train(ctx: dict) -> str:
+    events, run_dir = _train(ctx, "self-test")
+    missing = [n for n in ("run.json", "head.safetensors", "adapter/adapter_model.safetensors",
+                           "metrics.jsonl", "checkpoints/last/state.json")
+               if not (run_dir / n).is_file()]
+    if missing:
+        raise RuntimeError(f"run folder {run_dir} lacks {', '.join(missing)}")
+    kinds = {type(e).__name__ for e in events}
+    if not {"RunStarted", "Step", "Evaluation"} <= kinds:
+        raise RuntimeError(f"the run reported only {sorted(kinds)}")
+    tb_files = list((run_dir / "tb").glob("events.out.tfevents.*"))
+    if not tb_files or not any(f.stat().st_size > 0 for f in tb_files):
+        raise RuntimeError("no TensorBoard event file was written (tensorboardX)")
+    ctx["run_dir"] = run_dir
+    return f"LoRA run completed, saved to {run_dir.name}/ with TensorBoard log"
+
+
+def stage_fast_modes(ctx: dict) -> str:
+    # The Quick (CPU) preset's path: LoRA on the last block with its frozen blocks cached.
+    events, cached = _train(ctx, "self-test-last-block", lora_last_n_blocks=1, augment=False,
+                            cache_frozen_blocks=True)
+    said = " ".join(str(e.to_dict()) for e in events).lower()
+    if "frozen blocks once per image" not in said:
+        raise RuntimeError("the frozen-block cache was not used")
+    _, probe = _train(ctx, "self-test-probe", method="linear-probe", augment=False)
+    if not (probe / "head.safetensors").is_file():
+        raise RuntimeError("the linear probe saved no head")
+    return f"frozen-block cache ({cached.name}/) and linear probe ({probe.name}/)"
+
+
+def stage_predict(ctx: dict) -> str:
+    from engine.predict import Predictor
+
+    predictor = Predictor(ctx["run_dir"], device="cpu")
+    image = sorted((ctx["data"] / "test").rglob("*.jpg"))[0]
+    prediction = predictor.predict([image], top_k=2)[0]
+    if prediction.error:
+        raise RuntimeError(prediction.error)
+    label, confidence = prediction.top[0]
+    if label not in predictor.class_names or not 0.0 <= confidence <= 1.0:
+        raise RuntimeError(f"implausible prediction {prediction.top!r}")
+    ctx["predictor"], ctx["image"], ctx["prediction"] = predictor, image, prediction
+    return f"{image.name} -> {label} ({confidence:.0%})"
+
+
+def stage_evaluate(ctx: dict) -> str:
+    from PIL import Image
+
+    from engine.evaluate import evaluate_run
+
+    report = evaluate_run(ctx["run_dir"], split="test", predictor=ctx["predictor"])
+    folder = Path(report.report_dir)
+    for name in ("report.json", "errors.csv"):
+        if not (folder / name).is_file():
+            raise RuntimeError(f"the evaluation wrote no {name}")
+    with Image.open(folder / "confusion_matrix.png") as png:
+        png.load()
+        size = png.size
+    return f"accuracy {report.accuracy:.0%} on {len(report.samples)} images, matrix {size[0]}x{size[1]} px"
+
+
+def stage_export(ctx: dict) -> str:
+    import torch
+    from safetensors.torch import load_file
+    from transformers import CLIPVisionModelWithProjection
+
+    from engine.export import export_run
+    from engine.model import LinearHead, quiet_transformers
+
+    out = ctx["tmp"] / "export"
+    export_run(ctx["run_dir"], out)
+    with quiet_transformers():
+        vision = CLIPVisionModelWithProjection.from_pretrained(str(out)).eval()
+    head = LinearHead.from_saved(load_file(str(out / "head.safetensors")))
+    predictor = ctx["predictor"]  # the run's own preprocessing, then the exported weights
+    pixels = predictor.augmenter.eval_batch(torch.from_numpy(predictor.decode(ctx["image"]))[None])
+    with torch.no_grad():  # both in fp32: the export must hold the run's merged weights
+        exported = head(vision(pixel_values=pixels).image_embeds)
+        expected = predictor.model.float()(pixels.to(predictor.device)).cpu()
+    if not torch.allclose(exported, expected, atol=1e-4, rtol=1e-4):
+        raise RuntimeError(f"the exported model gives {exported.tolist()}, the run {expected.tolist()}")
+    return "merged model folder reloads with plain transformers and agrees with the run"
+
+
+class _Squares:
+    """A picklable dataset: spawn workers must import this module to rebuild it."""
+
+    def __len__(self) -> int:
+        return 8
+
+    def __getitem__(self, i: int):
+        import torch
+
+        return torch.tensor([float(i * i), float(os.getpid())])
+
+
+def stage_workers(ctx: dict) -> str:
+    import torch
+    from torch.utils.data import DataLoader
+
+    # One worker is enough to prove a spawned child re-enters the app through freeze_support.
+    loader = DataLoader(_Squares(), batch_size=4, num_workers=1, multiprocessing_context="spawn",
+                        timeout=120)
+    batches = list(loader)
+    values = torch.cat([b[:, 0] for b in batches]).tolist()
+    pids = {int(p) for b in batches for p in b[:, 1].tolist()}
+    if sorted(values) != [float(i * i) for i in range(8)]:
+        raise RuntimeError(f"workers returned {values}")
+    if os.getpid() in pids:
+        raise RuntimeError("items were produced in the main process, not in workers")
+    return f"batches made by spawned worker process {', '.join(map(str, sorted(pids)))}"
+
+
+SELF_TEST_STAGES = [
+    ("imports", stage_imports),
+    ("demo dataset", stage_dataset),
+    ("demo model", stage_model),
+    ("train", stage_train),
+    ("fast modes", stage_fast_modes),
+    ("reload+predict", stage_predict),
+    ("evaluate+report", stage_evaluate),
+    ("export", stage_export),
+    ("worker processes", stage_workers),
+]
