@@ -109,6 +109,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from engine.train import train
 
     config = config_from_args(args)
+    if config.resume_from:
+        from engine.checkpoint import check_resume
+
+        check_resume(config.resume_from)  # a damaged run folder: one plain error, exit 2
     show = os.environ.get("RANK", "0") == "0"  # under torchrun only the first process prints
     printer = EventPrinter(as_json=args.json)
     control = TrainControl()
@@ -202,7 +206,7 @@ def _duration(seconds: float) -> str:
 def _cmd_runs(args: argparse.Namespace) -> int:
     from engine.runs import list_runs
 
-    runs = list_runs(args.folder)
+    runs = list_runs(args.folder, damaged=True)
     if not runs:
         print(f"No runs in {args.folder}.")
         return 0
@@ -213,4 +217,7 @@ def _cmd_runs(args: argparse.Namespace) -> int:
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(str(v).ljust(w) for v, w in zip(row, widths)).rstrip())
+    for r in runs:
+        if r.problem:
+            print(f"{os.path.basename(r.path)} is damaged: {r.problem}")
     return 0

@@ -16,6 +16,7 @@ from typing import Callable
 import torch
 
 from engine.errors import UserError
+from engine.run_safety import damaged, read_json
 
 SPLITS = ("train", "val", "test")
 TOP_K = 5  # top-5 accuracy is reported when there are more classes than this
@@ -116,10 +117,15 @@ def _samples_from_split(run_dir: Path, split: str, data_root: str | None):
     if not split_json.is_file():
         raise UserError(f"{run_dir} has no split.json, so its {split} images are unknown. "
                         "Evaluate on a folder of labelled images instead.")
-    index = load_split(split_json, root=data_root)
+    advice = "Evaluate on a folder of labelled images instead, or restore the run folder from a backup."
+    data = read_json(split_json, advice=advice)
+    try:
+        index = load_split(data, root=data_root)
+    except UserError as exc:  # entries missing or of the wrong type
+        raise damaged(split_json, "has the wrong contents", str(exc).rstrip("."), advice) from None
     # load_split reports missing files of every split; keep those of the evaluated one
     listed = {os.path.normpath(os.path.join(index.root, *item["path"].split("/")))
-              for item in _split_files(split_json, split)}
+              for item in _split_files(data, split)}
     skipped = [{"path": p.path, "reason": p.reason} for p in index.problems
                if p.severity != "error" and p.path in listed]
     samples = index.split(split)
@@ -133,11 +139,8 @@ def _samples_from_split(run_dir: Path, split: str, data_root: str | None):
     return index, samples, skipped
 
 
-def _split_files(split_json: Path, split: str) -> list[dict]:
-    """The {path, class} entries split.json lists for one split."""
-    import json
-
-    data = json.loads(split_json.read_text(encoding="utf-8"))
+def _split_files(data: dict, split: str) -> list[dict]:
+    """The {path, class} entries split.json (`data`, already read by load_split) lists."""
     return list((data.get("files") or {}).get(split) or [])
 
 

@@ -16,13 +16,10 @@ from typing import Callable, Sequence
 
 import torch
 
-from engine.errors import UserError
 from torch import nn
 from torch.nn import functional as F
 
-
-class ModelLoadError(UserError, RuntimeError):
-    """The base model could not be loaded; the message says why and what to do."""
+from engine.errors import ModelLoadError, UserError  # noqa: F401  (ModelLoadError lives here too)
 
 
 @dataclass(frozen=True)
@@ -208,9 +205,26 @@ class LinearHead(nn.Module):
                 "scale": self.scale.detach().float().cpu().reshape(1).contiguous()}
 
     @classmethod
-    def from_saved(cls, tensors: dict[str, torch.Tensor]) -> "LinearHead":
-        weight = tensors["weight"]
-        head = cls(weight.shape[1], weight.shape[0], float(tensors["scale"].reshape(-1)[0]))
+    def from_saved(cls, tensors: dict[str, torch.Tensor], source: str = "<head>", *,
+                   num_classes: int | None = None, dim: int | None = None,
+                   advice: str = "") -> "LinearHead":
+        """The head saved by state_for_saving(); a file whose tensors are not a head (or not
+        one of `num_classes` x `dim`, when given) raises DamagedRunError naming `source`."""
+        from engine.run_safety import RESTORE, check_tensor_fit, damaged
+
+        advice = advice or RESTORE
+        weight = tensors.get("weight")
+        if not isinstance(weight, torch.Tensor) or weight.ndim != 2 or 0 in weight.shape or \
+                not all(t.is_floating_point() for t in tensors.values()):
+            names = ", ".join(f"{k} {list(v.shape)}" for k, v in sorted(tensors.items())[:2])
+            names += f" and {len(tensors) - 2} more" if len(tensors) > 2 else ""
+            raise damaged(source, "does not hold a classifier head",
+                          f"it has {names or 'no tensors'}", advice)
+        rows, cols = weight.shape
+        check_tensor_fit(source, tensors, {"weight": (num_classes or rows, dim or cols),
+                                           "bias": (num_classes or rows,), "scale": (1,)},
+                         "this run's classifier head", advice)
+        head = cls(cols, rows, float(tensors["scale"].reshape(-1)[0]))
         with torch.no_grad():
             head.weight.copy_(weight)
             head.bias.copy_(tensors["bias"])
@@ -278,23 +292,25 @@ def load_run_classifier(run_dir: str | Path, *, merge: bool = True):
     Returns (classifier in eval mode on CPU, run.json dict). Raises ModelLoadError with a
     clear message when the base model or the saved files do not match.
     """
-    from safetensors.torch import load_file
     from transformers import CLIPVisionModelWithProjection
 
-    from engine.run_safety import check_run_folder
+    from engine.run_safety import check_run_folder, damaged, read_safetensors
 
     run_dir = Path(run_dir)
-    meta = check_run_folder(run_dir)  # refuses pickles and odd adapter configs first
+    meta = check_run_folder(run_dir)  # refuses pickles, odd adapter configs, a broken run.json
     info = BaseModelInfo.from_dict(meta["base_model"])
     head_path = run_dir / "head.safetensors"
     if not head_path.is_file():
         raise ModelLoadError(f"{run_dir} has no trained head (head.safetensors is missing): "
                              "the run may have failed before its first save.")
-    head = LinearHead.from_saved(load_file(str(head_path)))
-    classes = meta.get("class_names", [])
+    head = LinearHead.from_saved(read_safetensors(head_path), str(head_path), dim=info.projection_dim)
+    classes = meta["class_names"]
     if head.weight.shape[0] != len(classes):
-        raise ModelLoadError(f"The head has {head.weight.shape[0]} outputs but run.json lists "
-                             f"{len(classes)} classes: the run folder is inconsistent.")
+        raise damaged(head_path, "does not fit run.json", f"the head has {head.weight.shape[0]} "
+                      f"outputs but run.json lists {len(classes)} classes")
+    adapter = run_dir / "adapter"
+    has_adapter = (adapter / "adapter_config.json").is_file()
+    saved = read_safetensors(adapter / "adapter_model.safetensors") if has_adapter else None
     try:
         with quiet_transformers():
             vision = CLIPVisionModelWithProjection.from_pretrained(info.ref)
@@ -305,13 +321,51 @@ def load_run_classifier(run_dir: str | Path, *, merge: bool = True):
             f"The base model '{info.ref}' gives {vision.config.projection_dim}-dim embeddings but "
             f"this run was trained on {head.weight.shape[1]}-dim ones: it needs the base model it "
             "was trained with.")
-    adapter = run_dir / "adapter"
-    if (adapter / "adapter_config.json").is_file():
-        from peft import PeftModel
-
-        with quiet_transformers():
-            vision = PeftModel.from_pretrained(vision, str(adapter))
+    if saved is not None:
+        vision = _load_adapter(vision, adapter, saved, info.ref)
         if merge:
             vision = vision.merge_and_unload()
     classifier = ImageClassifier(vision, head).eval()
     return classifier, meta
+
+
+def _load_adapter(vision, adapter: Path, saved: dict, ref: str):
+    """peft's own loading of adapter/, but an adapter that does not fit the base model (other
+    tensor names or shapes) is refused with a message instead of a traceback or, worse, a
+    silently partial load."""
+    from peft import PeftModel
+    from peft.utils import get_peft_model_state_dict
+
+    from engine.run_safety import check_tensor_fit, damaged, read_json, short_detail
+
+    weights, fits = adapter / "adapter_model.safetensors", f"the base model '{ref}'"
+    cfg_path = adapter / "adapter_config.json"
+    check_tensor_fit(weights, saved, adapter_shapes(vision.config, read_json(cfg_path),
+                                                    cfg_path), fits)
+    try:
+        with quiet_transformers():
+            model = PeftModel.from_pretrained(vision, str(adapter))
+    except Exception as exc:  # anything check_tensor_fit could not foresee
+        raise damaged(weights, f"does not fit {fits}", short_detail(exc)) from exc
+    check_tensor_fit(weights, saved, {k: tuple(v.shape) for k, v in
+                                      get_peft_model_state_dict(model).items()}, fits)
+    return model
+
+
+def adapter_shapes(vision_config, adapter_config: dict, source: Path) -> dict[str, tuple]:
+    """name -> shape of the LoRA tensors `adapter_config` adds to a vision tower of
+    `vision_config`, as peft saves them; computed on the meta device (no memory, no weights)."""
+    from peft import LoraConfig, get_peft_model
+    from peft.utils import get_peft_model_state_dict
+    from transformers import CLIPVisionModelWithProjection
+
+    from engine.run_safety import FIT_ADVICE, damaged, short_detail
+
+    fields = {k: v for k, v in adapter_config.items() if k in LoraConfig.__dataclass_fields__}
+    try:
+        with torch.device("meta"), quiet_transformers():
+            shell = CLIPVisionModelWithProjection(copy.deepcopy(vision_config))
+            model = get_peft_model(shell, LoraConfig(**fields))
+    except Exception as exc:  # e.g. target modules this base model does not have
+        raise damaged(source, "does not fit the base model", short_detail(exc), FIT_ADVICE) from exc
+    return {k: tuple(v.shape) for k, v in get_peft_model_state_dict(model).items()}

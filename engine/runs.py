@@ -6,6 +6,7 @@ a valid prefix. Readers use JSON only.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import json
 import os
@@ -133,35 +134,82 @@ def _tensorboard(tb, event: Event) -> None:
 class RunSummary:
     path: str
     name: str
-    status: str
+    status: str  # run.json's (effective_status), or "damaged"
     best_val_accuracy: float | None
     test_accuracy: float | None
     created: str
     model_ref: str
     class_names: list[str]
     method: str
+    problem: str = ""  # why the run is "damaged": a message naming the file
+
+
+def _is(value: Any, kinds, optional: bool = True) -> bool:
+    if value is None:
+        return optional
+    return isinstance(value, kinds) and not isinstance(value, bool)
+
+
+# The fields readers (listing, result cards, resume) use, with the types they rely on.
+_FIELDS = (("name", str), ("status", str), ("created", str), ("method", str),
+           ("test_accuracy", (int, float)), ("best", dict), ("base_model", dict),
+           ("class_names", list), ("config", dict), ("process", dict))
 
 
 def read_run(run_dir: str | Path) -> dict[str, Any]:
-    """run.json of a run folder as a dict (raises FileNotFoundError / ValueError)."""
-    data = json.loads((Path(run_dir) / "run.json").read_text(encoding="utf-8"))
-    if not isinstance(data, dict):
-        raise ValueError(f"{run_dir}/run.json does not hold a run description")
+    """run.json of a run folder as a dict.
+
+    Raises FileNotFoundError when there is none, and DamagedRunError (a ValueError) naming
+    the file when it is truncated, not JSON, not an object or has wrongly typed fields.
+    """
+    from engine.run_safety import damaged, read_json
+
+    path = Path(run_dir) / "run.json"
+    data = read_json(path)
+    wrong = [k for k, kinds in _FIELDS if not _is(data.get(k), kinds)]
+    best = data.get("best") or {}
+    if not wrong and not _is(best.get("val_accuracy"), (int, float)):
+        wrong = ["best.val_accuracy"]
+    if not wrong and not all(isinstance(n, str) for n in data.get("class_names") or []):
+        wrong = ["class_names"]
+    if not wrong and not isinstance((data.get("base_model") or {}).get("ref", ""), str):
+        wrong = ["base_model.ref"]
+    if wrong:
+        value = json.dumps(_field(data, wrong[0]))[:40]
+        raise damaged(path, "has the wrong contents", f"{wrong[0]} is {value}")
+    if data.get("config"):
+        from engine.config import TrainConfig
+
+        try:  # what a resume continues with
+            TrainConfig.from_dict(data["config"])
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise damaged(path, "has the wrong contents", f"config: {exc}") from None
+    return data
+
+
+def _field(data: dict, dotted: str) -> Any:
+    for part in dotted.split("."):
+        data = data.get(part) if isinstance(data, dict) else None
     return data
 
 
 def read_metrics(run_dir: str | Path) -> list[Event]:
-    """The events of metrics.jsonl; a torn last line (crash mid-write) is skipped."""
+    """The events of metrics.jsonl; a torn line (crash mid-write) or any other damaged line
+    is skipped, and an unreadable file reads as no events: curves are never worth a crash."""
     path = Path(run_dir) / "metrics.jsonl"
-    if not path.is_file():
+    try:
+        text = path.read_bytes().decode("utf-8", errors="replace")
+    except OSError:  # missing, a folder, no permission
         return []
     events = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in text.splitlines():
         if not line.strip():
             continue
         try:
-            events.append(event_from_dict(json.loads(line)))
-        except (ValueError, TypeError):
+            data = json.loads(line)
+            if isinstance(data, dict):
+                events.append(event_from_dict(data))
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
             continue
     return events
 
@@ -218,8 +266,45 @@ def _summary(run_dir: Path, meta: dict[str, Any]) -> RunSummary:
         class_names=list(meta.get("class_names", [])), method=str(meta.get("method", "")))
 
 
-def list_runs(root: str | Path = "runs") -> list[RunSummary]:
-    """Every readable run folder under `root`, newest first; unreadable ones are skipped."""
+def _damaged(run_dir: Path, problem: str, summary: RunSummary | None = None) -> RunSummary:
+    if summary is not None:
+        return dataclasses.replace(summary, status="damaged", problem=problem)
+    try:
+        created = _dt.datetime.fromtimestamp((run_dir / "run.json").stat().st_mtime)
+    except OSError:
+        created = _dt.datetime.fromtimestamp(0)
+    return RunSummary(path=str(run_dir), name=run_dir.name, status="damaged",
+                      best_val_accuracy=None, test_accuracy=None,
+                      created=created.isoformat(timespec="seconds"), model_ref="",
+                      class_names=[], method="", problem=problem)
+
+
+def weights_problem(run_dir: str | Path) -> str:
+    """Why the saved model of a run is damaged ('' when its files look whole): from the
+    safetensors headers and adapter_config.json only, so cheap enough for a listing."""
+    from engine.run_safety import read_json, safetensors_problem
+
+    run_dir = Path(run_dir)
+    for name in ("head.safetensors", "adapter/adapter_model.safetensors"):
+        if (run_dir / name).exists():
+            problem = safetensors_problem(run_dir / name)
+            if problem:
+                return problem
+    if (run_dir / "adapter" / "adapter_config.json").exists():
+        try:
+            read_json(run_dir / "adapter" / "adapter_config.json")
+        except (OSError, ValueError) as exc:  # DamagedRunError is a ValueError
+            return str(exc)
+    return ""
+
+
+def list_runs(root: str | Path = "runs", *, damaged: bool = False) -> list[RunSummary]:
+    """Every readable run folder under `root`, newest first; unreadable ones are skipped.
+
+    With damaged=True they are listed too, with status "damaged" and `problem` saying which
+    file is damaged and what to do, and so are runs whose saved weights are damaged (checked
+    from the files' headers): what a front end shows, so the user learns why a run is unusable.
+    """
     root = Path(root)
     if not root.is_dir():
         return []
@@ -228,8 +313,11 @@ def list_runs(root: str | Path = "runs") -> list[RunSummary]:
         if not (child / "run.json").is_file():
             continue
         try:
-            summaries.append(_summary(child, read_run(child)))
-        except (OSError, ValueError):
+            summary = _summary(child, read_run(child))
+        except (OSError, ValueError) as exc:  # DamagedRunError is a ValueError
+            if damaged:
+                summaries.append(_damaged(child, str(exc)))
             continue
+        problem = weights_problem(child) if damaged else ""
+        summaries.append(_damaged(child, problem, summary) if problem else summary)
     return sorted(summaries, key=lambda s: (s.created, s.name), reverse=True)
-

@@ -242,7 +242,11 @@ class PredictionTab(QWidget):
             self.state_changed.emit(state)
 
     def _on_run_chosen(self, path: str) -> None:
-        if path != self._run_dir:
+        problem = self.chooser.problems.get(path)
+        if problem:  # listed as damaged: say why at once instead of trying to load it
+            self._loading = path
+            self._on_run_failed(path, problem)
+        elif path != self._run_dir:
             self.open_run(path)
 
     def _on_run_loaded(self, run_dir: str, class_names: list) -> None:

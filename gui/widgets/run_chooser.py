@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QWidget
 
 
@@ -19,6 +19,8 @@ def run_label(summary) -> str:
 
 def has_model(summary) -> bool:
     """Whether a listed run saved a model: a failed or still-running one may have none yet."""
+    if getattr(summary, "problem", ""):
+        return False  # damaged: it would only fail to load
     if summary.status in ("completed", "stopped"):
         return True
     return summary.status == "interrupted" and Path(summary.path, "head.safetensors").is_file()
@@ -31,6 +33,7 @@ class RunChooser(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.root = "runs"
+        self.problems: dict[str, str] = {}  # run folder -> why it is damaged (listed runs)
         bar = QHBoxLayout(self)
         bar.setContentsMargins(0, 0, 0, 0)
         bar.setSpacing(8)
@@ -53,14 +56,18 @@ class RunChooser(QWidget):
         from engine.runs import list_runs
 
         self.root = str(root)
-        runs = list_runs(self.root)
+        runs = list_runs(self.root, damaged=True)  # damaged ones too, to say why they fail
         usable = [r for r in runs if has_model(r)]
+        self.problems = {r.path: r.problem for r in runs if r.problem}
         self.combo.blockSignals(True)
         self.combo.clear()
         self.combo.addItem(f"Choose a trained run ({len(runs)} found)" if runs else
                            "No trained runs yet: train one in step 3, or open a run folder", "")
         for summary in runs:
             self.combo.addItem(run_label(summary), summary.path)
+            if summary.problem:
+                self.combo.setItemData(self.combo.count() - 1, summary.problem,
+                                       Qt.ItemDataRole.ToolTipRole)
         if loaded and self.combo.findData(loaded) < 0:  # opened from elsewhere
             self.combo.addItem(Path(loaded).name, loaded)
         self.combo.setCurrentIndex(max(0, self.combo.findData(loaded or loading)))

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import (QLabel, QListWidget, QListWidgetItem, QPushButton
 from gui import format as fmt
 
 PATH_ROLE = Qt.ItemDataRole.UserRole
+PROBLEM_ROLE = Qt.ItemDataRole.UserRole + 1  # why a damaged run cannot be opened ('' if fine)
 
 
 class RunHistory(QWidget):
@@ -20,15 +21,20 @@ class RunHistory(QWidget):
         self.title = QLabel("Earlier runs — tick to compare")
         self.list = QListWidget()
         self.list.setToolTip("Tick a run to overlay its validation curves; double-click to open it.")
+        self.problem = QLabel()  # the selected damaged run: what is wrong, what to do
+        self.problem.setWordWrap(True)
+        self.problem.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.problem.setVisible(False)
         self.refresh_button = QPushButton("Refresh")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.title)
         layout.addWidget(self.list, 1)
+        layout.addWidget(self.problem)
         layout.addWidget(self.refresh_button)
         self.list.itemChanged.connect(self._on_list_item_changed)
-        self.list.itemDoubleClicked.connect(
-            lambda item: self.open_requested.emit(item.data(PATH_ROLE)))
+        self.list.itemDoubleClicked.connect(self._on_list_item_double_clicked)
+        self.list.currentItemChanged.connect(self._on_list_current_item_changed)
         self.refresh_button.clicked.connect(lambda: self.refresh())
 
     def refresh(self, root: str | None = None, exclude: str = "") -> None:
@@ -40,17 +46,12 @@ class RunHistory(QWidget):
         ticked = set(self.checked())
         self.list.blockSignals(True)
         self.list.clear()
-        for run in list_runs(self.root) if self.root else []:
+        for run in list_runs(self.root, damaged=True) if self.root else []:
             if run.path == exclude:
                 continue
-            best = f" · val {fmt.percent(run.best_val_accuracy)}" if run.best_val_accuracy is not None else ""
-            item = QListWidgetItem(f"{run.name}\n{run.status}{best}")
-            item.setData(PATH_ROLE, run.path)
-            item.setToolTip(f"{run.path}\nmodel: {run.model_ref}\nclasses: {', '.join(run.class_names)}")
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Checked if run.path in ticked else Qt.CheckState.Unchecked)
-            self.list.addItem(item)
+            self.list.addItem(_item(run, run.path in ticked))
         self.list.blockSignals(False)
+        self._show_problem(self.list.currentItem())
         if not self.list.count():
             self.title.setText("Earlier runs appear here.")
         else:
@@ -63,11 +64,45 @@ class RunHistory(QWidget):
     def set_checked(self, run_dir: str, checked: bool = True) -> bool:
         for i in range(self.list.count()):
             item = self.list.item(i)
-            if item.data(PATH_ROLE) == run_dir:
+            if item.data(PATH_ROLE) == run_dir and not item.data(PROBLEM_ROLE):
                 item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
                 return True
         return False
 
+    def _show_problem(self, item: QListWidgetItem | None) -> None:
+        problem = item.data(PROBLEM_ROLE) if item is not None else ""
+        self.problem.setText(problem or "")
+        self.problem.setVisible(bool(problem))
+
+    def _on_list_current_item_changed(self, current, _previous) -> None:
+        self._show_problem(current)
+
+    def _on_list_item_double_clicked(self, item: QListWidgetItem) -> None:
+        if item.data(PROBLEM_ROLE):
+            self._show_problem(item)  # nothing to open: say why instead
+        else:
+            self.open_requested.emit(item.data(PATH_ROLE))
+
     def _on_list_item_changed(self, item: QListWidgetItem) -> None:
         self.comparison_toggled.emit(item.data(PATH_ROLE),
                                      item.checkState() == Qt.CheckState.Checked)
+
+
+def _item(run, ticked: bool) -> QListWidgetItem:
+    """A list row: name, status and best accuracy; ticking compares its curves. A damaged
+    run reads "damaged", cannot be ticked, and carries its problem (tooltip and PROBLEM_ROLE)."""
+    if run.problem:
+        item = QListWidgetItem(f"{run.name}\ndamaged: cannot be opened")
+        item.setData(PATH_ROLE, run.path)
+        item.setData(PROBLEM_ROLE, run.problem)
+        item.setToolTip(run.problem)
+        item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsUserCheckable)
+        return item
+    best = f" · val {fmt.percent(run.best_val_accuracy)}" if run.best_val_accuracy is not None else ""
+    item = QListWidgetItem(f"{run.name}\n{run.status}{best}")
+    item.setData(PATH_ROLE, run.path)
+    item.setData(PROBLEM_ROLE, "")
+    item.setToolTip(f"{run.path}\nmodel: {run.model_ref}\nclasses: {', '.join(run.class_names)}")
+    item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+    item.setCheckState(Qt.CheckState.Checked if ticked else Qt.CheckState.Unchecked)
+    return item
