@@ -64,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Modules that add their own sub-commands through register_cli(subparsers).
-_COMMAND_MODULES = ("engine.cli_train", "engine.cli_predict", "engine.bench")
+_COMMAND_MODULES = ("engine.cli_train", "engine.cli_predict", "engine.bench", "engine.cli_zero_shot")
 
 
 def _extra_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
