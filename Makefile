@@ -76,7 +76,10 @@ check-latest:
 	$(PYTHON) -m venv $(LATEST)
 	$(LATEST)/bin/python -m pip install --quiet --upgrade pip
 	$(LATEST)/bin/pip install --quiet "torch==$(TORCH_VERSION)" $(TORCH_PIP_ARGS)
-	$(LATEST)/bin/pip install --quiet --upgrade --upgrade-strategy eager -e ".[dev]"
+	@# the eager upgrade would otherwise replace that torch with the newest (CUDA) build
+	@echo "torch==$(TORCH_VERSION)" > $(LATEST)/torch-pin.txt
+	$(LATEST)/bin/pip install --quiet --upgrade --upgrade-strategy eager \
+		-c $(LATEST)/torch-pin.txt -e ".[dev]"
 	$(LATEST)/bin/python tests/lockfile.py --compare $(LOCK)
 	QT_QPA_PLATFORM=offscreen LORA_STUDIO_UNLOCKED=1 $(LATEST)/bin/python -m pytest -q \
 		-p no:cacheprovider
