@@ -1,0 +1,24 @@
+"""LoRA Studio's engine: turns a folder of labelled images into a fine-tuned classifier.
+
+Pure Python + torch/transformers/peft/accelerate; it never imports Qt (tests/test_architecture.py)
+and runs headless as `python -m engine`. It is laid out in wings, top to bottom; a module
+imports its own wing and the wings below it, never one above (tests/test_layers.py):
+
+    cli/       the command line, one module per command group (train, predict, zero-shot)
+    bench/     `python -m engine bench`: engine vs the tutorial's loop, side by side
+    demo/      the offline demo model (tiny random CLIP) and generated dataset, used by the
+               app's demo, the tests and the bench, never by training
+    training/  the training loop (loop: the phases in order), its phases before the first
+               step, the inputs it reads, the learner (optimiser, one update, validation),
+               the step plan and batches, run recording, failure words, stop/pause control,
+               and the zero-shot baseline
+    use/       what a trained run is for: predict, evaluate (report), export, report images
+    model/     the classifier (base model + LoRA + zero-shot head), the hub, checkpoints,
+               the frozen-block cache and the run-folder safety checks
+    data/      dataset layouts, validation, image reading, the dataset index and splits,
+               the decode cache, augmentation, Stanford Dogs preparation
+
+The ground everything stands on: config (settings with help text), events (what the loop
+tells a front end), errors, hardware (device and precision), runs (listing and reading run
+folders) and safe_read (reading a run folder's files without executing anything).
+"""

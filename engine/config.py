@@ -284,3 +284,14 @@ def to_command_line(config: TrainConfig) -> str:
         else:
             parts.extend([flag, shlex.quote(str(value))])
     return " ".join(parts)
+
+
+def default_data_dir() -> Path:
+    """Per-user folder for LoRA Studio's generated files (demo model, caches)."""
+    import os
+
+    env = os.environ.get("LORA_STUDIO_HOME")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(Path.home(), ".local", "share")
+    return Path(base) / "lora-studio"

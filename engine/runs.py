@@ -162,7 +162,7 @@ def read_run(run_dir: str | Path) -> dict[str, Any]:
     Raises FileNotFoundError when there is none, and DamagedRunError (a ValueError) naming
     the file when it is truncated, not JSON, not an object or has wrongly typed fields.
     """
-    from engine.run_safety import damaged, read_json
+    from engine.safe_read import damaged, read_json
 
     path = Path(run_dir) / "run.json"
     data = read_json(path)
@@ -282,7 +282,7 @@ def _damaged(run_dir: Path, problem: str, summary: RunSummary | None = None) -> 
 def weights_problem(run_dir: str | Path) -> str:
     """Why the saved model of a run is damaged ('' when its files look whole): from the
     safetensors headers and adapter_config.json only, so cheap enough for a listing."""
-    from engine.run_safety import read_json, safetensors_problem
+    from engine.safe_read import read_json, safetensors_problem
 
     run_dir = Path(run_dir)
     for name in ("head.safetensors", "adapter/adapter_model.safetensors"):

@@ -47,19 +47,6 @@ def has_display(environ: dict[str, str] | None = None, platform: str | None = No
     return bool(env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"))
 
 
-def about_text() -> str:
-    from importlib import metadata
-
-    try:
-        version = metadata.version("lora-studio")
-    except metadata.PackageNotFoundError:
-        version = "development"
-    return (f"<b>LoRA Studio</b> {version}<br>Fine-tunes a CLIP image encoder with LoRA into an "
-            "image classifier: choose a folder of images, train, watch the curves, then drop "
-            "images to classify them.<br>Built with PySide6, pyqtgraph, PyTorch, transformers and "
-            "peft.")
-
-
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if any(flag in argv for flag in ("--self-test", "--self-test-gui")):

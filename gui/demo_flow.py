@@ -19,7 +19,7 @@ FAST_SETTINGS = {**DEMO_SETTINGS, "epochs": 3}  # for --screenshots
 
 
 def demo_dataset_dir() -> Path:
-    from engine.demo import default_data_dir
+    from engine.config import default_data_dir
 
     return default_data_dir() / "demo-dataset"
 

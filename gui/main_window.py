@@ -252,9 +252,9 @@ class MainWindow(QMainWindow):
                                     "see the project's home page.")
 
     def _about(self) -> None:
-        from gui import app
+        from gui.about import about_text
 
-        QMessageBox.about(self, "About LoRA Studio", app.about_text())
+        QMessageBox.about(self, "About LoRA Studio", about_text())
 
     # --- closing ------------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override

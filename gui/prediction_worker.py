@@ -48,7 +48,7 @@ class PredictionWorker(QObject):
     @Slot(str)
     def load(self, run_dir: str) -> None:
         try:
-            from engine.predict import Predictor
+            from engine.use.predict import Predictor
 
             predictor = Predictor(run_dir)
         except BaseException as exc:  # noqa: BLE001 - shown to the user
@@ -72,7 +72,7 @@ class PredictionWorker(QObject):
             self.job_finished.emit(job, "failed", describe_error(exc, "predicting"))
 
     def _run(self, job: int, inputs: list, top_k: int) -> None:
-        from engine.predict import Prediction, expand_inputs
+        from engine.use.predict import Prediction, expand_inputs
 
         images, problems = expand_inputs(inputs)
         self.job_started.emit(job, len(images) + len(problems))

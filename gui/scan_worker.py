@@ -80,7 +80,7 @@ class FunctionThread(QThread):
 
 
 class DatasetScanner(QObject):
-    """Runs engine.data.scan_dataset off the GUI thread; only the newest job reports.
+    """Runs engine.data.index.scan_dataset off the GUI thread; only the newest job reports.
 
     Signals: started(source), progress(done, total), finished(DatasetIndex),
     failed(message), cancelled().
@@ -104,7 +104,7 @@ class DatasetScanner(QObject):
     def scan(self, source: str, *, val_fraction: float = 0.15, test_fraction: float = 0.15,
              seed: int = 42) -> None:
         def job(progress: Callable[[int, int], None]):
-            from engine.data import scan_dataset
+            from engine.data.index import scan_dataset
 
             return scan_dataset(source, val_fraction=val_fraction, test_fraction=test_fraction,
                                 seed=seed, progress=progress)
@@ -114,8 +114,8 @@ class DatasetScanner(QObject):
     def make_demo(self, target: str) -> None:
         """Generate the demo dataset in `target`, then scan it (finished carries the index)."""
         def job(progress: Callable[[int, int], None]):
-            from engine.data import scan_dataset
-            from engine.demo import make_demo_dataset
+            from engine.data.index import scan_dataset
+            from engine.demo.dataset import make_demo_dataset
 
             progress(0, 0)
             make_demo_dataset(target)

@@ -40,7 +40,7 @@ def stage_imports(ctx: dict) -> str:
 
 
 def stage_dataset(ctx: dict) -> str:
-    from engine.demo import make_demo_dataset
+    from engine.demo.dataset import make_demo_dataset
 
     ctx["data"] = make_demo_dataset(ctx["tmp"] / "data", num_classes=3, size=(48, 40), seed=0,
                                     splits={"train": 8, "val": 3, "test": 3})
@@ -49,17 +49,17 @@ def stage_dataset(ctx: dict) -> str:
 
 
 def stage_model(ctx: dict) -> str:
-    from engine.demo import make_tiny_clip
+    from engine.demo.model import make_tiny_clip
 
     ctx["model"] = make_tiny_clip(ctx["tmp"] / "model")
     return "tiny CLIP, random weights, 32 px"
 
 
 def _train(ctx: dict, name: str, **overrides):
-    """One real training run through engine.train; returns (RunFinished, run folder)."""
+    """One real training run through engine.training.loop; returns (RunFinished, run folder)."""
     from engine.config import TrainConfig
     from engine.events import RunFinished
-    from engine.train import train
+    from engine.training.loop import train
 
     settings = dict(data_dir=str(ctx["data"]), model=str(ctx["model"]), epochs=1, max_steps=4,
                     batch_size=8, device="cpu", precision="fp32", num_threads=1,
@@ -109,7 +109,7 @@ def stage_fast_modes(ctx: dict) -> str:
 
 
 def stage_predict(ctx: dict) -> str:
-    from engine.predict import Predictor
+    from engine.use.predict import Predictor
 
     predictor = Predictor(ctx["run_dir"], device="cpu")
     image = sorted((ctx["data"] / "test").rglob("*.jpg"))[0]
@@ -126,7 +126,7 @@ def stage_predict(ctx: dict) -> str:
 def stage_evaluate(ctx: dict) -> str:
     from PIL import Image
 
-    from engine.evaluate import evaluate_run
+    from engine.use.evaluate import evaluate_run
 
     report = evaluate_run(ctx["run_dir"], split="test", predictor=ctx["predictor"])
     folder = Path(report.report_dir)
@@ -144,8 +144,8 @@ def stage_export(ctx: dict) -> str:
     from safetensors.torch import load_file
     from transformers import CLIPVisionModelWithProjection
 
-    from engine.export import export_run
-    from engine.model import LinearHead, quiet_transformers
+    from engine.use.export import export_run
+    from engine.model.classifier import LinearHead, quiet_transformers
 
     out = ctx["tmp"] / "export"
     export_run(ctx["run_dir"], out)

@@ -15,15 +15,15 @@ import time
 HEAVY_MODULES = (
     "torch",
     "engine.hardware",
-    "engine.train",
+    "engine.training.loop",
     "transformers.models.clip.modeling_clip",
     "transformers.models.clip.processing_clip",
     "peft",
     "accelerate",
     "safetensors.torch",
     "tensorboardX",
-    "engine.evaluate",
-    "engine.predict",
+    "engine.use.evaluate",
+    "engine.use.predict",
     "sklearn.metrics",
 )
 

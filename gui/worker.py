@@ -1,9 +1,9 @@
 """The one bridge between the training loop and Qt.
 
-`TrainingWorker` lives in its own QThread and iterates `engine.train.train(config,
+`TrainingWorker` lives in its own QThread and iterates `engine.training.loop.train(config,
 control)`; every event the generator yields is re-emitted as a Qt signal, which Qt
 queues to the GUI thread. The GUI thread never runs a training step. Stop, pause and
-resume go through `engine.control.TrainControl` (thread-safe flags the loop checks every
+resume go through `engine.training.control.TrainControl` (thread-safe flags the loop checks every
 step), so a thread is never killed: a stop makes the engine save the adapter and finish
 with a normal RunFinished(status="stopped").
 """
@@ -16,20 +16,20 @@ from typing import Callable, Iterator
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from engine.config import TrainConfig
-from engine.control import TrainControl
+from engine.training.control import TrainControl
 from engine.events import (CheckpointSaved, EarlyStopped, Evaluation, Event, Log, Progress,
                            RunFinished, RunStarted, Step)
 
 SWITCH_INTERVAL_S = 0.001
 
-# train_fn(config, control, dataset=DatasetIndex | None) -> events; engine.train.train's shape.
+# train_fn(config, control, dataset=DatasetIndex | None) -> events; engine.training.loop.train's shape.
 TrainFn = Callable[..., Iterator[Event]]
 
 
 def _engine_train(config: TrainConfig, control: TrainControl, dataset=None) -> Iterator[Event]:
-    # Imported here, in the worker thread: engine.train pulls in torch and transformers,
+    # Imported here, in the worker thread: engine.training.loop pulls in torch and transformers,
     # which must never delay the window.
-    from engine.train import train
+    from engine.training.loop import train
 
     return train(config, control, dataset=dataset)
 

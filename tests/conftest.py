@@ -24,7 +24,8 @@ from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
-from engine.demo import make_demo_dataset, make_tiny_clip  # noqa: E402
+from engine.demo.dataset import make_demo_dataset
+from engine.demo.model import make_tiny_clip
 
 
 @pytest.fixture(scope="session")
@@ -90,7 +91,7 @@ def run(tmp_path_factory, tiny_clip_dir, learnable_split_dir):
 
 @pytest.fixture(scope="module")
 def predictor(run):
-    """engine.predict.Predictor on `run` (CPU, fp32)."""
-    from engine.predict import Predictor
+    """engine.use.predict.Predictor on `run` (CPU, fp32)."""
+    from engine.use.predict import Predictor
 
     return Predictor(run, device="cpu", precision="fp32")

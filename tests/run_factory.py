@@ -19,8 +19,8 @@ from torch.nn import functional as F
 
 
 def _embed_train_images(classifier, info, paths: Sequence[str]) -> torch.Tensor:
-    from engine.augment import Augmenter
-    from engine.cache import cache_resolution, decode_to_array
+    from engine.data.augment import Augmenter
+    from engine.data.cache import cache_resolution, decode_to_array
 
     res = cache_resolution(info.image_size)
     images = torch.stack([torch.from_numpy(decode_to_array(p, res)) for p in paths])
@@ -60,8 +60,8 @@ def make_run(run_dir: str | Path, model_dir: str | Path, dataset_dir: str | Path
     from safetensors.torch import save_file
 
     from engine.config import TrainConfig
-    from engine.data import scan_dataset
-    from engine.model import build_classifier
+    from engine.data.index import scan_dataset
+    from engine.model.classifier import build_classifier
     from engine.runs import library_versions, write_json_atomic
 
     run_dir = Path(run_dir)
@@ -124,7 +124,7 @@ def copy_run(run_dir: Path, target: Path) -> Path:
 
 
 def run_cli(argv: list[str]) -> int:
-    """`python -m engine ARGV` in-process (engine.cli.main can be called more than once)."""
-    from engine import cli
+    """`python -m engine ARGV` in-process (engine.cli.main.main can be called more than once)."""
+    from engine.cli import main as cli
 
     return cli.main(argv)

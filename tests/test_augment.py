@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from engine.augment import Augmenter, pipeline_throughput
+from engine.data.augment import Augmenter, pipeline_throughput
 
 MEAN, STD = (0.48, 0.46, 0.41), (0.27, 0.26, 0.28)
 
@@ -132,10 +132,10 @@ def test_pipeline_throughput_reports_images_per_second(monkeypatch):
     # the warm-up batch divided by the clock time, whatever the machine's real speed.
     import itertools
 
-    import engine.augment
+    import engine.data.augment
 
     ticks = itertools.count()
-    monkeypatch.setattr(engine.augment.time, "perf_counter", lambda: next(ticks) * 0.1)
+    monkeypatch.setattr(engine.data.augment.time, "perf_counter", lambda: next(ticks) * 0.1)
     batches = []
     augmenter = Augmenter(32, MEAN, STD)
     real_batch = augmenter.train_batch

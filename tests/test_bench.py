@@ -86,7 +86,7 @@ def test_tutorial_reference_trains_and_predicts(tiny_clip_dir, learnable_split_d
 
 
 def test_unknown_section_is_a_user_error(capsys):
-    from engine.cli import main
+    from engine.cli.main import main
 
     assert main(["bench", "--smoke", "--only", "nope"]) == 2
     assert "unknown section" in capsys.readouterr().err
@@ -95,7 +95,7 @@ def test_unknown_section_is_a_user_error(capsys):
 @pytest.mark.slow
 def test_smoke_bench_writes_every_figure_and_prints_the_table(tmp_path, capsys):
     from engine.bench.report import format_table
-    from engine.cli import main
+    from engine.cli.main import main
 
     out = tmp_path / "bench_out" / "bench.json"
     code = main(["bench", "--smoke", "--output", str(out)])

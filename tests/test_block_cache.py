@@ -9,12 +9,12 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from engine.block_cache import (StateStore, SuffixClassifier, compute_states, frozen_blocks,
+from engine.model.block_cache import (StateStore, SuffixClassifier, compute_states, frozen_blocks,
                                 prefix_states, why_not)
 from engine.config import TrainConfig
 from engine.events import Log, Progress, RunFinished
-from engine.model import build_classifier
-from engine.train import train
+from engine.model.classifier import build_classifier
+from engine.training.loop import train
 from tests.test_train import tiny_config
 
 

@@ -10,7 +10,7 @@ import torch
 from PIL import Image
 
 from broken_corpus import jpeg_bytes
-from engine.cache import (CacheCancelled, DecodeCache, cache_bytes, cache_resolution,
+from engine.data.cache import (CacheCancelled, DecodeCache, cache_bytes, cache_resolution,
                           clear_disk_cache, decode_to_array, default_cache_dir, disk_cache_size)
 
 

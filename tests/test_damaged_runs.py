@@ -151,9 +151,9 @@ def test_the_original_run_still_works_after_its_copies_were_damaged(run, capsys)
 def stopped_run(tmp_path_factory, tiny_clip_dir, learnable_dir):
     """A real run stopped after its first step: checkpoints/last holds everything a resume reads."""
     from engine.config import TrainConfig
-    from engine.control import TrainControl
+    from engine.training.control import TrainControl
     from engine.events import Step
-    from engine.train import train
+    from engine.training.loop import train
 
     out = tmp_path_factory.mktemp("resume")
     config = TrainConfig(data_dir=str(learnable_dir), model=str(tiny_clip_dir),
@@ -174,7 +174,7 @@ def stopped_run(tmp_path_factory, tiny_clip_dir, learnable_dir):
 
 
 def _last(run_dir: Path) -> Path:
-    from engine.checkpoint import resolve_dir
+    from engine.model.checkpoint import resolve_dir
 
     return resolve_dir(run_dir / "checkpoints" / "last")
 
@@ -205,7 +205,7 @@ def test_the_training_loop_itself_reports_a_damaged_checkpoint(stopped_run, tmp_
     # the GUI resumes through train() directly: the run ends "failed" with the same message
     from engine.config import TrainConfig
     from engine.events import RunFinished
-    from engine.train import train
+    from engine.training.loop import train
 
     run_dir = copy_run(stopped_run, tmp_path / "stopped")
     path = _last(run_dir) / "optimizer.pt"

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from broken_corpus import jpeg_bytes
-from engine import cli
-from engine.data import (DatasetError, assign_splits, format_report, load_split, scan_dataset,
+from engine.cli import main as cli
+from engine.data.index import (DatasetError, assign_splits, format_report, load_split, scan_dataset,
                          split_counts)
-from engine.demo import make_demo_dataset
-from engine.layouts import readable_name
+from engine.demo.dataset import make_demo_dataset
+from engine.data.layouts import readable_name
 
 
 def _images(folder: Path, names: list[str], seed: int = 0) -> None:

@@ -10,10 +10,10 @@ from PIL import Image
 
 from broken_corpus import (bomb_png, exif_rotated_jpeg, jpeg_bytes, make_broken_corpus,
                            noisy_image, snapshot)
-from engine.cache import DecodeCache
-from engine.data import DatasetError, format_report, scan_dataset
+from engine.data.cache import DecodeCache
+from engine.data.index import DatasetError, format_report, scan_dataset
 from engine.errors import UserError
-from engine.imageio import ImageProblem, check_image, open_image
+from engine.data.imageio import ImageProblem, check_image, open_image
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +58,7 @@ def test_non_ascii_names_survive_the_split_file(tmp_path):
     index = scan_dataset(tmp_path)
     assert index.class_names == ["chats été", "chiens"] and not index.problems
     index.save_split(tmp_path / "split.json")
-    from engine.data import load_split
+    from engine.data.index import load_split
 
     assert load_split(tmp_path / "split.json").samples == index.samples
 

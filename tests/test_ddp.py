@@ -19,13 +19,14 @@ WORKER = r'''
 import json, os, sys
 from pathlib import Path
 from safetensors.torch import save_file
-import engine.train as T
+import engine.training.distributed as D
+import engine.training.loop as T
 from engine.config import TrainConfig
 
 data_dir, model_dir, out_dir, report_dir = sys.argv[1:5]
 rank = int(os.environ["RANK"])
 captured = {}
-make_accelerator = T.make_accelerator
+make_accelerator = D.make_accelerator
 
 def spying_accelerator(device_type):
     """Keep a reference to the model each process trains (not copied, not saved)."""
@@ -37,7 +38,7 @@ def spying_accelerator(device_type):
     acc.prepare_model = prepare
     return acc
 
-T.make_accelerator = spying_accelerator
+D.make_accelerator = spying_accelerator
 config = TrainConfig(data_dir=data_dir, model=model_dir, output_dir=out_dir, epochs=1,
                      batch_size=8, lr=1e-2, head_lr=1e-2, lora_dropout=0.0, precision="fp32",
                      num_threads=1, early_stop_patience=0, seed=0)

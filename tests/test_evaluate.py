@@ -18,7 +18,7 @@ pytestmark = pytest.mark.usefixtures("isolated_home")  # `run`, `predictor`: con
 
 
 def test_test_split_report_is_complete_and_consistent(run, predictor, tmp_path):
-    from engine.evaluate import evaluate_run, load_report
+    from engine.use.evaluate import evaluate_run, load_report
 
     own = copy_run(run, tmp_path / "run")
     seen = []
@@ -65,7 +65,7 @@ def test_test_split_report_is_complete_and_consistent(run, predictor, tmp_path):
 
 def test_folder_evaluation_maps_folder_and_display_names(run, predictor, learnable_split_dir,
                                                          tmp_path):
-    from engine.evaluate import evaluate_run
+    from engine.use.evaluate import evaluate_run
 
     folder = tmp_path / "new-photos"
     shutil.copytree(learnable_split_dir / "val" / "red_circle", folder / "Red Circle")
@@ -85,7 +85,7 @@ def test_folder_evaluation_maps_folder_and_display_names(run, predictor, learnab
 def test_unknown_classes_and_bad_requests_are_user_errors(run, predictor, learnable_split_dir,
                                                           tmp_path):
     from engine.errors import UserError
-    from engine.evaluate import evaluate_run, load_report
+    from engine.use.evaluate import evaluate_run, load_report
 
     folder = tmp_path / "photos"
     shutil.copytree(learnable_split_dir / "val" / "red_circle", folder / "red_circle")
@@ -100,7 +100,7 @@ def test_unknown_classes_and_bad_requests_are_user_errors(run, predictor, learna
 def test_moved_dataset_is_found_again_with_data_root(run, predictor, learnable_split_dir,
                                                      tmp_path):
     from engine.errors import UserError
-    from engine.evaluate import evaluate_run
+    from engine.use.evaluate import evaluate_run
 
     own = copy_run(run, tmp_path / "run")
     split = read_json(own / "split.json")
@@ -114,7 +114,7 @@ def test_moved_dataset_is_found_again_with_data_root(run, predictor, learnable_s
 
 
 def test_compute_metrics_by_hand():
-    from engine.evaluate import compute_metrics
+    from engine.use.evaluate import compute_metrics
 
     names = [f"c{i}" for i in range(7)]
     y_true = torch.tensor([0, 1, 2, 3, 4, 5, 6, 0])
@@ -135,7 +135,7 @@ def test_compute_metrics_by_hand():
 
 
 def test_confusion_png_is_readable_at_10_and_120_classes():
-    from engine.report_png import colour_for, draw_confusion_matrix, elide, _font
+    from engine.use.report_png import colour_for, draw_confusion_matrix, elide, _font
 
     font = _font(12)
     long = "a very long class name that cannot possibly fit"

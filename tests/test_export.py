@@ -18,7 +18,7 @@ pytestmark = pytest.mark.usefixtures("isolated_home")  # `run`, `predictor`: con
 
 @pytest.fixture(scope="module")
 def exported(run, tmp_path_factory):
-    from engine.export import export_run
+    from engine.use.export import export_run
 
     return export_run(run, tmp_path_factory.mktemp("export") / "dogs-model").folder
 
@@ -84,7 +84,7 @@ def test_readme_snippet_runs_as_written(exported, predictor, learnable_split_dir
 
 def test_export_never_overwrites(run, tmp_path):
     from engine.errors import UserError
-    from engine.export import export_run
+    from engine.use.export import export_run
 
     target = tmp_path / "taken"
     target.mkdir()
@@ -98,8 +98,8 @@ def test_export_never_overwrites(run, tmp_path):
 
 
 def test_export_refuses_a_run_with_pickled_weights(run, tmp_path):
-    from engine.export import export_run
-    from engine.model import ModelLoadError
+    from engine.use.export import export_run
+    from engine.model.classifier import ModelLoadError
 
     evil = copy_run(run, tmp_path / "evil")
     (evil / "adapter" / "adapter_model.safetensors").rename(evil / "adapter" / "adapter_model.bin")
@@ -110,7 +110,7 @@ def test_export_refuses_a_run_with_pickled_weights(run, tmp_path):
 
 def test_onnx_needs_onnx_package(run, tmp_path, monkeypatch):
     from engine.errors import UserError
-    from engine.export import export_run
+    from engine.use.export import export_run
 
     monkeypatch.setitem(sys.modules, "onnx", None)  # as if not installed
     with pytest.raises(UserError, match="pip install onnx"):
@@ -121,7 +121,7 @@ def test_onnx_needs_onnx_package(run, tmp_path, monkeypatch):
 def test_onnx_export_matches_predictor(run, predictor, learnable_split_dir, tmp_path):
     pytest.importorskip("onnx")
     ort = pytest.importorskip("onnxruntime")
-    from engine.export import export_run
+    from engine.use.export import export_run
 
     result = export_run(run, tmp_path / "with-onnx", onnx=True)
     session = ort.InferenceSession(str(result.onnx_path), providers=["CPUExecutionProvider"])

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 
-from engine.train_data import GPU_SHARE, SplitRows, TrainData, fits_on_device, place_inputs
+from engine.training.inputs import GPU_SHARE, SplitRows, TrainData, fits_on_device, place_inputs
 
 
 def _data(n=4) -> TrainData:

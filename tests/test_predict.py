@@ -63,7 +63,7 @@ def test_saved_adapter_loads_with_plain_peft_and_matches_predictor(run, predicto
 
 
 def test_unmerged_adapter_gives_the_same_probabilities(run, predictor, learnable_split_dir):
-    from engine.predict import Predictor
+    from engine.use.predict import Predictor
 
     paths = _test_images(learnable_split_dir)[:6]
     images = torch.stack([torch.from_numpy(predictor.decode(p)) for p in paths])
@@ -107,7 +107,7 @@ def test_mixed_inputs_keep_order_and_report_bad_files(predictor, learnable_split
 
 
 def test_top_k_is_capped_and_progress_and_stop_work(predictor, learnable_split_dir):
-    from engine.control import TrainControl
+    from engine.training.control import TrainControl
 
     paths = _test_images(learnable_split_dir)[:10]
     assert all(len(p.top) == 3 for p in predictor.predict(paths[:2], top_k=50))
@@ -127,7 +127,7 @@ def test_top_k_is_capped_and_progress_and_stop_work(predictor, learnable_split_d
 
 
 def test_low_confidence_flag():
-    from engine.predict import Prediction
+    from engine.use.predict import Prediction
 
     assert Prediction("a.jpg", [("cat", 0.45), ("dog", 0.40)]).low_confidence
     assert not Prediction("a.jpg", [("cat", 0.9), ("dog", 0.1)]).low_confidence
@@ -137,7 +137,7 @@ def test_low_confidence_flag():
 
 def test_export_predictions_csv_and_json(tmp_path):
     from engine.errors import UserError
-    from engine.predict import Prediction, export_predictions
+    from engine.use.predict import Prediction, export_predictions
 
     preds = [Prediction("a.jpg", [("cat", 0.7), ("dog", 0.2), ("fox", 0.1)]),
              Prediction("b.jpg", [("dog", 0.4), ("cat", 0.35), ("fox", 0.25)]),
@@ -156,7 +156,7 @@ def test_export_predictions_csv_and_json(tmp_path):
 
 
 def test_expand_inputs_walks_folders(tmp_path):
-    from engine.predict import expand_inputs
+    from engine.use.predict import expand_inputs
 
     (tmp_path / "a" / "b").mkdir(parents=True)
     (tmp_path / "a" / ".hidden").mkdir()
@@ -179,8 +179,8 @@ def _set_base(run_dir: Path, **changes) -> None:
 
 
 def test_refuses_missing_base_model_and_class_mismatch(run, tmp_path):
-    from engine.model import ModelLoadError
-    from engine.predict import Predictor
+    from engine.model.classifier import ModelLoadError
+    from engine.use.predict import Predictor
 
     gone = copy_run(run, tmp_path / "gone")
     _set_base(gone, ref=str(tmp_path / "no-such-model"))
@@ -197,9 +197,9 @@ def test_refuses_missing_base_model_and_class_mismatch(run, tmp_path):
 
 
 def test_refuses_other_base_models_and_warns_on_changed_files(run, tmp_path, tiny_clip_dir):
-    from engine.demo import make_tiny_clip
-    from engine.model import ModelLoadError
-    from engine.predict import Predictor
+    from engine.demo.model import make_tiny_clip
+    from engine.model.classifier import ModelLoadError
+    from engine.use.predict import Predictor
 
     narrow = copy_run(run, tmp_path / "narrow")
     _set_base(narrow, ref=str(make_tiny_clip(tmp_path / "clip8", projection_dim=8)))
@@ -221,7 +221,7 @@ def test_refuses_other_base_models_and_warns_on_changed_files(run, tmp_path, tin
 
 
 def test_linear_probe_run_without_adapter(tmp_path, tiny_clip_dir, learnable_split_dir):
-    from engine.predict import Predictor
+    from engine.use.predict import Predictor
     from run_factory import make_run
 
     probe = make_run(tmp_path / "probe", tiny_clip_dir, learnable_split_dir, method="linear-probe")
@@ -247,7 +247,7 @@ def _plant(path: Path, marker: Path) -> None:
 
 
 def test_pickles_next_to_safetensors_are_ignored(run, tmp_path, predictor, learnable_split_dir):
-    from engine.predict import Predictor
+    from engine.use.predict import Predictor
 
     marker = tmp_path / "PWNED"
     evil = copy_run(run, tmp_path / "evil")
@@ -262,8 +262,8 @@ def test_pickles_next_to_safetensors_are_ignored(run, tmp_path, predictor, learn
 
 
 def test_pickles_instead_of_safetensors_are_refused(run, tmp_path):
-    from engine.model import ModelLoadError
-    from engine.predict import Predictor
+    from engine.model.classifier import ModelLoadError
+    from engine.use.predict import Predictor
 
     marker = tmp_path / "PWNED"
     no_adapter = copy_run(run, tmp_path / "a")
@@ -291,8 +291,8 @@ def test_pickles_instead_of_safetensors_are_refused(run, tmp_path):
     {"peft_type": "PROMPT_TUNING"},
 ])
 def test_adapter_config_cannot_trigger_code(run, tmp_path, monkeypatch, change):
-    from engine.model import ModelLoadError
-    from engine.predict import Predictor
+    from engine.model.classifier import ModelLoadError
+    from engine.use.predict import Predictor
 
     marker = tmp_path / "PWNED"
     (tmp_path / "mods").mkdir()

@@ -10,10 +10,10 @@ import torch
 from safetensors.torch import load_file
 
 from engine.config import TrainConfig
-from engine.control import TrainControl
+from engine.training.control import TrainControl
 from engine.events import Log, RunFinished, RunStarted, Step
 from engine.runs import read_run
-from engine.train import train
+from engine.training.loop import train
 
 
 pytestmark = pytest.mark.usefixtures("isolated_home")
@@ -125,7 +125,7 @@ def test_stop_pause_and_resume_from_another_thread(tmp_path, learnable_dir, tiny
     assert not worker.is_alive()
     assert finished.status == "stopped" and finished.error == ""
     # a stopped run is usable (adapter + head) and resumable (checkpoints/last)
-    from engine.model import load_run_classifier
+    from engine.model.classifier import load_run_classifier
 
     classifier, meta = load_run_classifier(finished.run_dir)
     assert meta["status"] == "stopped"

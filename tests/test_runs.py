@@ -9,7 +9,7 @@ import os
 import pytest
 import torch
 
-from engine import checkpoint as ckpt
+from engine.model import checkpoint as ckpt
 from engine.events import Log, RunFinished, Step, event_from_dict
 from engine.runs import (RunWriter, create_run_dir, list_runs, read_metrics, read_run,
                          write_json_atomic)
@@ -93,7 +93,7 @@ def test_list_runs_newest_first_and_skips_broken(tmp_path):
 # --- checkpoints --------------------------------------------------------------------------
 @pytest.fixture
 def classifier(tiny_clip_dir):
-    from engine.model import build_classifier
+    from engine.model.classifier import build_classifier
 
     model, _ = build_classifier(str(tiny_clip_dir), ["a", "b", "c"], lora_dropout=0.0)
     return model
@@ -109,7 +109,7 @@ def _train_a_little(model, optimizer, scheduler):
 
 
 def test_checkpoint_round_trip_restores_everything(tmp_path, classifier, tiny_clip_dir):
-    from engine.model import build_classifier
+    from engine.model.classifier import build_classifier
 
     params = [p for p in classifier.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=1e-2)
@@ -166,11 +166,11 @@ def test_interrupted_replace_falls_back_to_the_old_folder(tmp_path, classifier):
 # --- command line -------------------------------------------------------------------------
 @pytest.fixture
 def main(monkeypatch):
-    """engine.cli.main, callable several times in one test (each call registers commands)."""
-    import engine.cli
+    """engine.cli.main.main, callable several times in one test (each call registers commands)."""
+    import engine.cli.main
 
     def run(argv: list[str]) -> int:
-        return engine.cli.main(argv)
+        return engine.cli.main.main(argv)
 
     return run
 
@@ -219,8 +219,8 @@ def test_cli_json_lines_parse_back(tmp_path, capsys, main, learnable_split_dir, 
 def test_ctrl_c_asks_for_a_graceful_stop_then_aborts():
     import signal
 
-    from engine.cli_train import _ctrl_c_stops
-    from engine.control import TrainControl
+    from engine.cli.train import _ctrl_c_stops
+    from engine.training.control import TrainControl
 
     control = TrainControl()
     before = signal.getsignal(signal.SIGINT)

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from broken_corpus import jpeg_bytes
-from engine import cli
-from engine.data import scan_dataset
+from engine.cli import main as cli
+from engine.data.index import scan_dataset
 from engine.errors import UserError
-from engine.stanford_dogs import prepare_stanford_dogs
+from engine.data.stanford_dogs import prepare_stanford_dogs
 
 BREEDS = ("n02085620-Chihuahua", "n02099601-golden_retriever", "n02086240-Shih-Tzu",
           "n02088364-beagle")

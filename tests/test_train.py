@@ -15,7 +15,7 @@ from safetensors.torch import load_file
 
 from engine.config import TrainConfig
 from engine.events import Evaluation, RunFinished, RunStarted, Step, event_from_dict
-from engine.train import train
+from engine.training.loop import train
 
 TEMPLATE = "a photo of a {}."
 
@@ -83,9 +83,9 @@ def test_exactly_one_finish_and_events_in_order(lora_run):
 
 def test_step0_equals_clip_zero_shot_computed_independently(lora_run, tiny_clip):
     """The zero-shot head really is CLIP: same accuracy from CLIPModel text/image features."""
-    from engine.augment import Augmenter
-    from engine.cache import DecodeCache, cache_resolution
-    from engine.data import load_split
+    from engine.data.augment import Augmenter
+    from engine.data.cache import DecodeCache, cache_resolution
+    from engine.data.index import load_split
 
     events, run_dir = lora_run
     clip, processor = tiny_clip
@@ -129,7 +129,7 @@ def test_run_json_and_metrics_are_complete(lora_run):
 
 
 def test_run_folder_holds_the_best_epoch_and_loads_back(lora_run):
-    from engine.model import load_run_classifier
+    from engine.model.classifier import load_run_classifier
 
     events, run_dir = lora_run
     top = load_file(f"{run_dir}/head.safetensors")
@@ -140,10 +140,10 @@ def test_run_folder_holds_the_best_epoch_and_loads_back(lora_run):
     classifier, meta = load_run_classifier(run_dir, merge=False)
     assert meta["class_names"] == _of(events, RunStarted)[0].classes
     # the saved model scores the validation split exactly as the run reported for its best epoch
-    from engine.augment import Augmenter
-    from engine.cache import DecodeCache, cache_resolution
-    from engine.data import load_split
-    from engine.model import BaseModelInfo
+    from engine.data.augment import Augmenter
+    from engine.data.cache import DecodeCache, cache_resolution
+    from engine.data.index import load_split
+    from engine.model.classifier import BaseModelInfo
 
     info = BaseModelInfo.from_dict(meta["base_model"])
     val = load_split(f"{run_dir}/split.json").split("val")
@@ -202,7 +202,7 @@ def test_max_steps_grad_accum_and_early_stopping(tmp_path, monkeypatch, learnabl
 
 # --- pure helpers -----------------------------------------------------------------------
 def test_lr_schedule_warms_up_then_decays_to_zero():
-    from engine.train_helpers import lr_factor
+    from engine.training.plan import lr_factor
 
     factors = [lr_factor(s, 100, 10) for s in range(100)]
     assert factors[0] < factors[5] < factors[9] <= 1.0
@@ -211,7 +211,8 @@ def test_lr_schedule_warms_up_then_decays_to_zero():
 
 
 def test_data_order_is_deterministic_and_ranks_cover_everything():
-    from engine.train_helpers import epoch_order, make_plan, rank_batch
+    from engine.training.batches import epoch_order, rank_batch
+    from engine.training.plan import make_plan
 
     assert torch.equal(epoch_order(50, 3, 1), epoch_order(50, 3, 1))
     assert not torch.equal(epoch_order(50, 3, 1), epoch_order(50, 3, 2))
@@ -255,7 +256,7 @@ def test_bf16_detection_matches_cpu_flags():
 
 
 def test_with_progress_streams_reports_and_returns_or_raises():
-    from engine.train_helpers import with_progress
+    from engine.training.progress import with_progress
 
     def work(progress):
         for i in range(1, 4):
@@ -281,7 +282,7 @@ def test_with_progress_streams_reports_and_returns_or_raises():
 def test_hub_download_reports_bytes_and_fetches_one_weights_format(monkeypatch):
     import huggingface_hub
 
-    from engine import hub
+    from engine.model import hub
 
     assert hub.choose_files(["model.safetensors", "pytorch_model.bin", "config.json"]) == \
         ["*.json", "*.txt", "model.safetensors"]
@@ -317,7 +318,7 @@ def test_hub_download_reports_bytes_and_fetches_one_weights_format(monkeypatch):
 
 def test_bf16_autocast_is_really_on_in_cpu_training_steps(tmp_path, monkeypatch, learnable_dir,
                                                           tiny_clip_dir):
-    from engine.model import ImageClassifier
+    from engine.model.classifier import ImageClassifier
 
     seen = []
     original = ImageClassifier.forward

@@ -13,8 +13,8 @@ import torch
 
 from engine.config import TrainConfig
 from engine.events import Log, RunFinished, event_from_dict
-from engine.model import ImageClassifier
-from engine.train import train
+from engine.model.classifier import ImageClassifier
+from engine.training.loop import train
 
 
 pytestmark = pytest.mark.usefixtures("isolated_home")
@@ -81,7 +81,7 @@ def test_file_missing_mid_run(tmp_path, monkeypatch, learnable_dir, tiny_clip_di
 
 def test_full_disk_keeps_the_previous_checkpoint(tmp_path, monkeypatch, learnable_dir,
                                                   tiny_clip_dir):
-    import engine.checkpoint as ckpt
+    import engine.model.checkpoint as ckpt
 
     real_save = ckpt.save_file
     calls = {"n": 0}
@@ -110,7 +110,7 @@ def test_full_disk_keeps_the_previous_checkpoint(tmp_path, monkeypatch, learnabl
 
 def test_image_deleted_before_caching_is_skipped_with_a_warning(tmp_path, learnable_dir,
                                                                 tiny_clip_dir, copy_of):
-    from engine.data import scan_dataset
+    from engine.data.index import scan_dataset
 
     data = copy_of(learnable_dir)
     index = scan_dataset(data)
@@ -141,7 +141,7 @@ def test_wrong_hub_id_offline(tmp_path, monkeypatch, learnable_dir):
 
 @pytest.mark.parametrize("problem", ["missing", "one-class", "config"])
 def test_unusable_dataset_or_config(tmp_path, tiny_clip_dir, problem):
-    from engine.demo import make_demo_dataset
+    from engine.demo.dataset import make_demo_dataset
 
     data = tmp_path / "data"
     changes = {}

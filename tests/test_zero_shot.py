@@ -25,7 +25,7 @@ def step0(tmp_path_factory, learnable_split_dir, tiny_clip_dir):
     """The step-0 zero-shot val Evaluation of a one-step training run, from its metrics.jsonl."""
     from engine.config import TrainConfig
     from engine.events import RunFinished
-    from engine.train import train
+    from engine.training.loop import train
 
     home = tmp_path_factory.mktemp("home")
     threads = torch.get_num_threads()
@@ -88,8 +88,8 @@ def test_split_all_counts_every_image(capsys, learnable_split_dir, tiny_clip_dir
 
 
 def test_automatic_split_flags_are_those_of_training(learnable_dir, tiny_clip_dir):
-    from engine.data import scan_dataset
-    from engine.zero_shot import zero_shot_accuracy
+    from engine.data.index import scan_dataset
+    from engine.training.zero_shot import zero_shot_accuracy
 
     result = zero_shot_accuracy(str(tiny_clip_dir), str(learnable_dir), "val", val_fraction=0.2,
                                 seed=7, device="cpu", precision="fp32")

@@ -14,13 +14,13 @@ from engine.bench.measure import (MemorySampler, current_rss_mb, emit_result, pe
 
 
 def engine_memory(args: dict) -> dict:
-    """Peak memory of engine.train on args['config'] for args['steps'] training steps."""
+    """Peak memory of engine.training.loop on args['config'] for args['steps'] training steps."""
     from engine.config import TrainConfig
-    from engine.control import TrainControl
-    from engine.train import train
+    from engine.training.control import TrainControl
+    from engine.training.loop import train
 
     from engine.bench.plan import trim_split
-    from engine.data import scan_dataset
+    from engine.data.index import scan_dataset
 
     config = TrainConfig.from_dict(args["config"])
     index = trim_split(scan_dataset(config.data_dir), "val", args.get("val_per_class", 2))
@@ -56,10 +56,10 @@ def reference_memory(args: dict) -> dict:
 
 
 def growth(args: dict) -> dict:
-    """Scan + one epoch of engine.train over a growth CSV, with a cold decode cache."""
+    """Scan + one epoch of engine.training.loop over a growth CSV, with a cold decode cache."""
     from engine.config import TrainConfig
-    from engine.data import scan_dataset
-    from engine.train import train
+    from engine.data.index import scan_dataset
+    from engine.training.loop import train
 
     config = TrainConfig.from_dict(args["config"])
     t0 = time.perf_counter()

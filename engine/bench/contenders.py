@@ -1,6 +1,6 @@
 """The engine's training step without its decode cache, for the ablation.
 
-It mirrors engine.train's step (same classifier from engine.model.build_classifier,
+It mirrors engine.training.loop's step (same classifier from engine.model.classifier.build_classifier,
 same Augmenter, same AdamW groups, gradient clipping, autocast precision) but decodes
 each batch's JPEGs in the training process at every step, the way a loop without the
 cache has to. Comparing it with the real engine run isolates the cache's gain;
@@ -22,10 +22,10 @@ from engine.config import TrainConfig
 class PerStepDecodeLoop:
     def __init__(self, config: TrainConfig, samples: Sequence[tuple[str, int]],
                  class_names: Sequence[str], device: str = "cpu"):
-        from engine.augment import Augmenter
-        from engine.cache import DecodeCache, cache_resolution
+        from engine.data.augment import Augmenter
+        from engine.data.cache import DecodeCache, cache_resolution
         from engine.hardware import resolve_device_type, resolve_precision, set_threads
-        from engine.model import build_classifier
+        from engine.model.classifier import build_classifier
 
         set_threads(config.num_threads)
         self.device = torch.device(resolve_device_type(device))
@@ -63,7 +63,7 @@ class PerStepDecodeLoop:
         return [self.samples[i][0] for i in idx], torch.tensor([self.samples[i][1] for i in idx])
 
     def step(self) -> None:
-        from engine.cache import decode_to_array
+        from engine.data.cache import decode_to_array
 
         paths, labels = self._next_batch()
         arrays = list(self.pool.map(lambda p: decode_to_array(p, self.resolution), paths))

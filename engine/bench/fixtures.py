@@ -4,7 +4,7 @@
   save_pretrained, so they load through the same code path as a downloaded checkpoint
   (the headline one is ViT-B/32-shaped: vision 768 x 12 layers, patch 32, 224 px;
   text 512 x 12 layers; projection 512) with a tiny character-level tokenizer.
-- Folders of learnable JPEGs at a typical photo size (500 x 375), drawn by engine.demo.
+- Folders of learnable JPEGs at a typical photo size (500 x 375), drawn by engine.demo.dataset.
 - Growth sets (1k ... 20k images): CSV files over distinct JPEG files made from the base
   images by inserting a unique JPEG comment (same pixels, same decode cost, different
   bytes, so neither the duplicate check nor the decode cache can take a shortcut).
@@ -113,7 +113,7 @@ def _save_clip(folder: Path, spec: ModelSpec) -> None:
     from transformers import (CLIPConfig, CLIPImageProcessor, CLIPModel, CLIPProcessor,
                               CLIPTokenizer)
 
-    from engine.demo import _char_bpe_vocab
+    from engine.demo.model import _char_bpe_vocab
 
     folder.mkdir(parents=True, exist_ok=True)
     tokenizer = CLIPTokenizer(vocab=_char_bpe_vocab(), merges=[])
@@ -140,7 +140,7 @@ def _save_clip(folder: Path, spec: ModelSpec) -> None:
 
 def ensure_dataset(root: str | Path, name: str) -> Path:
     """root/data/<name>/{train,val,test}/<class>/*.jpg of learnable JPEGs (DATASETS[name])."""
-    from engine.demo import make_demo_dataset
+    from engine.demo.dataset import make_demo_dataset
 
     spec = DATASETS[name]
     folder = Path(root) / "data" / name

@@ -86,7 +86,7 @@ def ratios(a: Contender, b: Contender) -> list[float]:
 
 
 class EngineRun:
-    """engine.train.train driven window by window (the generator waits between windows).
+    """engine.training.loop.train driven window by window (the generator waits between windows).
 
     A step's time is the time the generator takes to go from one Step event to the next,
     counted only when the previous event was also a Step: the first step, evaluations and
@@ -94,8 +94,8 @@ class EngineRun:
     """
 
     def __init__(self, config, dataset=None, batch_size: int | None = None):
-        from engine.control import TrainControl
-        from engine.train import train
+        from engine.training.control import TrainControl
+        from engine.training.loop import train
 
         self.control = TrainControl()
         self.config = config

@@ -99,7 +99,7 @@ class Context:
         """The scanned DatasetIndex of a bench dataset (scanned once per bench)."""
         key = f"index:{name or self.plan.data}"
         if key not in self.shared:
-            from engine.data import scan_dataset
+            from engine.data.index import scan_dataset
 
             self.shared[key] = scan_dataset(self.dataset(name))
         return self.shared[key]

@@ -108,7 +108,7 @@ def _versus_tutorial(ctx: Context, model: str, device: str) -> dict:
     run = EngineRun(ctx.config(model=model, batch_size=batch).replace(device=device),
                     dataset=_enough_train(ctx, batch * (2 * plan.gpu_steps + 2))).start()
     contenders = [Contender("reference", "tutorial loop", ref.window, batch),
-                  Contender("engine", "engine.train defaults", run.window, batch)]
+                  Contender("engine", "engine.training.loop defaults", run.window, batch)]
     try:
         interleave(contenders, 2, plan.gpu_steps, log=ctx.log)
     finally:
@@ -124,8 +124,8 @@ def _pipeline(ctx: Context, model: str, device: str) -> dict:
     """Images/s the decode cache delivers on the device (gather + augmentation there)."""
     import torch
 
-    from engine.augment import Augmenter, pipeline_throughput
-    from engine.cache import DecodeCache, cache_resolution
+    from engine.data.augment import Augmenter, pipeline_throughput
+    from engine.data.cache import DecodeCache, cache_resolution
 
     size = ctx.image_size(model)
     paths = [s.path for s in ctx.index().split("train")]

@@ -8,8 +8,8 @@ from engine.bench.plan import Context, trim_split
 
 
 def run_to_end(config, dataset=None) -> dict:
-    """Run engine.train.train to the end; timings from when its events arrived."""
-    from engine.train import train
+    """Run engine.training.loop.train to the end; timings from when its events arrived."""
+    from engine.training.loop import train
 
     t0 = time.perf_counter()
     stages: dict[str, list[float]] = {}
@@ -111,7 +111,7 @@ def fast_modes(ctx: Context) -> dict:
 def prediction(ctx: Context) -> dict:
     """Predictor load, single-image latency, folder throughput; the tutorial's predict."""
     from engine.bench.tutorial_reference import load_tutorial_model, make_predict
-    from engine.predict import Predictor
+    from engine.use.predict import Predictor
 
     plan = ctx.plan
     run_dir = ctx.shared.get("trained_run") or _short_run(ctx)

@@ -10,11 +10,11 @@ MEMORY_GOAL_MB = 3000
 
 def memory(ctx: Context) -> dict:
     """Peak memory of a training run in a fresh process: the engine and the tutorial."""
-    from engine.cache import cache_bytes, cache_resolution
+    from engine.data.cache import cache_bytes, cache_resolution
 
     plan = ctx.plan
     config = ctx.config()
-    ctx.log(f"memory: engine.train on {plan.train_model}, batch {config.batch_size}, "
+    ctx.log(f"memory: engine.training.loop on {plan.train_model}, batch {config.batch_size}, "
             f"{plan.memory_steps} steps, in a child process")
     engine = run_child("engine-memory", {"config": config.to_dict(), "steps": plan.memory_steps,
                                          "val_per_class": plan.throughput_val},

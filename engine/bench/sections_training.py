@@ -51,14 +51,14 @@ def training(ctx: Context) -> dict:
                   "JPEGs decoded in the step", nocache.window, base.batch_size),
     ]
     if "engine_fp32" in runs:
-        contenders.append(Contender("engine_fp32", "engine.train, decode cache, fp32",
+        contenders.append(Contender("engine_fp32", "engine.training.loop, decode cache, fp32",
                                     runs["engine_fp32"].window, base.batch_size))
     contenders += [
-        Contender("engine", f"engine.train defaults (decode cache, {default_precision})",
+        Contender("engine", f"engine.training.loop defaults (decode cache, {default_precision})",
                   runs["engine"].window, base.batch_size),
-        Contender("last_n", f"engine.train, LoRA on {last_blocks(plan.last_n)} only",
+        Contender("last_n", f"engine.training.loop, LoRA on {last_blocks(plan.last_n)} only",
                   runs["last_n"].window, base.batch_size),
-        Contender("last_n_cached", f"engine.train, LoRA on {last_blocks(plan.last_n)}, "
+        Contender("last_n_cached", f"engine.training.loop, LoRA on {last_blocks(plan.last_n)}, "
                   "augmentation off: frozen blocks computed once per image",
                   runs["last_n_cached"].window, base.batch_size),
     ]
@@ -134,11 +134,11 @@ def _ablation(by_name: dict, default_precision: str) -> list[dict]:
 
 def pipeline(ctx: Context) -> dict:
     """Decode cache build (cold, then from disk), what it delivers, what a step consumes."""
-    from engine.augment import Augmenter, pipeline_throughput
+    from engine.data.augment import Augmenter, pipeline_throughput
     from engine.bench.fixtures import fresh_dir
     from engine.bench.tutorial_reference import loader_throughput, make_loader
-    from engine.cache import DecodeCache, cache_resolution
-    from engine.model import BaseModelInfo
+    from engine.data.cache import DecodeCache, cache_resolution
+    from engine.model.classifier import BaseModelInfo
 
     plan = ctx.plan
     index = ctx.index()

@@ -56,7 +56,7 @@ def load_tutorial_model(model_dir: str, num_classes: int, device: str | torch.de
     from peft import LoraConfig, get_peft_model
     from transformers import CLIPModel, CLIPProcessor
 
-    from engine.model import quiet_transformers
+    from engine.model.classifier import quiet_transformers
 
     with quiet_transformers():
         model = CLIPModel.from_pretrained(model_dir)

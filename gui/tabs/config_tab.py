@@ -36,7 +36,7 @@ ERROR_STYLE = "color: #d9534f;"  # a mid red that reads on light and dark backgr
 
 def default_output_dir() -> str:
     """Runs go to the user's LoRA Studio folder, not the current directory (which may be '/')."""
-    from engine.demo import default_data_dir
+    from engine.config import default_data_dir
 
     return str(default_data_dir() / "runs")
 
@@ -142,7 +142,7 @@ class ConfigTab(QWidget):
 
     # --- public interface ---------------------------------------------------------------
     def set_dataset(self, index) -> None:
-        """The dataset from tab 1 (engine.data.DatasetIndex) or None.
+        """The dataset from tab 1 (engine.data.index.DatasetIndex) or None.
 
         Step 1 owns the split: its fractions and seed are copied here (so the command line
         reproduces the same split) and locked, with a tooltip saying where to change them.

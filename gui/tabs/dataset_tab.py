@@ -88,7 +88,8 @@ class DatasetTab(QWidget):
 
     def create_demo_dataset(self, target_dir: str | None = None) -> None:
         """Generate the synthetic demo folder (or reuse the one already there), then open it."""
-        from engine.demo import DEMO_CLASSES, default_data_dir
+        from engine.config import default_data_dir
+        from engine.demo.dataset import DEMO_CLASSES
 
         target = Path(target_dir) if target_dir else default_data_dir() / "demo-dataset"
         self._source = str(target)

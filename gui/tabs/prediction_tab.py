@@ -131,9 +131,9 @@ class PredictionTab(QWidget):
                       "first, then press Ctrl+V here.")
 
     def export(self, path: str) -> None:
-        """Write all results to CSV or JSON (by suffix) with engine.predict.export_predictions."""
+        """Write all results to CSV or JSON (by suffix) with engine.use.predict.export_predictions."""
         from engine.errors import UserError
-        from engine.predict import export_predictions
+        from engine.use.predict import export_predictions
 
         predictions = self.results.results_model.predictions()
         try:

@@ -28,7 +28,7 @@ def imbalance_warning(per_class: dict[str, int]) -> tuple[str, set[str]]:
     `per_class` counts training images; the ratio is the engine's, so this summary and
     the scan's per-class problems always agree on which classes are too small.
     """
-    from engine.validation import IMBALANCE_RATIO
+    from engine.data.validation import IMBALANCE_RATIO
 
     if len(per_class) < 2:
         return "", set()

@@ -1,7 +1,7 @@
 """Evaluation of a finished run: accuracy summary, per-class table, confusion matrix, and
 the images behind any confusion cell.
 
-engine.evaluate.evaluate_run runs off the GUI thread (it loads the model and classifies
+engine.use.evaluate.evaluate_run runs off the GUI thread (it loads the model and classifies
 every image of the split); this view only displays its Report.
 """
 from __future__ import annotations
@@ -150,7 +150,7 @@ class EvaluationView(QWidget):
         self.summary.setText(f"Evaluating {Path(run_dir).name} on the {split} images…")
 
         def job(progress):
-            from engine.evaluate import evaluate_run
+            from engine.use.evaluate import evaluate_run
 
             return evaluate_run(run_dir, split=split, progress=progress)
 

@@ -20,8 +20,8 @@ DEMO_ITEM = "Offline demo model (untrained)"
 
 def check_model(ref: str) -> str:
     """Load `ref` like training would; return a one-line description (raises ModelLoadError)."""
-    from engine.demo import is_demo_model
-    from engine.model import base_model_info, count_parameters, load_clip
+    from engine.demo.model import is_demo_model
+    from engine.model.classifier import base_model_info, count_parameters, load_clip
 
     model, processor = load_clip(ref)
     info = base_model_info(ref, model, processor)
@@ -34,7 +34,7 @@ def check_model(ref: str) -> str:
 
 
 def make_demo_model() -> str:
-    from engine.demo import ensure_demo_model
+    from engine.demo.model import ensure_demo_model
 
     return str(ensure_demo_model())
 

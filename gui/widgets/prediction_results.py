@@ -29,7 +29,7 @@ def percent(p: float) -> str:
 
 @dataclass
 class ResultRow:
-    prediction: object  # engine.predict.Prediction(source, top, error)
+    prediction: object  # engine.use.predict.Prediction(source, top, error)
     title: str  # what the user calls it: file name, or "Pasted image 2"
 
     @property

@@ -5,7 +5,7 @@ back at once; otherwise the path is queued and `None` is returned (paint a place
 Because only visible items are painted, only visible images are ever decoded, which is
 what keeps a 20,000-image class responsive. The queue is a stack (last requested =
 what the user looks at now) capped in length, and `cancel_pending()` drops it when the
-selection changes. Decoding uses engine.imageio.open_image, so EXIF rotation and broken
+selection changes. Decoding uses engine.data.imageio.open_image, so EXIF rotation and broken
 files behave exactly as in training.
 """
 from __future__ import annotations
@@ -30,7 +30,7 @@ def pil_to_qimage(image) -> QImage:
 
 def decode_thumbnail(path: str, size: int) -> QImage:
     """Decode one image into a QImage no larger than size x size (raises ImageProblem)."""
-    from engine.imageio import open_image
+    from engine.data.imageio import open_image
 
     # JPEGs decode at reduced scale (DCT scaling): a 12 MP photo costs ~1/30 of a full decode.
     image = open_image(path, draft_size=size)

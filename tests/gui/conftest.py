@@ -15,7 +15,7 @@ import pytest
 from PySide6.QtCore import QSettings
 
 from engine.config import TrainConfig
-from engine.control import TrainControl
+from engine.training.control import TrainControl
 from engine.events import (CheckpointSaved, Evaluation, Event, Log, Progress, RunFinished,
                            RunStarted, Step)
 from gui.settings import Settings
@@ -76,7 +76,7 @@ def _tiny_config(tiny_clip_dir, data_dir, output_dir, **changes) -> TrainConfig:
 
 def _fake_train(steps: int = 30, *, steps_per_epoch: int = 10, delay: float = 0.0,
                fail_at: int | None = None, raise_at: int | None = None, classes=("cat", "dog")):
-    """A stand-in for engine.train.train yielding real event objects; honours the control.
+    """A stand-in for engine.training.loop.train yielding real event objects; honours the control.
 
     fail_at: finish with status "failed" at that step (like the engine does);
     raise_at: raise an exception at that step (a bug in the loop).
@@ -135,7 +135,7 @@ def tiny_config():
 @pytest.fixture(scope="session")
 def trained_run(tiny_clip_dir, learnable_dir, tmp_path_factory) -> Path:
     """One completed run of the REAL engine on the tiny CLIP (shared by several tests)."""
-    from engine.train import train
+    from engine.training.loop import train
 
     out = tmp_path_factory.mktemp("runs")
     config = _tiny_config(tiny_clip_dir, learnable_dir, out, run_name="tiny-run",

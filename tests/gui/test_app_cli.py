@@ -89,7 +89,7 @@ def test_demo_flow_runs_the_whole_path_with_the_real_engine(qtbot, main_window):
     assert stages == ["dataset", "model", "training", "prediction", "done"]
     assert Path(done.args[0]).parent == Path(main_window.config_tab.config().output_dir)
     assert Path(main_window.dataset_tab.index.root) == demo_dataset_dir()
-    from engine.demo import is_demo_model
+    from engine.demo.model import is_demo_model
 
     assert is_demo_model(main_window.config_tab.config().model)
     predictions = main_window.prediction_tab.results.results_model.predictions()

@@ -166,7 +166,7 @@ def test_checking_a_missing_model_explains_and_offers_the_demo_model(qtbot, tab,
     with qtbot.waitSignal(picker.demo_model_ready, timeout=120_000) as ready:
         picker.demo_button.click()
     assert tab.config().model == ready.args[0]
-    from engine.demo import is_demo_model
+    from engine.demo.model import is_demo_model
 
     assert is_demo_model(ready.args[0]) and not picker.demo_button.isVisible()
 

@@ -1,4 +1,4 @@
-"""Dataset tab against the real engine.data scan: layouts, counts, names, problems,
+"""Dataset tab against the real engine.data.index scan: layouts, counts, names, problems,
 thumbnails and the promise that nothing long runs on the GUI thread."""
 from __future__ import annotations
 
@@ -162,9 +162,9 @@ def test_thumbnail_loader_reports_broken_files_and_bounds_its_cache(qtbot, learn
 
 
 def test_scan_runs_in_a_worker_and_gui_stays_responsive(qtbot, ds_tab, learnable_dir, monkeypatch):
-    import engine.data
+    import engine.data.index
 
-    real_scan = engine.data.scan_dataset
+    real_scan = engine.data.index.scan_dataset
     scan_threads = []
     release = threading.Event()  # a big folder: the scan goes on until the test lets it end
 
@@ -173,7 +173,7 @@ def test_scan_runs_in_a_worker_and_gui_stays_responsive(qtbot, ds_tab, learnable
         release.wait(timeout=60)
         return real_scan(*args, **kwargs)
 
-    monkeypatch.setattr(engine.data, "scan_dataset", slow_scan)
+    monkeypatch.setattr(engine.data.index, "scan_dataset", slow_scan)
     ticks = []
     timer = QTimer(interval=20)
     timer.timeout.connect(lambda: ticks.append(1))
@@ -197,14 +197,14 @@ def test_scan_runs_in_a_worker_and_gui_stays_responsive(qtbot, ds_tab, learnable
 
 
 def test_cancelled_scan_reports_nothing(qtbot, ds_tab, learnable_dir, monkeypatch):
-    import engine.data
+    import engine.data.index
 
     def endless_scan(source, progress=None, **kwargs):
         for i in range(10_000):
             progress(i, 10_000)
             time.sleep(0.01)
 
-    monkeypatch.setattr(engine.data, "scan_dataset", endless_scan)
+    monkeypatch.setattr(engine.data.index, "scan_dataset", endless_scan)
     with qtbot.assertNotEmitted(ds_tab.dataset_ready, wait=0):
         ds_tab.open_folder(str(learnable_dir))
         qtbot.waitUntil(lambda: ds_tab.busy.bar.maximum() == 10_000, timeout=5000)

@@ -96,7 +96,7 @@ def test_real_evaluation_runs_in_the_background(qtbot, view, trained_run):
 
     main = threading.get_ident()
     seen = []
-    import engine.evaluate as evaluate_module
+    import engine.use.evaluate as evaluate_module
 
     real = evaluate_module.evaluate_run
 

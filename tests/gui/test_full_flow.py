@@ -129,7 +129,7 @@ def test_folder_to_classifier_through_the_window(qtbot, main_window, learnable_d
     assert w.tabs.tabText(2).endswith(STATE_MARKS["attention"])
 
     config.model_picker.set_value(str(tiny_clip_dir))
-    from engine.train import train as real_train
+    from engine.training.loop import train as real_train
 
     def fails_mid_run(cfg, control, dataset=None):
         for event in real_train(cfg, control, dataset=dataset):

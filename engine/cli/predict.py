@@ -1,0 +1,109 @@
+"""Command line: `evaluate`, `predict` and `export` over a saved run folder.
+
+Registered into `python -m engine` by engine.cli.main (register_cli). Heavy imports happen
+inside the handlers so `--help` stays instant.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Callable
+
+
+def _progress(label: str) -> Callable[[int, int], None] | None:
+    """A one-line progress counter on stderr when it is a terminal (quiet in logs and pipes)."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        end = "\n" if done >= total else ""
+        print(f"\r{label} {done}/{total}", end=end, file=sys.stderr, flush=True)
+
+    return show
+
+
+def _load_predictor(args: argparse.Namespace):
+    from engine.use.predict import Predictor
+
+    predictor = Predictor(args.run, device=args.device)
+    for warning in predictor.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return predictor
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from engine.use.evaluate import evaluate_run
+
+    report = evaluate_run(args.run, split=args.split, folder=args.folder,
+                          progress=_progress("evaluating"), predictor=_load_predictor(args),
+                          batch_size=args.batch_size, data_root=args.data_root)
+    print(report.summary())
+    return 0
+
+
+def _format_prediction(p, shown: int = 3) -> str:
+    if p.error:
+        return f"{p.source}: cannot predict: {p.error}"
+    top = ", ".join(f"{name} {prob:.1%}" for name, prob in p.top[:shown])
+    flag = "  (low confidence)" if p.low_confidence else ""
+    return f"{p.source}: {top}{flag}"
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    from engine.use.predict import export_predictions
+
+    predictor = _load_predictor(args)
+    predictions = predictor.predict(args.paths, top_k=args.top_k, batch_size=args.batch_size,
+                                    progress=_progress("predicting"))
+    for p in predictions:
+        print(_format_prediction(p))
+    if args.output:
+        print(f"saved {len(predictions)} predictions to {export_predictions(predictions, args.output)}")
+    failed = sum(1 for p in predictions if p.error)
+    if failed:
+        print(f"{failed} of {len(predictions)} inputs could not be predicted.", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from engine.use.export import export_run
+
+    export_run(args.run, args.output, onnx=args.onnx, log=print)
+    return 0
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("run", help="run folder (runs/<name>) holding run.json, adapter/ and head.safetensors")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"],
+                   help="where to compute: auto picks cuda, then mps, then cpu")
+    p.add_argument("--batch-size", type=int, default=32, help="images per forward pass")
+
+
+def register_cli(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("evaluate", help="Measure a trained run on a split or a labelled folder; "
+                                        "writes the run's report/ folder.")
+    _common(p)
+    p.add_argument("--split", default="test", choices=["test", "val", "train"],
+                   help="which split of the run's own dataset (from its split.json)")
+    p.add_argument("--folder", default=None,
+                   help="evaluate on this labelled folder instead (class sub-folders named "
+                        "like the run's classes)")
+    p.add_argument("--data-root", default=None,
+                   help="new location of the run's dataset, if it was moved")
+    p.set_defaults(func=_cmd_evaluate)
+
+    p = sub.add_parser("predict", help="Classify images or folders with a trained run.")
+    _common(p)
+    p.add_argument("paths", nargs="+", help="image files and/or folders (searched recursively)")
+    p.add_argument("--top-k", type=int, default=5, help="how many labels to keep per image")
+    p.add_argument("--output", default=None,
+                   help="also save the predictions: a .csv or .json file name")
+    p.set_defaults(func=_cmd_predict)
+
+    p = sub.add_parser("export", help="Write a standalone model folder (LoRA merged) that "
+                                      "loads with transformers alone.")
+    p.add_argument("run", help="run folder (runs/<name>)")
+    p.add_argument("--output", required=True, help="folder to create (must be new or empty)")
+    p.add_argument("--onnx", action="store_true",
+                   help="also write model.onnx (pixel_values -> probabilities; needs `onnx`)")
+    p.set_defaults(func=_cmd_export)

@@ -1,0 +1,289 @@
+"""Datasets: scan a folder or CSV into a `DatasetIndex` of (path, label, split) + problems.
+
+Discovery lives in engine.data.layouts, file and dataset checks in engine.data.validation; this
+module ties them together, makes the reproducible stratified split (saved as split.json)
+and formats the report. Nothing here ever writes into the user's folder.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Iterable
+
+from engine.data.imageio import DEFAULT_MAX_PIXELS, DEFAULT_MIN_SIDE, IMAGE_EXTENSIONS
+from engine.data.layouts import DESCRIPTIONS, Discovery, discover, readable_name
+from engine.data.validation import (SPLITS, DatasetError, Problem, ProgressFn, check_files,
+                               dataset_problems, first_copies)
+
+SPLIT_FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ClassInfo:
+    folder: str  # folder name (or CSV label): the stable key
+    display_name: str  # readable, user-editable; used for zero-shot prompts
+
+
+@dataclass(frozen=True)
+class Sample:
+    path: str  # absolute
+    label: int  # index into DatasetIndex.classes
+    split: str  # "train" | "val" | "test"
+
+
+@dataclass(frozen=True)
+class DatasetIndex:
+    root: str
+    layout: str  # "split-folders" | "class-folders" | "stanford-dogs" | "csv"
+    layout_description: str
+    classes: list[ClassInfo]
+    samples: list[Sample]
+    problems: list[Problem]
+    split_source: str  # "folders" | "automatic" | "csv" | "split.json"
+    seed: int | None = None
+    val_fraction: float | None = None
+    test_fraction: float | None = None
+    notes: list[str] = field(default_factory=list)  # plain-language facts (conversions, skips)
+
+    @property
+    def class_names(self) -> list[str]:
+        return [c.display_name for c in self.classes]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    def split(self, name: str) -> list[Sample]:
+        return [s for s in self.samples if s.split == name]
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        counts = {c.folder: dict.fromkeys(SPLITS, 0) for c in self.classes}
+        for s in self.samples:
+            counts[self.classes[s.label].folder][s.split] += 1
+        return counts
+
+    def with_display_names(self, names: dict[str, str]) -> "DatasetIndex":
+        """A copy with some display names replaced ({folder: new name}); blanks are ignored."""
+        classes = [replace(c, display_name=names[c.folder].strip())
+                   if names.get(c.folder, "").strip() else c for c in self.classes]
+        return replace(self, classes=classes)
+
+    def to_split_json(self) -> dict:
+        """The exact split, JSON-serialisable; paths relative to root where possible."""
+        files: dict[str, list[dict]] = {s: [] for s in SPLITS}
+        for s in self.samples:
+            files[s.split].append({"path": _relative(s.path, self.root),
+                                   "class": self.classes[s.label].folder})
+        return {"format_version": SPLIT_FORMAT_VERSION, "root": self.root, "layout": self.layout,
+                "layout_description": self.layout_description, "split_source": self.split_source,
+                "seed": self.seed, "val_fraction": self.val_fraction,
+                "test_fraction": self.test_fraction,
+                "classes": [{"folder": c.folder, "display_name": c.display_name}
+                            for c in self.classes],
+                "files": files}
+
+    def save_split(self, path: str | os.PathLike) -> None:
+        path = Path(path)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(self.to_split_json(), indent=1, sort_keys=True), encoding="utf-8")
+        os.replace(tmp, path)  # never leave a half-written split.json behind
+
+
+def _relative(path: str, root: str) -> str:
+    try:
+        return Path(path).relative_to(root).as_posix()
+    except ValueError:
+        return path  # outside root (a CSV with absolute paths): keep it absolute
+
+
+def split_counts(n: int, val_fraction: float, test_fraction: float) -> tuple[int, int, int]:
+    """(train, val, test) sizes for one class of n images.
+
+    Rounded shares, but with 3+ images every split with a non-zero fraction gets at least
+    one image (so every class can be evaluated) and training always keeps at least one.
+    """
+    n_val = round(n * val_fraction)
+    n_test = round(n * test_fraction)
+    if n >= 3:
+        n_val = max(n_val, 1 if val_fraction > 0 else 0)
+        n_test = max(n_test, 1 if test_fraction > 0 else 0)
+    elif n == 2:
+        n_val, n_test = (1, 0) if val_fraction > 0 else (0, 1 if test_fraction > 0 else 0)
+    else:
+        n_val = n_test = 0
+    while n_val + n_test > n - 1:  # give back to training, from the larger held-out split
+        if n_val >= n_test:
+            n_val -= 1
+        else:
+            n_test -= 1
+    return n - n_val - n_test, n_val, n_test
+
+
+def assign_splits(paths_by_class: dict[str, list[str]], val_fraction: float,
+                  test_fraction: float, seed: int) -> dict[str, str]:
+    """Stratified split: {path: split}. Same seed and files -> same split.
+
+    Each class is shuffled with its own RNG seeded by (seed, class), so adding a class or
+    a file to one class does not reshuffle the others.
+    """
+    result: dict[str, str] = {}
+    for folder in sorted(paths_by_class):
+        paths = sorted(paths_by_class[folder])
+        random.Random(f"{seed}/{folder}").shuffle(paths)
+        n_train, n_val, _ = split_counts(len(paths), val_fraction, test_fraction)
+        for i, path in enumerate(paths):
+            result[path] = "train" if i < n_train else "val" if i < n_train + n_val else "test"
+    return result
+
+
+def _check_fractions(val_fraction: float, test_fraction: float) -> None:
+    ok = all(isinstance(f, (int, float)) and not math.isnan(f) and 0 <= f < 1
+             for f in (val_fraction, test_fraction))
+    if not ok or val_fraction + test_fraction >= 0.9:
+        raise DatasetError(f"Validation and test fractions must be between 0 and 1 and leave most "
+                           f"images for training (got {val_fraction} and {test_fraction}).")
+
+
+def _notes(disc: Discovery, facts: Iterable, auto: int, seed: int, val: float, test: float) -> list[str]:
+    notes = [f"Ignored {n} {kind}." for kind, n in sorted(disc.ignored.items()) if n]
+    facts = list(facts)
+    rotated = sum(1 for f in facts if f.rotated)
+    if rotated:
+        notes.append(f"{rotated} image(s) carry an EXIF rotation; it is applied.")
+    modes = Counter(f.mode for f in facts if f.mode != "RGB")
+    if modes:
+        listed = ", ".join(f"{n} {m}" for m, n in sorted(modes.items()))
+        notes.append(f"Converted to RGB (grayscale, CMYK, transparent, palette or 16-bit): {listed}.")
+    if auto:
+        notes.append(f"{auto} image(s) split automatically per class with seed {seed}: "
+                     f"{val:.0%} validation, {test:.0%} test.")
+    return notes
+
+
+def _finish(disc: Discovery, kept: list[tuple[str, str, str]], problems: list[Problem],
+            **extra) -> DatasetIndex:
+    """Build the index from (path, class, split) rows and add the dataset-level checks."""
+    classes = [ClassInfo(f, readable_name(f)) for f in disc.classes]
+    label = {c.folder: i for i, c in enumerate(classes)}
+    order = {s: i for i, s in enumerate(SPLITS)}
+    rows = sorted(kept, key=lambda r: (order[r[2]], label[r[1]], r[0]))
+    samples = [Sample(p, label[f], s) for p, f, s in rows]
+    index = DatasetIndex(disc.root, disc.layout, disc.description, classes, samples,
+                         problems, **extra)
+    present = {s.split for s in samples}
+    display = {c.folder: c.display_name for c in classes}
+    where = {f: disc.where.get(f, disc.root) for f in display}
+    blocking = dataset_problems(index.counts(), display, where, disc.root, present)
+    return replace(index, problems=problems + blocking)
+
+
+def scan_dataset(source: str | os.PathLike, *, val_fraction: float = 0.15,
+                 test_fraction: float = 0.15, seed: int = 42, verify: bool = True,
+                 max_pixels: int = DEFAULT_MAX_PIXELS, min_side: int = DEFAULT_MIN_SIDE,
+                 progress: ProgressFn | None = None) -> DatasetIndex:
+    """Scan a dataset folder (any of the four layouts) or a CSV of path,label.
+
+    Bad files never raise: they become problems (severity "warning", file skipped);
+    what blocks training becomes an "error" problem. Raises DatasetError only when the
+    source itself is missing or unreadable, or the fractions make no sense.
+    """
+    _check_fractions(val_fraction, test_fraction)
+    disc = discover(source)
+    checks = check_files([e.path for e in disc.entries], verify=verify, max_pixels=max_pixels,
+                         min_side=min_side, progress=progress)
+    problems = list(disc.problems)
+    usable = []
+    for entry, check in zip(disc.entries, checks):
+        if check.problem:
+            problems.append(Problem(entry.path, check.problem))
+        else:
+            usable.append((entry, check))
+    kept_paths, dup_problems = first_copies(
+        (e.path, c.digest, e.folder, e.split) for e, c in usable)
+    problems.extend(dup_problems)
+    usable = [(e, c) for e, c in usable if e.path in kept_paths]
+    unsplit: dict[str, list[str]] = {}
+    for e, _ in usable:
+        if e.split is None:
+            unsplit.setdefault(e.folder, []).append(e.path)
+    auto = assign_splits(unsplit, val_fraction, test_fraction, seed)
+    kept = [(e.path, e.folder, e.split or auto[e.path]) for e, _ in usable]
+    notes = _notes(disc, (c.facts for _, c in usable), len(auto), seed, val_fraction, test_fraction)
+    return _finish(disc, kept, problems, split_source=disc.split_source, seed=seed,
+                   val_fraction=val_fraction if auto else None,
+                   test_fraction=test_fraction if auto else None, notes=notes)
+
+
+def load_split(split_json: str | os.PathLike | dict, root: str | os.PathLike | None = None
+               ) -> DatasetIndex:
+    """Rebuild the exact split saved by DatasetIndex.save_split (files are not re-verified).
+
+    `root` overrides the saved dataset folder (the dataset was moved). Listed files that
+    are gone become problems, so an evaluation never silently runs on fewer files.
+    """
+    data = split_json
+    if not isinstance(data, dict):
+        try:
+            data = json.loads(Path(split_json).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise DatasetError(f"Cannot read the split file {split_json}: {exc}") from None
+    try:
+        base = str(Path(root).resolve()) if root else data["root"]
+        disc = Discovery(base, data["layout"],
+                         data.get("layout_description") or DESCRIPTIONS.get(data["layout"], ""))
+        disc.classes = [c["folder"] for c in data["classes"]]
+        names = {c["folder"]: c["display_name"] for c in data["classes"]}
+        problems, kept = [], []
+        for split in SPLITS:
+            for item in data["files"].get(split, []):
+                path = os.path.normpath(os.path.join(base, *item["path"].split("/")))
+                if not os.path.isfile(path):
+                    problems.append(Problem(path, "listed in split.json but missing now"))
+                elif item["class"] in names:
+                    kept.append((path, item["class"], split))
+                else:
+                    problems.append(Problem(path, f"class '{item['class']}' is not in the "
+                                            "split file's class list; skipped"))
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise DatasetError(f"The split file is not a LoRA Studio split.json (missing {exc}).") from None
+    index = _finish(disc, kept, problems, split_source="split.json", seed=data.get("seed"),
+                    val_fraction=data.get("val_fraction"), test_fraction=data.get("test_fraction"))
+    return index.with_display_names(names)
+
+
+def format_report(index: DatasetIndex, max_problems: int = 200) -> str:
+    """A human-readable summary of a scan, for the CLI."""
+    counts = index.counts()
+    totals = {s: sum(c[s] for c in counts.values()) for s in SPLITS}
+    lines = [f"Dataset: {index.root}",
+             f"Layout:  {index.layout} ({index.layout_description})",
+             f"{len(index.classes)} classes, {len(index.samples)} images "
+             f"(train {totals['train']} / val {totals['val']} / test {totals['test']})", ""]
+    width = max([len(c.display_name) for c in index.classes] + [5])
+    lines.append(f"  {'class':<{width}}  {'train':>6} {'val':>6} {'test':>6}  folder")
+    for c in index.classes:
+        n = counts[c.folder]
+        lines.append(f"  {c.display_name:<{width}}  {n['train']:>6} {n['val']:>6} {n['test']:>6}  "
+                     f"{c.folder}")
+    if index.notes:
+        lines += ["", "Notes:"] + [f"  {note}" for note in index.notes]
+    if index.problems:
+        ordered = sorted(index.problems, key=lambda p: (p.severity != "error", p.path))
+        lines += ["", f"Problems ({len(index.errors)} errors, "
+                      f"{len(index.problems) - len(index.errors)} warnings):"]
+        lines += [f"  {p.severity:<7}  {p.path}: {p.reason}" for p in ordered[:max_problems]]
+        if len(ordered) > max_problems:
+            lines.append(f"  ... and {len(ordered) - max_problems} more")
+    lines.append("")
+    lines.append("Not ready to train: fix the errors above." if index.errors else "Ready to train.")
+    return "\n".join(lines)
+
+
+__all__ = ["scan_dataset", "load_split", "format_report", "DatasetIndex", "Sample", "ClassInfo",
+           "Problem", "DatasetError", "IMAGE_EXTENSIONS", "split_counts", "assign_splits",
+           "readable_name", "SPLITS"]

@@ -1,0 +1,374 @@
+"""The classifier: CLIP's image tower (+ LoRA via peft) and a linear head on
+L2-normalised image embeddings, initialised from CLIP's text embeddings (zero-shot).
+
+Only the vision tower with its projection lives on during training; the text tower is
+used once to build the zero-shot head and then freed.
+"""
+from __future__ import annotations
+
+import contextlib
+import copy
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+import torch
+
+from torch import nn
+from torch.nn import functional as F
+
+from engine.errors import ModelLoadError, UserError  # noqa: F401  (ModelLoadError lives here too)
+
+
+@dataclass(frozen=True)
+class BaseModelInfo:
+    """What a run needs to know about its base model (stored in run.json)."""
+
+    ref: str  # hub id or local folder, as the user gave it
+    fingerprint: str  # hub commit hash, or a hash of a local folder's config + weight sizes
+    image_size: int
+    mean: tuple[float, float, float]
+    std: tuple[float, float, float]
+    projection_dim: int
+    logit_scale: float
+
+    def to_dict(self) -> dict:
+        return {"ref": self.ref, "fingerprint": self.fingerprint, "image_size": self.image_size,
+                "mean": list(self.mean), "std": list(self.std),
+                "projection_dim": self.projection_dim, "logit_scale": self.logit_scale}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "BaseModelInfo":
+        return cls(ref=d["ref"], fingerprint=d.get("fingerprint", ""), image_size=int(d["image_size"]),
+                   mean=tuple(d["mean"]), std=tuple(d["std"]),
+                   projection_dim=int(d["projection_dim"]), logit_scale=float(d["logit_scale"]))
+
+
+@contextlib.contextmanager
+def quiet_transformers():
+    """Keep loading quiet on the user's console: no load reports (e.g. the text tower's
+    'UNEXPECTED keys' table), no progress bars, no library deprecation notes."""
+    import warnings
+
+    from transformers.utils import logging as hf_logging
+
+    level = hf_logging.get_verbosity()
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing",
+                                    category=FutureWarning)
+            yield
+    finally:
+        hf_logging.set_verbosity(level)
+        if bars:
+            hf_logging.enable_progress_bar()
+
+
+def _fingerprint(ref: str, config) -> str:
+    commit = getattr(config, "_commit_hash", None)
+    if commit:
+        return str(commit)
+    folder = Path(ref)
+    h = hashlib.sha256()
+    if folder.is_dir():
+        cfg = folder / "config.json"
+        if cfg.is_file():
+            h.update(cfg.read_bytes())
+        for f in sorted(folder.glob("*.safetensors")) + sorted(folder.glob("*.bin")):
+            h.update(f"{f.name}:{f.stat().st_size}".encode())
+    return h.hexdigest()[:16]
+
+
+def _friendly_load_error(ref: str, exc: Exception) -> ModelLoadError:
+    local = Path(ref).expanduser()
+    if local.exists():
+        return ModelLoadError(
+            f"The folder {local} does not hold a usable CLIP checkpoint ({type(exc).__name__}: {exc}). "
+            "Choose a folder with config.json, model.safetensors and the processor files "
+            "(as written by transformers' save_pretrained).")
+    return ModelLoadError(
+        f"Could not load the base model '{ref}': it is not a local folder, and downloading it "
+        f"failed ({type(exc).__name__}). Check the spelling and your internet connection, or "
+        "choose a local folder holding a CLIP checkpoint (or the offline demo model).")
+
+
+def load_clip(ref: str):
+    """Load a full CLIPModel + CLIPProcessor from a hub id or a local folder.
+
+    Raises ModelLoadError with a plain-language message when that fails.
+    """
+    from transformers import CLIPModel, CLIPProcessor
+
+    try:
+        with quiet_transformers():
+            model = CLIPModel.from_pretrained(ref)
+            processor = CLIPProcessor.from_pretrained(ref)
+    except Exception as exc:  # network, missing files, wrong architecture
+        raise _friendly_load_error(ref, exc) from exc
+    return model, processor
+
+
+def base_model_info(ref: str, clip_model, processor) -> BaseModelInfo:
+    ip = processor.image_processor
+    return BaseModelInfo(
+        ref=ref, fingerprint=_fingerprint(ref, clip_model.config),
+        image_size=int(clip_model.config.vision_config.image_size),
+        mean=tuple(float(v) for v in ip.image_mean), std=tuple(float(v) for v in ip.image_std),
+        projection_dim=int(clip_model.config.projection_dim),
+        logit_scale=float(clip_model.logit_scale.detach().exp().clamp(max=100.0)),
+    )
+
+
+def vision_tower(clip_model):
+    """A standalone CLIPVisionModelWithProjection sharing nothing with `clip_model`.
+
+    It is the model peft adapts, so a saved adapter loads onto
+    CLIPVisionModelWithProjection.from_pretrained(base) with plain peft.
+    """
+    from transformers import CLIPVisionModelWithProjection
+
+    vcfg = copy.deepcopy(clip_model.config.vision_config)
+    vcfg.projection_dim = clip_model.config.projection_dim
+    vision = CLIPVisionModelWithProjection(vcfg)
+    state = {k: v for k, v in clip_model.state_dict().items()
+             if k.startswith(("vision_model.", "visual_projection."))}
+    missing, unexpected = vision.load_state_dict(state, strict=False)
+    missing = [k for k in missing if "position_ids" not in k]
+    if missing or unexpected:
+        raise ModelLoadError(f"The vision tower did not load cleanly (missing {missing[:3]}).")
+    return vision
+
+
+@torch.no_grad()
+def zero_shot_weights(clip_model, tokenizer, class_names: Sequence[str],
+                      templates: Sequence[str]) -> torch.Tensor:
+    """[num_classes, dim] normalised text embeddings, averaged over prompt templates."""
+    clip_model.eval()
+    rows = []
+    for name in class_names:
+        prompts = [t.format(name) for t in templates]
+        tokens = tokenizer(prompts, padding=True, truncation=True, return_tensors="pt")
+        out = clip_model.get_text_features(**tokens)
+        emb = out if isinstance(out, torch.Tensor) else out.pooler_output  # transformers 5
+        emb = F.normalize(emb.float(), dim=-1).mean(0)
+        rows.append(F.normalize(emb, dim=0))
+    return torch.stack(rows)
+
+
+def lora_target_regex(targets: Sequence[str], num_layers: int, last_n: int = 0) -> str:
+    """peft target_modules as a regex: the chosen layers, optionally in the last N blocks only."""
+    layers = range(num_layers) if last_n <= 0 else range(max(0, num_layers - last_n), num_layers)
+    return (r".*encoder\.layers\.(" + "|".join(str(i) for i in layers) + r")\."
+            r"(self_attn|mlp)\.(" + "|".join(re.escape(t) for t in targets) + r")$")
+
+
+def add_lora(vision, *, r: int, alpha: float, dropout: float, targets: Sequence[str],
+             last_n_blocks: int = 0):
+    """Wrap the vision tower with LoRA adapters (peft); only LoRA weights stay trainable."""
+    from peft import LoraConfig, get_peft_model
+
+    n_layers = vision.config.num_hidden_layers
+    cfg = LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, bias="none",
+                     target_modules=lora_target_regex(targets, n_layers, last_n_blocks))
+    with quiet_transformers():
+        return get_peft_model(vision, cfg)
+
+
+def image_embeddings(vision, pixel_values: torch.Tensor) -> torch.Tensor:
+    out = vision(pixel_values=pixel_values)
+    emb = out if isinstance(out, torch.Tensor) else out.image_embeds
+    return emb
+
+
+class LinearHead(nn.Module):
+    """logits = scale * normalize(embedding) @ weight.T + bias."""
+
+    def __init__(self, dim: int, num_classes: int, scale: float):
+        super().__init__()
+        self.weight = nn.Parameter(torch.empty(num_classes, dim))
+        self.bias = nn.Parameter(torch.zeros(num_classes))
+        self.register_buffer("scale", torch.tensor(float(scale)))
+        nn.init.normal_(self.weight, std=dim ** -0.5)
+
+    def forward(self, emb: torch.Tensor) -> torch.Tensor:
+        emb = F.normalize(emb.float(), dim=-1)
+        return self.scale * emb @ self.weight.t() + self.bias
+
+    def state_for_saving(self) -> dict[str, torch.Tensor]:
+        return {"weight": self.weight.detach().float().cpu().contiguous(),
+                "bias": self.bias.detach().float().cpu().contiguous(),
+                "scale": self.scale.detach().float().cpu().reshape(1).contiguous()}
+
+    @classmethod
+    def from_saved(cls, tensors: dict[str, torch.Tensor], source: str = "<head>", *,
+                   num_classes: int | None = None, dim: int | None = None,
+                   advice: str = "") -> "LinearHead":
+        """The head saved by state_for_saving(); a file whose tensors are not a head (or not
+        one of `num_classes` x `dim`, when given) raises DamagedRunError naming `source`."""
+        from engine.model.safety import check_tensor_fit
+        from engine.safe_read import RESTORE, damaged
+
+        advice = advice or RESTORE
+        weight = tensors.get("weight")
+        if not isinstance(weight, torch.Tensor) or weight.ndim != 2 or 0 in weight.shape or \
+                not all(t.is_floating_point() for t in tensors.values()):
+            names = ", ".join(f"{k} {list(v.shape)}" for k, v in sorted(tensors.items())[:2])
+            names += f" and {len(tensors) - 2} more" if len(tensors) > 2 else ""
+            raise damaged(source, "does not hold a classifier head",
+                          f"it has {names or 'no tensors'}", advice)
+        rows, cols = weight.shape
+        check_tensor_fit(source, tensors, {"weight": (num_classes or rows, dim or cols),
+                                           "bias": (num_classes or rows,), "scale": (1,)},
+                         "this run's classifier head", advice)
+        head = cls(cols, rows, float(tensors["scale"].reshape(-1)[0]))
+        with torch.no_grad():
+            head.weight.copy_(weight)
+            head.bias.copy_(tensors["bias"])
+        return head
+
+
+class ImageClassifier(nn.Module):
+    """vision tower (optionally LoRA-wrapped) -> projection -> normalised -> linear head."""
+
+    def __init__(self, vision: nn.Module, head: LinearHead):
+        super().__init__()
+        self.vision = vision
+        self.head = head
+
+    def embed(self, pixel_values: torch.Tensor) -> torch.Tensor:
+        return image_embeddings(self.vision, pixel_values)
+
+    def forward(self, pixel_values: torch.Tensor) -> torch.Tensor:
+        return self.head(self.embed(pixel_values))
+
+
+def count_parameters(module: nn.Module) -> tuple[int, int]:
+    """(trainable, total) parameter counts."""
+    trainable = sum(p.numel() for p in module.parameters() if p.requires_grad)
+    total = sum(p.numel() for p in module.parameters())
+    return trainable, total
+
+
+def build_classifier(ref: str, class_names: Sequence[str], *, head_init: str = "zero-shot",
+                     templates: Sequence[str] = ("a photo of a {}.",), method: str = "lora",
+                     lora_r: int = 8, lora_alpha: float = 32.0, lora_dropout: float = 0.1,
+                     target_modules: Sequence[str] = ("q_proj", "v_proj"),
+                     lora_last_n_blocks: int = 0, seed: int = 0,
+                     log: Callable[[str], None] | None = None):
+    """Load the base model and build the classifier to train. Returns (classifier, BaseModelInfo).
+
+    The text tower is used for the zero-shot head and dropped before returning.
+    """
+    clip_model, processor = load_clip(ref)
+    info = base_model_info(ref, clip_model, processor)
+    if head_init == "zero-shot":
+        weights = zero_shot_weights(clip_model, processor.tokenizer, class_names, templates)
+    else:
+        weights = None
+    vision = vision_tower(clip_model)
+    del clip_model  # frees the text tower
+    for p in vision.parameters():
+        p.requires_grad_(False)
+    torch.manual_seed(seed)
+    head = LinearHead(info.projection_dim, len(class_names), info.logit_scale)
+    if weights is not None:
+        with torch.no_grad():
+            head.weight.copy_(weights)
+    if method == "lora":
+        vision = add_lora(vision, r=lora_r, alpha=lora_alpha, dropout=lora_dropout,
+                          targets=target_modules, last_n_blocks=lora_last_n_blocks)
+    if log:
+        log(f"Loaded base model {ref} (image size {info.image_size}, embedding {info.projection_dim}).")
+    return ImageClassifier(vision, head), info
+
+
+def load_run_classifier(run_dir: str | Path, *, merge: bool = True):
+    """Rebuild the trained classifier of a run folder from JSON + safetensors only.
+
+    Returns (classifier in eval mode on CPU, run.json dict). Raises ModelLoadError with a
+    clear message when the base model or the saved files do not match.
+    """
+    from transformers import CLIPVisionModelWithProjection
+
+    from engine.model.safety import check_run_folder
+    from engine.safe_read import damaged, read_safetensors
+
+    run_dir = Path(run_dir)
+    meta = check_run_folder(run_dir)  # refuses pickles, odd adapter configs, a broken run.json
+    info = BaseModelInfo.from_dict(meta["base_model"])
+    head_path = run_dir / "head.safetensors"
+    if not head_path.is_file():
+        raise ModelLoadError(f"{run_dir} has no trained head (head.safetensors is missing): "
+                             "the run may have failed before its first save.")
+    head = LinearHead.from_saved(read_safetensors(head_path), str(head_path), dim=info.projection_dim)
+    classes = meta["class_names"]
+    if head.weight.shape[0] != len(classes):
+        raise damaged(head_path, "does not fit run.json", f"the head has {head.weight.shape[0]} "
+                      f"outputs but run.json lists {len(classes)} classes")
+    adapter = run_dir / "adapter"
+    has_adapter = (adapter / "adapter_config.json").is_file()
+    saved = read_safetensors(adapter / "adapter_model.safetensors") if has_adapter else None
+    try:
+        with quiet_transformers():
+            vision = CLIPVisionModelWithProjection.from_pretrained(info.ref)
+    except Exception as exc:
+        raise _friendly_load_error(info.ref, exc) from exc
+    if int(vision.config.projection_dim) != head.weight.shape[1]:
+        raise ModelLoadError(
+            f"The base model '{info.ref}' gives {vision.config.projection_dim}-dim embeddings but "
+            f"this run was trained on {head.weight.shape[1]}-dim ones: it needs the base model it "
+            "was trained with.")
+    if saved is not None:
+        vision = _load_adapter(vision, adapter, saved, info.ref)
+        if merge:
+            vision = vision.merge_and_unload()
+    classifier = ImageClassifier(vision, head).eval()
+    return classifier, meta
+
+
+def _load_adapter(vision, adapter: Path, saved: dict, ref: str):
+    """peft's own loading of adapter/, but an adapter that does not fit the base model (other
+    tensor names or shapes) is refused with a message instead of a traceback or, worse, a
+    silently partial load."""
+    from peft import PeftModel
+    from peft.utils import get_peft_model_state_dict
+
+    from engine.model.safety import check_tensor_fit
+    from engine.safe_read import damaged, read_json, short_detail
+
+    weights, fits = adapter / "adapter_model.safetensors", f"the base model '{ref}'"
+    cfg_path = adapter / "adapter_config.json"
+    check_tensor_fit(weights, saved, adapter_shapes(vision.config, read_json(cfg_path),
+                                                    cfg_path), fits)
+    try:
+        with quiet_transformers():
+            model = PeftModel.from_pretrained(vision, str(adapter))
+    except Exception as exc:  # anything check_tensor_fit could not foresee
+        raise damaged(weights, f"does not fit {fits}", short_detail(exc)) from exc
+    check_tensor_fit(weights, saved, {k: tuple(v.shape) for k, v in
+                                      get_peft_model_state_dict(model).items()}, fits)
+    return model
+
+
+def adapter_shapes(vision_config, adapter_config: dict, source: Path) -> dict[str, tuple]:
+    """name -> shape of the LoRA tensors `adapter_config` adds to a vision tower of
+    `vision_config`, as peft saves them; computed on the meta device (no memory, no weights)."""
+    from peft import LoraConfig, get_peft_model
+    from peft.utils import get_peft_model_state_dict
+    from transformers import CLIPVisionModelWithProjection
+
+    from engine.safe_read import FIT_ADVICE, damaged, short_detail
+
+    fields = {k: v for k, v in adapter_config.items() if k in LoraConfig.__dataclass_fields__}
+    try:
+        with torch.device("meta"), quiet_transformers():
+            shell = CLIPVisionModelWithProjection(copy.deepcopy(vision_config))
+            model = get_peft_model(shell, LoraConfig(**fields))
+    except Exception as exc:  # e.g. target modules this base model does not have
+        raise damaged(source, "does not fit the base model", short_detail(exc), FIT_ADVICE) from exc
+    return {k: tuple(v.shape) for k, v in get_peft_model_state_dict(model).items()}

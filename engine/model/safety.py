@@ -1,0 +1,158 @@
+"""What a run folder's model files must be: only a plain LoRA adapter, tensors that fit the
+model exactly, run.json model fields of the right kinds.
+
+A run folder may come from someone else. Loading it must never execute code: weights are
+read from safetensors only (a pickled .bin/.pt is never loaded, whatever its name), and
+the adapter config must describe a plain LoRA adapter. Every loader goes through
+check_run_folder() before peft sees the folder. The files themselves are read with
+engine.safe_read, so damage becomes one plain message naming the file.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from engine.errors import DamagedRunError, ModelLoadError
+from engine.safe_read import FIT_ADVICE, RESTORE, damaged, read_json
+
+
+def check_tensor_fit(path: str | os.PathLike, saved: dict, expected: dict, fits: str,
+                     advice: str = FIT_ADVICE) -> None:
+    """Refuse tensors (`saved`: name -> tensor or shape) that are not exactly the ones the
+    model needs (`expected`: name -> shape): a silent partial load is worse than a message."""
+    shape = lambda v: tuple(getattr(v, "shape", v))  # noqa: E731
+    missing = sorted(set(expected) - set(saved))
+    unknown = sorted(set(saved) - set(expected))
+    if missing or unknown:
+        parts = [f"{len(missing)} tensor(s) the model needs are missing, e.g. {missing[0]}"] \
+            if missing else []
+        parts += [f"{len(unknown)} tensor(s) are not part of the model, e.g. {unknown[0]}"] \
+            if unknown else []
+        raise damaged(path, f"does not fit {fits}", "; ".join(parts), advice)
+    for name in sorted(expected):
+        if shape(saved[name]) != tuple(expected[name]):
+            raise damaged(path, f"does not fit {fits}", f"{name} has shape "
+                          f"{list(shape(saved[name]))}, the model needs {list(expected[name])}",
+                          advice)
+
+
+# --- run.json and adapter_config.json ------------------------------------------------------
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _triple(value: Any) -> bool:
+    return isinstance(value, list) and len(value) == 3 and all(_number(v) for v in value)
+
+
+_BASE_FIELDS = (("ref", lambda v: isinstance(v, str) and v, "a model id or folder"),
+                ("image_size", lambda v: _whole(v) and v > 0, "a whole number"),
+                ("projection_dim", lambda v: _whole(v) and v > 0, "a whole number"),
+                ("mean", _triple, "a list of 3 numbers"), ("std", _triple, "a list of 3 numbers"),
+                ("logit_scale", _number, "a number"))
+
+
+def _wrong(path: Path, field: str, value: Any, should: str) -> DamagedRunError:
+    shown = json.dumps(value)[:40]
+    return damaged(path, "has the wrong contents", f"{field} should be {should}, not {shown}")
+
+
+def check_model_fields(meta: dict, path: Path) -> None:
+    """The run.json fields loading a model relies on, with the types it relies on."""
+    base = meta.get("base_model")
+    names = meta.get("class_names")
+    if base is None or names is None:
+        raise ModelLoadError(f"{path} does not describe a trained classifier (base_model or "
+                             "class_names missing).")
+    if not isinstance(base, dict):
+        raise _wrong(path, "base_model", base, "an object")
+    for key, valid, should in _BASE_FIELDS:
+        if not valid(base.get(key)):
+            raise _wrong(path, f"base_model.{key}", base.get(key), should)
+    if not (isinstance(names, list) and names and all(isinstance(n, str) for n in names)):
+        raise _wrong(path, "class_names", names, "a list of class names")
+    classes = meta.get("classes")
+    if classes is not None and not (isinstance(classes, list) and all(
+            isinstance(c, dict) and isinstance(c.get("folder"), str) and
+            isinstance(c.get("display_name"), str) for c in classes)):
+        raise _wrong(path, "classes", classes, "a list of {folder, display_name}")
+    for key in ("config", "best"):
+        if meta.get(key) is not None and not isinstance(meta[key], dict):
+            raise _wrong(path, key, meta[key], "an object")
+
+
+def check_run_folder(run_dir: str | os.PathLike) -> dict:
+    """Refuse a run folder that would make loading do more than read JSON + safetensors,
+    or whose run.json / adapter config is damaged.
+
+    Weights must be safetensors (a pickled .bin/.pt is never loaded, whatever its name),
+    and the adapter config must describe a plain LoRA adapter. Returns run.json.
+    """
+    run_dir = Path(run_dir)
+    try:
+        meta = read_json(run_dir / "run.json")
+    except FileNotFoundError:
+        raise ModelLoadError(f"{run_dir} is not a LoRA Studio run folder (run.json is "
+                             "missing).") from None
+    check_model_fields(meta, run_dir / "run.json")
+    adapter = run_dir / "adapter"
+    if meta.get("method", "lora") == "lora" or adapter.exists():
+        check_adapter_config(adapter)
+    return meta
+
+
+# peft acts on adapter_config.json: its "*_config" fields (megatron, loftq, eva, corda...)
+# make it import modules or rewrite the base weights while loading, and AutoPeftModel
+# imports auto_mapping's library. A plain LoRA adapter saved by LoRA Studio uses none
+# of that beyond transformers' own auto_mapping, so anything else is refused.
+_PLAIN_LORA_INITS = (True, False, "gaussian")
+_ADAPTER_FIELDS = (("r", lambda v: _whole(v) and v > 0, "a whole number"),
+                   ("lora_alpha", _number, "a number"),
+                   ("target_modules", lambda v: isinstance(v, str) or (
+                       isinstance(v, list) and v and all(isinstance(t, str) for t in v)),
+                    "a module name pattern or a list of module names"))
+
+
+def _odd_adapter_fields(cfg: dict) -> list[str]:
+    odd = [k for k, v in cfg.items() if k.endswith("_config") and v]
+    if cfg.get("init_lora_weights", True) not in _PLAIN_LORA_INITS:
+        odd.append("init_lora_weights")
+    mapping = cfg.get("auto_mapping")
+    if mapping and not (isinstance(mapping, dict)
+                        and str(mapping.get("parent_library", "")).startswith("transformers.")):
+        odd.append("auto_mapping")
+    return odd
+
+
+def check_adapter_config(adapter: Path, advice: str = RESTORE) -> dict:
+    """adapter/adapter_config.json of a plain LoRA adapter, next to its safetensors weights."""
+    path = adapter / "adapter_config.json"
+    try:
+        cfg = read_json(path, advice=advice)
+    except FileNotFoundError:
+        raise ModelLoadError(f"{adapter} is missing or has no adapter_config.json: the LoRA "
+                             "weights of this run were never saved.") from None
+    if cfg.get("peft_type") != "LORA":
+        raise ModelLoadError(f"{adapter} does not hold a LoRA adapter (peft_type "
+                             f"{cfg.get('peft_type')!r}).")
+    odd = _odd_adapter_fields(cfg)
+    if odd:
+        raise ModelLoadError(f"{path} asks for {', '.join(odd)}, which a LoRA Studio adapter "
+                             "never uses; the run folder is refused.")
+    for key, valid, should in _ADAPTER_FIELDS:
+        if not valid(cfg.get(key)):
+            shown = json.dumps(cfg.get(key))[:40]
+            raise damaged(path, "has the wrong contents", f"{key} should be {should}, not "
+                          f"{shown}", advice)
+    if not (adapter / "adapter_model.safetensors").is_file():
+        others = sorted(p.name for p in adapter.iterdir() if p.suffix in (".bin", ".pt", ".pth"))
+        hint = f" ({', '.join(others)} is a pickle file and is never loaded)" if others else ""
+        raise ModelLoadError(f"{adapter} has no adapter_model.safetensors{hint}. LoRA Studio only "
+                             "loads weights saved as safetensors.")
+    return cfg

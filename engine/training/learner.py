@@ -1,0 +1,105 @@
+"""What trains: the network (DDP-wrapped when launched so), AdamW, the LR schedule, the
+gradient scaler, one optimiser update over a group of micro-batches, and validation."""
+from __future__ import annotations
+
+import contextlib
+
+import torch
+from torch.nn import functional as F
+
+from engine.model.block_cache import SuffixClassifier
+from engine.training.batches import batch_generator, rank_batch
+from engine.training.phases import Built, Inputs, Setup
+from engine.training.plan import lr_factor, make_plan
+from engine.training.scoring import EvalResult, evaluate
+
+LOG_POINTS = 500  # at most about this many Step events per run (plots stay light)
+
+
+class Learner:
+    """Phase 6: the optimiser and everything one update needs.
+
+    `model` stays the plain classifier (evaluation, checkpoints); `net` is what trains:
+    the classifier, its head alone (probe) or the blocks after the cached ones, DDP-wrapped
+    when launched with several processes.
+    """
+
+    def __init__(self, setup: Setup, dataset, built: Built, inputs: Inputs):
+        config = setup.config
+        self.setup, self.config, self.dataset = setup, config, dataset
+        self.model, self.data, self.augmenter = built.model, inputs.data, inputs.augmenter
+        self.device, self.autocast = setup.device, setup.precision.autocast
+        self.lora = config.method == "lora"
+        model = self.model
+        self.suffix = SuffixClassifier(model, inputs.frozen) if inputs.frozen else None
+        self.net = setup.accelerator.prepare_model(self.suffix or
+                                                   (model if self.lora else model.head))
+        self.params = [p for p in model.parameters() if p.requires_grad]
+        head = set(model.head.parameters())
+        groups = [  # LoRA at lr, the head at head_lr; biases are not decayed
+            {"params": [p for p in self.params if p not in head], "lr": config.lr},
+            {"params": [model.head.weight], "lr": config.head_lr},
+            {"params": [model.head.bias], "lr": config.head_lr, "weight_decay": 0.0},
+        ]
+        self.optimizer = torch.optim.AdamW([g for g in groups if g["params"]],
+                                           weight_decay=config.weight_decay)
+        self.n_train = len(self.data.splits["train"])
+        self.plan = plan = make_plan(self.n_train, config.batch_size, setup.world,
+                                     config.grad_accum, config.epochs, config.max_steps,
+                                     config.warmup_ratio)
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
+            self.optimizer, lambda s: lr_factor(s, plan.total_steps, plan.warmup_steps))
+        self.scaler = torch.amp.GradScaler(self.device.type,
+                                           enabled=setup.precision.needs_grad_scaler)
+        self.log_every = max(1, plan.total_steps // LOG_POINTS)
+        self.has_val = len(self.data.splits["val"]) > 0
+
+    # --- inputs -> logits ---------------------------------------------------------------
+    def train_inputs(self, x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+        x = x.to(self.device, non_blocking=True)
+        if not self.lora or self.suffix is not None:  # embeddings or states: as they are
+            return x
+        return self.augmenter.train_batch(x, gen)
+
+    def eval_logits(self, x: torch.Tensor) -> torch.Tensor:
+        if self.suffix is not None:
+            return self.suffix(x)
+        return self.model(self.augmenter.eval_batch(x)) if self.lora else self.model.head(x)
+
+    def validate(self, split: str = "val") -> EvalResult:
+        was_training = self.net.training
+        self.net.eval()
+        inputs, labels = self.data.split_inputs(split)
+        setup = self.setup
+        result = evaluate(self.eval_logits, inputs, labels, self.dataset.class_names,
+                          self.config.batch_size, self.device, self.autocast,
+                          setup.accelerator.reduce, setup.rank, setup.world)
+        self.net.train(was_training)
+        return result
+
+    # --- one optimiser update -----------------------------------------------------------
+    def update(self, order: torch.Tensor, epoch: int, micro: int, meter) -> int:
+        """Sum the gradients of micro-batches micro.. (gradient accumulation), step the
+        optimiser and the schedule; returns the next micro-batch of the epoch."""
+        config, setup, plan = self.config, self.setup, self.plan
+        group = range(micro, min(micro + config.grad_accum, plan.micro_per_epoch))
+        for m in group:
+            x, y = self.data.batch("train", rank_batch(order, m, config.batch_size, setup.rank,
+                                                       setup.world))
+            y = y.to(self.device, non_blocking=True)
+            sync = m == group[-1]  # DDP all-reduces gradients only on the last one
+            with contextlib.nullcontext() if sync else setup.accelerator.no_sync(self.net):
+                with self.autocast():
+                    gen = batch_generator(config.seed, epoch, m, setup.rank, self.device)
+                    logits = self.net(self.train_inputs(x, gen))
+                loss = F.cross_entropy(logits.float(), y)
+                self.scaler.scale(loss / len(group)).backward()
+            meter.add(loss.detach(), logits.detach(), y)
+        if config.grad_clip > 0:
+            self.scaler.unscale_(self.optimizer)
+            torch.nn.utils.clip_grad_norm_(self.params, config.grad_clip)
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scheduler.step()
+        return group[-1] + 1

@@ -1,0 +1,216 @@
+"""The training loop: a generator of events, from the dataset scan to the final test score.
+
+    for event in train(config, control):
+        ...  # Progress / Log / RunStarted / Step / Evaluation / CheckpointSaved / ...
+
+It always ends with exactly one RunFinished (completed, stopped or failed) and never
+raises for a failed run: whatever went wrong becomes RunFinished.error in plain words.
+The same code runs on one CPU, one GPU, or several processes started by torchrun /
+accelerate launch (DDP through accelerate); only the main process writes the run folder.
+
+A run is a sequence of phases, read top to bottom in `_train`: the first five
+(engine.training.phases) prepare, the Learner (engine.training.learner) holds what
+trains, and the last three (here) start, loop over the epochs and finish.
+"""
+from __future__ import annotations
+
+import traceback
+from pathlib import Path
+from typing import Iterator
+
+from engine.config import TrainConfig
+from engine.data.cache import CacheCancelled
+from engine.data.index import DatasetIndex
+from engine.errors import UserError
+from engine.events import CheckpointSaved, EarlyStopped, Evaluation, Event, Log, RunStarted
+from engine.hardware import describe_device
+from engine.model import checkpoint as ckpt
+from engine.training.batches import epoch_order
+from engine.training.control import TrainControl
+from engine.training.distributed import stop_requested
+from engine.training.failures import describe_failure
+from engine.training.learner import Learner
+from engine.training.phases import (load_dataset, load_model, open_run_folder, prepare,
+                                    prepare_inputs)
+from engine.training.progress import with_progress
+from engine.training.record import Recorder, StepMeter, Tracker
+
+
+def train(config: TrainConfig, control: TrainControl | None = None, *,
+          dataset: DatasetIndex | None = None) -> Iterator[Event]:
+    """Train a classifier as `config` says, yielding events; see the module docstring.
+
+    `dataset` (optional) is an already scanned index, e.g. the one the GUI showed with the
+    user's display names; without it, config.data_dir is scanned.
+    """
+    rec = Recorder()
+    try:
+        yield from _train(config, control or TrainControl(), dataset, rec)
+    except CacheCancelled:  # stopped while images were being decoded: nothing trained yet
+        yield rec(Log(level="info", message="Stopped before training began."))
+        yield rec.finish("stopped")
+    except Exception as exc:  # every failure ends the run in words, never as a traceback
+        if not isinstance(exc, UserError):  # the details, for a bug report
+            yield rec(Log(level="error", message="".join(traceback.format_exception(exc))[-4000:]))
+        yield rec.finish("failed", error=describe_failure(exc, config, rec.device))
+    finally:
+        rec.close()
+
+
+def _train(config: TrainConfig, control: TrainControl, dataset: DatasetIndex | None,
+           rec: Recorder) -> Iterator[Event]:
+    setup = prepare(config, rec)                                           # 1. hardware
+    dataset = yield from load_dataset(setup, dataset, rec)                 # 2. dataset
+    built = yield from load_model(setup, dataset, rec)                     # 3. model
+    run_dir = yield from open_run_folder(setup, dataset, built, rec)       # 4. run folder
+    inputs = yield from prepare_inputs(setup, dataset, built, control, rec)  # 5. inputs
+    learner = Learner(setup, dataset, built, inputs)                       # 6. optimiser
+    tracker = yield from start(learner, built, run_dir, rec)               # 7. start
+    status = yield from run_epochs(learner, tracker, control, run_dir, rec)  # 8. the loop
+    yield from finish(learner, tracker, status, run_dir, rec)              # 9. finish
+
+
+def start(learner: Learner, built, run_dir: Path, rec: Recorder) -> Iterator[Event]:
+    """7. Resume from checkpoints/last, or measure the zero-shot baseline (step 0)."""
+    setup, config, plan, data = learner.setup, learner.config, learner.plan, learner.data
+    tracker = Tracker(patience=config.early_stop_patience, steps_per_epoch=plan.steps_per_epoch)
+    if setup.resume_dir is not None:
+        saved = ckpt.load_checkpoint(ckpt.resolve_dir(run_dir / "checkpoints" / "last"),
+                                     learner.model, learner.optimizer, learner.scheduler,
+                                     learner.scaler)
+        tracker.restore(saved)
+        if saved.get("steps_per_epoch", plan.steps_per_epoch) != plan.steps_per_epoch:
+            yield rec(Log(level="warning", message=(
+                "This run continues with a different number of processes or images than it "
+                "started with, so its data order differs from an uninterrupted run.")))
+        yield rec(Log(level="info", message=f"Resumed from step {tracker.step} (epoch "
+                                            f"{tracker.step // plan.steps_per_epoch + 1})."))
+    rec.started(run_dir, tracker)
+    world = setup.world
+    yield rec(RunStarted(
+        run_dir=str(run_dir), run_name=run_dir.name, classes=learner.dataset.class_names,
+        total_steps=plan.total_steps, steps_per_epoch=plan.steps_per_epoch, epochs=plan.epochs,
+        device=describe_device(setup.device) + (f" x {world} processes" if world > 1 else ""),
+        precision=setup.precision.name, trainable_params=built.trainable,
+        total_params=built.total, num_train=learner.n_train, num_val=len(data.splits["val"]),
+        num_test=len(data.splits["test"]), start_step=tracker.step))
+    if not learner.has_val:
+        yield rec(Log(level="warning", message="There is no validation split: the last epoch's "
+                                               "weights are kept and early stopping is off."))
+    if setup.resume_dir is None and learner.has_val:
+        result = learner.validate()
+        tracker.zero_shot = result.accuracy
+        rec.update(zero_shot_val_accuracy=result.accuracy)
+        yield rec(Evaluation(step=0, epoch=0, split="val", loss=result.loss,
+                             accuracy=result.accuracy, per_class_accuracy=result.per_class,
+                             zero_shot=config.head_init == "zero-shot"))
+    return tracker
+
+
+def run_epochs(learner: Learner, tracker: Tracker, control: TrainControl, run_dir: Path,
+               rec: Recorder) -> Iterator[Event]:
+    """8. Epoch after epoch of optimiser updates, each epoch ended by end_epoch.
+
+    Returns "completed", or "stopped" when the user asked to stop between two updates.
+    """
+    setup, config, plan = learner.setup, learner.config, learner.plan
+    learner.net.train()
+    meter = StepMeter(setup.world)
+    epoch = tracker.step // plan.steps_per_epoch
+    while epoch < plan.epochs and tracker.step < plan.total_steps:
+        order = epoch_order(learner.n_train, config.seed, epoch)
+        micro = plan.micro_start(tracker.step - epoch * plan.steps_per_epoch, config.grad_accum)
+        while micro < plan.micro_per_epoch and tracker.step < plan.total_steps:
+            if control.paused:  # pause between steps; the clock stops with it
+                yield rec(Log(level="info", message=f"Paused at step {tracker.step}."))
+                control.wait_while_paused()
+                meter.restart_clock()
+                if not control.stop_requested:
+                    yield rec(Log(level="info", message="Resumed."))
+            if stop_requested(control, setup.accelerator, setup.world):
+                return "stopped"
+            micro = learner.update(order, epoch, micro, meter)
+            tracker.step += 1
+            if tracker.step % learner.log_every == 0 or micro == plan.micro_per_epoch:
+                yield rec(meter.event(tracker.step, epoch + micro / plan.micro_per_epoch,
+                                      learner.scheduler.get_last_lr()[0], plan.total_steps))
+        epoch += 1
+        tracker.epoch = epoch
+        yield from end_epoch(learner, tracker, epoch, run_dir, rec)
+        meter.restart_clock()
+        if tracker.should_stop_early():
+            yield rec(EarlyStopped(epoch=epoch, best_epoch=tracker.best_epoch,
+                                   patience=config.early_stop_patience))
+            break
+    return "completed"
+
+
+def end_epoch(learner: Learner, tracker: Tracker, epoch: int, run_dir: Path,
+              rec: Recorder) -> Iterator[Event]:
+    """Validate, keep the best model in the run folder, save the resume point."""
+    if learner.has_val:
+        result = learner.validate()
+        is_best = tracker.record(result.accuracy, epoch,
+                                 warming_up=tracker.step <= learner.plan.warmup_steps)
+        yield rec(Evaluation(step=tracker.step, epoch=epoch, split="val", loss=result.loss,
+                             accuracy=result.accuracy, per_class_accuracy=result.per_class,
+                             is_best=is_best))
+        if is_best and rec.main:
+            best = ckpt.save_weights(run_dir / "checkpoints" / "best", learner.model)
+            ckpt.publish_weights(best, run_dir)  # the run folder always holds the best model
+            rec.update(best=tracker.best_dict())
+            yield rec(CheckpointSaved(step=tracker.step, epoch=epoch, path=str(best),
+                                      label="best"))
+    yield from save_last(learner, tracker, epoch, run_dir, rec)
+
+
+def finish(learner: Learner, tracker: Tracker, status: str, run_dir: Path,
+           rec: Recorder) -> Iterator[Event]:
+    """9. Keep the resume point, publish the model, score the test split, end the run."""
+    model = learner.model
+    if status == "stopped":
+        yield from save_last(learner, tracker, tracker.step // learner.plan.steps_per_epoch,
+                             run_dir, rec)
+    if tracker.best_epoch is None and rec.main:  # nothing validated yet: keep what we have
+        final = ckpt.save_weights(run_dir / "checkpoints" / "final", model)
+        ckpt.publish_weights(final, run_dir)
+        yield rec(CheckpointSaved(step=tracker.step, epoch=tracker.epoch, path=str(run_dir),
+                                  label="final"))
+    test_accuracy = None
+    if status == "completed" and len(learner.data.splits["test"]) > 0:
+        learner.setup.accelerator.wait_for_everyone()  # the main process may still write best/
+        if tracker.best_epoch is not None:  # score the model the run folder holds: the best
+            ckpt.load_weights(run_dir / "checkpoints" / "best", model)
+        result = learner.validate("test")
+        test_accuracy = result.accuracy
+        yield rec(Evaluation(step=tracker.step, epoch=tracker.epoch, split="test",
+                             loss=result.loss, accuracy=result.accuracy,
+                             per_class_accuracy=result.per_class))
+        if rec.main:
+            yield from _full_report(rec, run_dir)
+    yield rec.finish(status, test_accuracy=test_accuracy)
+
+
+def save_last(learner: Learner, tracker: Tracker, epoch: int, run_dir: Path,
+              rec: Recorder) -> Iterator[Event]:
+    """Write checkpoints/last (atomically), the point a resumed run continues from."""
+    if not rec.main:
+        return
+    scaler = learner.scaler
+    path = ckpt.save_checkpoint(run_dir / "checkpoints" / "last", learner.model,
+                                learner.optimizer, learner.scheduler,
+                                tracker.state(rec.elapsed()),
+                                scaler if scaler.is_enabled() else None)
+    yield rec(CheckpointSaved(step=tracker.step, epoch=epoch, path=str(path), label="last"))
+
+
+def _full_report(rec: Recorder, run_dir: Path) -> Iterator[Event]:
+    """The evaluation report (report/); a problem writing it never fails the run."""
+    from engine.use.evaluate import evaluate_run
+
+    try:
+        yield from with_progress("evaluate", "Writing the test report",
+                                 lambda p: evaluate_run(run_dir, split="test", progress=p))
+        yield rec(Log(level="info", message=f"Test report written to {run_dir / 'report'}"))
+    except Exception as exc:  # the model is saved; a report problem must not fail the run
+        yield rec(Log(level="warning", message=f"The test report could not be written: {exc}"))

@@ -1,0 +1,172 @@
+"""The phases before the first step: configuration, dataset, model, run folder, inputs.
+
+Each phase is a generator (`x = yield from phase(...)`) that yields the events the user
+sees while it works and returns what the next phase needs.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import torch
+
+from engine.config import TrainConfig
+from engine.data.index import DatasetIndex
+from engine.errors import UserError
+from engine.events import Event, Log
+from engine.hardware import Precision, resolve_device_type, resolve_precision, set_threads
+from engine.training import distributed
+from engine.training.progress import with_progress
+from engine.training.record import Recorder, dataset_warnings, open_run, resume_config, run_metadata
+
+
+@dataclass
+class Setup:
+    """The configuration a run goes on with and where it computes."""
+
+    config: TrainConfig  # a resumed run's own configuration, on this machine's hardware
+    resume_dir: Path | None
+    accelerator: object  # accelerate.Accelerator
+    device: torch.device
+    rank: int
+    world: int
+    precision: Precision
+
+
+@dataclass
+class Built:
+    """The classifier to train and what it was built from."""
+
+    model: object  # engine.model.classifier.ImageClassifier, on the device
+    info: object  # engine.model.classifier.BaseModelInfo
+    trainable: int
+    total: int
+
+
+@dataclass
+class Inputs:
+    """What the steps read: decoded images, embeddings or frozen-block states."""
+
+    data: object  # engine.training.inputs.TrainData
+    augmenter: object  # engine.data.augment.Augmenter
+    frozen: int  # frozen blocks whose output is cached (0: none)
+
+
+def prepare(config: TrainConfig, rec: Recorder) -> Setup:
+    """1. The configuration is usable, this process knows its place, the hardware is set."""
+    problems = config.validate()
+    if problems:
+        raise UserError("The configuration is not usable: " +
+                        " ".join(f"{k}: {v}" for k, v in problems.items()))
+    resume_dir = Path(config.resume_from) if config.resume_from else None
+    if resume_dir is not None:
+        config = resume_config(config, resume_dir)
+    accelerator = distributed.make_accelerator(resolve_device_type(config.device))
+    device = accelerator.device
+    rec.main, rec.device = accelerator.is_main_process, str(device)
+    precision = resolve_precision(config.precision, device.type)
+    set_threads(config.num_threads)
+    from accelerate.utils import set_seed
+
+    set_seed(config.seed)  # LoRA init, random head, dropout: identical on every process
+    return Setup(config, resume_dir, accelerator, device, accelerator.process_index,
+                 accelerator.num_processes, precision)
+
+
+def load_dataset(setup: Setup, dataset: DatasetIndex | None,
+                 rec: Recorder) -> Iterator[Event]:
+    """2. The dataset index (scanned unless given), its skipped files reported."""
+    from engine.training.inputs import load_index
+
+    config = setup.config
+    if dataset is None:
+        dataset = yield from with_progress("scan", "Checking the dataset",
+                                           lambda p: load_index(config, setup.resume_dir, p))
+    for event in dataset_warnings(dataset.problems):
+        yield rec(event)
+    if dataset.errors:
+        raise UserError("The dataset cannot be used for training: " +
+                        " ".join(p.reason for p in dataset.errors))
+    return dataset
+
+
+def load_model(setup: Setup, dataset: DatasetIndex, rec: Recorder) -> Iterator[Event]:
+    """3. The base model (downloaded once), LoRA on it and the zero-shot head."""
+    from engine.model.classifier import build_classifier, count_parameters
+    from engine.model.hub import download_model, needs_download
+
+    config = setup.config
+    if needs_download(config.model):
+        with setup.accelerator.main_process_first():  # one process downloads, the others wait
+            yield from with_progress("download", f"Downloading {config.model}",
+                                     lambda p: download_model(config.model, p))
+    yield rec(Log(level="info", message=f"Loading base model {config.model}"))
+    model, info = build_classifier(
+        config.model, dataset.class_names, head_init=config.head_init,
+        templates=config.prompt_templates, method=config.method, lora_r=config.lora_r,
+        lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
+        target_modules=config.target_modules, lora_last_n_blocks=config.lora_last_n_blocks,
+        seed=config.seed)
+    trainable, total = count_parameters(model)  # the probe's tower is frozen: head only
+    model.to(setup.device)
+    return Built(model, info, trainable, total)
+
+
+def open_run_folder(setup: Setup, dataset: DatasetIndex, built: Built,
+                    rec: Recorder) -> Iterator[Event]:
+    """4. The run folder (the main process writes; every process learns its path)."""
+    meta = run_metadata(setup.config, dataset, built.info, setup.precision.name,
+                        str(setup.device), setup.world, built.trainable, built.total,
+                        _dt.datetime.now().isoformat(timespec="seconds"))
+    run_dir = open_run(setup.config, setup.resume_dir, dataset, meta, rec, setup.accelerator)
+    if rec.writer is not None and rec.writer.tb_error:
+        yield rec(Log(level="warning", message=rec.writer.tb_error))
+    return run_dir
+
+
+def prepare_inputs(setup: Setup, dataset: DatasetIndex, built: Built, control,
+                   rec: Recorder) -> Iterator[Event]:
+    """5. Every image decoded once; for the probe its frozen embedding, for LoRA on the last
+    blocks the frozen blocks' states; then the inputs go to the device when they fit."""
+    from engine.data.augment import Augmenter
+    from engine.model.block_cache import frozen_blocks, why_not
+    from engine.training.inputs import cache_images, cache_states, embed_images, place_inputs
+
+    config, device, autocast = setup.config, setup.device, setup.precision.autocast
+    model, lora = built.model, setup.config.method == "lora"
+    augmenter = Augmenter.for_model(built.info, augment=config.augment,
+                                    color_jitter=config.color_jitter)
+    with setup.accelerator.main_process_first():  # one process fills the disk cache
+        data = yield from with_progress(
+            "decode", "Decoding images",
+            lambda p: cache_images(dataset, built.info.image_size, config, p,
+                                   cancel=lambda: control.stop_requested))
+    for event in dataset_warnings(data.failed):
+        yield rec(event)
+    yield rec(Log(level="info", message=data.summary))
+    if len(data.splits["train"]) == 0:
+        raise UserError("No training image could be read: check that the dataset's files "
+                        "are images and still in place.")
+    if not lora:
+        model.eval()
+        data = yield from with_progress(
+            "embed", "Computing image embeddings",
+            lambda p: embed_images(data, model.embed, augmenter, device, autocast,
+                                   config.batch_size, p))
+    frozen = frozen_blocks(config, model.vision)  # 0 unless LoRA on the last blocks can cache
+    if frozen:  # the blocks before the adapted ones: once per image, not once per step
+        data = yield from with_progress(
+            "frozen", f"Computing the {frozen} frozen blocks once per image",
+            lambda p: cache_states(data, model.vision, augmenter, frozen, device, autocast,
+                                   config, p, cancel=lambda: control.stop_requested))
+        rec.on_close(data.close)
+        yield rec(Log(level="info", message=data.summary))
+    elif lora and config.lora_last_n_blocks > 0 and config.cache_frozen_blocks:
+        yield rec(Log(level="info", message="The frozen blocks are not cached: "
+                                            + why_not(config, model.vision) + "."))
+    data, placed = place_inputs(data, device)
+    if placed:
+        yield rec(Log(level="info", message=placed))
+    return Inputs(data, augmenter, frozen)

@@ -1,0 +1,183 @@
+"""Export a run as a standalone model folder that needs transformers + safetensors only.
+
+The folder holds the CLIP vision tower with the LoRA update merged into its weights
+(config.json + model.safetensors, via save_pretrained), the classifier head
+(head.safetensors), the label map (labels.json), the image processor settings
+(preprocessor_config.json) and a README with a short usage snippet. Optionally an ONNX
+file of the whole classifier (pixel_values -> probabilities).
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import torch
+from torch import nn
+
+from engine.errors import UserError
+
+README = """\
+LoRA Studio export of run '{name}' ({num_classes} classes, base model {base}).
+
+Files: config.json + model.safetensors (CLIP image encoder, LoRA merged), head.safetensors
+(classifier: logits = scale * normalize(image_embeds) @ weight.T + bias), labels.json
+(class index -> name, also in config.json's id2label), preprocessor_config.json (resize,
+crop, normalisation){onnx_line}, lora_studio_export.json (where it came from).
+
+Use it with transformers alone (pip install transformers torch pillow safetensors):
+
+import torch
+from PIL import Image
+from safetensors.torch import load_file
+from transformers import CLIPImageProcessor, CLIPVisionModelWithProjection
+folder = {folder_hint!r}  # this folder
+model = CLIPVisionModelWithProjection.from_pretrained(folder).eval().requires_grad_(False)
+processor, head = CLIPImageProcessor.from_pretrained(folder), load_file(f"{{folder}}/head.safetensors")
+emb = model(**processor(images=Image.open("photo.jpg").convert("RGB"), return_tensors="pt")).image_embeds
+probs = (head["scale"] * torch.nn.functional.normalize(emb, dim=-1) @ head["weight"].T + head["bias"]).softmax(-1)
+print(model.config.id2label[int(probs.argmax())], float(probs.max()))
+"""
+
+
+@dataclass
+class ExportResult:
+    folder: Path
+    files: list[str] = field(default_factory=list)
+    onnx_path: Path | None = None
+
+    def summary(self) -> str:
+        extra = ", including model.onnx" if self.onnx_path else ""
+        return f"Exported to {self.folder} ({len(self.files)} files{extra})."
+
+
+class ProbabilityModel(nn.Module):
+    """The classifier with softmax on top: what the ONNX file computes."""
+
+    def __init__(self, classifier: nn.Module):
+        super().__init__()
+        self.classifier = classifier
+
+    def forward(self, pixel_values: torch.Tensor) -> torch.Tensor:
+        return self.classifier(pixel_values).softmax(-1)
+
+
+def _check_output(output: Path) -> None:
+    if output.exists() and (not output.is_dir() or any(output.iterdir())):
+        raise UserError(f"{output} already exists and is not an empty folder: choose a new "
+                        "folder name so nothing gets overwritten.")
+
+
+def image_processor_for(info):
+    """CLIP's processor framing (shortest side -> size, centre crop) with the run's numbers."""
+    from engine.model.classifier import quiet_transformers
+
+    size = info.image_size
+    # The app itself resizes to a slightly larger square then scales it down to `size`; the
+    # framing is identical, only resampling differs, so results agree to about 1e-2.
+    with quiet_transformers():  # not its note that torchvision is missing
+        from transformers import CLIPImageProcessor
+
+        return CLIPImageProcessor(do_resize=True, size={"shortest_edge": size}, resample=3,
+                                  do_center_crop=True, crop_size={"height": size, "width": size},
+                                  do_rescale=True, rescale_factor=1 / 255, do_normalize=True,
+                                  image_mean=list(info.mean), image_std=list(info.std),
+                                  do_convert_rgb=True)
+
+
+def _write_json(path: Path, data) -> None:
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _require_onnx() -> None:
+    try:
+        import onnx  # noqa: F401  (torch's exporter writes through it)
+    except ImportError:
+        raise UserError("ONNX export needs the 'onnx' package: pip install onnx "
+                        "(and onnxruntime to run the exported file).") from None
+
+
+def export_onnx(classifier: nn.Module, path: str | os.PathLike, image_size: int) -> Path:
+    """pixel_values [B, 3, S, S] -> probabilities [B, classes] as ONNX (needs `onnx`)."""
+    import warnings
+
+    _require_onnx()
+
+    path = Path(path)
+    model = ProbabilityModel(classifier).eval()
+    dummy = torch.zeros(1, 3, image_size, image_size)
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")  # tracer warnings about Python-side shape checks
+        # The TorchScript exporter needs only `onnx`; the dynamo one would add onnxscript.
+        torch.onnx.export(model, (dummy,), str(path), input_names=["pixel_values"],
+                          output_names=["probabilities"], opset_version=17, dynamo=False,
+                          dynamic_axes={"pixel_values": {0: "batch"},
+                                        "probabilities": {0: "batch"}})
+    return path
+
+
+def _same_mode(folder: Path, reference: Path) -> None:
+    """safetensors writes owner-only (0600) files; give them the folder's normal mode."""
+    mode = reference.stat().st_mode & 0o777
+    for path in folder.iterdir():
+        path.chmod(mode)
+
+
+def export_run(run_dir: str | os.PathLike, output: str | os.PathLike, *, onnx: bool = False,
+               log: Callable[[str], None] | None = None) -> ExportResult:
+    """Write the standalone model folder `output` (must be new or empty) for `run_dir`."""
+    from safetensors.torch import save_file
+
+    from engine.model.classifier import quiet_transformers
+    from engine.use.predict import Predictor
+
+    output = Path(output).expanduser()
+    _check_output(output)
+    if onnx:
+        _require_onnx()  # before the slow model load
+    log = log or (lambda message: None)
+    log(f"Loading run {run_dir} ...")
+    predictor = Predictor(run_dir, device="cpu", merge=True, precision="fp32")
+    classifier, info, names = predictor.model, predictor.info, predictor.class_names
+    vision = classifier.vision
+    if hasattr(vision, "merge_and_unload"):  # a peft wrapper left over: merge it now
+        vision = vision.merge_and_unload()
+        classifier.vision = vision
+
+    tmp = output.with_name(f".{output.name}.partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        vision.config.id2label = {i: n for i, n in enumerate(names)}
+        vision.config.label2id = {n: i for i, n in enumerate(names)}
+        with quiet_transformers():
+            vision.save_pretrained(str(tmp))
+        save_file(classifier.head.state_for_saving(), str(tmp / "head.safetensors"),
+                  metadata={"formula": "logits = scale * normalize(image_embeds) @ weight.T + bias"})
+        _write_json(tmp / "labels.json", {str(i): n for i, n in enumerate(names)})
+        image_processor_for(info).save_pretrained(str(tmp))
+        _write_json(tmp / "lora_studio_export.json", {
+            "run": predictor.name, "base_model": info.to_dict(), "method": predictor.run.get("method"),
+            "classes": predictor.run.get("classes"), "test_accuracy": predictor.run.get("test_accuracy"),
+            "best": predictor.run.get("best"), "versions": predictor.run.get("versions")})
+        if onnx:
+            log("Writing model.onnx ...")
+            export_onnx(classifier, tmp / "model.onnx", info.image_size)
+        (tmp / "README.txt").write_text(README.format(
+            name=predictor.name, num_classes=len(names), base=info.ref,
+            folder_hint=str(output.resolve()),
+            onnx_line=", model.onnx (pixel_values -> probabilities)" if onnx else ""),
+            encoding="utf-8")
+        _same_mode(tmp, tmp / "README.txt")
+        if output.exists():
+            output.rmdir()  # empty (checked above): replaced by the finished folder
+        os.replace(tmp, output)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    result = ExportResult(output, sorted(p.name for p in output.iterdir()),
+                          output / "model.onnx" if onnx else None)
+    log(result.summary())
+    return result

@@ -1,0 +1,220 @@
+"""Predictor: a saved run folder -> top-k labels with probabilities for images.
+
+Images go through exactly the evaluation path of training (engine.data.cache.decode_to_array
+to the cache resolution, then engine.data.augment.Augmenter.eval_batch), so a prediction here
+matches the validation accuracy measured while training. A run folder is read from JSON
+and safetensors only, and its adapter config is checked before peft sees it, so a run
+folder received from a stranger cannot run code.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence, Union
+
+import torch
+from PIL import Image
+
+from engine.errors import UserError
+from engine.data.imageio import IMAGE_EXTENSIONS, ImageProblem, to_rgb
+from engine.data.validation import Problem
+
+LOW_CONFIDENCE = 0.5  # top-1 probability below this is flagged: the user should not trust it
+InputItem = Union[str, os.PathLike, Image.Image]
+
+
+@dataclass
+class Prediction:
+    source: str  # file path, or "<image N>" for an in-memory picture
+    top: list[tuple[str, float]]  # (label, probability), most likely first
+    error: str = ""  # why this input has no prediction (unreadable file, ...)
+    threshold: float = LOW_CONFIDENCE
+
+    @property
+    def label(self) -> str:
+        return self.top[0][0] if self.top else ""
+
+    @property
+    def confidence(self) -> float:
+        return self.top[0][1] if self.top else 0.0
+
+    @property
+    def low_confidence(self) -> bool:
+        return not self.error and self.confidence < self.threshold
+
+    def to_dict(self) -> dict:
+        return {"source": self.source, "label": self.label, "confidence": self.confidence,
+                "low_confidence": self.low_confidence, "error": self.error,
+                "top": [{"label": name, "probability": p} for name, p in self.top]}
+
+
+def expand_inputs(paths: Sequence[str | os.PathLike]) -> tuple[list[str], list[Problem]]:
+    """Files as given, folders -> their images (recursively, sorted); missing -> problems.
+
+    A file named explicitly is kept whatever its suffix (decoding decides and explains);
+    inside folders only files with an image suffix count, hidden files are skipped.
+    """
+    images: list[str] = []
+    problems: list[Problem] = []
+    for raw in paths:
+        path = Path(raw).expanduser()
+        if path.is_dir():
+            found = sorted(str(p) for p in path.rglob("*") if p.is_file()
+                           and p.suffix.lower() in IMAGE_EXTENSIONS
+                           and not any(part.startswith(".") for part in p.relative_to(path).parts))
+            if not found:
+                problems.append(Problem(str(path), "no images in this folder"))
+            images.extend(found)
+        elif path.is_file():
+            images.append(str(path))
+        else:
+            problems.append(Problem(str(path), "file not found (moved or deleted?)", "error"))
+    return images, problems
+
+
+def export_predictions(predictions: Sequence[Prediction], path: str | os.PathLike) -> Path:
+    """Write predictions as .json (full top-k lists) or .csv (one row per input)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".json"):
+        raise UserError(f"Cannot export predictions to '{path.name}': use a .csv or .json file name.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    if suffix == ".json":
+        tmp.write_text(json.dumps([p.to_dict() for p in predictions], indent=1,
+                                  ensure_ascii=False) + "\n", encoding="utf-8")
+    else:
+        k = max((len(p.top) for p in predictions), default=1)
+        header = ["source", "label", "confidence", "low_confidence", "error"]
+        for i in range(2, k + 1):
+            header += [f"label_{i}", f"probability_{i}"]
+        with open(tmp, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(header)
+            for p in predictions:
+                row = [p.source, p.label, f"{p.confidence:.6f}" if p.top else "",
+                       int(p.low_confidence), p.error]
+                for name, prob in p.top[1:]:
+                    row += [name, f"{prob:.6f}"]
+                writer.writerow(row)
+    os.replace(tmp, path)
+    return path
+
+
+def check_base_model(info, classifier) -> list[str]:
+    """Refuse a base model that cannot match the run; warn when it may differ from training's."""
+    from engine.model.classifier import ModelLoadError, _fingerprint
+
+    vision = classifier.vision
+    config = (vision.get_base_model() if hasattr(vision, "get_base_model") else vision).config
+    if int(config.image_size) != info.image_size:
+        raise ModelLoadError(f"The base model '{info.ref}' takes {config.image_size} px images but "
+                           f"this run was trained at {info.image_size} px: it needs the base "
+                           "model it was trained with.")
+    if info.fingerprint and _fingerprint(info.ref, config) != info.fingerprint:
+        return [f"The base model '{info.ref}' is not byte-identical to the one this run was "
+                "trained on (its files changed); predictions may differ from the run's reports."]
+    return []
+
+
+class Predictor:
+    """A trained run, ready to classify images. Loading takes a few seconds (base model)."""
+
+    def __init__(self, run_dir: str | os.PathLike, device: str = "auto", merge: bool = True,
+                 precision: str = "auto", low_confidence: float = LOW_CONFIDENCE):
+        from engine.data.augment import Augmenter
+        from engine.data.cache import cache_resolution
+        from engine.hardware import resolve_device_type, resolve_precision
+        from engine.model.classifier import BaseModelInfo, load_run_classifier
+
+        self.run_dir = Path(run_dir)
+        classifier, meta = load_run_classifier(self.run_dir, merge=merge)
+        self.run: dict = meta
+        self.info = BaseModelInfo.from_dict(meta["base_model"])
+        self.class_names: list[str] = [str(n) for n in meta["class_names"]]
+        self.warnings: list[str] = check_base_model(self.info, classifier)
+        self.resolution = cache_resolution(self.info.image_size)
+        self.augmenter = Augmenter.for_model(self.info, augment=False)
+        self.device = torch.device(resolve_device_type(device))
+        self.precision = resolve_precision(precision, self.device.type)
+        self.model = classifier.to(self.device).eval()
+        self.low_confidence = low_confidence
+
+    @property
+    def name(self) -> str:
+        return str(self.run.get("name") or self.run_dir.name)
+
+    def decode(self, item: InputItem):
+        """One input -> uint8 [3, R, R] numpy array (raises ImageProblem)."""
+        from engine.data.cache import decode_to_array
+
+        if isinstance(item, Image.Image):
+            item = to_rgb(item)  # transparency -> white, as for files
+        return decode_to_array(item, self.resolution)
+
+    @torch.no_grad()
+    def probabilities(self, images: torch.Tensor) -> torch.Tensor:
+        """uint8 [B, 3, R, R] (cache format) -> float32 probabilities [B, classes] on the CPU."""
+        pixels = self.augmenter.eval_batch(images.to(self.device))
+        with self.precision.autocast():
+            logits = self.model(pixels)
+        return logits.float().softmax(-1).cpu()
+
+    def _top(self, probs: torch.Tensor, k: int) -> list[list[tuple[str, float]]]:
+        values, indices = probs.topk(min(k, probs.shape[-1]), dim=-1)
+        return [[(self.class_names[i], float(v)) for v, i in zip(vs.tolist(), ix.tolist())]
+                for vs, ix in zip(values, indices)]
+
+    def predict(self, inputs: Sequence[InputItem], top_k: int = 5, batch_size: int = 32,
+                progress: Callable[[int, int], None] | None = None,
+                control=None) -> list[Prediction]:
+        """Top-k predictions, one per image, in input order (folders expand in place).
+
+        Unreadable inputs get a Prediction with `error` set; the others continue.
+        `control` (engine.training.control.TrainControl) is checked between batches: after a stop
+        the predictions made so far are returned.
+        """
+        slots, batch_size = self._slots(inputs), max(1, batch_size)
+        total = len(slots)
+        results: list[Prediction | None] = [s if isinstance(s, Prediction) else None for s in slots]
+        pending = [i for i, s in enumerate(slots) if not isinstance(s, Prediction)]
+        done = total - len(pending)
+        if progress:
+            progress(done, total)
+        for start in range(0, len(pending), batch_size):
+            if control is not None and control.stop_requested:
+                break
+            batch, rows = [], []
+            for i in pending[start:start + batch_size]:
+                source, item = slots[i]
+                try:
+                    rows.append(torch.from_numpy(self.decode(item)))
+                    batch.append(i)
+                except ImageProblem as exc:
+                    results[i] = self._prediction(source, [], str(exc))
+            if rows:
+                tops = self._top(self.probabilities(torch.stack(rows)), top_k)
+                for i, top in zip(batch, tops):
+                    results[i] = self._prediction(slots[i][0], top)
+            done += len(pending[start:start + batch_size])
+            if progress:
+                progress(done, total)
+        return [r for r in results if r is not None]
+
+    def _prediction(self, source: str, top: list, error: str = "") -> Prediction:
+        return Prediction(source, top, error, threshold=self.low_confidence)
+
+    def _slots(self, inputs: Sequence[InputItem]) -> list:
+        """Each input -> (source, item) to decode, or a finished error Prediction."""
+        slots: list = []
+        for n, item in enumerate(inputs, start=1):
+            if isinstance(item, Image.Image):
+                slots.append((getattr(item, "filename", "") or f"<image {n}>", item))
+                continue
+            paths, problems = expand_inputs([item])
+            slots.extend((p, p) for p in paths)
+            slots.extend(self._prediction(p.path, [], p.reason) for p in problems)
+        return slots
