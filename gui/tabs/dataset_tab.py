@@ -12,20 +12,17 @@ import html
 import os
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QFont
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton,
-                               QSplitter, QStackedWidget, QVBoxLayout, QWidget)
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QPushButton, QSplitter,
+                               QStackedWidget, QVBoxLayout, QWidget)
 
 from gui.scan_worker import DatasetScanner
 from gui.widgets.busy_row import BusyRow
-from gui.widgets.dataset_parts import (NAME_COL, SPLITS, ClassTable, EmptyState, SplitBox,
-                                       imbalance_warning, recent_folders, remember_folder,
-                                       split_counts_text)
-from gui.widgets.image_grid import ImageGrid
+from gui.widgets.class_panels import ClassGallery, ClassPanel
+from gui.widgets.dataset_parts import (NAME_COL, SPLITS, EmptyState, imbalance_warning,
+                                       recent_folders, remember_folder, split_counts_text)
 from gui.widgets.problem_list import ProblemList, ProblemRow
 from gui.widgets.thumbnails import ThumbnailLoader
-
 
 
 def _is_dataset_source(paths: list[str]) -> bool:
@@ -163,8 +160,19 @@ class DatasetTab(QWidget):
         layout.addWidget(self.layout_label)
         vsplit = QSplitter(Qt.Orientation.Vertical)
         hsplit = QSplitter(Qt.Orientation.Horizontal)
-        hsplit.addWidget(self._build_class_panel())
-        hsplit.addWidget(self._build_gallery())
+        self.class_panel = ClassPanel()
+        self.class_panel.table.name_edited.connect(self._on_name_edited)
+        self.class_panel.table.currentCellChanged.connect(lambda row, *_: self._show_class(row))
+        self.class_panel.split_box.changed.connect(self._resplit_timer.start)
+        self.gallery = ClassGallery(self.loader)
+        self.gallery.filter_changed.connect(lambda: self._show_class(self.table.currentRow()))
+        # the parts tests and the status bar read, by their plain names
+        self.table, self.split_box = self.class_panel.table, self.class_panel.split_box
+        self.totals_label, self.notice = self.class_panel.totals_label, self.class_panel.notice
+        self.grid, self.split_filter = self.gallery.grid, self.gallery.split_filter
+        self.class_title = self.gallery.title
+        hsplit.addWidget(self.class_panel)
+        hsplit.addWidget(self.gallery)
         hsplit.setStretchFactor(0, 2)
         hsplit.setStretchFactor(1, 3)
         hsplit.setSizes([420, 600])
@@ -184,56 +192,6 @@ class DatasetTab(QWidget):
         want = 40 + self.table.horizontalHeader().height() + rows * 30 + 16
         height = min(want, vsplit.height() * 2 // 5)
         vsplit.setSizes([vsplit.height() - height, height])
-
-    def _build_class_panel(self) -> QWidget:
-        panel = QWidget()
-        layout = QVBoxLayout(panel)
-        layout.setContentsMargins(0, 0, 8, 0)
-        layout.setSpacing(8)
-        self.totals_label = QLabel()
-        layout.addWidget(self.totals_label)
-        self.table = ClassTable()
-        self.table.name_edited.connect(self._on_name_edited)
-        self.table.currentCellChanged.connect(lambda row, *_: self._show_class(row))
-        layout.addWidget(self.table, 1)
-        self.notice = QLabel()  # imbalance or naming notice
-        self.notice.setWordWrap(True)
-        self.notice.setVisible(False)
-        layout.addWidget(self.notice)
-        hint = QLabel("Double-click a class name to change how it is shown and prompted.")
-        hint.setEnabled(False)  # the palette's disabled text: a quiet hint in light and dark
-        hint.setWordWrap(True)
-        layout.addWidget(hint)
-        self.split_box = SplitBox()
-        self.split_box.changed.connect(self._resplit_timer.start)
-        layout.addWidget(self.split_box)
-        return panel
-
-    def _build_gallery(self) -> QWidget:
-        panel = QWidget()
-        layout = QVBoxLayout(panel)
-        layout.setContentsMargins(8, 0, 0, 0)
-        layout.setSpacing(8)
-        bar = QHBoxLayout()
-        self.class_title = QLabel()
-        font = QFont(self.class_title.font())
-        font.setBold(True)
-        self.class_title.setFont(font)
-        self.split_filter = QComboBox()
-        self.split_filter.addItem("All splits", "")
-        for split in SPLITS:
-            self.split_filter.addItem(split.capitalize() + " only", split)
-        self.split_filter.currentIndexChanged.connect(
-            lambda *_: self._show_class(self.table.currentRow()))
-        bar.addWidget(self.class_title, 1)
-        bar.addWidget(self.split_filter)
-        layout.addLayout(bar)
-        self.grid = ImageGrid(self.loader)
-        self.grid.setToolTip("Double-click an image to open it in your image viewer")
-        self.grid.image_activated.connect(
-            lambda path: QDesktopServices.openUrl(QUrl.fromLocalFile(path)))
-        layout.addWidget(self.grid, 1)
-        return panel
 
     # -- state ---------------------------------------------------------------------
     def _set_state(self, state: str) -> None:
@@ -325,7 +283,7 @@ class DatasetTab(QWidget):
         per_class = {c.display_name: counts.get(c.folder, {}).get("train", 0)
                      for c in index.classes}
         warning, small = imbalance_warning(per_class)
-        self._set_notice(warning)
+        self.class_panel.set_notice(warning)
         self.table.fill(index, small)
         self.problems.set_problems([ProblemRow(p.path, p.reason, p.severity)
                                     for p in index.problems])
@@ -333,21 +291,11 @@ class DatasetTab(QWidget):
         self.table.setCurrentCell(row, NAME_COL)
         self._show_class(row)
 
-    def _set_notice(self, text: str) -> None:
-        self.notice.setText(("⚠ " + text) if text else "")
-        self.notice.setVisible(bool(text))
-
     def _show_class(self, row: int) -> None:
         if self._index is None or not 0 <= row < len(self._by_class):
-            self.grid.set_paths([])
-            self.class_title.setText("")
-            return
-        split = self.split_filter.currentData()
-        samples = [s for s in self._by_class[row] if not split or s.split == split]
-        counts = {s: sum(x.split == s for x in self._by_class[row]) for s in SPLITS}
-        self.class_title.setText(f"{self._index.classes[row].display_name}  "
-                                 f"({split_counts_text(counts)})")
-        self.grid.set_paths([s.path for s in samples])
+            self.gallery.show_class("", [])
+        else:
+            self.gallery.show_class(self._index.classes[row].display_name, self._by_class[row])
 
     def _on_name_edited(self, row: int, text: str) -> None:
         if self._scanned is None:
@@ -356,7 +304,7 @@ class DatasetTab(QWidget):
         old = self._index.classes[row].display_name
         others = {c.display_name for i, c in enumerate(self._index.classes) if i != row}
         if not new or new in others:
-            self._set_notice(f"“{text}” cannot be used: class names must be unique and not "
+            self.class_panel.set_notice(f"“{text}” cannot be used: class names must be unique and not "
                              "empty. The previous name was kept." if new else
                              "A class needs a name. The previous name was kept.")
             self.table.set_name(row, old)
@@ -367,6 +315,6 @@ class DatasetTab(QWidget):
         counts = self._index.counts()
         warning, _ = imbalance_warning({c.display_name: counts[c.folder]["train"]
                                         for c in self._index.classes})
-        self._set_notice(warning)  # it names classes: show the new name
+        self.class_panel.set_notice(warning)  # it names classes: show the new name
         self._show_class(self.table.currentRow())
         self.dataset_ready.emit(self._index if self._usable() else None)

@@ -13,13 +13,14 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QImage, QKeySequence, QShortcut
-from PySide6.QtWidgets import (QApplication, QDoubleSpinBox, QFileDialog,
-                               QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QApplication, QFileDialog, QHBoxLayout, QLabel, QPushButton,
+                               QVBoxLayout, QWidget)
 
 from gui.prediction_worker import PredictionService
 from gui.widgets.busy_row import BusyRow
 from gui.widgets.drop_zone import DropZone
 from gui.widgets.prediction_results import PredictionList
+from gui.widgets.result_bar import ResultBar
 from gui.widgets.run_chooser import RunChooser
 
 IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.bmp *.gif *.webp *.tif *.tiff);;All files (*)"
@@ -189,7 +190,13 @@ class PredictionTab(QWidget):
         self.busy = BusyRow(self)
         self.busy.cancel_button.clicked.connect(self.service.cancel)
         root.addWidget(self.busy)
-        root.addLayout(self._build_result_bar())
+        self.result_bar = bar = ResultBar()
+        bar.top_k_changed.connect(lambda k: self.results.results_model.set_shown_k(k))
+        bar.threshold_changed.connect(self._on_threshold)
+        bar.export_requested.connect(self._choose_export)
+        bar.clear_requested.connect(self.clear_results)
+        self.summary, self.top_k, self.threshold = bar.summary, bar.top_k, bar.threshold
+        root.addWidget(bar)
         self.message = QLabel()
         self.message.setVisible(False)
         self.message.setWordWrap(True)
@@ -197,38 +204,6 @@ class PredictionTab(QWidget):
         root.addWidget(self.message)
         self.results = PredictionList()
         root.addWidget(self.results, 1)
-
-    def _build_result_bar(self) -> QHBoxLayout:
-        row = QHBoxLayout()
-        row.setSpacing(8)
-        self.summary = QLabel("No results yet.")
-        row.addWidget(self.summary, 1)
-        row.addWidget(QLabel("Show top"))
-        self.top_k = QSpinBox()
-        self.top_k.setRange(1, 10)
-        self.top_k.setValue(3)
-        self.top_k.setToolTip("How many labels to show per image")
-        self.top_k.valueChanged.connect(lambda k: self.results.results_model.set_shown_k(k))
-        row.addWidget(self.top_k)
-        row.addWidget(QLabel("Mark below"))
-        self.threshold = QDoubleSpinBox()
-        self.threshold.setRange(0, 100)
-        self.threshold.setDecimals(0)
-        self.threshold.setSingleStep(5)
-        self.threshold.setSuffix(" %")
-        self.threshold.setValue(50)
-        self.threshold.setToolTip("Results whose top label is below this confidence are marked: "
-                                  "check those by eye before trusting them")
-        self.threshold.valueChanged.connect(self._on_threshold)
-        row.addWidget(self.threshold)
-        for text, suffix in (("Export CSV…", "csv"), ("Export JSON…", "json")):
-            button = QPushButton(text)
-            button.clicked.connect(lambda _=False, s=suffix: self._choose_export(s))
-            row.addWidget(button)
-        clear = QPushButton("Clear")
-        clear.clicked.connect(self.clear_results)
-        row.addWidget(clear)
-        return row
 
     # -- handlers ------------------------------------------------------------------
     def _say(self, text: str) -> None:
@@ -298,19 +273,12 @@ class PredictionTab(QWidget):
             self._set_state("attention")
         self._update_summary()
 
-    def _on_threshold(self, value: float) -> None:
-        self.results.results_model.set_threshold(value / 100.0)
+    def _on_threshold(self, share: float) -> None:
+        self.results.results_model.set_threshold(share)
         self._update_summary()
 
     def _update_summary(self) -> None:
-        ok, low, failed = self.results.results_model.counts()
-        if not ok and not failed:
-            self.summary.setText("No results yet.")
-            return
-        parts = [f"{ok:,} predicted", f"{low:,} low confidence"]
-        if failed:
-            parts.append(f"{failed:,} not predicted")
-        self.summary.setText(" · ".join(parts))
+        self.result_bar.show_counts(*self.results.results_model.counts())
 
     def _choose_files(self) -> None:
         paths, _ = QFileDialog.getOpenFileNames(self, "Choose images to predict", "", IMAGE_FILTER)
