@@ -145,7 +145,7 @@ def stage_export(ctx: dict) -> str:
     from transformers import CLIPVisionModelWithProjection
 
     from engine.use.export import export_run
-    from engine.model.classifier import LinearHead, quiet_transformers
+    from engine.model.classifier import LinearHead, load_run_classifier, quiet_transformers
 
     out = ctx["tmp"] / "export"
     export_run(ctx["run_dir"], out)
@@ -154,9 +154,10 @@ def stage_export(ctx: dict) -> str:
     head = LinearHead.from_saved(load_file(str(out / "head.safetensors")))
     predictor = ctx["predictor"]  # the run's own preprocessing, then the exported weights
     pixels = predictor.augmenter.eval_batch(torch.from_numpy(predictor.decode(ctx["image"]))[None])
+    run_model, _ = load_run_classifier(ctx["run_dir"])  # in fp32 (the predictor may hold bf16)
     with torch.no_grad():  # both in fp32: the export must hold the run's merged weights
         exported = head(vision(pixel_values=pixels).image_embeds)
-        expected = predictor.model.float()(pixels.to(predictor.device)).cpu()
+        expected = run_model(pixels)
     if not torch.allclose(exported, expected, atol=1e-4, rtol=1e-4):
         raise RuntimeError(f"the exported model gives {exported.tolist()}, the run {expected.tolist()}")
     return "merged model folder reloads with plain transformers and agrees with the run"

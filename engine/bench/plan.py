@@ -48,6 +48,7 @@ class Plan:
     gpu_steps: int = 20  # timed steps per window (three windows, median)
     gpu_job_epochs: int = 10
     gpu_on_cpu: bool = False
+    compile_variant: bool = False  # section 1b also times torch.compile (a minute to compile)
 
 
 PLANS = {
@@ -55,7 +56,7 @@ PLANS = {
                  acc_model="small-64", acc_epochs=3, probe_epochs=10, acc_last_n=4,
                  growth_model="small-224", growth_sizes=(1000, 5000, 20000), single_images=12,
                  gui_runs=2, gui_train_epochs=2, memory_steps=2, child_timeout_s=600,
-                 folder_images=48, reference_memory=False),
+                 folder_images=48, reference_memory=False, compile_variant=True),
     "quick": Plan("quick", "vit-b32-2l", "photos-260", rounds=2, steps=2, last_n=1,
                   acc_model="small-64", acc_epochs=2, probe_epochs=10, acc_last_n=4,
                   growth_model="small-224", growth_sizes=(250, 1000), single_images=10,

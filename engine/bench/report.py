@@ -89,6 +89,22 @@ def _training(sec: dict) -> list[str]:
     return lines
 
 
+def _variants(sec: dict) -> list[str]:
+    flags = ", ".join(f for f, on in sec.get("cpu_flags", {}).items() if on) or "none listed"
+    lines = [f"**1b. The training step's numerics** — {sec['model']}, batch {sec['batch_size']}, "
+             f"{sec['image_size']} px, {sec['device']}, {sec['rounds']} interleaved rounds x "
+             f"{sec['steps_per_window']} steps; CPU flags: {flags}", ""]
+    rows = [[r["variant"], r["images_per_s"], _x(r["vs_tutorial"]),
+             f"{r['compile_s']} s" if r.get("compile_s") is not None else ""]
+            for r in sec["rows"]]
+    lines += _table(["variant", "images/s", "vs tutorial", "compile"], rows)
+    goal = sec.get("goal")
+    lines += ["", f"Engine step vs the tutorial's numerics: **{sec['engine_vs_tutorial']:.2f}x**"
+              + (f" (goal {goal}x on a bf16 CPU: {_met(sec['engine_vs_tutorial'] >= goal)})."
+                 if goal else ".")]
+    return lines
+
+
 def _pipeline(sec: dict) -> list[str]:
     rows = [["decode cold (JPEG -> uint8 cache)", sec["cold_decode_images_per_s"]],
             ["load from the disk cache", sec["disk_cache_images_per_s"]],
@@ -210,7 +226,7 @@ def _gpu(sec: dict) -> list[str]:
     return lines
 
 
-RENDERERS = {"training": _training, "pipeline": _pipeline, "fast_modes": _fast_modes,
+RENDERERS = {"training": _training, "variants": _variants, "pipeline": _pipeline, "fast_modes": _fast_modes,
              "prediction": _prediction, "gui": _gui, "memory": _memory, "growth": _growth,
              "gpu": _gpu}
 

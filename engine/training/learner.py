@@ -103,3 +103,36 @@ class Learner:
         self.optimizer.zero_grad(set_to_none=True)
         self.scheduler.step()
         return group[-1] + 1
+
+    # --- optional compilation -----------------------------------------------------------
+    def compile(self, progress) -> str:
+        """torch.compile what trains, and compile it now: one forward and backward per batch
+        shape the epochs will have, so no step stalls later. Gradients and the random state
+        are put back, so the run is the one it would be uncompiled. Returns '' when compiled,
+        else why not (the run then goes on uncompiled)."""
+        plain = self.net
+        rng = torch.get_rng_state()
+        cuda_rng = torch.cuda.get_rng_state_all() if self.device.type == "cuda" else None
+        per_rank = -(-self.n_train // self.setup.world)  # ceil: the first ranks' share
+        sizes = sorted({min(self.config.batch_size, per_rank), per_rank % self.config.batch_size}
+                       - {0}, reverse=True)
+        try:
+            self.net = torch.compile(plain)
+            for done, size in enumerate(sizes):
+                progress(done, len(sizes))
+                x, y = self.data.batch("train", torch.arange(size))
+                gen = batch_generator(self.config.seed, 0, 0, self.setup.rank, self.device)
+                with self.autocast():
+                    logits = self.net(self.train_inputs(x, gen))
+                F.cross_entropy(logits.float(), y.to(self.device)).backward()
+            progress(len(sizes), len(sizes))
+        except Exception as exc:  # no C++ compiler, an unsupported op...
+            self.net = plain
+            return " ".join(str(exc).split())[:300] or type(exc).__name__
+        finally:
+            self.optimizer.zero_grad(set_to_none=True)
+            torch.set_rng_state(rng)
+            if cuda_rng is not None:
+                torch.cuda.set_rng_state_all(cuda_rng)
+        return ""
+

@@ -111,7 +111,28 @@ def load_model(setup: Setup, dataset: DatasetIndex, rec: Recorder) -> Iterator[E
         seed=config.seed)
     trainable, total = count_parameters(model)  # the probe's tower is frozen: head only
     model.to(setup.device)
+    for message in use_compute_format(model, setup):
+        yield rec(Log(level="info", message=message))
     return Built(model, info, trainable, total)
+
+
+def use_compute_format(model, setup: Setup) -> list[str]:
+    """The attention kernel and frozen-weight format that are fastest here
+    (engine.model.compute_format); returns what the log says about them."""
+    from engine.model.compute_format import (choose_attention, describe_bytes,
+                                             hold_frozen_weights_in, set_attention)
+
+    config, precision = setup.config, setup.precision
+    attention, why = choose_attention(config.attention, setup.device.type, precision.name)
+    set_attention(model.vision, attention)
+    messages = [f"Attention: {attention} ({why})."]
+    if setup.device.type == "cpu" and setup.world > 1:
+        return messages  # gloo's broadcast of the model at start is safest in fp32
+    saved = hold_frozen_weights_in(model.vision, precision.dtype)
+    if saved:
+        messages.append(f"Frozen weights held in {precision.name} ({describe_bytes(saved)} less "
+                        "memory); LoRA weights, the head and the optimiser stay fp32.")
+    return messages
 
 
 def open_run_folder(setup: Setup, dataset: DatasetIndex, built: Built,

@@ -129,6 +129,8 @@ class Predictor:
         from engine.data.cache import cache_resolution
         from engine.hardware import resolve_device_type, resolve_precision
         from engine.model.classifier import BaseModelInfo, load_run_classifier
+        from engine.model.compute_format import (choose_attention, hold_frozen_weights_in,
+                                                 set_attention)
 
         self.run_dir = Path(run_dir)
         classifier, meta = load_run_classifier(self.run_dir, merge=merge)
@@ -140,8 +142,12 @@ class Predictor:
         self.augmenter = Augmenter.for_model(self.info, augment=False)
         self.device = torch.device(resolve_device_type(device))
         self.precision = resolve_precision(precision, self.device.type)
-        self.model = classifier.to(self.device).eval()
+        self.model = classifier.to(self.device).eval().requires_grad_(False)
         self.low_confidence = low_confidence
+        # the merged weights in the compute format, the attention kernel fastest here
+        self.attention, _ = choose_attention("auto", self.device.type, self.precision.name)
+        set_attention(self.model.vision, self.attention)
+        hold_frozen_weights_in(self.model, self.precision.dtype)
 
     @property
     def name(self) -> str:
