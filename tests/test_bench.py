@@ -110,6 +110,14 @@ def test_smoke_bench_writes_every_figure_and_prints_the_table(tmp_path, capsys):
     assert training["frozen_pass"]["seconds"] > 0 and training["frozen_pass"]["images"] > 0
     assert len(training["ratio_engine_vs_reference"]["per_round"]) == 2
     assert training["ratio_engine_vs_reference"]["median"] > 0
+    variants = {r["variant"]: r for r in result["variants"]["rows"]}
+    assert variants["tutorial (fp32, SDPA, dropout 0.1)"]["vs_tutorial"] == 1.0
+    assert any(name.startswith("engine now") for name in variants)
+    assert all(r["images_per_s"] > 0 for r in variants.values())
+    assert "avx2" in result["variants"]["cpu_flags"] or not result["variants"]["cpu_flags"]
+    job = result["job"]
+    assert job["epochs"] == 2 and len(job["tutorial"]["val_accuracy"]) == 2
+    assert job["engine"]["epochs"] == 2 and job["ratio"] > 0
     assert result["pipeline"]["cache_delivers_images_per_s"] > 0
     modes = result["fast_modes"]
     assert set(modes["accuracy"]) == {"lora", "last_n", "last_n_cached", "linear_probe"}
@@ -126,7 +134,8 @@ def test_smoke_bench_writes_every_figure_and_prints_the_table(tmp_path, capsys):
     assert all(r["images_per_s"] > 0 for r in gpu["throughput"])
     assert gpu["versus_tutorial"]["ratio"] > 0 and gpu["pipeline"]["images_per_s"] > 0
     assert gpu["tutorial_job"]["epochs"] == 2 and gpu["tutorial_job"]["wall_s"] > 0
-    for heading in ("1. Training", "2. Input pipeline", "3. Fast modes", "4. Prediction",
+    for heading in ("1. Training", "1b. The training step", "1c. The tutorial's whole job",
+                    "2. Input pipeline", "3. Fast modes", "4. Prediction",
                     "5. GUI", "6. Memory", "7. Growth", "8. GPU", "GPU:"):
         assert heading in printed
     assert out.with_suffix(".md").read_text("utf-8").strip() in printed

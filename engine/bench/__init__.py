@@ -15,7 +15,7 @@ import time
 import traceback
 from pathlib import Path
 
-SECTIONS = ("training", "variants", "pipeline", "fast_modes", "prediction", "memory", "growth",
+SECTIONS = ("training", "variants", "job", "pipeline", "fast_modes", "prediction", "memory", "growth",
             "gui", "gpu")
 DEFAULT_OUTPUT = "bench_out/bench.json"
 
@@ -28,10 +28,11 @@ def default_output(mode: str) -> str:
 
 def _section_functions() -> dict:
     from engine.bench import (gui_probe, sections_gpu, sections_modes, sections_system,
-                              sections_training, sections_variants)
+                              sections_job, sections_training, sections_variants)
 
     return {"gpu": sections_gpu.gpu, "training": sections_training.training,
-            "variants": sections_variants.variants, "pipeline": sections_training.pipeline,
+            "variants": sections_variants.variants, "job": sections_job.job,
+            "pipeline": sections_training.pipeline,
             "fast_modes": sections_modes.fast_modes,
             "prediction": sections_modes.prediction, "memory": sections_system.memory,
             "growth": sections_system.growth, "gui": gui_probe.gui}

@@ -49,6 +49,10 @@ class Plan:
     gpu_job_epochs: int = 10
     gpu_on_cpu: bool = False
     compile_variant: bool = False  # section 1b also times torch.compile (a minute to compile)
+    variant_steps: int = 4  # section 1b: timed steps per window (short windows are noisy)
+    job_epochs: int = 10  # section 1c: the tutorial's whole job on a slice of the photos
+    job_train_per_class: int = 24
+    job_val_per_class: int = 8
 
 
 PLANS = {
@@ -68,7 +72,8 @@ PLANS = {
                   growth_model="tiny", growth_sizes=(16, 32), single_images=3,
                   gui_runs=1, gui_train_epochs=1, memory_steps=1, child_timeout_s=180,
                   batch_size=4, gpu_models=("tiny",), gpu_batches=(4, 8), gpu_steps=2,
-                  gpu_job_epochs=2, gpu_on_cpu=True),
+                  gpu_job_epochs=2, gpu_on_cpu=True, variant_steps=1, job_epochs=2, job_train_per_class=4,
+                  job_val_per_class=2),
 }
 
 

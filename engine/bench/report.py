@@ -105,6 +105,20 @@ def _variants(sec: dict) -> list[str]:
     return lines
 
 
+def _job(sec: dict) -> list[str]:
+    e, t = sec["engine"], sec["tutorial"]
+    rows = [["engine (Tutorial recipe preset, precision auto)", e["wall_s"],
+             e.get("best_val_accuracy")],
+            ["tutorial's loop", t["wall_s"], max(t["val_accuracy"], default=None)]]
+    lines = [f"**1c. The tutorial's whole job** — {sec['model']}, {sec['epochs']} epochs over "
+             f"{sec['train_images']} images, {sec['val_images']} validated after each epoch", ""]
+    lines += _table(["contender", "seconds", "best val accuracy"], rows)
+    goal = sec.get("goal")
+    lines += ["", f"Engine vs tutorial, whole job: **{sec['ratio']:.2f}x**"
+              + (f" (goal {goal}x on a bf16 CPU: {_met(sec['ratio'] >= goal)})." if goal else ".")]
+    return lines
+
+
 def _pipeline(sec: dict) -> list[str]:
     rows = [["decode cold (JPEG -> uint8 cache)", sec["cold_decode_images_per_s"]],
             ["load from the disk cache", sec["disk_cache_images_per_s"]],
@@ -226,9 +240,9 @@ def _gpu(sec: dict) -> list[str]:
     return lines
 
 
-RENDERERS = {"training": _training, "variants": _variants, "pipeline": _pipeline, "fast_modes": _fast_modes,
-             "prediction": _prediction, "gui": _gui, "memory": _memory, "growth": _growth,
-             "gpu": _gpu}
+RENDERERS = {"training": _training, "variants": _variants, "job": _job, "pipeline": _pipeline,
+             "fast_modes": _fast_modes, "prediction": _prediction, "gui": _gui,
+             "memory": _memory, "growth": _growth, "gpu": _gpu}
 
 
 def format_table(result: dict) -> str:

@@ -110,11 +110,11 @@ def variants(ctx: Context) -> dict:
     for r in range(plan.rounds):
         for name in order if r % 2 == 0 else order[::-1]:
             t0 = time.perf_counter()
-            for _ in range(plan.steps):
+            for _ in range(plan.variant_steps):
                 steps[name].step(x, y)
             if device.type == "cuda":
                 torch.cuda.synchronize()
-            rates[name].append(plan.steps * batch / (time.perf_counter() - t0))
+            rates[name].append(plan.variant_steps * batch / (time.perf_counter() - t0))
     reference = order[0]
     rows = []
     for name in order:
@@ -125,6 +125,7 @@ def variants(ctx: Context) -> dict:
     engine_row = next(r for r in rows if r["variant"].startswith("engine now"))
     return {"status": "ok", "model": plan.train_model, "batch_size": batch,
             "image_size": size, "device": device.type, "format": fast, "auto_format": auto,
-            "cpu_flags": cpu_flags(), "rounds": plan.rounds, "steps_per_window": plan.steps,
+            "cpu_flags": cpu_flags(), "rounds": plan.rounds,
+            "steps_per_window": plan.variant_steps,
             "rows": rows, "engine_vs_tutorial": engine_row["vs_tutorial"],
             "goal": 2.5 if auto == "bf16" and device.type == "cpu" else None}

@@ -150,6 +150,31 @@ def _shutdown(it) -> None:
         stop()
 
 
+def run_tutorial_job(model_dir: str, train: Sequence[tuple[str, int]],
+                     val: Sequence[tuple[str, int]], num_classes: int, *, epochs: int = 10,
+                     batch_size: int = 32, device: str = "cpu", seed: int = 0,
+                     num_workers: int = NUM_WORKERS) -> dict:
+    """The tutorial's whole job: `epochs` epochs over `train`, then its validation loop over
+    `val` after each epoch. Returns the validation accuracies and the seconds it took."""
+    start = time.perf_counter()
+    trainer = TutorialTrainer(model_dir, train, num_classes, batch_size=batch_size,
+                              epochs=epochs, device=device, seed=seed, num_workers=num_workers)
+    val_loader = DataLoader(TutorialDataset(val, trainer.processor), batch_size=batch_size,
+                            shuffle=False, num_workers=num_workers)
+    accuracies = []
+    for _ in range(epochs):
+        for images, labels in trainer.loader:
+            trainer.train_step(images, labels)
+        trainer.model.eval()
+        correct = 0
+        with torch.no_grad():
+            for images, labels in val_loader:
+                logits = trainer.model(images.to(trainer.device))
+                correct += int((logits.argmax(-1).cpu() == labels).sum())
+        accuracies.append(correct / max(1, len(val)))
+    return {"wall_s": round(time.perf_counter() - start, 2), "val_accuracy": accuracies}
+
+
 def make_predict(classifier: TutorialClassifier, processor, class_names: Sequence[str],
                  device: str | torch.device = "cpu"):
     """The tutorial's predict(image_path) -> (class name, confidence), one image per call."""
@@ -168,4 +193,4 @@ def make_predict(classifier: TutorialClassifier, processor, class_names: Sequenc
 
 
 __all__ = ["TutorialDataset", "TutorialClassifier", "TutorialTrainer", "load_tutorial_model",
-           "make_loader", "loader_throughput", "make_predict", "NUM_WORKERS"]
+           "make_loader", "loader_throughput", "make_predict", "run_tutorial_job", "NUM_WORKERS"]
