@@ -27,7 +27,7 @@ def test_test_split_report_is_complete_and_consistent(run, predictor, tmp_path):
     out = own / "report"
     assert report.report_dir == str(out)
     assert sorted(p.name for p in out.iterdir()) == ["confusion_matrix.png", "errors.csv",
-                                                     "report.json"]
+                                                     "reliability.png", "report.json"]
     assert seen[0] == (0, 24) and seen[-1] == (24, 24)
 
     text = (out / "report.json").read_text(encoding="utf-8")

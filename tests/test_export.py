@@ -28,7 +28,8 @@ def _paths(root: Path) -> list[str]:
 
 
 def _head_probs(head: dict, emb: torch.Tensor) -> torch.Tensor:
-    logits = head["scale"] * torch.nn.functional.normalize(emb, dim=-1) @ head["weight"].T + head["bias"]
+    logits = (head["scale"] * torch.nn.functional.normalize(emb, dim=-1) @ head["weight"].T
+              + head["bias"]) / head.get("temperature", 1.0)
     return logits.softmax(-1)
 
 

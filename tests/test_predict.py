@@ -30,7 +30,8 @@ def _pixels(predictor, paths) -> torch.Tensor:
 def _probs_with(vision, head, pixels) -> torch.Tensor:
     with torch.no_grad():
         emb = vision(pixel_values=pixels).image_embeds
-    logits = head["scale"] * torch.nn.functional.normalize(emb, dim=-1) @ head["weight"].T + head["bias"]
+    logits = (head["scale"] * torch.nn.functional.normalize(emb, dim=-1) @ head["weight"].T
+              + head["bias"]) / head.get("temperature", 1.0)
     return logits.softmax(-1)
 
 

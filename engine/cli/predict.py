@@ -25,7 +25,8 @@ def _progress(label: str) -> Callable[[int, int], None] | None:
 def _load_predictor(args: argparse.Namespace):
     from engine.use.predict import Predictor
 
-    predictor = Predictor(args.run, device=args.device)
+    predictor = Predictor(args.run, device=args.device,
+                          not_sure_below=getattr(args, "not_sure_below", 0.0))
     for warning in predictor.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     return predictor
@@ -45,6 +46,8 @@ def _format_prediction(p, shown: int = 3) -> str:
     if p.error:
         return f"{p.source}: cannot predict: {p.error}"
     top = ", ".join(f"{name} {prob:.1%}" for name, prob in p.top[:shown])
+    if p.not_sure:
+        return f"{p.source}: not sure (none of the classes fits well: {top})"
     flag = "  (low confidence)" if p.low_confidence else ""
     return f"{p.source}: {top}{flag}"
 
@@ -59,6 +62,13 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         print(_format_prediction(p))
     if args.output:
         print(f"saved {len(predictions)} predictions to {export_predictions(predictions, args.output)}")
+    if args.explain:
+        from engine.use.explain import explain, write_overlays
+
+        readable = [p for p in predictions if not p.error and not p.source.startswith("<")]
+        written = write_overlays(explain(predictor, [p.source for p in readable],
+                                         batch_size=args.batch_size), args.explain)
+        print(f"saved {len(written)} heat maps (why each class) to {args.explain}")
     failed = sum(1 for p in predictions if p.error)
     if failed:
         print(f"{failed} of {len(predictions)} inputs could not be predicted.", file=sys.stderr)
@@ -98,6 +108,12 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--top-k", type=int, default=5, help="how many labels to keep per image")
     p.add_argument("--output", default=None,
                    help="also save the predictions: a .csv or .json file name")
+    p.add_argument("--not-sure-below", type=float, default=0.0, metavar="P",
+                   help="call an image 'not sure' instead of naming a class when its (calibrated) "
+                        "top probability is below P, e.g. 0.5 (default: 0, always name one)")
+    p.add_argument("--explain", default=None, metavar="DIR",
+                   help="also write a heat map per image into DIR: where the model looked for "
+                        "its class (Grad-CAM), as PNG overlays")
     p.set_defaults(func=_cmd_predict)
 
     p = sub.add_parser("export", help="Write a standalone model folder (LoRA merged) that "

@@ -125,6 +125,7 @@ def load_weights(folder: str | Path, model: ImageClassifier, *, advice: str = RE
     with torch.no_grad():
         model.head.weight.copy_(saved.weight)
         model.head.bias.copy_(saved.bias)
+        model.head.temperature.copy_(saved.temperature)
 
 
 def save_weights(final: str | Path, model: ImageClassifier) -> Path:

@@ -186,23 +186,30 @@ def image_embeddings(vision, pixel_values: torch.Tensor) -> torch.Tensor:
 
 
 class LinearHead(nn.Module):
-    """logits = scale * normalize(embedding) @ weight.T + bias."""
+    """logits = (scale * normalize(embedding) @ weight.T + bias) / temperature.
 
-    def __init__(self, dim: int, num_classes: int, scale: float):
+    The temperature is 1 while training; afterwards temperature scaling fits it on the
+    validation split (engine.use.calibration), so the probabilities say how often the
+    model is right. It is saved with the head; heads saved without one read as 1.
+    """
+
+    def __init__(self, dim: int, num_classes: int, scale: float, temperature: float = 1.0):
         super().__init__()
         self.weight = nn.Parameter(torch.empty(num_classes, dim))
         self.bias = nn.Parameter(torch.zeros(num_classes))
         self.register_buffer("scale", torch.tensor(float(scale)))
+        self.register_buffer("temperature", torch.tensor(float(temperature)))
         nn.init.normal_(self.weight, std=dim ** -0.5)
 
     def forward(self, emb: torch.Tensor) -> torch.Tensor:
         emb = F.normalize(emb.float(), dim=-1)
-        return self.scale * emb @ self.weight.t() + self.bias
+        return (self.scale * emb @ self.weight.t() + self.bias) / self.temperature
 
     def state_for_saving(self) -> dict[str, torch.Tensor]:
         return {"weight": self.weight.detach().float().cpu().contiguous(),
                 "bias": self.bias.detach().float().cpu().contiguous(),
-                "scale": self.scale.detach().float().cpu().reshape(1).contiguous()}
+                "scale": self.scale.detach().float().cpu().reshape(1).contiguous(),
+                "temperature": self.temperature.detach().float().cpu().reshape(1).contiguous()}
 
     @classmethod
     def from_saved(cls, tensors: dict[str, torch.Tensor], source: str = "<head>", *,
@@ -222,10 +229,17 @@ class LinearHead(nn.Module):
             raise damaged(source, "does not hold a classifier head",
                           f"it has {names or 'no tensors'}", advice)
         rows, cols = weight.shape
-        check_tensor_fit(source, tensors, {"weight": (num_classes or rows, dim or cols),
-                                           "bias": (num_classes or rows,), "scale": (1,)},
-                         "this run's classifier head", advice)
-        head = cls(cols, rows, float(tensors["scale"].reshape(-1)[0]))
+        expected = {"weight": (num_classes or rows, dim or cols), "bias": (num_classes or rows,),
+                    "scale": (1,)}
+        if "temperature" in tensors:  # heads saved before calibration existed have none
+            expected["temperature"] = (1,)
+        check_tensor_fit(source, tensors, expected, "this run's classifier head", advice)
+        temperature = float(tensors["temperature"].reshape(-1)[0]) if "temperature" in tensors \
+            else 1.0
+        if not 0.0 < temperature < float("inf"):
+            raise damaged(source, "does not hold a usable classifier head",
+                          f"its temperature is {temperature}, not a positive number", advice)
+        head = cls(cols, rows, float(tensors["scale"].reshape(-1)[0]), temperature)
         with torch.no_grad():
             head.weight.copy_(weight)
             head.bias.copy_(tensors["bias"])

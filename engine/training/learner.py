@@ -77,6 +77,21 @@ class Learner:
         self.net.train(was_training)
         return result
 
+    @torch.no_grad()
+    def logits(self, split: str) -> tuple[torch.Tensor, torch.Tensor]:
+        """(logits [N, classes] in fp32 on the CPU, labels [N]) of every image of `split`."""
+        was_training = self.net.training
+        self.net.eval()
+        inputs, labels = self.data.split_inputs(split)
+        out = []
+        for start in range(0, len(labels), self.config.batch_size):
+            with self.autocast():
+                batch = inputs[start:start + self.config.batch_size].to(self.device)
+                out.append(self.eval_logits(batch).float().cpu())
+        self.net.train(was_training)
+        n_classes = len(self.dataset.class_names)
+        return (torch.cat(out) if out else torch.zeros(0, n_classes)), labels.cpu()
+
     # --- one optimiser update -----------------------------------------------------------
     def update(self, order: torch.Tensor, epoch: int, micro: int, meter) -> int:
         """Sum the gradients of micro-batches micro.. (gradient accumulation), step the

@@ -194,10 +194,11 @@ def finish(learner: Learner, tracker: Tracker, status: str, run_dir: Path,
         yield rec(CheckpointSaved(step=tracker.step, epoch=tracker.epoch, path=str(run_dir),
                                   label="final"))
     test_accuracy = None
-    if status == "completed" and len(learner.data.splits["test"]) > 0:
+    if status == "completed" and tracker.best_epoch is not None:
         learner.setup.accelerator.wait_for_everyone()  # the main process may still write best/
-        if tracker.best_epoch is not None:  # score the model the run folder holds: the best
-            ckpt.load_weights(run_dir / "checkpoints" / "best", model)
+        ckpt.load_weights(run_dir / "checkpoints" / "best", model)  # the model the folder holds
+        yield from calibrate(learner, run_dir, rec)
+    if status == "completed" and len(learner.data.splits["test"]) > 0:
         result = learner.validate("test")
         test_accuracy = result.accuracy
         yield rec(Evaluation(step=tracker.step, epoch=tracker.epoch, split="test",
@@ -206,6 +207,24 @@ def finish(learner: Learner, tracker: Tracker, status: str, run_dir: Path,
         if rec.main:
             yield from _full_report(rec, run_dir)
     yield rec.finish(status, test_accuracy=test_accuracy)
+
+
+def calibrate(learner: Learner, run_dir: Path, rec: Recorder) -> Iterator[Event]:
+    """Temperature scaling of the best model on the validation split: its probabilities
+    then say how often it is right. Saved with the head; run.json records what changed."""
+    from engine.use.calibration import calibration_summary
+
+    logits, labels = learner.logits("val")
+    summary = calibration_summary(logits, labels)
+    learner.model.head.temperature.fill_(summary["temperature"])
+    if rec.main:
+        best = ckpt.save_weights(run_dir / "checkpoints" / "best", learner.model)
+        ckpt.publish_weights(best, run_dir)
+        rec.update(calibration=summary)
+    yield rec(Log(level="info", message=(
+        f"Calibrated the confidence on {summary['images']} validation images: temperature "
+        f"{summary['temperature']:.2f}, expected calibration error {summary['ece_before']:.1%} "
+        f"-> {summary['ece_after']:.1%}.")))
 
 
 def save_last(learner: Learner, tracker: Tracker, epoch: int, run_dir: Path,

@@ -37,6 +37,8 @@ class Report:
     macro_f1: float = 0.0
     run_name: str = ""
     created: str = ""
+    # temperature, ece, ece_before, reliability, reliability_before (engine.use.calibration)
+    calibration: dict = field(default_factory=dict)
 
     @property
     def num_images(self) -> int:
@@ -210,6 +212,19 @@ def compute_metrics(y_true: torch.Tensor, probs: torch.Tensor, class_names: list
     }
 
 
+def _calibration(probs: torch.Tensor, y_true: torch.Tensor, temperature: float) -> dict:
+    """How well the confidence matches the accuracy here, with and without the run's
+    temperature (1 for runs trained before calibration existed)."""
+    from engine.use.calibration import expected_calibration_error, reliability, uncalibrated
+
+    before = uncalibrated(probs, temperature) if temperature != 1.0 else probs
+    return {"temperature": temperature,
+            "ece": round(expected_calibration_error(probs, y_true), 6),
+            "ece_before": round(expected_calibration_error(before, y_true), 6),
+            "reliability": reliability(probs, y_true),
+            "reliability_before": reliability(before, y_true)}
+
+
 def evaluate_run(run_dir: str | os.PathLike, split: str = "test", folder: str | None = None,
                  progress: Callable[[int, int], None] | None = None, *, predictor=None,
                  batch_size: int = 32, data_root: str | None = None,
@@ -251,7 +266,8 @@ def evaluate_run(run_dir: str | os.PathLike, split: str = "test", folder: str | 
     out = Path(report_dir) if report_dir else run_dir / "report"
     report = Report(report_dir=str(out), samples=rows, errors=errors, class_names=list(names),
                     source=source, skipped=skipped, run_name=predictor.name,
-                    created=dt.datetime.now().isoformat(timespec="seconds"), **metrics)
+                    created=dt.datetime.now().isoformat(timespec="seconds"),
+                    calibration=_calibration(probs, y_true, predictor.temperature), **metrics)
     write_report(report)
     return report
 
@@ -268,6 +284,14 @@ def write_report(report: Report) -> None:
              f"accuracy {report.accuracy:.1%}")
     save_confusion_matrix(report.confusion, report.class_names, out / "confusion_matrix.png",
                           title=title)
+    cal = report.calibration
+    if cal:
+        from engine.use.reliability_png import save_reliability
+
+        save_reliability(out / "reliability.png", cal["reliability"], cal["reliability_before"],
+                         title=f"{report.run_name} · {Path(report.source).name} · temperature "
+                               f"{cal['temperature']:.2f}", ece_after=cal["ece"],
+                         ece_before=cal["ece_before"])
     tmp = out / ".errors.csv.tmp"
     with open(tmp, "w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=["path", "true", "predicted", "confidence"])

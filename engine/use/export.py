@@ -24,7 +24,8 @@ README = """\
 LoRA Studio export of run '{name}' ({num_classes} classes, base model {base}).
 
 Files: config.json + model.safetensors (CLIP image encoder, LoRA merged), head.safetensors
-(classifier: logits = scale * normalize(image_embeds) @ weight.T + bias), labels.json
+(classifier: logits = (scale * normalize(image_embeds) @ weight.T + bias) / temperature, the
+temperature calibrated on the validation images), labels.json
 (class index -> name, also in config.json's id2label), preprocessor_config.json (resize,
 crop, normalisation){onnx_line}, lora_studio_export.json (where it came from).
 
@@ -38,7 +39,7 @@ folder = {folder_hint!r}  # this folder
 model = CLIPVisionModelWithProjection.from_pretrained(folder).eval().requires_grad_(False)
 processor, head = CLIPImageProcessor.from_pretrained(folder), load_file(f"{{folder}}/head.safetensors")
 emb = model(**processor(images=Image.open("photo.jpg").convert("RGB"), return_tensors="pt")).image_embeds
-probs = (head["scale"] * torch.nn.functional.normalize(emb, dim=-1) @ head["weight"].T + head["bias"]).softmax(-1)
+probs = ((head["scale"] * torch.nn.functional.normalize(emb, dim=-1) @ head["weight"].T + head["bias"]) / head["temperature"]).softmax(-1)
 print(model.config.id2label[int(probs.argmax())], float(probs.max()))
 """
 

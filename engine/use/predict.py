@@ -23,6 +23,7 @@ from engine.data.imageio import IMAGE_EXTENSIONS, ImageProblem, to_rgb
 from engine.data.validation import Problem
 
 LOW_CONFIDENCE = 0.5  # top-1 probability below this is flagged: the user should not trust it
+NOT_SURE = "not sure"  # the label of an image no class fits well enough (when asked for)
 InputItem = Union[str, os.PathLike, Image.Image]
 
 
@@ -32,10 +33,20 @@ class Prediction:
     top: list[tuple[str, float]]  # (label, probability), most likely first
     error: str = ""  # why this input has no prediction (unreadable file, ...)
     threshold: float = LOW_CONFIDENCE
+    not_sure_below: float = 0.0  # below this top probability the answer is "not sure"
+
+    @property
+    def best_guess(self) -> str:
+        return self.top[0][0] if self.top else ""
+
+    @property
+    def not_sure(self) -> bool:
+        """None of the classes is likely enough: the image may show none of them."""
+        return not self.error and bool(self.top) and self.confidence < self.not_sure_below
 
     @property
     def label(self) -> str:
-        return self.top[0][0] if self.top else ""
+        return NOT_SURE if self.not_sure else self.best_guess
 
     @property
     def confidence(self) -> float:
@@ -48,6 +59,7 @@ class Prediction:
     def to_dict(self) -> dict:
         return {"source": self.source, "label": self.label, "confidence": self.confidence,
                 "low_confidence": self.low_confidence, "error": self.error,
+                "not_sure": self.not_sure, "best_guess": self.best_guess,
                 "top": [{"label": name, "probability": p} for name, p in self.top]}
 
 
@@ -88,7 +100,7 @@ def export_predictions(predictions: Sequence[Prediction], path: str | os.PathLik
                                   ensure_ascii=False) + "\n", encoding="utf-8")
     else:
         k = max((len(p.top) for p in predictions), default=1)
-        header = ["source", "label", "confidence", "low_confidence", "error"]
+        header = ["source", "label", "confidence", "low_confidence", "error", "best_guess"]
         for i in range(2, k + 1):
             header += [f"label_{i}", f"probability_{i}"]
         with open(tmp, "w", newline="", encoding="utf-8") as fh:
@@ -96,7 +108,7 @@ def export_predictions(predictions: Sequence[Prediction], path: str | os.PathLik
             writer.writerow(header)
             for p in predictions:
                 row = [p.source, p.label, f"{p.confidence:.6f}" if p.top else "",
-                       int(p.low_confidence), p.error]
+                       int(p.low_confidence), p.error, p.best_guess]
                 for name, prob in p.top[1:]:
                     row += [name, f"{prob:.6f}"]
                 writer.writerow(row)
@@ -124,7 +136,8 @@ class Predictor:
     """A trained run, ready to classify images. Loading takes a few seconds (base model)."""
 
     def __init__(self, run_dir: str | os.PathLike, device: str = "auto", merge: bool = True,
-                 precision: str = "auto", low_confidence: float = LOW_CONFIDENCE):
+                 precision: str = "auto", low_confidence: float = LOW_CONFIDENCE,
+                 not_sure_below: float = 0.0):
         from engine.data.augment import Augmenter
         from engine.data.cache import cache_resolution
         from engine.hardware import resolve_device_type, resolve_precision
@@ -144,10 +157,16 @@ class Predictor:
         self.precision = resolve_precision(precision, self.device.type)
         self.model = classifier.to(self.device).eval().requires_grad_(False)
         self.low_confidence = low_confidence
+        self.not_sure_below = not_sure_below  # 0: always name a class
         # the merged weights in the compute format, the attention kernel fastest here
         self.attention, _ = choose_attention("auto", self.device.type, self.precision.name)
         set_attention(self.model.vision, self.attention)
         hold_frozen_weights_in(self.model, self.precision.dtype)
+
+    @property
+    def temperature(self) -> float:
+        """The calibration temperature the probabilities are divided by (1: uncalibrated)."""
+        return float(self.model.head.temperature)
 
     @property
     def name(self) -> str:
@@ -211,7 +230,8 @@ class Predictor:
         return [r for r in results if r is not None]
 
     def _prediction(self, source: str, top: list, error: str = "") -> Prediction:
-        return Prediction(source, top, error, threshold=self.low_confidence)
+        return Prediction(source, top, error, threshold=self.low_confidence,
+                          not_sure_below=self.not_sure_below)
 
     def _slots(self, inputs: Sequence[InputItem]) -> list:
         """Each input -> (source, item) to decode, or a finished error Prediction."""
