@@ -12,7 +12,10 @@ imports its own wing and the wings below it, never one above (tests/test_layers.
                step, the inputs it reads, the learner (optimiser, one update, validation),
                the step plan and batches, run recording, failure words, stop/pause control,
                and the zero-shot baseline
-    use/       what a trained run is for: predict, evaluate (report), export, report images
+    review/    what is wrong with a dataset: likely label mistakes (cleanlab), near-duplicates
+               across splits, the user's review decisions (a reviewed CSV, confirmed moves)
+    use/       what a trained run is for: predict, evaluate (report), export, calibration,
+               heat maps (explain), report images
     model/     the classifier (base model + LoRA + zero-shot head), the hub, checkpoints,
                the frozen-block cache and the run-folder safety checks
     data/      dataset layouts, validation, image reading, the dataset index and splits,

@@ -19,7 +19,7 @@ from pathlib import Path
 RUNTIME_MODULES = (
     "numpy", "PIL.Image", "safetensors.torch", "sklearn.metrics", "tensorboardX", "yaml",
     "torch", "accelerate", "transformers", "peft", "peft.tuners.lora", "pyqtgraph",
-    "PySide6.QtWidgets", "PySide6.QtSvg",
+    "PySide6.QtWidgets", "PySide6.QtSvg", "cleanlab.filter", "cleanlab.rank", "captum.attr",
 )
 
 
@@ -136,7 +136,26 @@ def stage_evaluate(ctx: dict) -> str:
     with Image.open(folder / "confusion_matrix.png") as png:
         png.load()
         size = png.size
+    if not report.calibration or not (folder / "reliability.png").is_file():
+        raise RuntimeError("the evaluation wrote no calibration (reliability diagram)")
     return f"accuracy {report.accuracy:.0%} on {len(report.samples)} images, matrix {size[0]}x{size[1]} px"
+
+
+def stage_data_tools(ctx: dict) -> str:
+    # The label check (cleanlab), near-duplicates, and a Grad-CAM heat map (captum).
+    from engine.review.check import check_dataset
+    from engine.use.explain import explain, write_overlays
+
+    report = check_dataset(str(ctx["data"]), model_ref=str(ctx["model"]), device="cpu",
+                           output=str(ctx["tmp"] / "data-check"), folds=2)
+    for name in ("data_check.json", "label_issues.csv", "near_duplicates.csv"):
+        if not (Path(report.report_dir) / name).is_file():
+            raise RuntimeError(f"the data check wrote no {name}")
+    written = write_overlays(explain(ctx["predictor"], [str(ctx["image"])]), ctx["tmp"] / "why")
+    if len(written) != 1 or written[0].stat().st_size == 0:
+        raise RuntimeError("no heat map was written")
+    return (f"{report.checked} labels checked ({len(report.issues)} doubtful), "
+            f"{len(report.duplicates)} near-duplicate pairs, heat map {written[0].name}")
 
 
 def stage_export(ctx: dict) -> str:
@@ -200,6 +219,7 @@ SELF_TEST_STAGES = [
     ("fast modes", stage_fast_modes),
     ("reload+predict", stage_predict),
     ("evaluate+report", stage_evaluate),
+    ("data check+heat map", stage_data_tools),
     ("export", stage_export),
     ("worker processes", stage_workers),
 ]

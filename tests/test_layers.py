@@ -18,6 +18,7 @@ LAYERS = (
     ("bench",),  # the benchmark (its command registers into the cli)
     ("demo",),  # the offline demo model and dataset: for the app, the tests and the bench
     ("training",),  # the loop and what it needs: phases, inputs, learner, run record
+    ("review",),  # what is wrong with a dataset: label mistakes, near-duplicates, decisions
     ("use",),  # what a trained run is for: predict, evaluate, export, report images
     ("model",),  # the classifier, LoRA, the hub, checkpoints, frozen-block cache, safety
     ("data",),  # layouts, validation, image reading, the index, decode cache, augmentation

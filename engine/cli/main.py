@@ -64,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Modules that add their own sub-commands through register_cli(subparsers).
-_COMMAND_MODULES = ("engine.cli.train", "engine.cli.predict", "engine.bench", "engine.cli.zero_shot")
+_COMMAND_MODULES = ("engine.cli.train", "engine.cli.predict", "engine.bench", "engine.cli.zero_shot",
+                    "engine.cli.review")
 
 
 def _extra_commands() -> list[Callable[[argparse._SubParsersAction], None]]:

@@ -1,0 +1,135 @@
+"""The user's review decisions, kept apart from their folder.
+
+Each flagged image gets keep, relabel (to a class) or exclude. Saving writes a CSV
+dataset (path,label,split: the CSV layout the app reads) of the whole dataset with the
+decisions applied, into the app's data folder; the user trains from it and their folder
+stays as it was. Only "apply to folder" changes the folder, and only by the moves that
+`plan_moves` lists and the user confirmed: a relabelled image moves to its new class's
+folder beside the old one, an excluded image to `<dataset>-excluded/`, outside the
+dataset. Nothing is ever overwritten or deleted.
+"""
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.errors import UserError
+
+ACTIONS = ("keep", "relabel", "exclude")
+MOVABLE_LAYOUTS = ("class-folders", "split-folders", "stanford-dogs")
+
+
+@dataclass(frozen=True)
+class Decision:
+    path: str
+    action: str  # keep | relabel | exclude
+    label: str = ""  # the class folder to relabel to
+
+    def __post_init__(self):
+        if self.action not in ACTIONS:
+            raise ValueError(f"unknown review action {self.action!r}")
+        if self.action == "relabel" and not self.label:
+            raise ValueError("relabel needs the new class")
+
+
+@dataclass(frozen=True)
+class Move:
+    source: str
+    target: str
+    reason: str  # "relabelled to X" | "excluded"
+
+
+def _folders(index) -> dict[str, str]:
+    """display name or folder -> class folder key."""
+    keys = {c.folder: c.folder for c in index.classes}
+    keys.update({c.display_name: c.folder for c in index.classes})
+    return keys
+
+
+def reviewed_rows(index, decisions: dict[str, Decision]) -> list[tuple[str, str, str]]:
+    """(absolute path, class folder, split) of every sample with the decisions applied."""
+    folders = _folders(index)
+    rows = []
+    for s in index.samples:
+        d = decisions.get(s.path)
+        if d is not None and d.action == "exclude":
+            continue
+        label = index.classes[s.label].folder
+        if d is not None and d.action == "relabel":
+            if d.label not in folders:
+                raise UserError(f"Cannot relabel {s.path} to '{d.label}': the dataset has no "
+                                "such class.")
+            label = folders[d.label]
+        rows.append((str(Path(s.path).resolve()), label, s.split))
+    return rows
+
+
+def write_reviewed_csv(index, decisions: dict[str, Decision], path: str | os.PathLike) -> Path:
+    """The dataset with the decisions applied, as a CSV the app trains from."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["path", "label", "split"])
+        writer.writerows(reviewed_rows(index, decisions))
+    os.replace(tmp, path)
+    return path
+
+
+def _free(target: Path, taken: set[str]) -> Path:
+    """`target`, or target with ' (2)', ' (3)'... when a file (or a planned move) has it."""
+    candidate, n = target, 1
+    while candidate.exists() or str(candidate) in taken:
+        n += 1
+        candidate = target.with_name(f"{target.stem} ({n}){target.suffix}")
+    return candidate
+
+
+def plan_moves(index, decisions: dict[str, Decision]) -> list[Move]:
+    """What "apply to folder" would do, one move per relabelled or excluded image."""
+    if index.layout not in MOVABLE_LAYOUTS:
+        raise UserError("Apply to folder works for datasets of class folders; this one is a "
+                        "CSV list, so save the reviewed CSV and train from it instead.")
+    folders = _folders(index)
+    names = {c.folder: c.display_name for c in index.classes}
+    root = Path(index.root)
+    excluded = root.with_name(root.name + "-excluded")
+    by_path = {s.path: s for s in index.samples}
+    moves, taken = [], set()
+    for path, d in sorted(decisions.items()):
+        sample = by_path.get(path)
+        if sample is None or d.action == "keep":
+            continue
+        src = Path(path)
+        current = index.classes[sample.label].folder
+        if d.action == "relabel":
+            new = folders.get(d.label)
+            if new is None or new == current:
+                continue
+            target = _free(src.parent.parent / new / src.name, taken)
+            reason = f"relabelled to {names[new]}"
+        else:
+            target = _free(excluded / src.relative_to(root), taken)
+            reason = "excluded"
+        taken.add(str(target))
+        moves.append(Move(str(src), str(target), reason))
+    return moves
+
+
+def apply_moves(moves: list[Move]) -> list[Move]:
+    """Carry out confirmed moves; never overwrites (a target that appeared meanwhile gets a
+    new name) and stops at the first failure, returning the moves done."""
+    done = []
+    for move in moves:
+        src, target = Path(move.source), _free(Path(move.target), set())
+        if not src.is_file():
+            raise UserError(f"{src} is no longer there: {len(done)} of {len(moves)} moves were "
+                            "made. Rescan the folder and check again.")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(src, target)  # a rename; a copy + delete only across file systems
+        done.append(Move(str(src), str(target), move.reason))
+    return done

@@ -1,0 +1,106 @@
+"""Image embeddings of every image of a dataset: from the base model's frozen tower, or
+from a trained run's (LoRA merged), one decode-cache pass and one forward pass each."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import torch
+from torch.nn import functional as F
+
+from engine.errors import UserError
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+THUMB = 16  # side of the grey thumbnails that confirm near-duplicates pixel by pixel
+
+
+def thumbnails(images: torch.Tensor) -> torch.Tensor:
+    """uint8 [B, 3, R, R] -> [B, THUMB*THUMB]: grey, area-averaged, centred, unit length, so
+    a dot product is the thumbnails' correlation (1: the same picture, whatever its size)."""
+    grey = images.float().mean(1, keepdim=True)
+    small = F.adaptive_avg_pool2d(grey, THUMB).flatten(1)
+    return F.normalize(small - small.mean(1, keepdim=True), dim=-1)
+
+
+@dataclass
+class Embedded:
+    """The readable images of an index with their unit-length embeddings."""
+
+    paths: list[str]
+    labels: torch.Tensor  # [N] class indices of the index
+    splits: list[str]
+    vectors: torch.Tensor  # [N, D] float32, L2-normalised
+    thumbs: torch.Tensor  # [N, 256]: 16x16 grey thumbnails, centred and unit-length
+    class_names: list[str]
+    source: str  # what made the embeddings: the base model or the run
+    failed: list[dict] = field(default_factory=list)  # {path, reason}
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+
+def _base_embedder(model_ref: str, class_names: list[str], device: torch.device, precision):
+    from engine.data.augment import Augmenter
+    from engine.model.classifier import build_classifier
+    from engine.model.compute_format import (choose_attention, hold_frozen_weights_in,
+                                             set_attention)
+
+    model, info = build_classifier(model_ref, class_names, head_init="random",
+                                   method="linear-probe")
+    model.to(device).eval().requires_grad_(False)
+    set_attention(model.vision, choose_attention("auto", device.type, precision.name)[0])
+    hold_frozen_weights_in(model.vision, precision.dtype)
+    return model.embed, Augmenter.for_model(info, augment=False), info.image_size
+
+
+def embed_dataset(index, *, model_ref: str | None = None, run_dir: str | None = None,
+                  device: str = "auto", precision: str = "auto", batch_size: int = 64,
+                  cache_dir: str | None = None, progress: Progress | None = None) -> Embedded:
+    """Embeddings of every sample of `index` (unreadable images are skipped and listed).
+
+    With `run_dir` the run's fine-tuned tower embeds (its features know the classes
+    better); otherwise the base model `model_ref` (CLIP's frozen tower) does.
+    """
+    from engine.data.cache import DecodeCache, cache_resolution
+    from engine.hardware import resolve_device_type, resolve_precision
+
+    if not index.samples:
+        raise UserError(f"{index.root} holds no usable images to check.")
+    dev = torch.device(resolve_device_type(device))
+    prec = resolve_precision(precision, dev.type)
+    if run_dir:
+        from engine.use.predict import Predictor
+
+        predictor = Predictor(run_dir, device=dev.type, precision=prec.name)
+        embed, augmenter = predictor.model.embed, predictor.augmenter
+        image_size, source = predictor.info.image_size, f"run {predictor.name}"
+    else:
+        if not model_ref:
+            raise UserError("Name a base model (or a run) to compute the image embeddings with.")
+        embed, augmenter, image_size = _base_embedder(model_ref, index.class_names, dev, prec)
+        source = f"base model {model_ref}"
+    report = (lambda stage: (lambda d, t: progress(stage, d, t))) if progress else \
+        (lambda stage: None)
+    cache = DecodeCache(cache_resolution(image_size), disk_dir=cache_dir)
+    paths = [s.path for s in index.samples]
+    loaded = cache.load(paths, progress=report("decode"))
+    kept = list(loaded.kept)
+    vectors, thumbs = [], []
+    step = report("embed")
+    with torch.no_grad():
+        for start in range(0, len(kept), batch_size):
+            rows = loaded.images[start:start + batch_size]
+            with prec.autocast():
+                emb = embed(augmenter.eval_batch(rows.to(dev)))
+            vectors.append(F.normalize(emb.float(), dim=-1).cpu())
+            thumbs.append(thumbnails(rows))
+            if step:
+                step(min(len(kept), start + batch_size), len(kept))
+    samples = [index.samples[i] for i in kept]
+    return Embedded(paths=[s.path for s in samples],
+                    labels=torch.tensor([s.label for s in samples], dtype=torch.long),
+                    splits=[s.split for s in samples],
+                    vectors=torch.cat(vectors) if vectors else torch.zeros(0, 1),
+                    thumbs=torch.cat(thumbs) if thumbs else torch.zeros(0, THUMB * THUMB),
+                    class_names=list(index.class_names), source=source,
+                    failed=[{"path": p.path, "reason": p.reason} for p in loaded.failed])
