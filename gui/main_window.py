@@ -58,6 +58,7 @@ class MainWindow(QMainWindow):
     # --- wiring ---------------------------------------------------------------------------
     def _wire(self) -> None:
         self.dataset_tab.dataset_ready.connect(self._on_dataset_ready)
+        self.dataset_tab.model_for_checks = lambda: self.config_tab.config().model
         self.config_tab.config_changed.connect(lambda _config: self._update_blocker())
         self.config_tab.dataset_requested.connect(lambda: self.show_tab(self.dataset_tab))
         self.config_tab.dataset_folder_requested.connect(self.dataset_tab.open_folder)

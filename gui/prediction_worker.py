@@ -16,6 +16,16 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from gui.scan_worker import describe_error
 
 CHUNK = 16  # images per predict() call: small enough for a prompt cancel on CPU
+HEAT_SIZE = 160  # px of a heat-map overlay (the list shows it at thumbnail size)
+
+
+def qimage(picture):
+    """PIL RGB image -> QImage that owns its pixels (safe to send to the GUI thread)."""
+    from PySide6.QtGui import QImage
+
+    rgb = picture.convert("RGB")
+    data = rgb.tobytes()
+    return QImage(data, rgb.width, rgb.height, 3 * rgb.width, QImage.Format.Format_RGB888).copy()
 
 
 @dataclass
@@ -39,6 +49,8 @@ class PredictionWorker(QObject):
     job_progress = Signal(int, int, int)  # job id, done, total
     job_results = Signal(int, list)  # job id, [Prediction]
     job_finished = Signal(int, str, str)  # job id, "completed"|"cancelled"|"failed", message
+    explained = Signal(dict)  # path -> QImage of its heat map (Grad-CAM overlay)
+    explain_failed = Signal(str)
 
     def __init__(self, shared: _Shared) -> None:
         super().__init__()
@@ -70,6 +82,24 @@ class PredictionWorker(QObject):
             self._run(job, inputs, top_k)
         except BaseException as exc:  # noqa: BLE001 - shown to the user
             self.job_finished.emit(job, "failed", describe_error(exc, "predicting"))
+
+    @Slot(int, list)
+    def explain(self, job: int, paths: list) -> None:
+        """Heat maps of `paths` (already predicted files), a chunk at a time."""
+        if self._predictor is None:
+            return
+        try:
+            from engine.use.explain import explain, overlay
+
+            for start in range(0, len(paths), CHUNK):
+                if job < self._shared.cancel_below:
+                    return
+                chunk = paths[start:start + CHUNK]
+                images = {e.source: qimage(overlay(e, size=HEAT_SIZE))
+                          for e in explain(self._predictor, chunk)}
+                self.explained.emit(images)
+        except BaseException as exc:  # noqa: BLE001 - shown to the user
+            self.explain_failed.emit(describe_error(exc, "drawing heat maps"))
 
     def _run(self, job: int, inputs: list, top_k: int) -> None:
         from engine.use.predict import Prediction, expand_inputs
@@ -106,9 +136,12 @@ class PredictionService(QObject):
     progress = Signal(int, int)
     results_ready = Signal(list)
     idle = Signal(str, str)
+    explained = Signal(dict)  # path -> QImage
+    explain_failed = Signal(str)
 
     _load_requested = Signal(str)
     _predict_requested = Signal(int, list, int)
+    _explain_requested = Signal(int, list)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -122,6 +155,9 @@ class PredictionService(QObject):
         self._worker.moveToThread(self._thread)
         self._load_requested.connect(self._worker.load)
         self._predict_requested.connect(self._worker.predict)
+        self._explain_requested.connect(self._worker.explain)
+        self._worker.explained.connect(self.explained)
+        self._worker.explain_failed.connect(self.explain_failed)
         self._worker.loaded.connect(self.run_loaded)
         self._worker.load_failed.connect(self.run_failed)
         self._worker.job_started.connect(self._on_job_progress_start)
@@ -143,6 +179,13 @@ class PredictionService(QObject):
         self._jobs[job] = (0, 0)
         self._predict_requested.emit(job, list(inputs), int(top_k))
         self._emit_progress()
+
+    def explain(self, paths: list[str]) -> None:
+        """Heat maps for these predicted files, after the queued predictions."""
+        if paths:
+            job = self._next_job
+            self._next_job += 1  # an id of its own, so cancel() reaches it too
+            self._explain_requested.emit(job, list(paths))
 
     def cancel(self) -> None:
         self._shared.cancel_below = self._next_job

@@ -19,6 +19,13 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 _LIVE_THREADS: set["FunctionThread"] = set()
 
 
+def keep_alive(thread: "FunctionThread") -> "FunctionThread":
+    """Hold a reference to `thread` until it has ended (see _LIVE_THREADS)."""
+    _LIVE_THREADS.add(thread)
+    thread.finished.connect(lambda: _LIVE_THREADS.discard(thread))
+    return thread
+
+
 class _Cancelled(Exception):
     """Raised inside the worker thread to unwind a scan the user cancelled."""
 

@@ -1,7 +1,9 @@
 """`lora-studio --screenshots DIR`: one PNG per tab, in a realistic state, then exit.
 
 It runs the demo (dataset, a short training run, predictions), opens the evaluation of
-the run with a confusion cell selected, and grabs the window at each step. Works
+the run with a confusion cell selected, runs the data check of the demo dataset (the
+review view, a few decisions made) and turns the Prediction tab's heat maps on, and grabs
+the window at each step. Works
 offscreen (app.py selects the offscreen platform when there is no display), so it is
 also how documentation images and visual checks are made on a headless machine.
 """
@@ -73,6 +75,55 @@ class ScreenshotSession:
 
     def _finish(self) -> None:
         self.grab("5-evaluation")
+        view = self.window.training_tab.evaluation
+        view.side_tabs.setCurrentWidget(view.reliability)
+        view.heat_maps.ready.connect(lambda _: QTimer.singleShot(SETTLE_MS, self._reliability))
+        view.heat_box.setChecked(True)
+
+    def _reliability(self) -> None:
+        if any(p.name == "6-reliability.png" for p in self.saved):
+            return
+        self.grab("6-reliability")
+        self._shoot_review()
+
+    def _shoot_review(self) -> None:
+        """The Dataset tab's data check of the demo dataset, with a few decisions made."""
+        w = self.window
+        tab = w.dataset_tab
+        w.show_tab(tab)
+        flow = tab.review_flow
+        flow.report_ready.connect(lambda _: QTimer.singleShot(SETTLE_MS, self._decide))
+        flow.message.connect(lambda text: text.startswith("⚠") and self._fail(text))
+        flow.start(tab.index)
+
+    def _decide(self) -> None:
+        from engine.review.decisions import Decision
+
+        page = self.window.dataset_tab.review_page
+        model = page.labels
+        for row, action in enumerate(("relabel", "keep")[:model.rowCount()]):
+            path, suggested = model.subject(row), model.row(row)["suggested"]
+            folder = next((f for f, n in model.names.items() if n == suggested), suggested)
+            model.decide(row, Decision(path, action, folder if action == "relabel" else ""))
+        page._update_counts()
+        if model.rowCount() > 2:
+            page.label_grid.setCurrentIndex(model.index(2))
+        self.window.grab()  # the first paint asks for the thumbnails
+        QTimer.singleShot(SETTLE_MS, self._shoot_heat_maps)
+
+    def _shoot_heat_maps(self) -> None:
+        self.grab("7-review")
+        w = self.window
+        w.show_tab(w.prediction_tab)
+        w.prediction_tab.service.explained.connect(
+            lambda _: QTimer.singleShot(SETTLE_MS, self._done_heat))
+        w.prediction_tab.result_bar.heat.setChecked(True)
+
+    def _done_heat(self) -> None:
+        if self.window.prediction_tab.results.results_model.paths_without_heat() or \
+                any(p.name == "8-heat-maps.png" for p in self.saved):
+            return  # more chunks to come, or already taken
+        self.grab("8-heat-maps")
         self.app.exit(0)
 
     def _fail(self, message: str) -> None:

@@ -2,50 +2,21 @@
 found, review decisions never touch the user's folder unless the moves were confirmed."""
 from __future__ import annotations
 
-import hashlib
 import json
-import random
-import shutil
 from pathlib import Path
 
-import numpy as np
 import pytest
 from PIL import Image
 
+from review_data import colour_folder, fingerprint, flip_labels
 from run_factory import run_cli
 
 pytestmark = pytest.mark.usefixtures("isolated_home")
 
-COLOURS = {"red": (200, 40, 40), "green": (40, 170, 60), "blue": (40, 70, 210),
-           "yellow": (220, 200, 40)}
-FLIPPED = 4  # 10 % of the 40 red images are filed under green
-
-
-def _colour_folder(root: Path, per_class: int = 40, seed: int = 3) -> Path:
-    """Class folders of noisy flat colours: classes any image tower tells apart."""
-    rng = random.Random(seed)
-    for name, colour in COLOURS.items():
-        (root / name).mkdir(parents=True)
-        for i in range(per_class):
-            noise = np.random.default_rng(rng.randrange(1 << 30)).normal(0, 25, (72, 96, 3))
-            pixels = np.clip(np.array(colour) + rng.gauss(0, 1) * 20 + noise, 0, 255)
-            Image.fromarray(pixels.astype(np.uint8)).save(root / name / f"{name}_{i:03d}.jpg",
-                                                          quality=90)
-    return root
-
-
-def _fingerprint(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
 @pytest.fixture
 def flipped(tmp_path):
-    data = _colour_folder(tmp_path / "colours")
-    moved = sorted((data / "red").glob("*.jpg"))[:FLIPPED]
-    for p in moved:
-        shutil.move(str(p), str(data / "green" / p.name))
-    return data, {str(data / "green" / p.name) for p in moved}
+    data = colour_folder(tmp_path / "colours")
+    return data, flip_labels(data)
 
 
 def test_flipped_labels_rank_at_the_top(flipped, tiny_clip_dir):
@@ -102,14 +73,14 @@ def test_reviewed_csv_applies_decisions_and_leaves_the_folder_alone(flipped, tmp
     from engine.review.decisions import Decision, write_reviewed_csv
 
     data, wrong = flipped
-    before = _fingerprint(data)
+    before = fingerprint(data)
     index = scan_dataset(data)
     first, second, *_ = sorted(wrong)
     excluded = sorted((data / "blue").glob("*.jpg"))[0]
     decisions = {first: Decision(first, "relabel", "red"), second: Decision(second, "keep"),
                  str(excluded): Decision(str(excluded), "exclude")}
     out = write_reviewed_csv(index, decisions, tmp_path / "home" / "reviewed.csv")
-    assert _fingerprint(data) == before
+    assert fingerprint(data) == before
     reviewed = scan_dataset(out)
     labels = {Path(s.path).name: reviewed.classes[s.label].folder for s in reviewed.samples}
     assert labels[Path(first).name] == "red" and labels[Path(second).name] == "green"
@@ -129,9 +100,9 @@ def test_apply_to_folder_moves_only_what_was_listed(flipped):
     (data / "red" / Path(first).name).write_bytes(b"an unrelated file with the same name")
     decisions = {first: Decision(first, "relabel", "red"),
                  excluded: Decision(excluded, "exclude")}
-    before = _fingerprint(data)
+    before = fingerprint(data)
     moves = plan_moves(index, decisions)
-    assert _fingerprint(data) == before  # planning moves nothing
+    assert fingerprint(data) == before  # planning moves nothing
     assert {m.reason for m in moves} == {"relabelled to red", "excluded"}
     relabel = next(m for m in moves if m.reason.startswith("relabelled"))
     assert Path(relabel.target).parent == data / "red"
@@ -142,7 +113,7 @@ def test_apply_to_folder_moves_only_what_was_listed(flipped):
     assert len(done) == 2 and all(Path(m.target).is_file() for m in done)
     assert not Path(first).exists() and not Path(excluded).exists()
     assert (data / "red" / Path(first).name).read_bytes() == b"an unrelated file with the same name"
-    after = _fingerprint(data)
+    after = fingerprint(data)
     untouched = set(before) - {str(Path(first).relative_to(data)),
                                str(Path(excluded).relative_to(data))}
     assert all(after[k] == before[k] for k in untouched)
@@ -151,13 +122,13 @@ def test_apply_to_folder_moves_only_what_was_listed(flipped):
 def test_check_labels_cli_writes_the_report_outside_the_dataset(flipped, tiny_clip_dir,
                                                                 capsys):
     data, wrong = flipped
-    before = _fingerprint(data)
+    before = fingerprint(data)
     capsys.readouterr()
     assert run_cli(["check-labels", str(data), "--model", str(tiny_clip_dir), "--device", "cpu",
                     "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     folder = Path(report["report_dir"])
-    assert not folder.is_relative_to(data) and _fingerprint(data) == before
+    assert not folder.is_relative_to(data) and fingerprint(data) == before
     assert {"data_check.json", "label_issues.csv", "near_duplicates.csv"} <= \
         {p.name for p in folder.iterdir()}
     assert report["checked"] > 0 and report["issues"][0]["path"] in wrong

@@ -16,12 +16,14 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QPushButton, QSplitter,
                                QStackedWidget, QVBoxLayout, QWidget)
 
+from gui.review_flow import ReviewFlow
 from gui.scan_worker import DatasetScanner
 from gui.widgets.busy_row import BusyRow
 from gui.widgets.class_panels import ClassGallery, ClassPanel
 from gui.widgets.dataset_parts import (NAME_COL, SPLITS, EmptyState, imbalance_warning,
                                        recent_folders, remember_folder, split_counts_text)
 from gui.widgets.problem_list import ProblemList, ProblemRow
+from gui.widgets.review_page import ReviewPage
 from gui.widgets.thumbnails import ThumbnailLoader
 
 
@@ -99,6 +101,8 @@ class DatasetTab(QWidget):
     def shutdown(self) -> None:
         self._resplit_timer.stop()
         self.scanner.wait()
+        self.review_flow.shutdown()
+        self.review_page.shutdown()
         self.loader.shutdown()
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt API)
@@ -125,6 +129,32 @@ class DatasetTab(QWidget):
         root.addWidget(self.pages, 1)
         self.pages.addWidget(self._build_empty_page())
         self.pages.addWidget(self._build_main_page())
+        self.pages.addWidget(self._build_review())
+
+    def _build_review(self) -> QWidget:
+        from engine.config import DEFAULT_MODEL
+
+        self.model_for_checks = lambda: DEFAULT_MODEL  # main_window passes the Config tab's
+        flow = self.review_flow = ReviewFlow(self, lambda: self.model_for_checks())
+        flow.busy.connect(self.busy.start)
+        flow.busy.connect(lambda _: self.check_button.setEnabled(False))
+        flow.progress.connect(lambda d, t: self.busy.progress(d, t, f"{d:,} of {t:,}"))
+        flow.idle.connect(self.busy.stop)
+        flow.idle.connect(lambda: self.check_button.setEnabled(True))
+        self.busy.cancel_button.clicked.connect(flow.cancel)
+        flow.message.connect(self._show_banner)
+        flow.dataset_saved.connect(self.open_folder)
+        flow.folder_changed.connect(self._rescan)
+        page = self.review_page = ReviewPage()
+        flow.report_ready.connect(self._on_report)
+        page.back.connect(lambda: self.pages.setCurrentIndex(1))
+        page.save_requested.connect(flow.save)
+        page.apply_requested.connect(flow.apply)
+        return page
+
+    def _on_report(self, report) -> None:
+        self.review_page.show_report(report, self._index)
+        self.pages.setCurrentIndex(2)
 
     def _build_empty_page(self) -> QWidget:
         self.drop_zone = EmptyState(accept_paths=_is_dataset_source)
@@ -154,6 +184,12 @@ class DatasetTab(QWidget):
         bar.addWidget(self.folder_label, 1)
         bar.addWidget(change)
         bar.addWidget(rescan)
+        self.check_button = QPushButton("Check labels…")
+        self.check_button.setToolTip("Find likely label mistakes and near-duplicate images "
+                                     "(the same photo in train and test first) with the "
+                                     "Config tab's base model; your folder is only read")
+        self.check_button.clicked.connect(lambda: self.review_flow.start(self._index))
+        bar.addWidget(self.check_button)
         layout.addLayout(bar)
         self.layout_label = QLabel()
         self.layout_label.setWordWrap(True)

@@ -7,6 +7,7 @@ and never stop the rest. Results export to CSV or JSON with the engine's exporte
 """
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import tempfile
 from pathlib import Path
@@ -48,6 +49,8 @@ class PredictionTab(QWidget):
         self.service.progress.connect(self._on_progress)
         self.service.results_ready.connect(self._on_results)
         self.service.idle.connect(self._on_idle)
+        self.service.explained.connect(lambda maps: self.results.results_model.add_heat_maps(maps))
+        self.service.explain_failed.connect(self._say)
         self._build()
         self.drop_zone.watch(self)
         QShortcut(QKeySequence.StandardKey.Paste, self, self.paste_from_clipboard,
@@ -136,7 +139,11 @@ class PredictionTab(QWidget):
         from engine.errors import UserError
         from engine.use.predict import export_predictions
 
-        predictions = self.results.results_model.predictions()
+        model = self.results.results_model
+        predictions = model.predictions()
+        if model.not_sure:  # exports say "not sure" where the list does
+            predictions = [dataclasses.replace(p, not_sure_below=model.threshold)
+                           for p in predictions]
         try:
             export_predictions(predictions, path)
         except OSError as exc:
@@ -195,6 +202,8 @@ class PredictionTab(QWidget):
         bar.threshold_changed.connect(self._on_threshold)
         bar.export_requested.connect(self._choose_export)
         bar.clear_requested.connect(self.clear_results)
+        bar.not_sure_changed.connect(self._on_not_sure)
+        bar.heat_changed.connect(self._on_heat)
         self.summary, self.top_k, self.threshold = bar.summary, bar.top_k, bar.threshold
         root.addWidget(bar)
         self.message = QLabel()
@@ -259,8 +268,21 @@ class PredictionTab(QWidget):
         self.busy.progress(done, total, text)
 
     def _on_results(self, predictions: list) -> None:
-        self.results.results_model.add(predictions, self._titles)
+        model = self.results.results_model
+        model.add(predictions, self._titles)
         self._update_summary()
+        if model.show_heat:
+            self.service.explain(model.paths_without_heat())
+
+    def _on_not_sure(self, on: bool) -> None:
+        self.results.results_model.set_not_sure(on)
+        self._update_summary()
+
+    def _on_heat(self, on: bool) -> None:
+        model = self.results.results_model
+        model.set_show_heat(on)
+        if on:
+            self.service.explain(model.paths_without_heat())
 
     def _on_idle(self, status: str, message: str) -> None:
         self.busy.stop()
@@ -278,7 +300,8 @@ class PredictionTab(QWidget):
         self._update_summary()
 
     def _update_summary(self) -> None:
-        self.result_bar.show_counts(*self.results.results_model.counts())
+        model = self.results.results_model
+        self.result_bar.show_counts(*model.counts(), not_sure=model.not_sure)
 
     def _choose_files(self) -> None:
         paths, _ = QFileDialog.getOpenFileNames(self, "Choose images to predict", "", IMAGE_FILTER)

@@ -10,15 +10,18 @@ import os
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QIcon
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel,
-                               QListView, QListWidget, QListWidgetItem, QProgressBar, QPushButton,
-                               QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtGui import QDesktopServices, QIcon, QPixmap
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout,
+                               QHeaderView, QLabel, QListView, QListWidget, QListWidgetItem,
+                               QProgressBar, QPushButton, QSplitter, QTableWidget,
+                               QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
 from gui import format as fmt
 from gui.scan_worker import FunctionThread
+from gui.widgets.cell_heatmaps import CellHeatMaps
 from gui.widgets.confusion_matrix import ConfusionMatrixPlot
 from gui.widgets.image_grid import placeholder_pixmap
+from gui.widgets.reliability_plot import ReliabilityPlot
 from gui.widgets.thumbnails import ThumbnailLoader
 
 SORT_ROLE = Qt.ItemDataRole.UserRole
@@ -103,6 +106,16 @@ class EvaluationView(QWidget):
         self.cell_images.setFixedHeight(THUMB + 64)
         self.loader = ThumbnailLoader(THUMB, parent=self)
         self.loader.ready.connect(self._on_loader_ready)
+        self.reliability = ReliabilityPlot()
+        self.heat_box = QCheckBox("Heat maps")
+        self.heat_box.setToolTip("Show where the model looked for its class (Grad-CAM) on this "
+                                 "cell's images; computed in the background")
+        self.heat_box.toggled.connect(self._on_heat_toggled)
+        self.heat_maps = CellHeatMaps(self)
+        self.heat_maps.ready.connect(self._on_heat_ready)
+        self.heat_maps.failed.connect(lambda text: self.cell_title.setText(f"⚠ {text}"))
+        self._heat: dict[str, QIcon] = {}
+        self._cell_paths: list[str] = []
         self._build_layout()
         self.evaluate_button.clicked.connect(lambda: self.evaluate(self.run_dir))
         self.report_button.clicked.connect(self._on_report_button_clicked)
@@ -119,7 +132,12 @@ class EvaluationView(QWidget):
         top.addWidget(self.report_button)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.matrix)
-        splitter.addWidget(self.table)
+        self.side_tabs = QTabWidget()
+        self.side_tabs.addTab(self.table, "Per class")
+        self.side_tabs.addTab(self.reliability, "Confidence")
+        self.side_tabs.setTabToolTip(1, "Reliability diagram: how often the model was right at "
+                                        "each confidence, before and after calibration")
+        splitter.addWidget(self.side_tabs)
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
@@ -127,7 +145,10 @@ class EvaluationView(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.busy)
         layout.addWidget(splitter, 1)
-        layout.addWidget(self.cell_title)
+        cell_bar = QHBoxLayout()
+        cell_bar.addWidget(self.cell_title, 1)
+        cell_bar.addWidget(self.heat_box)
+        layout.addLayout(cell_bar)
         layout.addWidget(self.cell_images)
 
     # --- evaluation ---------------------------------------------------------------------
@@ -193,6 +214,7 @@ class EvaluationView(QWidget):
 
     def shutdown(self) -> None:
         self.wait()
+        self.heat_maps.wait()
         self.loader.shutdown()
 
     # --- display --------------------------------------------------------------------------
@@ -203,9 +225,14 @@ class EvaluationView(QWidget):
         wrong = total - sum(report.confusion[i][i] for i in range(len(names)))
         top5 = f" · top-5 {fmt.percent(report.top5_accuracy)}" if report.top5_accuracy is not None else ""
         split = self.split_combo.currentText()
+        cal = getattr(report, "calibration", None) or {}
+        calibration = (f" · calibration error {fmt.percent(cal['ece'])} "
+                       f"({fmt.percent(cal['ece_before'])} uncalibrated; temperature "
+                       f"{cal['temperature']:.2f})" if cal else "")
         self.summary.setText(f"<b>Accuracy {fmt.percent(report.accuracy)}</b>{top5} · {total} "
                              f"{split} images · {wrong} mistake{'s' if wrong != 1 else ''} · "
-                             f"{len(names)} classes")
+                             f"{len(names)} classes{calibration}")
+        self.reliability.set_calibration(cal)
         self.report_button.setEnabled(bool(getattr(report, "report_dir", "")))
         self.matrix.set_matrix(report.confusion, names)
         self._fill_table(report.per_class)
@@ -239,6 +266,9 @@ class EvaluationView(QWidget):
                                 f"true <b>{names[true]}</b>, predicted <b>{names[predicted]}</b>{more}")
         self.loader.cancel_pending()
         self.cell_images.clear()
+        self._cell_paths = [str(s["path"]) for s in samples[:MAX_CELL_IMAGES]]
+        if self.heat_box.isChecked():
+            self.heat_maps.request(self.run_dir, self._cell_paths)
         placeholder = QIcon(placeholder_pixmap(THUMB, self.palette()))
         for sample in samples[:MAX_CELL_IMAGES]:
             path = str(sample["path"])
@@ -247,16 +277,38 @@ class EvaluationView(QWidget):
             item.setData(PATH_ROLE, path)
             item.setToolTip(f"{path}\nconfidence {fmt.percent(float(sample.get('confidence', 0.0)))}")
             pixmap = self.loader.get(path)
-            item.setIcon(QIcon(pixmap) if pixmap is not None else placeholder)
+            icon = self._heat.get(path) if self.heat_box.isChecked() else None
+            item.setIcon(icon or (QIcon(pixmap) if pixmap is not None else placeholder))
             self.cell_images.addItem(item)
         return samples
+
+    def _on_heat_toggled(self, on: bool) -> None:
+        if on and self._cell_paths:
+            self.heat_maps.request(self.run_dir, self._cell_paths)
+        self._refresh_icons()
+
+    def _on_heat_ready(self, images: dict) -> None:
+        self._heat.update({p: QIcon(QPixmap.fromImage(img)) for p, img in images.items()})
+        self._refresh_icons()
+
+    def _refresh_icons(self) -> None:
+        heat = self.heat_box.isChecked()
+        for i in range(self.cell_images.count()):
+            item = self.cell_images.item(i)
+            path = item.data(PATH_ROLE)
+            pixmap = self.loader.get(path)
+            icon = self._heat.get(path) if heat else None
+            if icon is not None:
+                item.setIcon(icon)
+            elif pixmap is not None:
+                item.setIcon(QIcon(pixmap))
 
     def _on_matrix_cell_clicked(self, true: int, predicted: int) -> None:
         self.show_cell(true, predicted)
 
     def _on_loader_ready(self, path: str) -> None:
         pixmap = self.loader.get(path)
-        if pixmap is None:
+        if pixmap is None or (self.heat_box.isChecked() and path in self._heat):
             return
         for i in range(self.cell_images.count()):
             item = self.cell_images.item(i)

@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QRect, QSize, Qt
-from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPalette
+from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QListView, QStyle, QStyledItemDelegate,
                                QStyleOptionViewItem, QWidget)
 
@@ -48,6 +48,9 @@ class PredictionModel(QAbstractListModel):
         self._row_of: dict[str, list[int]] = {}
         self.threshold = 0.5
         self.shown_k = 3
+        self.not_sure = False  # below the threshold, say "not sure" instead of a class
+        self.show_heat = False  # show the heat map (why this class) instead of the photo
+        self._heat: dict[str, QPixmap] = {}
         self._loader = loader
         loader.ready.connect(self._on_thumbnail)
 
@@ -81,6 +84,28 @@ class PredictionModel(QAbstractListModel):
                 row.prediction.threshold = threshold  # exports then flag what the user sees
         self._refresh_all()
 
+    def set_not_sure(self, on: bool) -> None:
+        self.not_sure = bool(on)
+        self._refresh_all()
+
+    def set_show_heat(self, on: bool) -> None:
+        self.show_heat = bool(on)
+        self._refresh_all()
+
+    def add_heat_maps(self, images: dict) -> None:
+        """path -> QImage of its heat map."""
+        for path, image in images.items():
+            self._heat[path] = QPixmap.fromImage(image)
+            self._on_thumbnail(path)
+
+    def paths_without_heat(self) -> list[str]:
+        return [str(r.prediction.source) for r in self._rows
+                if not r.error and str(r.prediction.source) not in self._heat
+                and not str(r.prediction.source).startswith("<")]
+
+    def is_not_sure(self, row: ResultRow) -> bool:
+        return self.not_sure and self.is_low(row)
+
     def set_shown_k(self, k: int) -> None:
         self.shown_k = max(1, k)
         self.layoutChanged.emit()  # row heights depend on k
@@ -102,11 +127,16 @@ class PredictionModel(QAbstractListModel):
             return None
         row = self._rows[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return describe(row, self.is_low(row), self.shown_k)
+            return describe(row, self.is_low(row), self.shown_k, self.is_not_sure(row))
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"{row.prediction.source}\n{describe(row, self.is_low(row), len(row.top))}"
         if role == Qt.ItemDataRole.DecorationRole:
-            return None if row.error else self._loader.get(str(row.prediction.source))
+            if row.error:
+                return None
+            source = str(row.prediction.source)
+            if self.show_heat and source in self._heat:
+                return self._heat[source]
+            return self._loader.get(source)
         if role == PREDICTION_ROLE:
             return row.prediction
         if role == LOW_ROLE:
@@ -128,11 +158,13 @@ class PredictionModel(QAbstractListModel):
             self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
 
 
-def describe(row: ResultRow, low: bool, k: int) -> str:
+def describe(row: ResultRow, low: bool, k: int, not_sure: bool = False) -> str:
     """One line of plain text for a result (also what screen readers and copy get)."""
     if row.error:
         return f"{row.title}: not predicted: {row.error}. {NEXT_STEP}"
     labels = " · ".join(f"{label} {percent(p)}" for label, p in row.top[:k])
+    if not_sure:
+        return f"{row.title}: not sure (none of the classes fits well): {labels}"
     return f"{row.title}: {labels}" + (" (low confidence)" if low else "")
 
 
@@ -180,6 +212,8 @@ class PredictionDelegate(QStyledItemDelegate):
         title = model.title(index)
         low = bool(index.data(LOW_ROLE))
         badge = "  ⚠ low confidence: check this one" if low else ""
+        if low and model.not_sure:
+            badge = "  ? not sure: none of the classes fits well (best guesses below)"
         painter.drawText(text_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
                          QFontMetrics(bold).elidedText(title + badge, Qt.TextElideMode.ElideMiddle,
                                                        text_rect.width()))

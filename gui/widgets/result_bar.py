@@ -3,7 +3,8 @@ confidence below which results are marked, export and clear."""
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QWidget
+from PySide6.QtWidgets import (QCheckBox, QDoubleSpinBox, QHBoxLayout, QLabel, QMenu,
+                               QPushButton, QSizePolicy, QSpinBox, QToolButton, QWidget)
 
 
 class ResultBar(QWidget):
@@ -11,6 +12,8 @@ class ResultBar(QWidget):
     threshold_changed = Signal(float)  # a share, 0..1
     export_requested = Signal(str)  # "csv" | "json"
     clear_requested = Signal()
+    not_sure_changed = Signal(bool)
+    heat_changed = Signal(bool)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -18,6 +21,7 @@ class ResultBar(QWidget):
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(8)
         self.summary = QLabel()
+        self.summary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         row.addWidget(self.summary, 1)
         row.addWidget(QLabel("Show top"))
         self.top_k = QSpinBox()
@@ -37,21 +41,39 @@ class ResultBar(QWidget):
                                   "check those by eye before trusting them")
         self.threshold.valueChanged.connect(lambda v: self.threshold_changed.emit(v / 100.0))
         row.addWidget(self.threshold)
-        for text, suffix in (("Export CSV…", "csv"), ("Export JSON…", "json")):
-            button = QPushButton(text)
-            button.clicked.connect(lambda _=False, s=suffix: self.export_requested.emit(s))
-            row.addWidget(button)
+        self.not_sure = QCheckBox("Not sure")
+        self.not_sure.setToolTip("Below the mark, say 'not sure' instead of naming a class when the top "
+                                 "probability is below the mark: for images that may show none "
+                                 "of your classes. Trained runs calibrate their probabilities "
+                                 "on the validation images, so the mark means what it says.")
+        self.not_sure.toggled.connect(self.not_sure_changed)
+        row.addWidget(self.not_sure)
+        self.heat = QCheckBox("Heat maps")
+        self.heat.setToolTip("Show where the model looked for its class (Grad-CAM) instead of "
+                             "the photo; computed in the background")
+        self.heat.toggled.connect(self.heat_changed)
+        row.addWidget(self.heat)
+        export = QToolButton()
+        export.setText("Export")
+        export.setToolTip("Save all results as CSV (one row per image) or JSON (full top-k)")
+        export.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(export)
+        for text, suffix in (("CSV…", "csv"), ("JSON…", "json")):
+            menu.addAction(text, lambda s=suffix: self.export_requested.emit(s))
+        export.setMenu(menu)
+        self.export_button = export
+        row.addWidget(export)
         clear = QPushButton("Clear")
         clear.clicked.connect(self.clear_requested)
         row.addWidget(clear)
         self.show_counts(0, 0, 0)
 
-    def show_counts(self, ok: int, low: int, failed: int) -> None:
+    def show_counts(self, ok: int, low: int, failed: int, not_sure: bool = False) -> None:
         """'N predicted · M low confidence [· K not predicted]', or 'No results yet.'"""
         if not ok and not failed:
             self.summary.setText("No results yet.")
             return
-        parts = [f"{ok:,} predicted", f"{low:,} low confidence"]
+        parts = [f"{ok:,} predicted", f"{low:,} " + ("not sure" if not_sure else "low confidence")]
         if failed:
             parts.append(f"{failed:,} not predicted")
         self.summary.setText(" · ".join(parts))

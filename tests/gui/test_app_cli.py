@@ -108,7 +108,7 @@ def test_screenshots_mode_renders_one_png_per_tab_offscreen(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     names = sorted(p.name for p in out.glob("*.png"))
     assert names == ["1-dataset.png", "2-config.png", "3-training.png", "4-prediction.png",
-                     "5-evaluation.png"]
+                     "5-evaluation.png", "6-reliability.png", "7-review.png", "8-heat-maps.png"]
     for path in out.glob("*.png"):
         with Image.open(path) as image:
             assert image.size[0] >= 1000 and len(set(image.convert("L").getdata())) > 20

@@ -1,0 +1,158 @@
+"""The Dataset tab's review view: the data check's suspicious images as a grid, decided
+from the keyboard, saved as a reviewed CSV dataset or, after confirmation, applied to the
+folder.
+
+Keys (shown on the page): K keep · R relabel as the suggested class · 1-9 relabel as that
+class · X or Delete exclude · U or Backspace undo. Each decision moves to the next image.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QLabel, QListView, QPushButton,
+                               QTabWidget, QVBoxLayout, QWidget)
+
+from engine.review.decisions import Decision
+from gui.widgets.review_model import ReviewModel
+from gui.widgets.thumbnails import ThumbnailLoader
+
+THUMB = 160
+KEYS_HELP = ("K keep · R relabel as suggested · 1–9 relabel as class N · X exclude · "
+             "U undo · arrows move")
+
+
+class ReviewGrid(QListView):
+    """A grid of ReviewModel rows that turns keys into decisions."""
+
+    decided = Signal()
+
+    def __init__(self, model: ReviewModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.review = model
+        self.setModel(model)
+        self.setViewMode(QListView.ViewMode.IconMode)
+        self.setMovement(QListView.Movement.Static)
+        self.setResizeMode(QListView.ResizeMode.Adjust)
+        self.setWordWrap(True)
+        wide = 2 if model.kind == "duplicates" else 1
+        self.setIconSize(QSize(wide * THUMB + (wide - 1) * 4, THUMB))
+        self.setGridSize(QSize(wide * THUMB + 40, THUMB + 4 * self.fontMetrics().height() + 20))
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.class_folders: list[str] = []  # what the number keys relabel to
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt API)
+        row = self.currentIndex().row()
+        decision = self._decision_for(event, row) if row >= 0 else False
+        if decision is False:
+            super().keyPressEvent(event)
+            return
+        self.review.decide(row, decision)
+        self.decided.emit()
+        if row + 1 < self.review.rowCount():
+            self.setCurrentIndex(self.review.index(row + 1))
+
+    def _decision_for(self, event: QKeyEvent, row: int):
+        """The Decision a key means (None: undo), or False for keys that are not decisions."""
+        key, path = event.key(), self.review.subject(row)
+        if key == Qt.Key.Key_K:
+            return Decision(path, "keep")
+        if key in (Qt.Key.Key_X, Qt.Key.Key_Delete):
+            return Decision(path, "exclude")
+        if key in (Qt.Key.Key_U, Qt.Key.Key_Backspace):
+            return None
+        if key == Qt.Key.Key_R and self.review.kind == "labels":
+            suggested = self.review.row(row)["suggested"]
+            folder = next((f for f, n in self.review.names.items() if n == suggested), suggested)
+            return Decision(path, "relabel", folder)
+        if Qt.Key.Key_1 <= key <= Qt.Key.Key_9 and self.review.kind == "labels":
+            n = key - Qt.Key.Key_1
+            if n < len(self.class_folders):
+                return Decision(path, "relabel", self.class_folders[n])
+        return False
+
+
+class ReviewPage(QWidget):
+    """Signals: back(), save_requested(decisions), apply_requested(decisions)."""
+
+    back = Signal()
+    save_requested = Signal(dict)
+    apply_requested = Signal(dict)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.loader = ThumbnailLoader(size=THUMB, parent=self)
+        self.labels = ReviewModel(self.loader, "labels", self)
+        self.duplicates = ReviewModel(self.loader, "duplicates", self)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        bar = QHBoxLayout()
+        self.title = QLabel()
+        self.title.setWordWrap(True)
+        bar.addWidget(self.title, 1)
+        self.save_button = QPushButton("Save reviewed dataset")
+        self.save_button.setToolTip("Write your folder's images with these decisions as a CSV "
+                                    "dataset in LoRA Studio's data folder and open it: your "
+                                    "folder stays as it is")
+        self.save_button.clicked.connect(lambda: self.save_requested.emit(self.decisions()))
+        self.apply_button = QPushButton("Apply to folder…")
+        self.apply_button.setToolTip("Move relabelled images into their new class folder and "
+                                     "excluded ones out of the dataset, after showing you "
+                                     "every move")
+        self.apply_button.clicked.connect(lambda: self.apply_requested.emit(self.decisions()))
+        back = QPushButton("Back to the dataset")
+        back.clicked.connect(self.back)
+        for button in (self.save_button, self.apply_button, back):
+            bar.addWidget(button)
+        layout.addLayout(bar)
+        self.keys = QLabel(KEYS_HELP)
+        self.keys.setEnabled(False)  # a quiet hint in the palette's disabled colour
+        self.keys.setWordWrap(True)
+        layout.addWidget(self.keys)
+        self.tabs = QTabWidget()
+        self.label_grid = ReviewGrid(self.labels)
+        self.duplicate_grid = ReviewGrid(self.duplicates)
+        self.tabs.addTab(self.label_grid, "Label mistakes")
+        self.tabs.addTab(self.duplicate_grid, "Near-duplicates")
+        layout.addWidget(self.tabs, 1)
+        for grid in (self.label_grid, self.duplicate_grid):
+            grid.decided.connect(self._update_counts)
+        self.report = None
+
+    def show_report(self, report, index) -> None:
+        """Fill both grids from an engine.review.check.DataReport of `index`."""
+        self.report = report
+        names = {c.folder: c.display_name for c in index.classes}
+        self.labels.set_rows(report.issues, names)
+        self.duplicates.set_rows(report.duplicates, names)
+        self.label_grid.class_folders = [c.folder for c in index.classes]
+        numbered = " · ".join(f"{i + 1} {c.display_name}" for i, c in enumerate(index.classes[:9]))
+        self.keys.setText(f"{KEYS_HELP}\nClasses: {numbered}")
+        self._update_counts()
+        grid = self.label_grid if report.issues or not report.duplicates else self.duplicate_grid
+        self.tabs.setCurrentWidget(grid)
+        if grid.review.rowCount():
+            grid.setCurrentIndex(grid.review.index(0))
+        grid.setFocus()
+
+    def decisions(self) -> dict[str, Decision]:
+        return {**self.duplicates.decisions, **self.labels.decisions}
+
+    def _update_counts(self) -> None:
+        r = self.report
+        if r is None:
+            return
+        leaks = sum(d["across_splits"] for d in r.duplicates)
+        self.title.setText(
+            f"<b>Data check</b> of {r.checked:,} labelled images ({r.source}): "
+            f"{len(r.issues)} likely label mistakes, {len(r.duplicates)} near-duplicate pairs "
+            f"({leaks} across splits). Decided: {self.labels.decided() + self.duplicates.decided()}"
+            f" of {len(r.issues) + len(r.duplicates)}.")
+        self.tabs.setTabText(0, f"Label mistakes ({len(r.issues)})")
+        self.tabs.setTabText(1, f"Near-duplicates ({len(r.duplicates)})")
+        has = bool(self.decisions())
+        self.save_button.setEnabled(has)
+        self.apply_button.setEnabled(has)
+
+    def shutdown(self) -> None:
+        self.loader.shutdown()
