@@ -128,3 +128,25 @@ def run_cli(argv: list[str]) -> int:
     from engine.cli import main as cli
 
     return cli.main(argv)
+
+
+def train_short(tmp_path_factory, model_dir, data_dir, **overrides) -> list:
+    """The events of a short REAL training run (3 epochs) with its own home and cache
+    folders: a trained head, calibrated, for the tests that need one (heat maps of an
+    untrained random head are often blank)."""
+    import pytest
+
+    from engine.config import TrainConfig
+    from engine.training.loop import train
+
+    home = tmp_path_factory.mktemp("home")
+    settings = dict(data_dir=str(data_dir), model=str(model_dir),
+                    output_dir=str(tmp_path_factory.mktemp("runs")), epochs=3, batch_size=16,
+                    lr=5e-3, head_lr=5e-2, device="cpu", early_stop_patience=0)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LORA_STUDIO_HOME", str(home))
+        mp.setenv("LORA_STUDIO_CACHE_DIR", str(home / "cache"))
+        events = list(train(TrainConfig(**{**settings, **overrides})))
+    assert events[-1].status == "completed", events[-1].error
+    return events
+

@@ -10,6 +10,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from engine.use import calibration as cal
+from run_factory import train_short
 
 pytestmark = pytest.mark.usefixtures("isolated_home")
 
@@ -47,19 +48,7 @@ def test_degenerate_inputs_keep_temperature_one():
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory, tiny_clip_dir, learnable_split_dir):
-    from engine.config import TrainConfig
-    from engine.training.loop import train
-
-    home = tmp_path_factory.mktemp("home")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("LORA_STUDIO_HOME", str(home))
-        mp.setenv("LORA_STUDIO_CACHE_DIR", str(home / "cache"))
-        events = list(train(TrainConfig(
-            data_dir=str(learnable_split_dir), model=str(tiny_clip_dir),
-            output_dir=str(tmp_path_factory.mktemp("runs")), epochs=3, batch_size=16,
-            lr=5e-3, head_lr=5e-2, device="cpu", precision="fp32", early_stop_patience=0)))
-    assert events[-1].status == "completed", events[-1].error
-    return events
+    return train_short(tmp_path_factory, tiny_clip_dir, learnable_split_dir, precision="fp32")
 
 
 def test_training_fits_and_saves_the_temperature(trained):

@@ -6,34 +6,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
-from run_factory import run_cli
+from run_factory import run_cli, train_short
 
 pytestmark = pytest.mark.usefixtures("isolated_home")
 
 
-def _train(model_dir, data_dir, runs) -> Path:
-    """A short real training run: Grad-CAM explains what a trained head looks for (an
-    untrained random head often has no positive evidence anywhere, so its maps are blank)."""
-    from engine.config import TrainConfig
-    from engine.training.loop import train
-
-    events = list(train(TrainConfig(data_dir=str(data_dir), model=str(model_dir),
-                                    output_dir=str(runs), epochs=3, batch_size=16, lr=5e-3,
-                                    head_lr=5e-2, device="cpu", early_stop_patience=0)))
-    assert events[-1].status == "completed", events[-1].error
-    return Path(events[-1].run_dir)
-
-
 @pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory, tiny_clip_dir, learnable_split_dir):
-    home = tmp_path_factory.mktemp("home")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("LORA_STUDIO_HOME", str(home))
-        mp.setenv("LORA_STUDIO_CACHE_DIR", str(home / "cache"))
-        return _train(tiny_clip_dir, learnable_split_dir, tmp_path_factory.mktemp("runs"))
+def tiny_run(tmp_path_factory, tiny_clip_dir, learnable_split_dir) -> Path:
+    return Path(train_short(tmp_path_factory, tiny_clip_dir, learnable_split_dir)[-1].run_dir)
 
 
 def _images(folder: Path, n: int = 4) -> list[str]:
@@ -74,12 +56,13 @@ def test_tiny_model_heat_maps_leave_the_model_as_it_was(tiny_run, learnable_spli
     assert other[0].label == predictor.class_names[1]
 
 
-def test_demo_model_heat_maps(tmp_path, learnable_split_dir):
+def test_demo_model_heat_maps(tmp_path, tmp_path_factory, learnable_split_dir):
     from engine.demo.model import ensure_demo_model
     from engine.use.explain import explain
     from engine.use.predict import Predictor
 
-    run_dir = _train(ensure_demo_model(tmp_path / "demo"), learnable_split_dir, tmp_path / "runs")
+    run_dir = train_short(tmp_path_factory, ensure_demo_model(tmp_path / "demo"),
+                          learnable_split_dir)[-1].run_dir
     predictor = Predictor(run_dir, device="cpu")
     images = _images(learnable_split_dir, 8)
     _check(explain(predictor, images), predictor, images)
