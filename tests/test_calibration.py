@@ -115,3 +115,14 @@ def test_heads_without_a_temperature_still_load_and_bad_ones_are_damage(run, tmp
     save_file({**head, "temperature": torch.tensor([0.0])}, str(copy / "head.safetensors"))
     with pytest.raises(DamagedRunError, match="head.safetensors.*temperature"):
         Predictor(copy, device="cpu")
+
+
+def test_predict_cli_says_not_sure(run, learnable_split_dir, capsys):
+    from run_factory import run_cli
+
+    images = sorted(str(p) for p in (learnable_split_dir / "test").rglob("*.jpg"))[:2]
+    capsys.readouterr()
+    assert run_cli(["predict", str(run), *images, "--not-sure-below", "1.01",
+                    "--device", "cpu"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2 and all("not sure (none of the classes fits well" in ln for ln in lines)

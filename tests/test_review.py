@@ -140,3 +140,15 @@ def test_check_labels_cli_writes_the_report_outside_the_dataset(flipped, tiny_cl
 
     with pytest.raises(DamagedRunError, match="data_check.json"):
         load_data_report(folder)
+
+
+def test_check_labels_with_a_trained_run_writes_into_the_run(flipped, run, capsys):
+    data, _ = flipped
+    capsys.readouterr()
+    assert run_cli(["check-labels", str(data), "--run", str(run), "--device", "cpu"]) == 0
+    out = capsys.readouterr().out
+    assert "likely label mistakes" in out and f"report: {run / 'data_check'}" in out
+    from engine.review.check import load_data_report
+
+    report = load_data_report(run / "data_check")
+    assert report.source.startswith("run ") and report.checked > 0

@@ -93,3 +93,31 @@ def test_apply_to_folder_moves_files_only_after_confirmation(qtbot, checked, mon
         qtbot.mouseClick(tab.review_page.apply_button, Qt.MouseButton.LeftButton)
     assert not Path(relabelled).exists() and (data / "red" / Path(relabelled).name).is_file()
     assert "Moved 1 files" in tab.banner.text()
+
+
+def test_a_duplicate_pair_decision_is_about_its_second_image(qtbot, tmp_path):
+    from engine.data.index import scan_dataset
+    from engine.review.check import DataReport
+    from gui.widgets.review_page import ReviewPage
+
+    data = colour_folder(tmp_path / "colours", per_class=3)
+    index = scan_dataset(data)
+    first, second = sorted(s.path for s in index.samples)[:2]
+    pair = {"first": first, "second": second, "similarity": 0.99, "pixel_similarity": 0.97,
+            "first_split": "train", "second_split": "test", "first_label": "blue",
+            "second_label": "blue", "across_splits": True}
+    report = DataReport(root=str(data), layout=index.layout, source="test", created="",
+                        report_dir=str(tmp_path / "r"), checked=12, images=12, issues=[],
+                        duplicates=[pair])
+    page = ReviewPage()
+    qtbot.addWidget(page)
+    page.show()
+    page.show_report(report, index)
+    assert page.tabs.currentWidget() is page.duplicate_grid  # no label issues: duplicates first
+    assert "1 near-duplicate pairs (1 across splits)" in page.title.text()
+    assert "train ↔ test" in page.duplicates.data(page.duplicates.index(0))
+    qtbot.keyClick(page.duplicate_grid, Qt.Key.Key_R)  # relabel means nothing for a pair
+    assert page.decisions() == {}
+    qtbot.keyClick(page.duplicate_grid, Qt.Key.Key_X)
+    assert page.decisions()[second].action == "exclude" and first not in page.decisions()
+    page.shutdown()
