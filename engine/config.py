@@ -60,9 +60,11 @@ class TrainConfig:
                      "only the classifier head on cached image embeddings (much faster on CPU).",
                      "model", choices=["lora", "linear-probe"])
     head_init: str = _f("zero-shot", "'zero-shot' starts the classifier from CLIP's text embeddings "
-                        "of the class names (step 0 = CLIP's zero-shot accuracy); 'random' "
-                        "reproduces the tutorial's randomly initialised head.", "model",
-                        choices=["zero-shot", "random"])
+                        "of the class names (step 0 = CLIP's zero-shot accuracy); 'prototype' "
+                        "from the mean image embedding of each class's training images (step 0 "
+                        "= nearest-centroid accuracy; the log compares it with zero-shot); "
+                        "'random' reproduces the tutorial's randomly initialised head.", "model",
+                        choices=["zero-shot", "prototype", "random"])
     prompt_templates: list = _f(list(DEFAULT_TEMPLATES), "Prompts for the zero-shot head; {} is "
                                 "replaced by each class's display name.", "model", advanced=True)
     # --- LoRA -----------------------------------------------------------------------

@@ -261,6 +261,16 @@ class ImageClassifier(nn.Module):
         return self.head(self.embed(pixel_values))
 
 
+def class_prototypes(embeddings: torch.Tensor, labels: torch.Tensor,
+                     num_classes: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(unit-length mean of each class's normalised embeddings [C, D], which classes had
+    images [C] bool): the weights of a nearest-centroid (class-prototype) head."""
+    emb = F.normalize(embeddings.float(), dim=-1)
+    sums = torch.zeros(num_classes, emb.shape[1]).index_add_(0, labels, emb)
+    counts = torch.bincount(labels, minlength=num_classes)
+    return F.normalize(sums, dim=-1), counts > 0
+
+
 def count_parameters(module: nn.Module) -> tuple[int, int]:
     """(trainable, total) parameter counts."""
     trainable = sum(p.numel() for p in module.parameters() if p.requires_grad)
@@ -280,7 +290,7 @@ def build_classifier(ref: str, class_names: Sequence[str], *, head_init: str = "
     """
     clip_model, processor = load_clip(ref)
     info = base_model_info(ref, clip_model, processor)
-    if head_init == "zero-shot":
+    if head_init in ("zero-shot", "prototype"):  # a prototype head is compared with it
         weights = zero_shot_weights(clip_model, processor.tokenizer, class_names, templates)
     else:
         weights = None
@@ -293,6 +303,8 @@ def build_classifier(ref: str, class_names: Sequence[str], *, head_init: str = "
     if weights is not None:
         with torch.no_grad():
             head.weight.copy_(weights)
+    # (head_init "prototype": the training phases set the head from image embeddings, which
+    # need the decoded training images; until then it holds the zero-shot weights)
     if method == "lora":
         vision = add_lora(vision, r=lora_r, alpha=lora_alpha, dropout=lora_dropout,
                           targets=target_modules, last_n_blocks=lora_last_n_blocks)

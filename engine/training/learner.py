@@ -78,6 +78,19 @@ class Learner:
         return result
 
     @torch.no_grad()
+    def embeddings(self, split: str) -> tuple[torch.Tensor, torch.Tensor]:
+        """(image embeddings [N, D] as the head receives them, labels [N]) of `split`, through
+        the same path as evaluation (full tower, cached frozen blocks, or stored embeddings)."""
+        seen: list[torch.Tensor] = []
+        hook = self.model.head.register_forward_pre_hook(
+            lambda _module, args: seen.append(args[0].detach().float().cpu()))
+        try:
+            _, labels = self.logits(split)
+        finally:
+            hook.remove()
+        return (torch.cat(seen) if seen else torch.zeros(0, self.model.head.weight.shape[1])), labels
+
+    @torch.no_grad()
     def logits(self, split: str) -> tuple[torch.Tensor, torch.Tensor]:
         """(logits [N, classes] in fp32 on the CPU, labels [N]) of every image of `split`."""
         was_training = self.net.training

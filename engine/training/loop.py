@@ -65,11 +65,44 @@ def _train(config: TrainConfig, control: TrainControl, dataset: DatasetIndex | N
     run_dir = yield from open_run_folder(setup, dataset, built, rec)       # 4. run folder
     inputs = yield from prepare_inputs(setup, dataset, built, control, rec)  # 5. inputs
     learner = Learner(setup, dataset, built, inputs)                       # 6. optimiser
+    if setup.config.head_init == "prototype" and setup.resume_dir is None:
+        yield from prototype_head(learner, rec)                            # (its head)
     if setup.config.compile:                                               # (optional)
         yield from compile_net(learner, rec)
     tracker = yield from start(learner, built, run_dir, rec)               # 7. start
     status = yield from run_epochs(learner, tracker, control, run_dir, rec)  # 8. the loop
     yield from finish(learner, tracker, status, run_dir, rec)              # 9. finish
+
+
+def prototype_head(learner: Learner, rec: Recorder) -> Iterator[Event]:
+    """Start the head from each class's mean training-image embedding (nearest centroid),
+    and say how it compares with the zero-shot head at step 0."""
+    import torch
+
+    from engine.model.classifier import class_prototypes
+
+    head, names = learner.model.head, learner.dataset.class_names
+    embeddings, labels = learner.embeddings("train")
+    prototypes, present = class_prototypes(embeddings, labels, len(names))
+    zero_shot = head.weight.detach().clone()
+    with torch.no_grad():
+        head.weight[present] = prototypes[present].to(head.weight)
+        head.bias.zero_()
+    missing = [n for n, p in zip(names, present.tolist()) if not p]
+    note = (f" {', '.join(missing)} had no training images and keep their zero-shot row."
+            if missing else "")
+    if learner.has_val:
+        proto = learner.validate().accuracy
+        chosen = head.weight.detach().clone()
+        with torch.no_grad():
+            head.weight.copy_(zero_shot)
+        zero = learner.validate().accuracy
+        with torch.no_grad():
+            head.weight.copy_(chosen)
+        note = (f" Step 0 on the validation images: class-prototype head {proto:.1%}, "
+                f"zero-shot head {zero:.1%}." + note)
+    yield rec(Log(level="info", message="The classifier starts from the class prototypes (mean "
+                                        f"embedding of each class's training images).{note}"))
 
 
 def compile_net(learner: Learner, rec: Recorder) -> Iterator[Event]:
