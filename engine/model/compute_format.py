@@ -12,7 +12,7 @@ one training step; `make bench` prints the same table on the CPU it runs on):
   kernel, built for long sequences, loses to the plain ("eager") matmul-softmax-matmul in
   bf16, whose backward is a few large matmuls. In fp32 the two were within 5 %, and on a
   GPU SDPA's fused kernels win, so 'auto' picks eager only for bf16 on a CPU.
-- LoRA dropout 0.1 costs about a quarter of the bf16 step (its masks over every adapted
+- LoRA dropout 0.1 costs a sixth to a quarter of the bf16 step (its masks over every adapted
   layer's input). Drawing the mask over a bf16 copy instead of the fp32 input was tried
   and measured: 34.5 against 35.0 images/s, no gain, so peft's dropout is used as it is.
 """
