@@ -6,7 +6,7 @@ import json
 import pytest
 import torch
 
-from run_factory import run_cli
+from run_factory import run_cli, train_short
 
 pytestmark = pytest.mark.usefixtures("isolated_home")
 
@@ -23,22 +23,10 @@ def _zero_shot_json(capsys, *argv: str) -> dict:
 @pytest.fixture(scope="module")
 def step0(tmp_path_factory, learnable_split_dir, tiny_clip_dir):
     """The step-0 zero-shot val Evaluation of a one-step training run, from its metrics.jsonl."""
-    from engine.config import TrainConfig
-    from engine.events import RunFinished
-    from engine.training.loop import train
-
-    home = tmp_path_factory.mktemp("home")
     threads = torch.get_num_threads()
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("LORA_STUDIO_HOME", str(home))
-        mp.setenv("LORA_STUDIO_CACHE_DIR", str(home / "cache"))
-        config = TrainConfig(data_dir=str(learnable_split_dir), model=str(tiny_clip_dir),
-                             output_dir=str(tmp_path_factory.mktemp("runs")), epochs=1,
-                             max_steps=1, batch_size=16, precision="fp32", device="cpu",
-                             num_threads=1, early_stop_patience=0)  # default prompt templates
-        finished = list(train(config))[-1]
+    finished = train_short(tmp_path_factory, tiny_clip_dir, learnable_split_dir, epochs=1,
+                           max_steps=1, precision="fp32", num_threads=1)[-1]  # default prompts
     torch.set_num_threads(threads)
-    assert isinstance(finished, RunFinished) and finished.status == "completed", finished.error
     with open(f"{finished.run_dir}/metrics.jsonl", encoding="utf-8") as fh:
         events = [json.loads(line) for line in fh]
     zero = [e for e in events if e.get("event") == "evaluation" and e["step"] == 0]
