@@ -14,18 +14,10 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from gui.scan_worker import describe_error
+from gui.widgets.thumbnails import pil_to_qimage
 
 CHUNK = 16  # images per predict() call: small enough for a prompt cancel on CPU
 HEAT_SIZE = 160  # px of a heat-map overlay (the list shows it at thumbnail size)
-
-
-def qimage(picture):
-    """PIL RGB image -> QImage that owns its pixels (safe to send to the GUI thread)."""
-    from PySide6.QtGui import QImage
-
-    rgb = picture.convert("RGB")
-    data = rgb.tobytes()
-    return QImage(data, rgb.width, rgb.height, 3 * rgb.width, QImage.Format.Format_RGB888).copy()
 
 
 @dataclass
@@ -95,7 +87,7 @@ class PredictionWorker(QObject):
                 if job < self._shared.cancel_below:
                     return
                 chunk = paths[start:start + CHUNK]
-                images = {e.source: qimage(overlay(e, size=HEAT_SIZE))
+                images = {e.source: pil_to_qimage(overlay(e, size=HEAT_SIZE))
                           for e in explain(self._predictor, chunk)}
                 self.explained.emit(images)
         except BaseException as exc:  # noqa: BLE001 - shown to the user

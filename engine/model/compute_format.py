@@ -70,5 +70,16 @@ def hold_frozen_weights_in(model: nn.Module, dtype: torch.dtype | None) -> int:
     return saved
 
 
+def use_compute_format(model: nn.Module, setting: str, device_type: str, precision,
+                       hold_weights: bool = True) -> tuple[str, str, int]:
+    """The attention kernel for `setting` on this device and format, and (unless told not
+    to) the frozen weights held in the compute format. `precision`: engine.hardware.Precision.
+    Returns (attention, why, bytes saved)."""
+    attention, why = choose_attention(setting, device_type, precision.name)
+    set_attention(model, attention)
+    saved = hold_frozen_weights_in(model, precision.dtype) if hold_weights else 0
+    return attention, why, saved
+
+
 def describe_bytes(n: int) -> str:
     return f"{n / 2**20:,.0f} MB" if n >= 2**20 else f"{n / 2**10:,.0f} KB"

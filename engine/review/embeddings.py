@@ -42,14 +42,12 @@ class Embedded:
 def _base_embedder(model_ref: str, class_names: list[str], device: torch.device, precision):
     from engine.data.augment import Augmenter
     from engine.model.classifier import build_classifier
-    from engine.model.compute_format import (choose_attention, hold_frozen_weights_in,
-                                             set_attention)
+    from engine.model.compute_format import use_compute_format
 
     model, info = build_classifier(model_ref, class_names, head_init="random",
                                    method="linear-probe")
     model.to(device).eval().requires_grad_(False)
-    set_attention(model.vision, choose_attention("auto", device.type, precision.name)[0])
-    hold_frozen_weights_in(model.vision, precision.dtype)
+    use_compute_format(model.vision, "auto", device.type, precision)
     return model.embed, Augmenter.for_model(info, augment=False), info.image_size
 
 

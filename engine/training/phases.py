@@ -119,16 +119,14 @@ def load_model(setup: Setup, dataset: DatasetIndex, rec: Recorder) -> Iterator[E
 def use_compute_format(model, setup: Setup) -> list[str]:
     """The attention kernel and frozen-weight format that are fastest here
     (engine.model.compute_format); returns what the log says about them."""
-    from engine.model.compute_format import (choose_attention, describe_bytes,
-                                             hold_frozen_weights_in, set_attention)
+    from engine.model.compute_format import describe_bytes, use_compute_format as apply
 
-    config, precision = setup.config, setup.precision
-    attention, why = choose_attention(config.attention, setup.device.type, precision.name)
-    set_attention(model.vision, attention)
+    precision = setup.precision
+    # gloo's broadcast of the model at the start of a multi-process CPU run is safest in fp32
+    hold = not (setup.device.type == "cpu" and setup.world > 1)
+    attention, why, saved = apply(model.vision, setup.config.attention, setup.device.type,
+                                  precision, hold_weights=hold)
     messages = [f"Attention: {attention} ({why})."]
-    if setup.device.type == "cpu" and setup.world > 1:
-        return messages  # gloo's broadcast of the model at start is safest in fp32
-    saved = hold_frozen_weights_in(model.vision, precision.dtype)
     if saved:
         messages.append(f"Frozen weights held in {precision.name} ({describe_bytes(saved)} less "
                         "memory); LoRA weights, the head and the optimiser stay fp32.")

@@ -83,8 +83,7 @@ def zero_shot_accuracy(model: str, data: str, split: str = "val", *,
     from engine.hardware import resolve_device_type, resolve_precision, set_threads
     from engine.model.hub import download_model, needs_download
     from engine.model.classifier import build_classifier
-    from engine.model.compute_format import (choose_attention, hold_frozen_weights_in,
-                                             set_attention)
+    from engine.model.compute_format import use_compute_format
     from engine.training.inputs import SPLITS, SplitRows, cache_images
     from engine.training.scoring import evaluate
 
@@ -115,9 +114,7 @@ def zero_shot_accuracy(model: str, data: str, split: str = "val", *,
         config.model, index.class_names, head_init="zero-shot",
         templates=config.prompt_templates, method="linear-probe", seed=config.seed)
     classifier.to(dev).eval()
-    attention, _ = choose_attention(config.attention, dev.type, prec.name)  # as training does
-    set_attention(classifier.vision, attention)
-    hold_frozen_weights_in(classifier.vision, prec.dtype)
+    use_compute_format(classifier.vision, config.attention, dev.type, prec)  # as training does
     augmenter = Augmenter.for_model(info, augment=False)
     cached = cache_images(chosen, info.image_size, config, report("decode"))
     try:

@@ -142,8 +142,7 @@ class Predictor:
         from engine.data.cache import cache_resolution
         from engine.hardware import resolve_device_type, resolve_precision
         from engine.model.classifier import BaseModelInfo, load_run_classifier
-        from engine.model.compute_format import (choose_attention, hold_frozen_weights_in,
-                                                 set_attention)
+        from engine.model.compute_format import use_compute_format
 
         self.run_dir = Path(run_dir)
         classifier, meta = load_run_classifier(self.run_dir, merge=merge)
@@ -159,9 +158,8 @@ class Predictor:
         self.low_confidence = low_confidence
         self.not_sure_below = not_sure_below  # 0: always name a class
         # the merged weights in the compute format, the attention kernel fastest here
-        self.attention, _ = choose_attention("auto", self.device.type, self.precision.name)
-        set_attention(self.model.vision, self.attention)
-        hold_frozen_weights_in(self.model, self.precision.dtype)
+        self.attention, _, _ = use_compute_format(self.model, "auto", self.device.type,
+                                                  self.precision)
 
     @property
     def temperature(self) -> float:

@@ -37,7 +37,8 @@ class CellHeatMaps(QObject):
         def job(progress):
             from engine.use.explain import explain, overlay
             from engine.use.predict import Predictor
-            from gui.prediction_worker import HEAT_SIZE, qimage
+            from gui.prediction_worker import HEAT_SIZE
+            from gui.widgets.thumbnails import pil_to_qimage
 
             if self._predictor is None:
                 self._predictor = Predictor(run_dir)
@@ -45,7 +46,7 @@ class CellHeatMaps(QObject):
             for i, path in enumerate(wanted):
                 progress(i, len(wanted))
                 for e in explain(self._predictor, [path]):
-                    out[path] = qimage(overlay(e, size=HEAT_SIZE))
+                    out[path] = pil_to_qimage(overlay(e, size=HEAT_SIZE))
             return out
 
         thread = self._thread = keep_alive(FunctionThread(job, "drawing heat maps", self))
