@@ -44,6 +44,9 @@ def test_degenerate_inputs_keep_temperature_one():
     assert cal.fit_temperature(torch.zeros(0, 3), torch.zeros(0, dtype=torch.long)) == 1.0
     t = cal.fit_temperature(torch.tensor([[50.0, -50.0]] * 4), torch.tensor([0, 0, 0, 0]))
     assert cal.T_RANGE[0] <= t <= cal.T_RANGE[1]
+    # no mistake to learn from: sharpening towards T -> 0 would be fitting noise
+    right = torch.tensor([[2.0, 0.0], [0.0, 1.0], [3.0, 1.0]])
+    assert cal.fit_temperature(right, torch.tensor([0, 1, 0])) == 1.0
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,9 @@ def fit_temperature(logits: torch.Tensor, labels: torch.Tensor, steps: int = 200
     """The T > 0 minimising cross-entropy(logits / T, labels) (L-BFGS on log T)."""
     logits = logits.detach().double()
     labels = labels.detach().long()
-    if len(labels) == 0:
+    if len(labels) == 0 or bool((logits.argmax(-1) == labels).all()):
+        # without a single mistake the likelihood only grows as T shrinks towards 0, which
+        # would make every answer "100 %": there is nothing to calibrate against
         return 1.0
     log_t = torch.zeros((), dtype=torch.float64, requires_grad=True)
     optimizer = torch.optim.LBFGS([log_t], lr=0.5, max_iter=steps, line_search_fn="strong_wolfe")
