@@ -16,7 +16,14 @@ UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --extra dev --extra onnx --ext
 	--universal --python-version 3.11 --custom-compile-command "make lock" \
 	--constraint $(VENV)/torch-pin.txt --quiet -o $(LOCK)
 
-.PHONY: run test venv demo bench bench-quick exe lock lock-upgrade check-latest clean
+# Translations: the GUI's Qt .ts sources (compiled to .qm here, never committed) and the
+# engine's gettext .po (read as text at run time). `make translations` refreshes both from
+# the code; then translate the new entries (Qt Linguist / any .po editor) and commit.
+LANGS := zh_CN
+TS     := $(foreach l,$(LANGS),resources/i18n/lora_studio_$(l).ts)
+QM     := $(TS:.ts=.qm)
+
+.PHONY: run test venv demo bench bench-quick exe lock lock-upgrade check-latest clean qm translations
 
 $(STAMP): pyproject.toml $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,13 +41,30 @@ $(STAMP): pyproject.toml $(LOCK)
 
 venv: $(STAMP)
 
-run: $(STAMP)
+resources/i18n/%.qm: resources/i18n/%.ts $(STAMP)
+	$(BIN)/pyside6-lrelease -silent $< -qm $@
+
+qm: $(QM)
+
+translations: $(STAMP)
+	$(BIN)/pyside6-lupdate -extensions py -no-obsolete -locations relative gui -ts $(TS)
+	@mkdir -p build
+	$(BIN)/pybabel -q extract --no-default-keywords -k _ -k N_ -k _f:2 --ignore-dirs "bench .* _*" \
+		--project "LoRA Studio" -o build/engine.pot engine
+	@for l in $(LANGS); do \
+		if [ -f engine/locale/$$l/LC_MESSAGES/engine.po ]; then \
+			$(BIN)/pybabel -q update --no-fuzzy-matching --ignore-obsolete -D engine \
+				-i build/engine.pot -d engine/locale -l $$l; \
+		else $(BIN)/pybabel -q init -D engine -i build/engine.pot -d engine/locale -l $$l; fi; done
+	@echo "Catalogues refreshed: translate the new entries, then 'make test' (it fails on unfinished ones)"
+
+run: $(STAMP) $(QM)
 	$(BIN)/lora-studio
 
-demo: $(STAMP)
+demo: $(STAMP) $(QM)
 	$(BIN)/lora-studio --demo
 
-test: $(STAMP)
+test: $(STAMP) $(QM)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
 
 bench: $(STAMP)
@@ -49,7 +73,7 @@ bench: $(STAMP)
 bench-quick: $(STAMP)
 	$(BIN)/python -m engine bench --quick
 
-exe: $(STAMP)
+exe: $(STAMP) $(QM)
 	$(BIN)/pyinstaller --noconfirm build.spec
 
 # Re-resolve requirements.lock after editing pyproject.toml's dependencies: pins that still
@@ -86,4 +110,4 @@ check-latest:
 	@echo "check-latest passed with the versions listed above"
 
 clean:
-	rm -rf build dist .pytest_cache
+	rm -rf build dist .pytest_cache $(QM)

@@ -22,6 +22,7 @@ imports its own wing and the wings below it, never one above (tests/test_layers.
                the decode cache, augmentation, Stanford Dogs preparation
 
 The ground everything stands on: config (settings with help text), events (what the loop
-tells a front end), errors, hardware (device and precision), runs (listing and reading run
+tells a front end), errors, hardware (device and precision), i18n (the translations of
+user-facing texts, from the gettext catalogues in locale/), runs (listing and reading run
 folders) and safe_read (reading a run folder's files without executing anything).
 """

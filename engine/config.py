@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.i18n import N_, _
+
 DEFAULT_MODEL = "openai/clip-vit-base-patch32"
 KNOWN_MODELS = (
     "openai/clip-vit-base-patch32",
@@ -29,6 +31,8 @@ DEFAULT_TEMPLATES = (
 
 
 def _f(default: Any, help: str, group: str, **extra: Any) -> Any:
+    """A config field; `help` is stored in English (extracted for the catalogue as the
+    2nd argument of _f) and translated where it is shown: field_help(), add_arguments()."""
     meta = {"help": help, "group": group, **extra}
     if isinstance(default, (list, dict)):
         return field(default_factory=lambda d=default: type(d)(d), metadata=meta)
@@ -155,22 +159,25 @@ class TrainConfig:
                 values = value if isinstance(value, list) else [value]
                 bad = [v for v in values if v not in choices]
                 if bad:
-                    problems[f.name] = f"{', '.join(map(str, bad))} is not one of {', '.join(choices)}."
+                    problems[f.name] = _("{values} is not one of {choices}.").format(
+                        values=", ".join(map(str, bad)), choices=", ".join(choices))
                 if isinstance(value, list) and not value:
-                    problems[f.name] = "Choose at least one."
+                    problems[f.name] = _("Choose at least one.")
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 if "min" in meta and value < meta["min"]:
-                    problems[f.name] = f"Must be at least {meta['min']}."
+                    problems[f.name] = _("Must be at least {min}.").format(min=meta["min"])
                 if "max" in meta and value > meta["max"]:
-                    problems[f.name] = f"Must be at most {meta['max']}."
+                    problems[f.name] = _("Must be at most {max}.").format(max=meta["max"])
         if self.val_fraction + self.test_fraction >= 0.9 and "val_fraction" not in problems:
-            problems["val_fraction"] = "Validation and test together must leave most images for training."
+            problems["val_fraction"] = _("Validation and test together must leave most images "
+                                         "for training.")
         if not self.model.strip():
-            problems["model"] = "Choose a base model (a Hugging Face id or a local folder)."
+            problems["model"] = _("Choose a base model (a Hugging Face id or a local folder).")
         if self.method == "lora" and not self.target_modules:
-            problems["target_modules"] = "LoRA needs at least one target layer."
+            problems["target_modules"] = _("LoRA needs at least one target layer.")
         if any("{}" not in t for t in self.prompt_templates) or not self.prompt_templates:
-            problems["prompt_templates"] = "Every prompt template must contain {} for the class name."
+            problems["prompt_templates"] = _("Every prompt template must contain {} for the "
+                                             "class name.")
         return problems
 
     # --- files ----------------------------------------------------------------------
@@ -194,7 +201,8 @@ class TrainConfig:
         else:
             data = json.loads(text)
         if not isinstance(data, dict):
-            raise ValueError(f"{path} does not hold a configuration (expected a mapping of fields).")
+            raise ValueError(_("{path} does not hold a configuration (expected a mapping of "
+                               "fields).").format(path=path))
         return cls.from_dict(data)
 
 
@@ -220,21 +228,29 @@ def field_info() -> list[dataclasses.Field]:
     return list(dataclasses.fields(TrainConfig))
 
 
+def field_help(f: dataclasses.Field | str) -> str:
+    """A field's help text (a Field or a field name), in the current language."""
+    if isinstance(f, str):
+        f = next(x for x in field_info() if x.name == f)
+    return _(f.metadata.get("help", ""))
+
+
 # --- presets --------------------------------------------------------------------------
+# The names are keys (the CLI's --preset, the GUI's buttons); preset_title() is what to show.
 PRESETS: dict[str, dict[str, Any]] = {
-    "Quick (CPU)": {  # no augmentation: the 8 frozen blocks run once per image, not per step
+    N_("Quick (CPU)"): {  # no augmentation: the 8 frozen blocks run once per image, not per step
         "method": "lora", "epochs": 5, "lora_last_n_blocks": 4, "lora_dropout": 0.0,
         "batch_size": 32, "augment": False, "cache_frozen_blocks": True,
         "early_stop_patience": 2,
     },
-    "Linear probe (fastest)": {"method": "linear-probe", "epochs": 10, "augment": False,
+    N_("Linear probe (fastest)"): {"method": "linear-probe", "epochs": 10, "augment": False,
                                "head_lr": 1e-3, "batch_size": 64},
-    "Tutorial recipe": {
+    N_("Tutorial recipe"): {
         "method": "lora", "epochs": 10, "lora_r": 8, "lora_alpha": 32.0, "lora_dropout": 0.1,
         "target_modules": ["q_proj", "v_proj"], "lora_last_n_blocks": 0, "lr": 5e-4,
         "batch_size": 32, "head_init": "random", "early_stop_patience": 0,
     },
-    "Best accuracy (GPU)": {
+    N_("Best accuracy (GPU)"): {
         "method": "lora", "model": "openai/clip-vit-base-patch16", "epochs": 15, "lora_r": 16,
         "lora_alpha": 32.0, "target_modules": ["q_proj", "k_proj", "v_proj", "out_proj"],
         "lora_last_n_blocks": 0, "batch_size": 64, "augment": True, "color_jitter": 0.1,
@@ -247,6 +263,11 @@ def apply_preset(config: TrainConfig, name: str) -> TrainConfig:
     return config.replace(**PRESETS[name])
 
 
+def preset_title(name: str) -> str:
+    """A preset's name as shown to the user (PRESETS keys stay English)."""
+    return _(name)
+
+
 # --- command line ---------------------------------------------------------------------
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add one --option per config field, with the field's help text."""
@@ -255,7 +276,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         flag = "--" + f.name.replace("_", "-")
         meta = f.metadata
         shown = " ".join(map(str, default)) if isinstance(default, list) else default
-        help_text = (meta["help"] + f" (default: {shown})").replace("%", "%%")
+        help_text = _("{help} (default: {default})").format(
+            help=_(meta["help"]), default=shown).replace("%", "%%")
         if isinstance(default, bool):
             parser.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction,
                                 default=None, help=help_text)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import torch
 
 from engine.errors import UserError
+from engine.i18n import _
 
 
 @dataclass(frozen=True)
@@ -50,13 +51,14 @@ def resolve_device_type(name: str) -> str:
     if name == "auto":
         return "cuda" if cuda else "mps" if mps else "cpu"
     if name == "cuda" and not cuda:
-        raise UserError("Device 'cuda' was chosen but no CUDA GPU is usable here (or this torch "
-                        "build has no CUDA support). Choose device 'auto' or 'cpu'.")
+        raise UserError(_("Device 'cuda' was chosen but no CUDA GPU is usable here (or this "
+                          "torch build has no CUDA support). Choose device 'auto' or 'cpu'."))
     if name == "mps" and not mps:
-        raise UserError("Device 'mps' was chosen but Apple's Metal backend is not available "
-                        "here. Choose device 'auto' or 'cpu'.")
+        raise UserError(_("Device 'mps' was chosen but Apple's Metal backend is not available "
+                          "here. Choose device 'auto' or 'cpu'."))
     if name not in ("cpu", "cuda", "mps"):
-        raise UserError(f"Unknown device '{name}': choose auto, cpu, cuda or mps.")
+        raise UserError(_("Unknown device '{name}': choose auto, cpu, cuda or mps.").format(
+            name=name))
     return name
 
 
@@ -79,7 +81,7 @@ def _bf16_matmul_speedup(n: int = 256, reps: int = 5) -> float:
     def timed(x, y) -> float:
         x @ y  # warm-up (oneDNN picks its kernel here)
         start = time.perf_counter()
-        for _ in range(reps):
+        for _rep in range(reps):
             x @ y
         return time.perf_counter() - start
 
@@ -114,10 +116,11 @@ def resolve_precision(name: str, device_type: str) -> Precision:
         else:  # mps: fp32 is the reliably supported training path
             name = "fp32"
     if name == "fp16" and device_type == "cpu":
-        raise UserError("fp16 training is only supported on CUDA GPUs. Choose precision 'auto', "
-                        "'bf16' or 'fp32' on a CPU.")
+        raise UserError(_("fp16 training is only supported on CUDA GPUs. Choose precision "
+                          "'auto', 'bf16' or 'fp32' on a CPU."))
     if name not in ("bf16", "fp16", "fp32"):
-        raise UserError(f"Unknown precision '{name}': choose auto, bf16, fp16 or fp32.")
+        raise UserError(_("Unknown precision '{name}': choose auto, bf16, fp16 or fp32.").format(
+            name=name))
     return Precision(name, device_type)
 
 
@@ -137,5 +140,5 @@ def describe_device(device: torch.device) -> str:
         return f"{device} ({torch.cuda.get_device_name(device)})"
     if device.type == "cpu":
         n = torch.get_num_threads()
-        return f"cpu ({n} thread{'s' if n != 1 else ''})"
+        return _("cpu ({n} threads)").format(n=n) if n != 1 else _("cpu (1 thread)")
     return str(device)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.events import Event, event_from_dict
+from engine.i18n import _
 
 FORMAT_VERSION = 1
 
@@ -64,7 +65,8 @@ def create_run_dir(output_dir: str | Path, data_dir: str, run_name: str = "",
             return candidate
         except FileExistsError:
             continue
-    raise RuntimeError(f"could not find a free run folder name under {root}")
+    raise RuntimeError(_("could not find a free run folder name under {folder}").format(
+        folder=root))
 
 
 def library_versions() -> dict[str, str]:
@@ -96,7 +98,8 @@ class RunWriter:
 
                 self._tb = SummaryWriter(str(self.run_dir / "tb"))
             except Exception as exc:  # optional: never worth failing a run for
-                self.tb_error = f"TensorBoard logging is off ({type(exc).__name__}: {exc})."
+                self.tb_error = _("TensorBoard logging is off ({error}).").format(
+                    error=f"{type(exc).__name__}: {exc}")
 
     def update(self, **changes: Any) -> None:
         """Merge `changes` into run.json and rewrite it atomically."""
@@ -176,14 +179,15 @@ def read_run(run_dir: str | Path) -> dict[str, Any]:
         wrong = ["base_model.ref"]
     if wrong:
         value = json.dumps(_field(data, wrong[0]))[:40]
-        raise damaged(path, "has the wrong contents", f"{wrong[0]} is {value}")
+        raise damaged(path, _("has the wrong contents"),
+                      _("{field} is {value}").format(field=wrong[0], value=value))
     if data.get("config"):
         from engine.config import TrainConfig
 
         try:  # what a resume continues with
             TrainConfig.from_dict(data["config"])
         except (TypeError, ValueError, AttributeError) as exc:
-            raise damaged(path, "has the wrong contents", f"config: {exc}") from None
+            raise damaged(path, _("has the wrong contents"), f"config: {exc}") from None
     return data
 
 

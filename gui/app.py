@@ -72,6 +72,11 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationName(APPLICATION)
     app.setStyle("Fusion")
 
+    from gui import i18n
+    from gui.settings import Settings
+
+    i18n.install_language(i18n.chosen_language(Settings().language()))
+
     from gui.main_window import MainWindow
 
     window = MainWindow()

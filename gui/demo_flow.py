@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QObject, Signal
+
+from gui.i18n import dynamic, remade, translate
 
 # The demo model is tiny and starts from random weights: it needs a higher learning rate
 # than a pretrained CLIP, and all of its 4 blocks. ~1 minute of training on 2 CPU cores.
@@ -51,7 +53,8 @@ class DemoFlow(QObject):
     def _enter(self, stage: str) -> None:
         self.stage = stage
         self.stage_changed.emit(stage)
-        self.window.status.set_note(f"Demo: {STAGE_TEXT[stage]}")
+        self.window.status.set_note(dynamic(lambda: translate("DemoFlow", "Demo: {stage}").format(
+            stage=translate("DemoFlow", STAGE_TEXT[stage]))))
 
     def start(self) -> None:
         w = self.window
@@ -76,7 +79,8 @@ class DemoFlow(QObject):
 
     def _on_model_check_finished(self, ok: bool, message: str) -> None:
         if not ok and self.stage == "model":
-            self._fail(f"The offline demo model could not be prepared: {message}")
+            self._fail(translate("DemoFlow", "The offline demo model could not be prepared: "
+                                 "{message}").format(message=message))
 
     def _on_demo_model_ready(self, path: str) -> None:
         w = self.window
@@ -89,13 +93,15 @@ class DemoFlow(QObject):
         w.start_training()
         if not w.training_tab.is_running():
             w.training_tab.run_finished.disconnect(self._on_run_finished)
-            self._fail(f"Training could not start: {w.training_tab.banner.label.text()}")
+            self._fail(translate("DemoFlow", "Training could not start: {reason}").format(
+                reason=w.training_tab.banner.label.text()))
 
     def _on_run_finished(self, run_dir: str, status: str) -> None:
         w = self.window
         w.training_tab.run_finished.disconnect(self._on_run_finished)
         if status not in ("completed", "stopped"):
-            self._fail(f"The demo run ended with status '{status}'.")
+            self._fail(translate("DemoFlow", "The demo run ended with status '{status}'.").format(
+                status=status))
             return
         self.run_dir = run_dir
         self._enter("prediction")
@@ -109,21 +115,23 @@ class DemoFlow(QObject):
         w = self.window
         w.prediction_tab.service.idle.disconnect(self._on_prediction_idle)
         if status == "failed":
-            self._fail(f"Prediction failed: {message}")
+            self._fail(translate("DemoFlow", "Prediction failed: {message}").format(message=message))
             return
         self._enter("done")
         self.finished.emit(self.run_dir)
 
     def _fail(self, message: str) -> None:
         self.stage = "failed"
-        self.window.status.set_note(f"Demo stopped: {message}")
+        self.window.status.set_note(dynamic(lambda: translate(
+            "DemoFlow", "Demo stopped: {message}").format(message=remade(message) or message)))
         self.failed.emit(message)
 
 
 STAGE_TEXT = {
-    "dataset": "creating a demo dataset of generated images…",
-    "model": "preparing the offline demo model…",
-    "training": "training (watch the curves fill in)…",
-    "prediction": "classifying held-out images…",
-    "done": "finished. Drop your own images on the Prediction tab, or start with your own folder.",
+    "dataset": QT_TRANSLATE_NOOP("DemoFlow", "creating a demo dataset of generated images…"),
+    "model": QT_TRANSLATE_NOOP("DemoFlow", "preparing the offline demo model…"),
+    "training": QT_TRANSLATE_NOOP("DemoFlow", "training (watch the curves fill in)…"),
+    "prediction": QT_TRANSLATE_NOOP("DemoFlow", "classifying held-out images…"),
+    "done": QT_TRANSLATE_NOOP("DemoFlow", "finished. Drop your own images on the Prediction tab, "
+                              "or start with your own folder."),
 }

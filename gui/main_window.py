@@ -7,18 +7,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QUrl
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QMessageBox, QTabWidget, QWidget
 
+from gui.i18n import current_language, dynamic, translate
 from gui.settings import Settings
 from gui.status_bar import StatusBar, hardware_from_run
 from gui.tabs.config_tab import ConfigTab
 from gui.tabs.dataset_tab import DatasetTab
 from gui.tabs.prediction_tab import PredictionTab
 from gui.tabs.training_tab import TrainingTab
+from gui.widgets.language_menu import LanguageMenu
 
-TAB_TITLES = ("1 Dataset", "2 Config", "3 Training", "4 Prediction")
+TAB_TITLES = (QT_TRANSLATE_NOOP("MainWindow", "1 Dataset"),
+              QT_TRANSLATE_NOOP("MainWindow", "2 Config"),
+              QT_TRANSLATE_NOOP("MainWindow", "3 Training"),
+              QT_TRANSLATE_NOOP("MainWindow", "4 Prediction"))
 STATE_MARKS = {"done": " ✓", "running": " ●", "attention": " !"}
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -38,7 +43,7 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tab_states = ["", "", "", ""]
         for tab, title in zip(self.all_tabs, TAB_TITLES):
-            self.tabs.addTab(tab, title)
+            self.tabs.addTab(tab, translate("MainWindow", title))
             tab.state_changed.connect(self._on_tab_state_changed)
         self.setCentralWidget(self.tabs)
         self.status = StatusBar(self)
@@ -83,15 +88,18 @@ class MainWindow(QMainWindow):
         index = self.dataset_index
         problems = self.config_tab.problems()
         if index is None:
-            self.training_tab.set_blocker("Nothing to train on yet: choose a folder of images "
-                                          "in step 1 (or create the demo dataset).", "dataset")
+            self.training_tab.set_blocker(translate(
+                "MainWindow", "Nothing to train on yet: choose a folder of images in step 1 (or "
+                "create the demo dataset)."), "dataset")
         elif index.errors:
-            self.training_tab.set_blocker(f"The dataset needs attention first: "
-                                          f"{index.errors[0].reason}", "dataset")
+            self.training_tab.set_blocker(translate(
+                "MainWindow", "The dataset needs attention first: {reason}").format(
+                reason=index.errors[0].reason), "dataset")
         elif problems:
             name, text = next(iter(problems.items()))
-            self.training_tab.set_blocker(f"A setting needs attention first ({name}): {text}",
-                                          "config")
+            self.training_tab.set_blocker(translate(
+                "MainWindow", "A setting needs attention first ({name}): {problem}").format(
+                name=name, problem=text), "config")
         else:
             self.training_tab.set_blocker("")
         self._update_actions()
@@ -126,7 +134,8 @@ class MainWindow(QMainWindow):
     def _on_tab_state_changed(self, state: str) -> None:
         i = self.all_tabs.index(self.sender())
         self.tab_states[i] = state
-        self.tabs.setTabText(i, TAB_TITLES[i] + STATE_MARKS.get(state, ""))
+        mark = STATE_MARKS.get(state, "")
+        self.tabs.setTabText(i, dynamic(lambda: translate("MainWindow", TAB_TITLES[i]) + mark))
         self._update_actions()
 
     def show_tab(self, tab: QWidget) -> None:
@@ -142,33 +151,46 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
-        file = bar.addMenu("&File")
-        self._action(file, "Open dataset…", self._open_dataset, QKeySequence.StandardKey.Open)
-        self.recent_menu = file.addMenu("Open recent dataset")
+        file = bar.addMenu(translate("MainWindow", "&File"))
+        self._action(file, translate("MainWindow", "Open dataset…"), self._open_dataset,
+                     QKeySequence.StandardKey.Open)
+        self.recent_menu = file.addMenu(translate("MainWindow", "Open recent dataset"))
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
-        self._action(file, "Open run…", self._choose_run)
+        self._action(file, translate("MainWindow", "Open run…"), self._choose_run)
         file.addSeparator()
-        self._action(file, "Load config…", self.config_tab.ask_load_config)
-        self._action(file, "Save config…", self.config_tab.ask_save_config)
+        self._action(file, translate("MainWindow", "Load config…"),
+                     self.config_tab.ask_load_config)
+        self._action(file, translate("MainWindow", "Save config…"),
+                     self.config_tab.ask_save_config)
         file.addSeparator()
-        self._action(file, "Create demo dataset", self._create_demo_dataset)
+        self._action(file, translate("MainWindow", "Create demo dataset"),
+                     self._create_demo_dataset)
         file.addSeparator()
-        self._action(file, "Quit", self.close, QKeySequence.StandardKey.Quit)
-        run = bar.addMenu("&Run")
-        self.start_action = self._action(run, "Start training", self.start_training, "Ctrl+R")
-        self.pause_action = self._action(run, "Pause", self.training_tab.pause, "Ctrl+Shift+P")
-        self.resume_action = self._action(run, "Resume", self.training_tab.resume, "Ctrl+Shift+R")
-        self.stop_action = self._action(run, "Stop…", self.stop_training, "Esc")
-        view = bar.addMenu("&View")
+        self._action(file, translate("MainWindow", "Quit"), self.close,
+                     QKeySequence.StandardKey.Quit)
+        run = bar.addMenu(translate("MainWindow", "&Run"))
+        self.start_action = self._action(run, translate("MainWindow", "Start training"),
+                                         self.start_training, "Ctrl+R")
+        self.pause_action = self._action(run, translate("MainWindow", "Pause"),
+                                         self.training_tab.pause, "Ctrl+Shift+P")
+        self.resume_action = self._action(run, translate("MainWindow", "Resume"),
+                                          self.training_tab.resume, "Ctrl+Shift+R")
+        self.stop_action = self._action(run, translate("MainWindow", "Stop…"), self.stop_training,
+                                        "Esc")
+        view = bar.addMenu(translate("MainWindow", "&View"))
         for i, title in enumerate(TAB_TITLES):
-            self._action(view, title, lambda i=i: self.tabs.setCurrentIndex(i), f"Ctrl+{i + 1}")
+            self._action(view, translate("MainWindow", title),
+                         lambda i=i: self.tabs.setCurrentIndex(i), f"Ctrl+{i + 1}")
         view.addSeparator()
-        self._action(view, "Show training log",
+        self._action(view, translate("MainWindow", "Show training log"),
                      lambda: self.training_tab.log.set_expanded(not self.training_tab.log.expanded))
-        self._action(view, "Export curves as PNG…", self._export_curves)
-        help_menu = bar.addMenu("&Help")
-        self._action(help_menu, "Open README", self._open_readme)
-        self._action(help_menu, "About LoRA Studio", self._about)
+        self._action(view, translate("MainWindow", "Export curves as PNG…"), self._export_curves)
+        view.addSeparator()
+        self.language_menu = LanguageMenu(self.settings, self)
+        view.addMenu(self.language_menu)
+        help_menu = bar.addMenu(translate("MainWindow", "&Help"))
+        self._action(help_menu, translate("MainWindow", "Open README"), self._open_readme)
+        self._action(help_menu, translate("MainWindow", "About LoRA Studio"), self._about)
 
     def _update_actions(self) -> None:
         if not hasattr(self, "stop_action"):
@@ -189,7 +211,7 @@ class MainWindow(QMainWindow):
         for folder in folders:
             self._action(self.recent_menu, folder, lambda f=folder: self._open_recent(f))
         if not folders:
-            self.recent_menu.addAction("(none yet)").setEnabled(False)
+            self.recent_menu.addAction(translate("MainWindow", "(none yet)")).setEnabled(False)
 
     def _open_recent(self, folder: str) -> None:
         self.show_tab(self.dataset_tab)
@@ -201,15 +223,17 @@ class MainWindow(QMainWindow):
 
     def _choose_run(self) -> None:
         root = self.settings.last_folder("runs", self.config_tab.config().output_dir)
-        folder = QFileDialog.getExistingDirectory(self, "Open a run folder", root)
+        folder = QFileDialog.getExistingDirectory(
+            self, translate("MainWindow", "Open a run folder"), root)
         if folder:
             self.open_run(folder)
 
     def open_run(self, run_dir: str) -> None:
         """Show a saved run: its curves and result in Training, its model in Prediction."""
         if not (Path(run_dir) / "run.json").is_file():
-            self.notify("Not a run folder", f"{run_dir} has no run.json, so it is not a LoRA "
-                        "Studio run. Choose one of the folders inside your runs folder.")
+            self.notify(translate("MainWindow", "Not a run folder"), translate(
+                "MainWindow", "{folder} has no run.json, so it is not a LoRA Studio run. Choose "
+                "one of the folders inside your runs folder.").format(folder=run_dir))
             return
         self.settings.add_recent("runs", run_dir)
         self.training_tab.show_run(run_dir)
@@ -224,8 +248,9 @@ class MainWindow(QMainWindow):
     def stop_training(self) -> None:
         """Run > Stop (Esc): confirmed first, because Esc is easy to hit by accident."""
         if self.training_tab.is_running() and self.confirm(
-                "Stop training?", "Stop the run after the current step? The model trained so "
-                "far is saved and can be used or continued later."):
+                translate("MainWindow", "Stop training?"),
+                translate("MainWindow", "Stop the run after the current step? The model trained "
+                          "so far is saved and can be used or continued later.")):
             self.training_tab.stop()
 
     def notify(self, title: str, text: str) -> QMessageBox:
@@ -241,21 +266,25 @@ class MainWindow(QMainWindow):
         return answer == QMessageBox.StandardButton.Yes
 
     def _export_curves(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export curves", "curves.png", "PNG (*.png)")
+        path, _ = QFileDialog.getSaveFileName(self, translate("MainWindow", "Export curves"),
+                                              "curves.png", translate("MainWindow", "PNG (*.png)"))
         if path:
             self.training_tab.plots.export_png(path)
 
     def _open_readme(self) -> None:
-        if README.is_file():
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(README)))
+        readme = README.with_name("README.zh-CN.md") if current_language() == "zh_CN" else README
+        readme = readme if readme.is_file() else README
+        if readme.is_file():
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(readme)))
         else:
-            QMessageBox.information(self, "README", "The README is not bundled with this build; "
-                                    "see the project's home page.")
+            QMessageBox.information(self, "README", translate(
+                "MainWindow", "The README is not bundled with this build; see the project's "
+                "home page."))
 
     def _about(self) -> None:
         from gui.about import about_text
 
-        QMessageBox.about(self, "About LoRA Studio", about_text())
+        QMessageBox.about(self, translate("MainWindow", "About LoRA Studio"), about_text())
 
     # --- closing ------------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
@@ -263,11 +292,13 @@ class MainWindow(QMainWindow):
             event.ignore()
             if self._closing:
                 return  # already stopping; the window closes when the run has ended
-            if self.confirm("Training is running", "Stop the run and quit? The model trained "
-                            "so far is saved first."):
+            if self.confirm(translate("MainWindow", "Training is running"),
+                            translate("MainWindow", "Stop the run and quit? The model trained so "
+                                      "far is saved first.")):
                 self._closing = True
                 self.training_tab.stop()
-                self.status.set_note("Stopping the run and saving the model before quitting…")
+                self.status.set_note(translate(
+                    "MainWindow", "Stopping the run and saving the model before quitting…"))
             return
         self.settings.save_geometry("main", self.saveGeometry())
         self.shutdown()

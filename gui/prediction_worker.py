@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from gui.i18n import translate
 from gui.scan_worker import describe_error
 from gui.widgets.thumbnails import pil_to_qimage
 
@@ -56,7 +57,9 @@ class PredictionWorker(QObject):
 
             predictor = Predictor(run_dir)
         except BaseException as exc:  # noqa: BLE001 - shown to the user
-            self.load_failed.emit(run_dir, describe_error(exc, f"loading the model in {run_dir}"))
+            doing = translate("PredictionWorker", "loading the model in {run_dir}").format(
+                run_dir=run_dir)
+            self.load_failed.emit(run_dir, describe_error(exc, doing))
             return
         self._predictor = predictor
         self.loaded.emit(run_dir, list(predictor.class_names))
@@ -67,13 +70,15 @@ class PredictionWorker(QObject):
             self.job_finished.emit(job, "cancelled", "")
             return
         if self._predictor is None:
-            self.job_finished.emit(job, "failed", "No model is loaded. Choose a trained run "
-                                   "above (or open a run folder), then add the images again.")
+            self.job_finished.emit(job, "failed", translate(
+                "PredictionWorker", "No model is loaded. Choose a trained run above (or open "
+                "a run folder), then add the images again."))
             return
         try:
             self._run(job, inputs, top_k)
         except BaseException as exc:  # noqa: BLE001 - shown to the user
-            self.job_finished.emit(job, "failed", describe_error(exc, "predicting"))
+            self.job_finished.emit(job, "failed", describe_error(
+                exc, translate("PredictionWorker", "predicting")))
 
     @Slot(int, list)
     def explain(self, job: int, paths: list) -> None:
@@ -91,7 +96,8 @@ class PredictionWorker(QObject):
                           for e in explain(self._predictor, chunk)}
                 self.explained.emit(images)
         except BaseException as exc:  # noqa: BLE001 - shown to the user
-            self.explain_failed.emit(describe_error(exc, "drawing heat maps"))
+            self.explain_failed.emit(describe_error(
+                exc, translate("PredictionWorker", "drawing heat maps")))
 
     def _run(self, job: int, inputs: list, top_k: int) -> None:
         from engine.use.predict import Prediction, expand_inputs

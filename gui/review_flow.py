@@ -14,9 +14,19 @@ from typing import Callable
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
+from gui.i18n import translate
 from gui.scan_worker import FunctionThread, keep_alive
 
 MAX_LISTED_MOVES = 40  # the dialog's text; its details list every move
+
+
+def _stage_text(stage: str) -> str:
+    """What the busy row says while the data check is at `stage` (called in the worker)."""
+    if stage == "decode":
+        return translate("ReviewFlow", "Decoding images for the data check…")
+    if stage == "embed":
+        return translate("ReviewFlow", "Embedding images for the data check…")
+    return translate("ReviewFlow", "Checking for the data check…")
 
 
 class ReviewFlow(QObject):
@@ -49,24 +59,25 @@ class ReviewFlow(QObject):
         if self.running or index is None:
             return
         self.index, model = index, self.model_ref()
-        stages = {"decode": "Decoding images", "embed": "Embedding images"}
         last = {"stage": ""}
 
         def work(report):
             def progress(stage: str, done: int, total: int) -> None:
                 if stage != last["stage"]:
                     last["stage"] = stage
-                    self.busy.emit(f"{stages.get(stage, 'Checking')} for the data check…")
+                    self.busy.emit(_stage_text(stage))
                 report(done, total)
 
             return check_dataset(index.root, model_ref=model, index=index, progress=progress)
 
-        self.thread = keep_alive(FunctionThread(work, "checking the dataset", self))
+        self.thread = keep_alive(FunctionThread(
+            work, translate("ReviewFlow", "checking the dataset"), self))
         self.thread.progress.connect(self.progress)
         self.thread.succeeded.connect(self._on_done)
         self.thread.failed.connect(self._on_failed)
         self.thread.cancelled.connect(self.idle)
-        self.busy.emit(f"Checking labels and duplicates with {model}…")
+        self.busy.emit(translate("ReviewFlow", "Checking labels and duplicates with "
+                                 "{model}…").format(model=model))
         self.thread.start()
 
     def cancel(self) -> None:
@@ -79,7 +90,8 @@ class ReviewFlow(QObject):
 
     def _on_failed(self, text: str) -> None:
         self.idle.emit()
-        self.message.emit(f"⚠ The data check could not run. {text}")
+        self.message.emit(translate("ReviewFlow", "⚠ The data check could not run. "
+                                    "{error}").format(error=text))
 
     # -- decisions -----------------------------------------------------------------------
     def save(self, decisions: dict) -> str:
@@ -92,8 +104,10 @@ class ReviewFlow(QObject):
         path = write_reviewed_csv(self.index, decisions, default_data_dir() / "reviewed" / name)
         root = self.index.root
         self.dataset_saved.emit(str(path))  # opens it (a new scan clears the banner first)
-        self.message.emit(f"Saved the reviewed dataset ({len(decisions)} decisions) to {path}. "
-                          f"It is now the dataset; your folder {root} is unchanged.")
+        self.message.emit(translate("ReviewFlow", "Saved the reviewed dataset ({count} decisions) "
+                                    "to {path}. It is now the dataset; your folder {root} is "
+                                    "unchanged.").format(count=len(decisions), path=path,
+                                                         root=root))
         return str(path)
 
     def apply(self, decisions: dict) -> int:
@@ -107,31 +121,37 @@ class ReviewFlow(QObject):
             self.message.emit(f"⚠ {exc}")
             return 0
         if not moves:
-            self.message.emit("Nothing to move: every decision so far keeps an image where it is.")
+            self.message.emit(translate("ReviewFlow", "Nothing to move: every decision so far "
+                                        "keeps an image where it is."))
             return 0
         if not self.confirm_moves(moves):
             return 0
         try:
             done = apply_moves(moves)
         except (UserError, OSError) as exc:
-            self.message.emit(f"⚠ Moving stopped: {exc}")
+            self.message.emit(translate("ReviewFlow", "⚠ Moving stopped: {error}").format(
+                error=exc))
             self.folder_changed.emit()
             return 0
         root = self.index.root
         self.folder_changed.emit()  # read again (a new scan clears the banner first)
-        self.message.emit(f"Moved {len(done)} files in {root} (excluded images went to "
-                          f"{Path(root).name}-excluded beside it).")
+        self.message.emit(translate("ReviewFlow", "Moved {count} files in {root} (excluded images "
+                                    "went to {name}-excluded beside it).").format(
+            count=len(done), root=root, name=Path(root).name))
         return len(done)
 
     def confirm_moves(self, moves: list) -> bool:
         """Ask before touching the folder, listing every move (tests answer for the user)."""
         lines = [f"{m.source}  →  {m.target}  ({m.reason})" for m in moves]
-        box = QMessageBox(QMessageBox.Icon.Question, "Apply the review to your folder?",
-                          f"This moves {len(moves)} files in your dataset folder:\n\n"
-                          + "\n".join(lines[:MAX_LISTED_MOVES])
-                          + (f"\n… and {len(lines) - MAX_LISTED_MOVES} more (see details)"
-                             if len(lines) > MAX_LISTED_MOVES else "")
-                          + "\n\nNothing is deleted or overwritten.",
+        listed = "\n".join(lines[:MAX_LISTED_MOVES])
+        if len(lines) > MAX_LISTED_MOVES:
+            listed += "\n" + translate("ReviewFlow", "… and {count} more (see details)").format(
+                count=len(lines) - MAX_LISTED_MOVES)
+        text = translate("ReviewFlow", "This moves {count} files in your dataset folder:\n\n"
+                         "{moves}\n\nNothing is deleted or overwritten.").format(
+            count=len(moves), moves=listed)
+        box = QMessageBox(QMessageBox.Icon.Question,
+                          translate("ReviewFlow", "Apply the review to your folder?"), text,
                           QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
                           self._parent)
         box.setDetailedText("\n".join(lines))

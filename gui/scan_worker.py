@@ -13,6 +13,8 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from gui.i18n import translate
+
 
 # Every running thread stays referenced here until it has ended: a QThread object that
 # Python collects while its thread still runs would abort the whole process.
@@ -31,19 +33,28 @@ class _Cancelled(Exception):
 
 
 def describe_error(exc: BaseException, doing: str) -> str:
-    """A plain message: UserErrors already explain themselves; anything else is a bug."""
+    """A plain message: UserErrors already explain themselves; anything else is a bug.
+
+    `doing` is a translated phrase ("scanning {source}") that the message puts in a sentence.
+    """
     from engine.errors import UserError
 
     if isinstance(exc, UserError):
         return str(exc)
     if isinstance(exc, OSError):  # disk full, no permission, folder gone: not a bug
-        where = f" ({exc.filename})" if exc.filename else ""
-        return (f"The system refused while {doing}: {exc.strerror or exc}{where}. Check that "
-                "the folder exists, that you may write to it and that the disk has space, "
-                "then try again.")
-    return (f"Something went wrong while {doing}: {type(exc).__name__}: {exc}. "
-            "This is probably a bug in LoRA Studio; please report it with the details below.\n\n"
-            + "".join(traceback.format_exception(exc)).strip())
+        if exc.filename:
+            return translate("ScanWorker", "The system refused while {doing}: {error} ({file}). "
+                             "Check that the folder exists, that you may write to it and that "
+                             "the disk has space, then try again.").format(
+                doing=doing, error=exc.strerror or exc, file=exc.filename)
+        return translate("ScanWorker", "The system refused while {doing}: {error}. Check that the "
+                         "folder exists, that you may write to it and that the disk has space, "
+                         "then try again.").format(doing=doing, error=exc.strerror or exc)
+    return translate("ScanWorker", "Something went wrong while {doing}: {kind}: {error}. This is "
+                     "probably a bug in LoRA Studio; please report it with the details "
+                     "below.\n\n{details}").format(
+        doing=doing, kind=type(exc).__name__, error=exc,
+        details="".join(traceback.format_exception(exc)).strip())
 
 
 class FunctionThread(QThread):
@@ -116,7 +127,8 @@ class DatasetScanner(QObject):
             return scan_dataset(source, val_fraction=val_fraction, test_fraction=test_fraction,
                                 seed=seed, progress=progress)
 
-        self._start(job, f"scanning {source}", source)
+        self._start(job, translate("DatasetScanner", "scanning {source}").format(source=source),
+                    source)
 
     def make_demo(self, target: str) -> None:
         """Generate the demo dataset in `target`, then scan it (finished carries the index)."""
@@ -128,7 +140,8 @@ class DatasetScanner(QObject):
             make_demo_dataset(target)
             return scan_dataset(target, progress=progress)
 
-        self._start(job, f"creating the demo dataset in {target}", target)
+        self._start(job, translate("DatasetScanner", "creating the demo dataset in "
+                                   "{target}").format(target=target), target)
 
     def cancel(self) -> None:
         if self._current is not None:

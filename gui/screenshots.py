@@ -6,9 +6,12 @@ review view, a few decisions made) and turns the Prediction tab's heat maps on, 
 the window at each step. Works
 offscreen (app.py selects the offscreen platform when there is no display), so it is
 also how documentation images and visual checks are made on a headless machine.
+Beside the PNGs, texts.json lists every text each shot shows (gui.i18n.shown_texts), which
+the translation tests read: run with LORA_STUDIO_LANG=zh_CN for the Chinese window.
 """
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -40,6 +43,7 @@ class ScreenshotSession:
         self.out.mkdir(parents=True, exist_ok=True)
         self.app = QApplication.instance()
         self.saved: list[Path] = []
+        self.texts: dict[str, list] = {}
         self.flow = DemoFlow(window, settings=FAST_SETTINGS)
         self.flow.finished.connect(lambda run_dir: QTimer.singleShot(SETTLE_MS, self._shoot_tabs))
         self.flow.failed.connect(self._fail)
@@ -51,6 +55,15 @@ class ScreenshotSession:
             self._fail(f"could not write {path}")
             return
         self.saved.append(path)
+        from gui.i18n import shown_texts
+
+        try:
+            self.texts[name] = shown_texts(self.window)
+        except Exception as exc:  # noqa: BLE001 - a timer callback: fail loudly, never hang
+            self._fail(f"could not list the texts of {name}: {exc!r}")
+            return
+        (self.out / "texts.json").write_text(json.dumps(self.texts, ensure_ascii=False, indent=1),
+                                             encoding="utf-8")
         print(f"saved {path}", flush=True)
 
     def _shoot_tabs(self, remaining: list[int] | None = None) -> None:

@@ -211,6 +211,33 @@ def stage_workers(ctx: dict) -> str:
     return f"batches made by spawned worker process {', '.join(map(str, sorted(pids)))}"
 
 
+def stage_translations(ctx: dict) -> str:
+    """Every language's catalogues are in the bundle: the app's (.qm, compiled at build
+    time), Qt's own (file dialogs, buttons) and the engine's (.po)."""
+    from PySide6.QtCore import QLibraryInfo, QTranslator
+
+    from engine import i18n as engine_i18n
+    from gui import i18n
+
+    found = []
+    for language in engine_i18n.LANGUAGES:
+        if language == engine_i18n.DEFAULT:
+            continue
+        qm = i18n.qm_path(language)
+        own, qt = QTranslator(), QTranslator()
+        if not (qm.is_file() and own.load(str(qm)) and not own.isEmpty()):
+            raise RuntimeError(f"the app's {language} catalogue is missing: {qm}")
+        folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+        if not qt.load(f"qtbase_{language}", folder):
+            raise RuntimeError(f"Qt's own {language} catalogue is missing from {folder}")
+        entries = engine_i18n._load(language)
+        if not entries:
+            raise RuntimeError(f"the engine's {language} catalogue is missing: "
+                               f"{engine_i18n.catalogue_path(language)}")
+        found.append(f"{language}: {len(entries)} engine texts")
+    return "; ".join(found)
+
+
 SELF_TEST_STAGES = [
     ("imports", stage_imports),
     ("demo dataset", stage_dataset),
@@ -222,4 +249,5 @@ SELF_TEST_STAGES = [
     ("data check+heat map", stage_data_tools),
     ("export", stage_export),
     ("worker processes", stage_workers),
+    ("translations", stage_translations),
 ]

@@ -1,4 +1,4 @@
-"""Per-user GUI settings: window geometry and recent folders, nothing else.
+"""Per-user GUI settings: window geometry, recent folders and the language, nothing else.
 
 Everything that defines a result lives in a run's run.json; QSettings only remembers
 where the window was and which folders the user opened lately. With $LORA_STUDIO_HOME set
@@ -53,6 +53,15 @@ class Settings:
     def state(self, name: str) -> QByteArray | None:
         value = self._q.value(f"state/{name}")
         return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+
+    # --- language (View > Language; $LORA_STUDIO_LANG overrides it) ------------------------
+    def language(self) -> str | None:
+        value = self._q.value("language")
+        return str(value) if value else None
+
+    def set_language(self, language: str) -> None:
+        self._q.setValue("language", language)
+        self._q.sync()
 
     # --- recent folders ---------------------------------------------------------------
     def recent(self, kind: str) -> list[str]:

@@ -9,11 +9,27 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QStatusBar, QWidget
 
+from gui.i18n import dynamic, translate
 from gui.scan_worker import FunctionThread
 
 
 def describe_hardware(device: str = "auto", precision: str = "auto", threads: int = 0) -> str:
     """'CPU · bf16 · 2 threads' for what 'auto' resolves to on this machine."""
+    return hardware_text(*hardware_facts(device, precision, threads))
+
+
+def hardware_text(where: str, chosen: str, n: int) -> str:
+    """'CPU · bf16 · 2 threads', in the current language."""
+    if n == 1:
+        return translate("status_bar", "{where} · {precision} · {n} thread").format(
+            where=where, precision=chosen, n=n)
+    return translate("status_bar", "{where} · {precision} · {n} threads").format(
+        where=where, precision=chosen, n=n)
+
+
+def hardware_facts(device: str = "auto", precision: str = "auto",
+                   threads: int = 0) -> tuple[str, str, int]:
+    """(device name, number format, threads) of what 'auto' resolves to on this machine."""
     import torch
 
     from engine.hardware import resolve_device_type, resolve_precision
@@ -25,7 +41,7 @@ def describe_hardware(device: str = "auto", precision: str = "auto", threads: in
     else:
         where = device_type.upper()
     n = threads or torch.get_num_threads()
-    return f"{where} · {chosen} · {n} thread{'s' if n != 1 else ''}"
+    return where, chosen, n
 
 
 def hardware_from_run(device: str, precision: str) -> str:
@@ -41,11 +57,12 @@ def hardware_from_run(device: str, precision: str) -> str:
 class StatusBar(QStatusBar):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.hardware = QLabel("detecting hardware…")
-        self.run = QLabel("no run")
+        self.hardware = QLabel(translate("StatusBar", "detecting hardware…"))
+        self.run = QLabel(translate("StatusBar", "no run"))
         self.note = QLabel("")  # passing remarks (the demo's stage, a stop in progress)
         self.progress = QLabel("")
-        self.hardware.setToolTip("Where training runs, in which number format, on how many threads.")
+        self.hardware.setToolTip(translate("StatusBar", "Where training runs, in which number "
+                                           "format, on how many threads."))
         # One permanent strip: QStatusBar.showMessage() would hide normal widgets, and the
         # hardware and run must always stay visible.
         strip = QWidget()
@@ -63,9 +80,11 @@ class StatusBar(QStatusBar):
     def detect_hardware(self, warm_up: bool = True) -> None:
         """Fill in the hardware label in the background (imports torch off the GUI thread),
         then, with `warm_up`, import the rest of the engine there too (gui.warmup)."""
-        thread = FunctionThread(lambda progress: describe_hardware(), "detecting the hardware")
-        thread.succeeded.connect(self.hardware.setText)
-        thread.failed.connect(lambda message: self.hardware.setText("hardware: unknown"))
+        thread = FunctionThread(lambda progress: hardware_facts(),
+                                translate("StatusBar", "detecting the hardware"))
+        thread.succeeded.connect(self._on_hardware_detected)
+        thread.failed.connect(
+            lambda message: self.hardware.setText(translate("StatusBar", "hardware: unknown")))
         if warm_up:
             thread.finished.connect(self._start_warm_up)
         self._threads.append(thread)
@@ -76,12 +95,17 @@ class StatusBar(QStatusBar):
             return
         from gui.warmup import warm_up
 
-        thread = FunctionThread(lambda progress: warm_up(), "preparing the engine")
+        thread = FunctionThread(lambda progress: warm_up(),
+                                translate("StatusBar", "preparing the engine"))
         self._threads.append(thread)
         thread.start()
 
+    def _on_hardware_detected(self, facts: tuple[str, str, int]) -> None:
+        self.hardware.setText(dynamic(lambda: hardware_text(*facts)))
+
     def set_run(self, name: str) -> None:
-        self.run.setText(f"run: {name}" if name else "no run")
+        self.run.setText(translate("StatusBar", "run: {name}").format(name=name) if name
+                         else translate("StatusBar", "no run"))
 
     def set_progress(self, text: str) -> None:
         self.progress.setText(text)

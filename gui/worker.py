@@ -19,6 +19,7 @@ from engine.config import TrainConfig
 from engine.training.control import TrainControl
 from engine.events import (CheckpointSaved, EarlyStopped, Evaluation, Event, Log, Progress,
                            RunFinished, RunStarted, Step)
+from gui.i18n import translate
 
 SWITCH_INTERVAL_S = 0.001
 
@@ -47,8 +48,9 @@ def _describe(exc: BaseException) -> str:
 
     if isinstance(exc, UserError):  # already says what happened and what to do
         return str(exc)
-    return (f"Training stopped with an unexpected error ({type(exc).__name__}: {exc}). "
-            "The log below has the details; please report it if it happens again.")
+    return translate("worker", "Training stopped with an unexpected error ({error}). The "
+                     "log below has the details; please report it if it happens again.").format(
+        error=f"{type(exc).__name__}: {exc}")
 
 
 class TrainingWorker(QObject):
@@ -140,7 +142,8 @@ class TrainingWorker(QObject):
             self._emit(RunFinished(status="failed", run_dir=self._run_dir, error=_describe(exc)))
         if self._finished_event is None:
             self._emit(RunFinished(status="failed", run_dir=self._run_dir,
-                                   error="The training loop ended without reporting a result."))
+                                   error=translate("TrainingWorker", "The training loop ended "
+                                                   "without reporting a result.")))
         self.done.emit()
 
     def _emit(self, event: Event) -> None:

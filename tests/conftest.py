@@ -13,6 +13,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# Tests read English texts whatever the machine's locale; the i18n tests switch explicitly.
+os.environ["LORA_STUDIO_LANG"] = "en"
 # No test may write into the user's home: caches and generated files go to a temp folder.
 import tempfile  # noqa: E402
 

@@ -3,12 +3,89 @@
 Each command's work lives in the module that owns it; this file only parses arguments
 and prints. Heavy imports (torch, transformers) happen inside the commands, so
 `--help` is instant.
+
+Texts follow the user's language (engine.i18n: $LORA_STUDIO_LANG, else the POSIX locale
+variables), detected at the first translated text; nothing here sets a language. argparse's
+own headings ("usage:", "options") are translated by Parser, the class every sub-command's
+parser inherits.
 """
 from __future__ import annotations
 
 import argparse
+import re
 import sys
+import unicodedata
 from typing import Callable
+
+from engine.i18n import _
+
+
+# Chinese (and other wide) characters: two terminal columns each, and a line may break
+# between any two of them (textwrap breaks only at spaces, which Chinese text has few of).
+_WIDE = "\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef"
+_TOKENS = re.compile(f"[{_WIDE}]|[^\\s{_WIDE}]+| ")
+_NO_LINE_START = "，。；：、！？）》」』”"
+
+
+def _columns(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """`text` in lines of at most `width` terminal columns (a word longer stays whole)."""
+    lines, line = [], ""
+    for token in _TOKENS.findall(" ".join(text.split())):
+        if token == " ":
+            line += " " if line else ""
+            continue
+        if line and _columns(line + token) > width and token not in _NO_LINE_START:
+            lines.append(line.rstrip())
+            line = ""
+        line += token
+    return lines + [line.rstrip()] if line else lines
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's help layout with a translated "usage:" prefix, wrapping Chinese help by
+    its width on screen (English help is wrapped exactly as argparse does)."""
+
+    def add_usage(self, usage, actions, groups, prefix=None):
+        super().add_usage(usage, actions, groups, _("usage: ") if prefix is None else prefix)
+
+    def _format_usage(self, usage, actions, groups, prefix):
+        text = super()._format_usage(usage, actions, groups, prefix)
+        extra = _columns(prefix or "") - len(prefix or "")  # a wide prefix ("用法：")
+        return text.replace("\n ", "\n " + " " * extra) if extra else text
+
+    def _split_lines(self, text, width):
+        if _columns(text) == len(text):
+            return super()._split_lines(text, width)
+        return _wrap(text, width)
+
+    def _fill_text(self, text, width, indent):
+        if _columns(text) == len(text):
+            return super()._fill_text(text, width, indent)
+        return "\n".join(indent + line for line in _wrap(text, width - len(indent)))
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose own words (headings, -h help, the error line) are translated.
+
+    add_subparsers() makes sub-command parsers of the same class, so they follow too.
+    """
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
+        self._positionals.title = _("positional arguments")
+        self._optionals.title = _("options")
+        for action in self._actions:
+            if isinstance(action, argparse._HelpAction):
+                action.help = _("show this help message and exit")
+
+    def error(self, message: str):
+        self.print_usage(sys.stderr)
+        self.exit(2, _("{prog}: error: {message}").format(prog=self.prog, message=message) + "\n")
 
 
 def _cmd_scan(args: argparse.Namespace) -> int:
@@ -33,26 +110,30 @@ def _cmd_prepare_dogs(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     extra = _extra_commands()
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="python -m engine",
-        description="LoRA Studio engine: fine-tune CLIP with LoRA into an image classifier.")
+        description=_("LoRA Studio engine: fine-tune CLIP with LoRA into an image classifier."))
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
-    p = sub.add_parser("scan", help="Check a dataset folder and show what would be trained on.")
-    p.add_argument("folder", help="dataset folder or CSV of path,label")
+    p = sub.add_parser("scan", help=_("Check a dataset folder and show what would be trained "
+                                      "on."))
+    p.add_argument("folder", help=_("dataset folder or CSV of path,label"))
     p.add_argument("--val-fraction", type=float, default=0.15)
     p.add_argument("--test-fraction", type=float, default=0.15)
     p.add_argument("--seed", type=int, default=42)
     p.set_defaults(func=_cmd_scan)
 
     p = sub.add_parser("prepare-stanford-dogs",
-                       help="Make a train/val/test folder of N breeds from the Stanford Dogs images.tar.")
-    p.add_argument("--archive", required=True, help="local copy of the official images.tar")
-    p.add_argument("--classes", type=int, default=10, help="number of breeds to keep (default 10)")
+                       help=_("Make a train/val/test folder of N breeds from the Stanford Dogs "
+                              "images.tar."))
+    p.add_argument("--archive", required=True, help=_("local copy of the official images.tar"))
+    p.add_argument("--classes", type=int, default=10,
+                   help=_("number of breeds to keep (default 10)"))
     p.add_argument("--breeds", nargs="*", default=None,
-                   help="exact breeds to keep (folder or display names) instead of a random choice")
-    p.add_argument("--output", required=True, help="folder to create (must be empty or new)")
+                   help=_("exact breeds to keep (folder or display names) instead of a random "
+                          "choice"))
+    p.add_argument("--output", required=True, help=_("folder to create (must be empty or new)"))
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--val-fraction", type=float, default=0.15)
     p.add_argument("--test-fraction", type=float, default=0.15)
@@ -89,12 +170,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print(_("interrupted"), file=sys.stderr)
         return 130
     except Exception as exc:  # a clear one-line message instead of a traceback
         from engine.errors import UserError
 
         if isinstance(exc, UserError):
-            print(f"error: {exc}", file=sys.stderr)
+            print(_("error: {message}").format(message=exc), file=sys.stderr)
             return 2
         raise

@@ -9,6 +9,8 @@ import argparse
 import sys
 from typing import Callable
 
+from engine.i18n import _
+
 
 def _progress(label: str) -> Callable[[int, int], None] | None:
     """A one-line progress counter on stderr when it is a terminal (quiet in logs and pipes)."""
@@ -28,7 +30,7 @@ def _load_predictor(args: argparse.Namespace):
     predictor = Predictor(args.run, device=args.device,
                           not_sure_below=getattr(args, "not_sure_below", 0.0))
     for warning in predictor.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+        print(_("warning: {message}").format(message=warning), file=sys.stderr)
     return predictor
 
 
@@ -36,7 +38,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     from engine.use.evaluate import evaluate_run
 
     report = evaluate_run(args.run, split=args.split, folder=args.folder,
-                          progress=_progress("evaluating"), predictor=_load_predictor(args),
+                          progress=_progress(_("evaluating")), predictor=_load_predictor(args),
                           batch_size=args.batch_size, data_root=args.data_root)
     print(report.summary())
     return 0
@@ -44,12 +46,14 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 def _format_prediction(p, shown: int = 3) -> str:
     if p.error:
-        return f"{p.source}: cannot predict: {p.error}"
-    top = ", ".join(f"{name} {prob:.1%}" for name, prob in p.top[:shown])
+        return _("{source}: cannot predict: {error}").format(source=p.source, error=p.error)
+    top = _(", ").join(f"{name} {prob:.1%}" for name, prob in p.top[:shown])
     if p.not_sure:
-        return f"{p.source}: not sure (none of the classes fits well: {top})"
-    flag = "  (low confidence)" if p.low_confidence else ""
-    return f"{p.source}: {top}{flag}"
+        return _("{source}: not sure (none of the classes fits well: {top})").format(
+            source=p.source, top=top)
+    if p.low_confidence:
+        return _("{source}: {top}  (low confidence)").format(source=p.source, top=top)
+    return f"{p.source}: {top}"
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
@@ -57,21 +61,24 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 
     predictor = _load_predictor(args)
     predictions = predictor.predict(args.paths, top_k=args.top_k, batch_size=args.batch_size,
-                                    progress=_progress("predicting"))
+                                    progress=_progress(_("predicting")))
     for p in predictions:
         print(_format_prediction(p))
     if args.output:
-        print(f"saved {len(predictions)} predictions to {export_predictions(predictions, args.output)}")
+        print(_("saved {count} predictions to {path}").format(
+            count=len(predictions), path=export_predictions(predictions, args.output)))
     if args.explain:
         from engine.use.explain import explain, write_overlays
 
         readable = [p for p in predictions if not p.error and not p.source.startswith("<")]
         written = write_overlays(explain(predictor, [p.source for p in readable],
                                          batch_size=args.batch_size), args.explain)
-        print(f"saved {len(written)} heat maps (why each class) to {args.explain}")
+        print(_("saved {count} heat maps (why each class) to {path}").format(
+            count=len(written), path=args.explain))
     failed = sum(1 for p in predictions if p.error)
     if failed:
-        print(f"{failed} of {len(predictions)} inputs could not be predicted.", file=sys.stderr)
+        print(_("{failed} of {total} inputs could not be predicted.").format(
+            failed=failed, total=len(predictions)), file=sys.stderr)
     return 1 if failed else 0
 
 
@@ -83,43 +90,47 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("run", help="run folder (runs/<name>) holding run.json, adapter/ and head.safetensors")
+    p.add_argument("run", help=_("run folder (runs/<name>) holding run.json, adapter/ and "
+                                 "head.safetensors"))
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"],
-                   help="where to compute: auto picks cuda, then mps, then cpu")
-    p.add_argument("--batch-size", type=int, default=32, help="images per forward pass")
+                   help=_("where to compute: auto picks cuda, then mps, then cpu"))
+    p.add_argument("--batch-size", type=int, default=32, help=_("images per forward pass"))
 
 
 def register_cli(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("evaluate", help="Measure a trained run on a split or a labelled folder; "
-                                        "writes the run's report/ folder.")
+    p = sub.add_parser("evaluate", help=_("Measure a trained run on a split or a labelled "
+                                          "folder; writes the run's report/ folder."))
     _common(p)
     p.add_argument("--split", default="test", choices=["test", "val", "train"],
-                   help="which split of the run's own dataset (from its split.json)")
+                   help=_("which split of the run's own dataset (from its split.json)"))
     p.add_argument("--folder", default=None,
-                   help="evaluate on this labelled folder instead (class sub-folders named "
-                        "like the run's classes)")
+                   help=_("evaluate on this labelled folder instead (class sub-folders named "
+                          "like the run's classes)"))
     p.add_argument("--data-root", default=None,
-                   help="new location of the run's dataset, if it was moved")
+                   help=_("new location of the run's dataset, if it was moved"))
     p.set_defaults(func=_cmd_evaluate)
 
-    p = sub.add_parser("predict", help="Classify images or folders with a trained run.")
+    p = sub.add_parser("predict", help=_("Classify images or folders with a trained run."))
     _common(p)
-    p.add_argument("paths", nargs="+", help="image files and/or folders (searched recursively)")
-    p.add_argument("--top-k", type=int, default=5, help="how many labels to keep per image")
+    p.add_argument("paths", nargs="+",
+                   help=_("image files and/or folders (searched recursively)"))
+    p.add_argument("--top-k", type=int, default=5, help=_("how many labels to keep per image"))
     p.add_argument("--output", default=None,
-                   help="also save the predictions: a .csv or .json file name")
+                   help=_("also save the predictions: a .csv or .json file name"))
     p.add_argument("--not-sure-below", type=float, default=0.0, metavar="P",
-                   help="call an image 'not sure' instead of naming a class when its (calibrated) "
-                        "top probability is below P, e.g. 0.5 (default: 0, always name one)")
+                   help=_("call an image 'not sure' instead of naming a class when its "
+                          "(calibrated) top probability is below P, e.g. 0.5 (default: 0, "
+                          "always name one)"))
     p.add_argument("--explain", default=None, metavar="DIR",
-                   help="also write a heat map per image into DIR: where the model looked for "
-                        "its class (Grad-CAM), as PNG overlays")
+                   help=_("also write a heat map per image into DIR: where the model looked "
+                          "for its class (Grad-CAM), as PNG overlays"))
     p.set_defaults(func=_cmd_predict)
 
-    p = sub.add_parser("export", help="Write a standalone model folder (LoRA merged) that "
-                                      "loads with transformers alone.")
-    p.add_argument("run", help="run folder (runs/<name>)")
-    p.add_argument("--output", required=True, help="folder to create (must be new or empty)")
+    p = sub.add_parser("export", help=_("Write a standalone model folder (LoRA merged) that "
+                                        "loads with transformers alone."))
+    p.add_argument("run", help=_("run folder (runs/<name>)"))
+    p.add_argument("--output", required=True, help=_("folder to create (must be new or empty)"))
     p.add_argument("--onnx", action="store_true",
-                   help="also write model.onnx (pixel_values -> probabilities; needs `onnx`)")
+                   help=_("also write model.onnx (pixel_values -> probabilities; needs "
+                          "`onnx`)"))
     p.set_defaults(func=_cmd_export)

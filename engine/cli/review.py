@@ -11,12 +11,14 @@ import json
 import sys
 
 from engine.config import DEFAULT_MODEL
+from engine.i18n import _
 
 
 def _progress():
     if not sys.stderr.isatty():
         return None
-    words = {"scan": "checking files", "decode": "decoding images", "embed": "embedding"}
+    words = {"scan": _("checking files"), "decode": _("decoding images"),
+             "embed": _("embedding")}
 
     def show(stage: str, done: int, total: int) -> None:
         end = "\n" if done >= total else ""
@@ -35,7 +37,8 @@ def _cmd_check_labels(args: argparse.Namespace) -> int:
                            folds=args.folds, device=args.device,
                            progress=None if args.json else _progress())
     for f in report.failed[:20]:
-        print(f"warning: {f['path']}: {f['reason']}", file=sys.stderr)
+        print(_("warning: {path}: {reason}").format(path=f["path"], reason=f["reason"]),
+              file=sys.stderr)
     print(json.dumps(asdict(report), indent=2, ensure_ascii=False) if args.json
           else report.summary())
     return 0
@@ -45,30 +48,31 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
     from engine.review.duplicates import DEFAULT_THRESHOLD
 
     p = sub.add_parser(
-        "check-labels", help="Find likely label mistakes and near-duplicate images in a "
-                             "dataset (the folder is only read).",
-        description="Cross-validates a linear probe on the images' embeddings, hands its "
-                    "out-of-sample probabilities to cleanlab, and compares embeddings to "
-                    "find near-duplicates (the same photo in train and test first). Writes "
-                    "data_check.json, label_issues.csv and near_duplicates.csv.")
+        "check-labels", help=_("Find likely label mistakes and near-duplicate images in a "
+                               "dataset (the folder is only read)."),
+        description=_("Cross-validates a linear probe on the images' embeddings, hands its "
+                      "out-of-sample probabilities to cleanlab, and compares embeddings to "
+                      "find near-duplicates (the same photo in train and test first). Writes "
+                      "data_check.json, label_issues.csv and near_duplicates.csv."))
     p.add_argument("data", metavar="DATA_DIR",
-                   help="dataset folder (class folders, train/val/test folders, Stanford Dogs "
-                        "'Images') or a CSV of path,label")
+                   help=_("dataset folder (class folders, train/val/test folders, Stanford "
+                          "Dogs 'Images') or a CSV of path,label"))
     p.add_argument("--run", default=None, metavar="RUN_DIR",
-                   help="embed with this trained run's fine-tuned model instead of the base "
-                        "model (its features know your classes better)")
+                   help=_("embed with this trained run's fine-tuned model instead of the base "
+                          "model (its features know your classes better)"))
     p.add_argument("--model", default=DEFAULT_MODEL,
-                   help=f"base model for the embeddings without --run (default: {DEFAULT_MODEL})")
+                   help=_("base model for the embeddings without --run (default: "
+                          "{model})").format(model=DEFAULT_MODEL))
     p.add_argument("--output", default=None, metavar="DIR",
-                   help="report folder (default: RUN_DIR/data_check with --run, else the "
-                        "app's data folder, reports/<dataset>-<date>)")
+                   help=_("report folder (default: RUN_DIR/data_check with --run, else the "
+                          "app's data folder, reports/<dataset>-<date>)"))
     p.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD,
-                   help="cosine similarity of the (centred) embeddings from which two images "
-                        "are near-duplicate candidates; their thumbnails must match too "
-                        f"(default: {DEFAULT_THRESHOLD})")
+                   help=_("cosine similarity of the (centred) embeddings from which two images "
+                          "are near-duplicate candidates; their thumbnails must match too "
+                          "(default: {threshold})").format(threshold=DEFAULT_THRESHOLD))
     p.add_argument("--folds", type=int, default=5,
-                   help="cross-validation folds of the probe (default: 5)")
+                   help=_("cross-validation folds of the probe (default: 5)"))
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"],
-                   help="where to compute (default: auto)")
-    p.add_argument("--json", action="store_true", help="print the whole report as JSON")
+                   help=_("where to compute (default: auto)"))
+    p.add_argument("--json", action="store_true", help=_("print the whole report as JSON"))
     p.set_defaults(func=_cmd_check_labels)

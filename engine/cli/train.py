@@ -14,10 +14,12 @@ import os
 import signal
 import sys
 import time
+import unicodedata
 from pathlib import Path
 
 from engine.config import PRESETS, TrainConfig, add_arguments, from_args
 from engine.errors import UserError
+from engine.i18n import N_, _
 
 EXIT_FAILED = 1
 EXIT_STOPPED = 130  # like a shell's Ctrl-C, but the run folder is complete and resumable
@@ -25,20 +27,22 @@ EXIT_STOPPED = 130  # like a shell's Ctrl-C, but the run folder is complete and 
 
 def register_cli(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "train", help="Fine-tune CLIP (LoRA or linear probe) into a classifier of a dataset folder.",
-        description="Train a classifier. Example: python -m engine train --data-dir photos/ "
-                    "--model openai/clip-vit-base-patch32 --epochs 5")
+        "train", help=_("Fine-tune CLIP (LoRA or linear probe) into a classifier of a dataset "
+                        "folder."),
+        description=_("Train a classifier. Example: {example}").format(
+            example="python -m engine train --data-dir photos/ "
+                    "--model openai/clip-vit-base-patch32 --epochs 5"))
     p.add_argument("--config", metavar="FILE",
-                   help="JSON or YAML file of settings; options given here override it")
+                   help=_("JSON or YAML file of settings; options given here override it"))
     p.add_argument("--preset", choices=sorted(PRESETS), metavar="NAME",
-                   help="start from a named preset, applied before --config and options: " +
-                        ", ".join(f"'{name}'" for name in PRESETS))
-    p.add_argument("--json", action="store_true", help="print every event as one JSON line")
+                   help=_("start from a named preset, applied before --config and options: "
+                          "{presets}").format(presets=", ".join(f"'{name}'" for name in PRESETS)))
+    p.add_argument("--json", action="store_true", help=_("print every event as one JSON line"))
     add_arguments(p)
     p.set_defaults(func=_cmd_train)
 
-    r = sub.add_parser("runs", help="List the training runs in a folder, newest first.")
-    r.add_argument("folder", nargs="?", default="runs", help="folder of runs (default: runs)")
+    r = sub.add_parser("runs", help=_("List the training runs in a folder, newest first."))
+    r.add_argument("folder", nargs="?", default="runs", help=_("folder of runs (default: runs)"))
     r.set_defaults(func=_cmd_runs)
 
 
@@ -52,20 +56,21 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         try:
             loaded = TrainConfig.from_dict(data)  # coerces types, ignores unknown keys
         except (TypeError, ValueError) as exc:
-            raise UserError(f"The config file {args.config} has a wrong value: {exc}") from None
+            raise UserError(_("The config file {path} has a wrong value: {error}").format(
+                path=args.config, error=exc)) from None
         known = {k for k in data if k in loaded.to_dict()}
         config = config.replace(**{k: getattr(loaded, k) for k in known})
     config = from_args(args, config)
     if not config.data_dir and not config.resume_from:
-        raise UserError("Say which images to train on: --data-dir FOLDER (or a CSV of path,label), "
-                        "or --resume-from RUN_FOLDER to continue a run.")
+        raise UserError(_("Say which images to train on: --data-dir FOLDER (or a CSV of "
+                          "path,label), or --resume-from RUN_FOLDER to continue a run."))
     return config
 
 
 def _read_mapping(path: Path) -> dict:
     """The settings of a JSON/YAML config file (only the keys it sets)."""
     if not path.is_file():
-        raise UserError(f"The config file {path} does not exist.")
+        raise UserError(_("The config file {path} does not exist.").format(path=path))
     try:
         text = path.read_text(encoding="utf-8")
         if path.suffix.lower() in (".yaml", ".yml"):
@@ -75,9 +80,11 @@ def _read_mapping(path: Path) -> dict:
         else:
             data = json.loads(text)
     except Exception as exc:  # syntax errors, unreadable file
-        raise UserError(f"Cannot read the config file {path}: {exc}") from None
+        raise UserError(_("Cannot read the config file {path}: {error}").format(
+            path=path, error=exc)) from None
     if not isinstance(data, dict):
-        raise UserError(f"The config file {path} must hold a mapping of settings.")
+        raise UserError(_("The config file {path} must hold a mapping of settings.").format(
+            path=path))
     return data
 
 
@@ -88,8 +95,8 @@ def _ctrl_c_stops(control):
         if control.stop_requested:
             raise KeyboardInterrupt
         control.stop()
-        print("\nStopping after this step and saving a checkpoint (Ctrl-C again to abort)...",
-              file=sys.stderr, flush=True)
+        print("\n" + _("Stopping after this step and saving a checkpoint (Ctrl-C again to "
+                       "abort)..."), file=sys.stderr, flush=True)
 
     signals = [signal.SIGINT] + ([signal.SIGTERM] if hasattr(signal, "SIGTERM") else [])
     try:
@@ -156,44 +163,101 @@ class EventPrinter:
             self._last_progress = now
             return f"{e.message or e.stage}: {e.done}/{e.total}"
         if kind == "log":
-            return e.message if e.level == "info" else f"{e.level}: {e.message}"
+            return _log_line(e.level, e.message)
         if kind == "run_started":
             self._total = e.total_steps
-            share = 100.0 * e.trainable_params / max(1, e.total_params)
-            resumed = f", resuming at step {e.start_step}" if e.start_step else ""
-            return (f"Run folder: {e.run_dir}\n{len(e.classes)} classes; {e.num_train} train / "
-                    f"{e.num_val} val / {e.num_test} test images; {e.total_steps} steps "
-                    f"({e.steps_per_epoch} per epoch){resumed}\nDevice {e.device}, precision "
-                    f"{e.precision}; training {e.trainable_params:,} of {e.total_params:,} "
-                    f"parameters ({share:.2f} %)")
+            return _run_started(e)
         if kind == "step":
-            return (f"step {e.step}/{self._total}  epoch {e.epoch:.2f}  loss {e.loss:.4f}  "
-                    f"acc {e.accuracy:.1%}  lr {e.lr:.2e}  {e.images_per_s:.0f} img/s  "
-                    f"ETA {_duration(e.eta_s)}")
+            return _("step {step}/{total}  epoch {epoch:.2f}  loss {loss:.4f}  acc {accuracy:.1%}  "
+                     "lr {lr:.2e}  {speed:.0f} img/s  ETA {eta}").format(
+                step=e.step, total=self._total, epoch=e.epoch, loss=e.loss, accuracy=e.accuracy,
+                lr=e.lr, speed=e.images_per_s, eta=_duration(e.eta_s))
         if kind == "evaluation":
-            label = "zero-shot" if e.zero_shot else "" if e.split == "test" else f"epoch {e.epoch}"
-            best = "  (best so far)" if e.is_best else ""
-            return (f"{e.split}{' ' + label if label else ''}: accuracy {e.accuracy:.1%}, "
-                    f"loss {e.loss:.4f}{best}")
+            return _evaluation(e)
         if kind == "checkpoint":
-            return "" if e.label == "last" else f"saved the {e.label} weights ({e.path})"
+            return "" if e.label == "last" else _checkpoint(e.label, e.path)
         if kind == "early_stopped":
-            return (f"Early stop after epoch {e.epoch}: no improvement for {e.patience} "
-                    f"epoch(s); the best was epoch {e.best_epoch}.")
+            return _("Early stop after epoch {epoch}: no improvement for {patience} epoch(s); "
+                     "the best was epoch {best}.").format(epoch=e.epoch, patience=e.patience,
+                                                          best=e.best_epoch)
         if kind == "run_finished":
-            if e.status == "failed":
-                return f"Run failed: {e.error}"
-            parts = [f"Run {e.status} in {_duration(e.elapsed_s)}."]
-            if e.best_val_accuracy is not None:
-                parts.append(f"Best validation accuracy {e.best_val_accuracy:.1%} "
-                             f"(epoch {e.best_epoch}).")
-            if e.test_accuracy is not None:
-                parts.append(f"Test accuracy {e.test_accuracy:.1%}.")
-            parts.append(f"Run folder: {e.run_dir}")
-            if e.status == "stopped":
-                parts.append(f"Continue it with: python -m engine train --resume-from {e.run_dir}")
-            return " ".join(parts)
+            return _run_finished(e)
         return ""
+
+
+def _log_line(level: str, message: str) -> str:
+    if level == "info":
+        return message
+    if level == "warning":
+        return _("warning: {message}").format(message=message)
+    if level == "error":
+        return _("error: {message}").format(message=message)
+    return f"{level}: {message}"
+
+
+def _run_started(e) -> str:
+    share = 100.0 * e.trainable_params / max(1, e.total_params)
+    values = dict(classes=len(e.classes), train=e.num_train, val=e.num_val, test=e.num_test,
+                  steps=e.total_steps, per_epoch=e.steps_per_epoch, start=e.start_step)
+    if e.start_step:
+        counts = _("{classes} classes; {train} train / {val} val / {test} test images; {steps} "
+                   "steps ({per_epoch} per epoch), resuming at step {start}").format(**values)
+    else:
+        counts = _("{classes} classes; {train} train / {val} val / {test} test images; {steps} "
+                   "steps ({per_epoch} per epoch)").format(**values)
+    return "\n".join([
+        _("Run folder: {path}").format(path=e.run_dir), counts,
+        _("Device {device}, precision {precision}; training {trainable:,} of {total:,} "
+          "parameters ({share:.2f} %)").format(device=e.device, precision=e.precision,
+                                               trainable=e.trainable_params,
+                                               total=e.total_params, share=share)])
+
+
+# The splits' names inside a printed line (the event itself keeps "val" / "test").
+_SPLITS = {"train": N_("train"), "val": N_("val"), "test": N_("test")}
+
+
+def _evaluation(e) -> str:
+    values = dict(split=_(_SPLITS[e.split]) if e.split in _SPLITS else e.split,
+                  epoch=e.epoch, accuracy=e.accuracy, loss=e.loss)
+    if e.zero_shot:
+        line = _("{split} zero-shot: accuracy {accuracy:.1%}, loss {loss:.4f}").format(**values)
+    elif e.split == "test":
+        line = _("{split}: accuracy {accuracy:.1%}, loss {loss:.4f}").format(**values)
+    else:
+        line = _("{split} epoch {epoch}: accuracy {accuracy:.1%}, loss {loss:.4f}").format(
+            **values)
+    return line + (_("  (best so far)") if e.is_best else "")
+
+
+def _checkpoint(label: str, path: str) -> str:
+    if label == "best":
+        return _("saved the best weights ({path})").format(path=path)
+    if label == "final":
+        return _("saved the final weights ({path})").format(path=path)
+    return _("saved the {label} weights ({path})").format(label=label, path=path)
+
+
+def _run_finished(e) -> str:
+    if e.status == "failed":
+        return _("Run failed: {error}").format(error=e.error)
+    took = _duration(e.elapsed_s)
+    if e.status == "completed":
+        parts = [_("Run completed in {duration}.").format(duration=took)]
+    elif e.status == "stopped":
+        parts = [_("Run stopped in {duration}.").format(duration=took)]
+    else:
+        parts = [_("Run {status} in {duration}.").format(status=e.status, duration=took)]
+    if e.best_val_accuracy is not None:
+        parts.append(_("Best validation accuracy {accuracy:.1%} (epoch {epoch}).").format(
+            accuracy=e.best_val_accuracy, epoch=e.best_epoch))
+    if e.test_accuracy is not None:
+        parts.append(_("Test accuracy {accuracy:.1%}.").format(accuracy=e.test_accuracy))
+    parts.append(_("Run folder: {path}").format(path=e.run_dir))
+    if e.status == "stopped":
+        parts.append(_("Continue it with: {command}").format(
+            command=f"python -m engine train --resume-from {e.run_dir}"))
+    return " ".join(parts)
 
 
 def _duration(seconds: float) -> str:
@@ -208,16 +272,24 @@ def _cmd_runs(args: argparse.Namespace) -> int:
 
     runs = list_runs(args.folder, damaged=True)
     if not runs:
-        print(f"No runs in {args.folder}.")
+        print(_("No runs in {folder}.").format(folder=args.folder))
         return 0
     pct = lambda v: "-" if v is None else f"{v:.1%}"  # noqa: E731
-    rows = [("name", "status", "method", "best val", "test", "created", "base model")]
+    rows = [(_("name"), _("status"), _("method"), _("best val"), _("test"), _("created"),
+             _("base model"))]
     rows += [(r.name, r.status, r.method, pct(r.best_val_accuracy), pct(r.test_accuracy),
               r.created, r.model_ref) for r in runs]
-    widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
+    widths = [max(_width(str(row[i])) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
-        print("  ".join(str(v).ljust(w) for v, w in zip(row, widths)).rstrip())
+        print("  ".join(str(v) + " " * (w - _width(str(v)))
+                        for v, w in zip(row, widths)).rstrip())
     for r in runs:
         if r.problem:
-            print(f"{os.path.basename(r.path)} is damaged: {r.problem}")
+            print(_("{name} is damaged: {problem}").format(name=os.path.basename(r.path),
+                                                           problem=r.problem))
     return 0
+
+
+def _width(text: str) -> int:
+    """Columns `text` takes in a terminal: Chinese characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)

@@ -12,16 +12,18 @@ import sys
 from typing import Callable
 
 from engine.config import DEFAULT_MODEL, TrainConfig
+from engine.i18n import N_, _
 
 MAX_PROBLEMS_SHOWN = 20
-_STAGES = {"scan": "checking images", "download": "downloading the model",
-           "decode": "decoding images"}
+_STAGES = {"scan": N_("checking images"), "download": N_("downloading the model"),
+           "decode": N_("decoding images")}
 
 
 def _help(name: str) -> str:
     """A TrainConfig field's help text plus its default (the same words as `train --help`)."""
     f = TrainConfig.__dataclass_fields__[name]
-    return (f.metadata["help"] + f" (default: {getattr(TrainConfig(), name)})").replace("%", "%%")
+    return _("{help} (default: {default})").format(
+        help=_(f.metadata["help"]), default=getattr(TrainConfig(), name)).replace("%", "%%")
 
 
 def _progress() -> Callable[[str, int, int], None] | None:
@@ -31,7 +33,7 @@ def _progress() -> Callable[[str, int, int], None] | None:
 
     def show(stage: str, done: int, total: int) -> None:
         end = "\n" if done >= total else ""
-        print(f"\r{_STAGES.get(stage, stage)} {done}/{total}", end=end, file=sys.stderr,
+        print(f"\r{_(_STAGES.get(stage, stage))} {done}/{total}", end=end, file=sys.stderr,
               flush=True)
 
     return show
@@ -39,25 +41,49 @@ def _progress() -> Callable[[str, int, int], None] | None:
 
 def format_result(result) -> str:
     """The readable table: overall accuracy, then one line per class."""
-    what = "all images" if result.split == "all" else f"the {result.split} split"
-    lines = [f"Zero-shot accuracy of {result.model} on {what} of {result.data}",
-             f"  overall: {result.accuracy:.1%} ({result.num_images} images, "
-             f"{len(result.classes)} classes, {result.device}, {result.precision})", ""]
-    width = max([len(c) for c in result.classes] + [5])
-    lines.append(f"  {'class':<{width}}  {'accuracy':>8}  {'images':>6}")
+    if result.split == "all":
+        title = _("Zero-shot accuracy of {model} on all images of {data}")
+    else:
+        title = _("Zero-shot accuracy of {model} on the {split} split of {data}")
+    lines = [title.format(model=result.model, split=result.split, data=result.data),
+             _("  overall: {accuracy:.1%} ({images} images, {classes} classes, {device}, "
+               "{precision})").format(accuracy=result.accuracy, images=result.num_images,
+                                      classes=len(result.classes), device=result.device,
+                                      precision=result.precision), ""]
+    heads = (_("class"), _("accuracy"), _("images"))
+    width = max([_width(c) for c in result.classes] + [_width(heads[0])])
+    cols = (width, max(8, _width(heads[1])), max(6, _width(heads[2])))
+    lines.append("  " + "  ".join(_pad(h, w, right=i > 0)
+                                  for i, (h, w) in enumerate(zip(heads, cols))))
     for name in result.classes:
         acc = result.per_class.get(name)
         shown = f"{acc:.1%}" if acc is not None else "-"
-        lines.append(f"  {name:<{width}}  {shown:>8}  {result.counts.get(name, 0):>6}")
+        row = (name, shown, str(result.counts.get(name, 0)))
+        lines.append("  " + "  ".join(_pad(v, w, right=i > 0)
+                                      for i, (v, w) in enumerate(zip(row, cols))))
     return "\n".join(lines)
+
+
+def _width(text: str) -> int:
+    """Columns `text` takes in a terminal: Chinese characters take two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _pad(text: str, width: int, right: bool = False) -> str:
+    """`text` padded with spaces to `width` terminal columns (right-aligned if `right`)."""
+    fill = " " * max(0, width - _width(text))
+    return fill + text if right else text + fill
 
 
 def _warn_problems(problems: list[dict]) -> None:
     for p in problems[:MAX_PROBLEMS_SHOWN]:
-        print(f"warning: {p['path']}: {p['reason']}", file=sys.stderr)
+        print(_("warning: {path}: {reason}").format(path=p["path"], reason=p["reason"]),
+              file=sys.stderr)
     if len(problems) > MAX_PROBLEMS_SHOWN:
-        print(f"warning: ... and {len(problems) - MAX_PROBLEMS_SHOWN} more problems "
-              "(see `python -m engine scan`)", file=sys.stderr)
+        print(_("warning: ... and {count} more problems (see `python -m engine scan`)").format(
+            count=len(problems) - MAX_PROBLEMS_SHOWN), file=sys.stderr)
 
 
 def _cmd_zero_shot(args: argparse.Namespace) -> int:
@@ -81,33 +107,37 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
 
     defaults = TrainConfig()
     p = sub.add_parser(
-        "zero-shot", help="Measure CLIP's accuracy on a labelled dataset without training "
-                          "(the baseline a fine-tuned run should beat).",
-        description="Score the base model's zero-shot head (its text embeddings of the class "
-                    "names) on a dataset split: the same head, split and preprocessing a "
-                    "training run starts from, so the result equals that run's step-0 "
-                    "validation accuracy. Example: python -m engine zero-shot --model "
-                    f"{DEFAULT_MODEL} --data photos/ --split val")
+        "zero-shot", help=_("Measure CLIP's accuracy on a labelled dataset without training "
+                            "(the baseline a fine-tuned run should beat)."),
+        description=_("Score the base model's zero-shot head (its text embeddings of the class "
+                      "names) on a dataset split: the same head, split and preprocessing a "
+                      "training run starts from, so the result equals that run's step-0 "
+                      "validation accuracy. Example: {example}").format(
+            example=f"python -m engine zero-shot --model {DEFAULT_MODEL} --data photos/ "
+                    "--split val"))
     p.add_argument("--model", default=DEFAULT_MODEL, help=_help("model"))
     p.add_argument("--data", required=True, metavar="DIR",
-                   help="folder of labelled images (class folders, train/val/test folders, "
-                        "the Stanford Dogs 'Images' folder, or a CSV of path,label)")
+                   help=_("folder of labelled images (class folders, train/val/test folders, "
+                          "the Stanford Dogs 'Images' folder, or a CSV of path,label)"))
     p.add_argument("--split", default="val", choices=SPLIT_CHOICES,
-                   help="which images to score: the val, test or train split, or all images "
-                        "(default: val)")
+                   help=_("which images to score: the val, test or train split, or all images "
+                          "(default: val)"))
     p.add_argument("--val-fraction", type=float, default=None, help=_help("val_fraction"))
     p.add_argument("--test-fraction", type=float, default=None, help=_help("test_fraction"))
     p.add_argument("--seed", type=int, default=None, help=_help("split_seed"))
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"],
-                   help="where to compute: auto picks cuda, then mps, then cpu (default: auto)")
+                   help=_("where to compute: auto picks cuda, then mps, then cpu (default: "
+                          "auto)"))
     p.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp16", "fp32"],
-                   help="number format: auto uses bf16 where the CPU/GPU computes it natively, "
-                        "fp16 on older GPUs, fp32 otherwise, as training does (default: auto)")
+                   help=_("number format: auto uses bf16 where the CPU/GPU computes it "
+                          "natively, fp16 on older GPUs, fp32 otherwise, as training does "
+                          "(default: auto)"))
     p.add_argument("--batch-size", type=int, default=None,
-                   help=f"images per forward pass (default: {defaults.batch_size}, as training)")
+                   help=_("images per forward pass (default: {size}, as training)").format(
+                       size=defaults.batch_size))
     p.add_argument("--threads", type=int, default=0,
-                   help="CPU threads for torch (default: 0 = all cores, as training)")
+                   help=_("CPU threads for torch (default: 0 = all cores, as training)"))
     p.add_argument("--json", action="store_true",
-                   help="print the result as JSON (overall and per-class accuracy, image "
-                        "counts, skipped files) instead of a table")
+                   help=_("print the result as JSON (overall and per-class accuracy, image "
+                          "counts, skipped files) instead of a table"))
     p.set_defaults(func=_cmd_zero_shot)

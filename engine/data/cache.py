@@ -30,6 +30,7 @@ from PIL import Image
 
 from engine.data.imageio import DEFAULT_MAX_PIXELS, ImageProblem, open_image
 from engine.data.validation import Problem, ProgressFn
+from engine.i18n import _
 
 CACHE_FORMAT = 1  # bump when the stored pixels would change (resampling, framing)
 KEEP_SETS = 3  # memory-mapped whole-set files kept on disk (older ones are deleted)
@@ -90,11 +91,15 @@ class CacheResult:
     on_disk: bool = False  # True: `images` is memory-mapped from a file, not in RAM
 
     def summary(self) -> str:
-        where = "memory-mapped from disk" if self.on_disk else "in memory"
+        where = _("memory-mapped from disk") if self.on_disk else _("in memory")
         res = self.images.shape[-1] if self.images.ndim == 4 else 0
-        text = (f"{len(self.kept)} images cached at {res} px: {self.bytes / 1e6:,.1f} MB {where} "
-                f"({self.decoded} decoded, {self.reused} reused from the disk cache)")
-        return text + (f"; {len(self.failed)} could not be read" if self.failed else "")
+        text = _("{n} images cached at {res} px: {mb:,.1f} MB {where} ({decoded} decoded, "
+                 "{reused} reused from the disk cache)").format(
+            n=len(self.kept), res=res, mb=self.bytes / 1e6, where=where, decoded=self.decoded,
+            reused=self.reused)
+        if self.failed:
+            text += _("; {n} could not be read").format(n=len(self.failed))
+        return text
 
 
 class DecodeCache:
@@ -153,12 +158,12 @@ class DecodeCache:
     def _fetch(self, path: str, key: str | None) -> tuple[np.ndarray | None, str | None, bool]:
         """(array, failure reason, decoded now?) for one file; runs on worker threads."""
         if key is None:
-            return None, "file not found (moved or deleted?)", False
+            return None, _("file not found (moved or deleted?)"), False
         cached = self._read_entry(key) if self.use_disk else None
         if isinstance(cached, np.ndarray):
             return cached, None, False
-        if isinstance(cached, str):
-            return None, cached, False
+        if isinstance(cached, str):  # saved in the language of its decode: a plain one translates
+            return None, _(cached), False
         try:
             arr = decode_to_array(path, self.resolution, self.max_pixels)
         except ImageProblem as exc:
@@ -221,7 +226,7 @@ class DecodeCache:
                     if cancel and cancel():
                         raise CacheCancelled("image caching was cancelled")
                     if arr is None:
-                        failed.append(Problem(paths[i], reason or "cannot be read"))
+                        failed.append(Problem(paths[i], reason or _("cannot be read")))
                     else:
                         target[len(kept)] = arr
                         kept.append(i)

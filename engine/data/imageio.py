@@ -17,13 +17,16 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from engine.i18n import N_, _
+
 # Files with these suffixes are treated as images; anything else is reported as unsupported.
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".gif", ".webp",
                               ".tif", ".tiff"})
 # Picture formats people often have but PIL cannot read: a specific hint beats "unsupported".
+# (Format names; show them with _(): "camera RAW" has a translation.)
 KNOWN_UNREADABLE = {".heic": "HEIC", ".heif": "HEIF", ".svg": "SVG", ".psd": "Photoshop",
-                    ".cr2": "camera RAW", ".nef": "camera RAW", ".arw": "camera RAW",
-                    ".dng": "camera RAW", ".raw": "camera RAW", ".jxl": "JPEG XL"}
+                    ".cr2": N_("camera RAW"), ".nef": N_("camera RAW"), ".arw": N_("camera RAW"),
+                    ".dng": N_("camera RAW"), ".raw": N_("camera RAW"), ".jxl": "JPEG XL"}
 # Refuse images above this many pixels before decoding: a 1 kB PNG can claim to be
 # 100,000 x 100,000 pixels and would need 30 GB to decode (a "decompression bomb").
 DEFAULT_MAX_PIXELS = 50_000_000
@@ -73,51 +76,55 @@ def _open(source: str | Path | bytes, max_pixels: int) -> Image.Image:
     try:
         if isinstance(source, bytes):
             if not source:
-                raise ImageProblem("empty file (0 bytes)")
+                raise ImageProblem(_("empty file (0 bytes)"))
             img = Image.open(io.BytesIO(source))
         else:
             if os.path.getsize(source) == 0:
-                raise ImageProblem("empty file (0 bytes)")
+                raise ImageProblem(_("empty file (0 bytes)"))
             img = Image.open(source)
     except ImageProblem:
         raise
     except FileNotFoundError:
-        raise ImageProblem("file not found (moved or deleted?)") from None
+        raise ImageProblem(_("file not found (moved or deleted?)")) from None
     except PermissionError:
-        raise ImageProblem("no permission to read this file") from None
+        raise ImageProblem(_("no permission to read this file")) from None
     except IsADirectoryError:
-        raise ImageProblem("is a folder, not an image") from None
+        raise ImageProblem(_("is a folder, not an image")) from None
     except Image.DecompressionBombError:  # PIL's own, higher limit
-        raise ImageProblem(f"refused: the image claims more than {max_pixels / 1e6:g} megapixels "
-                           "(possible decompression bomb); resize it or raise the limit") from None
+        raise ImageProblem(_("refused: the image claims more than {mp:g} megapixels (possible "
+                             "decompression bomb); resize it or raise the limit").format(
+            mp=max_pixels / 1e6)) from None
     except UnidentifiedImageError:
         kind = _magic_kind(source)
         if kind:  # starts like an image but the header is cut off or garbled
-            raise ImageProblem(f"damaged or truncated {kind} file (the header cannot be read)") from None
-        raise ImageProblem("not a picture file (the content is not an image format "
-                           "LoRA Studio can read, whatever its name says)") from None
+            raise ImageProblem(_("damaged or truncated {kind} file (the header cannot be "
+                                 "read)").format(kind=kind)) from None
+        raise ImageProblem(_("not a picture file (the content is not an image format "
+                             "LoRA Studio can read, whatever its name says)")) from None
     except _READ_ERRORS as exc:
-        raise ImageProblem(_damage_reason(exc, "cannot be read")) from None
+        raise ImageProblem(_damage_reason(exc, _("cannot be read: {error}"))) from None
     w, h = img.size
     if w * h > max_pixels:
         img.close()
-        raise ImageProblem(f"refused: {w} x {h} pixels is above the limit of "
-                           f"{max_pixels / 1e6:g} megapixels (possible decompression bomb); "
-                           "resize it or raise the limit")
+        raise ImageProblem(_("refused: {w} x {h} pixels is above the limit of {mp:g} megapixels "
+                             "(possible decompression bomb); resize it or raise the limit")
+                           .format(w=w, h=h, mp=max_pixels / 1e6))
     return img
 
 
-def _damage_reason(exc: BaseException, prefix: str) -> str:
+def _damage_reason(exc: BaseException, template: str) -> str:
+    """`template` ("cannot be read: {error}") with the parser's words, or the plain reason
+    for the common case of a truncated file."""
     if "truncated" in str(exc).lower():
-        return "file is truncated (incomplete download or copy?)"
-    return f"{prefix}: {exc}"
+        return _("file is truncated (incomplete download or copy?)")
+    return template.format(error=exc)
 
 
 def _load(img: Image.Image) -> None:
     try:
         img.load()
     except _READ_ERRORS as exc:
-        raise ImageProblem(_damage_reason(exc, "damaged image data")) from None
+        raise ImageProblem(_damage_reason(exc, _("damaged image data: {error}"))) from None
 
 
 def _has_rotation(img: Image.Image) -> bool:
@@ -154,20 +161,20 @@ def check_image(source: str | Path | bytes, *, max_pixels: int = DEFAULT_MAX_PIX
     try:
         w, h = img.size
         if min(w, h) < min_side:
-            raise ImageProblem(f"too small to learn from ({w} x {h} pixels; "
-                               f"at least {min_side} px per side needed)")
+            raise ImageProblem(_("too small to learn from ({w} x {h} pixels; at least {min} px "
+                                 "per side needed)").format(w=w, h=h, min=min_side))
         facts = ImageFacts(w, h, img.format or "", img.mode, _has_rotation(img))
         if not decode:
             return facts
         if img.format == "JPEG" and isinstance(source, bytes) and not full:
             if not _jpeg_complete(source):
-                raise ImageProblem("file is truncated (incomplete download or copy?)")
+                raise ImageProblem(_("file is truncated (incomplete download or copy?)"))
         elif img.format == "PNG" and not full:
             fresh = _open(source, max_pixels)  # verify() must come right after open
             try:
                 fresh.verify()
             except _READ_ERRORS as exc:
-                raise ImageProblem(_damage_reason(exc, "damaged image data")) from None
+                raise ImageProblem(_damage_reason(exc, _("damaged image data: {error}"))) from None
             finally:
                 fresh.close()
         else:
@@ -204,7 +211,8 @@ def to_rgb(img: Image.Image) -> Image.Image:
             return Image.alpha_composite(white, rgba).convert("RGB")
         return img.convert("RGB")
     except ValueError as exc:
-        raise ImageProblem(f"colour mode {img.mode} cannot be converted to RGB ({exc})") from None
+        raise ImageProblem(_("colour mode {mode} cannot be converted to RGB ({error})").format(
+            mode=img.mode, error=exc)) from None
 
 
 def open_image(source: str | Path | bytes, max_pixels: int = DEFAULT_MAX_PIXELS, *,
@@ -226,7 +234,7 @@ def open_image(source: str | Path | bytes, max_pixels: int = DEFAULT_MAX_PIXELS,
             pass
         return to_rgb(img)
     except MemoryError:
-        raise ImageProblem("not enough memory to decode this image") from None
+        raise ImageProblem(_("not enough memory to decode this image")) from None
 
 
 __all__ = ["IMAGE_EXTENSIONS", "KNOWN_UNREADABLE", "DEFAULT_MAX_PIXELS", "DEFAULT_MIN_SIDE",

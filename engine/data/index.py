@@ -19,6 +19,7 @@ from engine.data.imageio import DEFAULT_MAX_PIXELS, DEFAULT_MIN_SIDE, IMAGE_EXTE
 from engine.data.layouts import DESCRIPTIONS, Discovery, discover, readable_name
 from engine.data.validation import (SPLITS, DatasetError, Problem, ProgressFn, check_files,
                                dataset_problems, first_copies)
+from engine.i18n import _
 
 SPLIT_FORMAT_VERSION = 1
 
@@ -135,7 +136,7 @@ def assign_splits(paths_by_class: dict[str, list[str]], val_fraction: float,
     for folder in sorted(paths_by_class):
         paths = sorted(paths_by_class[folder])
         random.Random(f"{seed}/{folder}").shuffle(paths)
-        n_train, n_val, _ = split_counts(len(paths), val_fraction, test_fraction)
+        n_train, n_val, _n_test = split_counts(len(paths), val_fraction, test_fraction)
         for i, path in enumerate(paths):
             result[path] = "train" if i < n_train else "val" if i < n_train + n_val else "test"
     return result
@@ -145,23 +146,27 @@ def _check_fractions(val_fraction: float, test_fraction: float) -> None:
     ok = all(isinstance(f, (int, float)) and not math.isnan(f) and 0 <= f < 1
              for f in (val_fraction, test_fraction))
     if not ok or val_fraction + test_fraction >= 0.9:
-        raise DatasetError(f"Validation and test fractions must be between 0 and 1 and leave most "
-                           f"images for training (got {val_fraction} and {test_fraction}).")
+        raise DatasetError(_("Validation and test fractions must be between 0 and 1 and leave "
+                             "most images for training (got {val} and {test}).").format(
+            val=val_fraction, test=test_fraction))
 
 
 def _notes(disc: Discovery, facts: Iterable, auto: int, seed: int, val: float, test: float) -> list[str]:
-    notes = [f"Ignored {n} {kind}." for kind, n in sorted(disc.ignored.items()) if n]
+    notes = [_("Ignored {n} {kind}.").format(n=n, kind=_(kind))
+             for kind, n in sorted(disc.ignored.items()) if n]
     facts = list(facts)
     rotated = sum(1 for f in facts if f.rotated)
     if rotated:
-        notes.append(f"{rotated} image(s) carry an EXIF rotation; it is applied.")
+        notes.append(_("{n} image(s) carry an EXIF rotation; it is applied.").format(n=rotated))
     modes = Counter(f.mode for f in facts if f.mode != "RGB")
     if modes:
         listed = ", ".join(f"{n} {m}" for m, n in sorted(modes.items()))
-        notes.append(f"Converted to RGB (grayscale, CMYK, transparent, palette or 16-bit): {listed}.")
+        notes.append(_("Converted to RGB (grayscale, CMYK, transparent, palette or 16-bit): "
+                       "{listed}.").format(listed=listed))
     if auto:
-        notes.append(f"{auto} image(s) split automatically per class with seed {seed}: "
-                     f"{val:.0%} validation, {test:.0%} test.")
+        notes.append(_("{n} image(s) split automatically per class with seed {seed}: {val:.0%} "
+                       "validation, {test:.0%} test.").format(n=auto, seed=seed, val=val,
+                                                              test=test))
     return notes
 
 
@@ -208,12 +213,13 @@ def scan_dataset(source: str | os.PathLike, *, val_fraction: float = 0.15,
     problems.extend(dup_problems)
     usable = [(e, c) for e, c in usable if e.path in kept_paths]
     unsplit: dict[str, list[str]] = {}
-    for e, _ in usable:
+    for e, _check in usable:
         if e.split is None:
             unsplit.setdefault(e.folder, []).append(e.path)
     auto = assign_splits(unsplit, val_fraction, test_fraction, seed)
-    kept = [(e.path, e.folder, e.split or auto[e.path]) for e, _ in usable]
-    notes = _notes(disc, (c.facts for _, c in usable), len(auto), seed, val_fraction, test_fraction)
+    kept = [(e.path, e.folder, e.split or auto[e.path]) for e, _check in usable]
+    notes = _notes(disc, (c.facts for _entry, c in usable), len(auto), seed, val_fraction,
+                   test_fraction)
     return _finish(disc, kept, problems, split_source=disc.split_source, seed=seed,
                    val_fraction=val_fraction if auto else None,
                    test_fraction=test_fraction if auto else None, notes=notes)
@@ -231,11 +237,12 @@ def load_split(split_json: str | os.PathLike | dict, root: str | os.PathLike | N
         try:
             data = json.loads(Path(split_json).read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise DatasetError(f"Cannot read the split file {split_json}: {exc}") from None
+            raise DatasetError(_("Cannot read the split file {path}: {error}").format(
+                path=split_json, error=exc)) from None
     try:
         base = str(Path(root).resolve()) if root else data["root"]
-        disc = Discovery(base, data["layout"],
-                         data.get("layout_description") or DESCRIPTIONS.get(data["layout"], ""))
+        disc = Discovery(base, data["layout"],  # saved in the language of its scan: translate
+                         _(data.get("layout_description") or DESCRIPTIONS.get(data["layout"], "")))
         disc.classes = [c["folder"] for c in data["classes"]]
         names = {c["folder"]: c["display_name"] for c in data["classes"]}
         problems, kept = [], []
@@ -243,14 +250,16 @@ def load_split(split_json: str | os.PathLike | dict, root: str | os.PathLike | N
             for item in data["files"].get(split, []):
                 path = os.path.normpath(os.path.join(base, *item["path"].split("/")))
                 if not os.path.isfile(path):
-                    problems.append(Problem(path, "listed in split.json but missing now"))
+                    problems.append(Problem(path, _("listed in split.json but missing now")))
                 elif item["class"] in names:
                     kept.append((path, item["class"], split))
                 else:
-                    problems.append(Problem(path, f"class '{item['class']}' is not in the "
-                                            "split file's class list; skipped"))
+                    problems.append(Problem(path, _("class '{name}' is not in the split file's "
+                                                    "class list; skipped").format(
+                        name=item["class"])))
     except (KeyError, TypeError, AttributeError) as exc:
-        raise DatasetError(f"The split file is not a LoRA Studio split.json (missing {exc}).") from None
+        raise DatasetError(_("The split file is not a LoRA Studio split.json (missing "
+                             "{what}).").format(what=exc)) from None
     index = _finish(disc, kept, problems, split_source="split.json", seed=data.get("seed"),
                     val_fraction=data.get("val_fraction"), test_fraction=data.get("test_fraction"))
     return index.with_display_names(names)
@@ -260,28 +269,53 @@ def format_report(index: DatasetIndex, max_problems: int = 200) -> str:
     """A human-readable summary of a scan, for the CLI."""
     counts = index.counts()
     totals = {s: sum(c[s] for c in counts.values()) for s in SPLITS}
-    lines = [f"Dataset: {index.root}",
-             f"Layout:  {index.layout} ({index.layout_description})",
-             f"{len(index.classes)} classes, {len(index.samples)} images "
-             f"(train {totals['train']} / val {totals['val']} / test {totals['test']})", ""]
-    width = max([len(c.display_name) for c in index.classes] + [5])
-    lines.append(f"  {'class':<{width}}  {'train':>6} {'val':>6} {'test':>6}  folder")
+    lines = [_("Dataset: {root}").format(root=index.root),
+             _("Layout:  {layout} ({description})").format(layout=index.layout,
+                                                          description=index.layout_description),
+             _("{classes} classes, {images} images (train {train} / val {val} / test {test})")
+             .format(classes=len(index.classes), images=len(index.samples), **totals), ""]
+    head = (_("class"), _("train"), _("val"), _("test"), _("folder"))
+    width = max([columns(c.display_name) for c in index.classes] + [columns(head[0]), 5])
+    lines.append(f"  {pad(head[0], width)}  {pad(head[1], 6, True)} {pad(head[2], 6, True)} "
+                 f"{pad(head[3], 6, True)}  {head[4]}")
     for c in index.classes:
         n = counts[c.folder]
-        lines.append(f"  {c.display_name:<{width}}  {n['train']:>6} {n['val']:>6} {n['test']:>6}  "
-                     f"{c.folder}")
+        lines.append(f"  {pad(c.display_name, width)}  {n['train']:>6} {n['val']:>6} "
+                     f"{n['test']:>6}  {c.folder}")
     if index.notes:
-        lines += ["", "Notes:"] + [f"  {note}" for note in index.notes]
+        lines += ["", _("Notes:")] + [f"  {note}" for note in index.notes]
     if index.problems:
         ordered = sorted(index.problems, key=lambda p: (p.severity != "error", p.path))
-        lines += ["", f"Problems ({len(index.errors)} errors, "
-                      f"{len(index.problems) - len(index.errors)} warnings):"]
-        lines += [f"  {p.severity:<7}  {p.path}: {p.reason}" for p in ordered[:max_problems]]
+        lines += ["", _("Problems ({errors} errors, {warnings} warnings):").format(
+            errors=len(index.errors), warnings=len(index.problems) - len(index.errors))]
+        lines += [f"  {pad(_severity(p.severity), 7)}  {p.path}: {p.reason}"
+                  for p in ordered[:max_problems]]
         if len(ordered) > max_problems:
-            lines.append(f"  ... and {len(ordered) - max_problems} more")
+            lines.append(_("  ... and {n} more").format(n=len(ordered) - max_problems))
     lines.append("")
-    lines.append("Not ready to train: fix the errors above." if index.errors else "Ready to train.")
+    lines.append(_("Not ready to train: fix the errors above.") if index.errors
+                 else _("Ready to train."))
     return "\n".join(lines)
+
+
+def columns(text: str) -> int:
+    """How many terminal columns `text` takes (a Chinese character takes two)."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def pad(text: str, width: int, right: bool = False) -> str:
+    """`text` padded with spaces to `width` columns (left-aligned, or right-aligned), so
+    tables line up in a terminal whatever the language and the class names."""
+    fill = " " * max(0, width - columns(text))
+    return fill + text if right else text + fill
+
+
+def _severity(severity: str) -> str:
+    """A Problem's severity ("error" | "warning") as the report shows it."""
+    return _("error") if severity == "error" else _("warning") if severity == "warning" \
+        else severity
 
 
 __all__ = ["scan_dataset", "load_split", "format_report", "DatasetIndex", "Sample", "ClassInfo",

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from engine.data.imageio import IMAGE_EXTENSIONS, KNOWN_UNREADABLE
 from engine.data.validation import DatasetError, Problem
+from engine.i18n import N_, _
 
 SPLIT_ALIASES = {"train": "train", "training": "train", "val": "val", "valid": "val",
                  "validation": "val", "dev": "val", "test": "test", "testing": "test"}
@@ -24,12 +25,16 @@ LITTER_DIRS = {"__macosx", "@eadir", "$recycle.bin", "system volume information"
 SYNSET = re.compile(r"^n\d{8}-")  # ImageNet/Stanford Dogs folder prefix: n02085620-Chihuahua
 NUMBERED = re.compile(r"^\d+\.")  # CUB-200 style prefix: 001.Black_footed_Albatross
 
+# Stored in English, translated where a Discovery is made (and where a split.json's is shown).
 DESCRIPTIONS = {
-    "split-folders": "train/val/test folders, one sub-folder per class inside each",
-    "class-folders": "one sub-folder per class; split automatically into train/val/test",
-    "stanford-dogs": "Stanford Dogs (Images/n0xxxxxxx-Breed); split automatically",
-    "csv": "CSV file of path,label",
+    "split-folders": N_("train/val/test folders, one sub-folder per class inside each"),
+    "class-folders": N_("one sub-folder per class; split automatically into train/val/test"),
+    "stanford-dogs": N_("Stanford Dogs (Images/n0xxxxxxx-Breed); split automatically"),
+    "csv": N_("CSV file of path,label"),
 }
+# Kinds of silently skipped files (Discovery.ignored keys), translated in the scan's notes.
+HIDDEN_FILES = N_("hidden or system files")
+OTHER_FILES = N_("other files next to the class folders")
 
 
 def readable_name(folder: str) -> str:
@@ -73,11 +78,12 @@ def _subdirs(folder: Path, disc: Discovery) -> list[Path]:
     try:
         children = sorted(folder.iterdir(), key=lambda p: p.name)
     except OSError as exc:
-        raise DatasetError(f"Cannot read the folder {folder}: {exc.strerror or exc}") from None
+        raise DatasetError(_("Cannot read the folder {folder}: {error}").format(
+            folder=folder, error=exc.strerror or exc)) from None
     dirs = []
     for child in children:
         if _is_litter(child.name, child.is_dir()):
-            disc.ignored["hidden or system files"] += 1
+            disc.ignored[HIDDEN_FILES] += 1
         elif child.is_dir():
             dirs.append(child)
     return dirs
@@ -94,27 +100,30 @@ def _walk_images(top: Path, disc: Discovery) -> list[str]:
     for dirpath, dirnames, filenames in os.walk(top, followlinks=True):
         real = os.path.realpath(dirpath)
         if real in visited:
-            disc.problems.append(Problem(dirpath, "folder link leads back to a folder already "
-                                         "scanned (symlink loop or duplicate link); skipped"))
+            disc.problems.append(Problem(dirpath, _("folder link leads back to a folder already "
+                                                    "scanned (symlink loop or duplicate link); "
+                                                    "skipped")))
             dirnames[:] = []
             continue
         visited.add(real)
         keep = [d for d in dirnames if not _is_litter(d, True)]
-        disc.ignored["hidden or system files"] += len(dirnames) - len(keep)
+        disc.ignored[HIDDEN_FILES] += len(dirnames) - len(keep)
         dirnames[:] = sorted(keep)
         for name in sorted(filenames):
             path = os.path.join(dirpath, name)
             ext = os.path.splitext(name)[1].lower()
             if _is_litter(name, False):
-                disc.ignored["hidden or system files"] += 1
+                disc.ignored[HIDDEN_FILES] += 1
             elif ext in IMAGE_EXTENSIONS:
                 found.append(path)
             elif ext in KNOWN_UNREADABLE:
-                disc.problems.append(Problem(path, f"{KNOWN_UNREADABLE[ext]} pictures cannot be "
-                                             "read; convert it to JPEG or PNG"))
+                disc.problems.append(Problem(path, _("{kind} pictures cannot be read; convert it "
+                                                     "to JPEG or PNG").format(
+                    kind=_(KNOWN_UNREADABLE[ext]))))
             else:
-                disc.problems.append(Problem(path, f"not a supported image type "
-                                             f"('{ext or 'no extension'}'); ignored"))
+                disc.problems.append(Problem(path, _("not a supported image type ('{ext}'); "
+                                                     "ignored").format(
+                    ext=ext or _("no extension"))))
     return found
 
 
@@ -123,10 +132,10 @@ def _loose_files(folder: Path, disc: Discovery, hint: str) -> None:
     for child in sorted(folder.iterdir(), key=lambda p: p.name):
         if child.is_file() and not _is_litter(child.name, False):
             if child.suffix.lower() in IMAGE_EXTENSIONS:
-                disc.problems.append(Problem(str(child), f"image is not inside a class folder; "
-                                             f"ignored ({hint})"))
+                disc.problems.append(Problem(str(child), _("image is not inside a class folder; "
+                                                           "ignored ({hint})").format(hint=hint)))
             else:
-                disc.ignored["other files next to the class folders"] += 1
+                disc.ignored[OTHER_FILES] += 1
 
 
 def _add_class_folders(disc: Discovery, folders: list[Path], split: str | None) -> None:
@@ -155,24 +164,25 @@ def discover_folder(root: Path) -> Discovery:
     splits = _split_dirs(dirs)
     images_dir = next((d for d in dirs if d.name.lower() == "images"), None)
     if splits:
-        disc = Discovery(str(root), "split-folders", DESCRIPTIONS["split-folders"])
+        disc = Discovery(str(root), "split-folders", _(DESCRIPTIONS["split-folders"]))
         for d in dirs:
             if d not in splits:
-                disc.problems.append(Problem(str(d), "folder ignored: with train/val/test "
-                                             "folders, class folders must be inside them"))
+                disc.problems.append(Problem(str(d), _("folder ignored: with train/val/test "
+                                                       "folders, class folders must be inside "
+                                                       "them")))
         for d, split in sorted(splits.items(), key=lambda kv: kv[0].name):
-            _loose_files(d, disc, f"put it in {d.name}/<class>/")
+            _loose_files(d, disc, _("put it in {folder}/<class>/").format(folder=d.name))
             _add_class_folders(disc, _subdirs(d, disc), split)
         disc.classes.sort(key=lambda c: (c.lower(), c))
     elif _synset_dirs(dirs) or (images_dir and _synset_dirs(_subdirs(images_dir, scratch))):
-        disc = Discovery(str(root), "stanford-dogs", DESCRIPTIONS["stanford-dogs"])
+        disc = Discovery(str(root), "stanford-dogs", _(DESCRIPTIONS["stanford-dogs"]))
         base = root if _synset_dirs(dirs) else images_dir
         _add_class_folders(disc, _subdirs(base, disc), None)
     else:
-        disc = Discovery(str(root), "class-folders", DESCRIPTIONS["class-folders"])
+        disc = Discovery(str(root), "class-folders", _(DESCRIPTIONS["class-folders"]))
         _add_class_folders(disc, dirs, None)
         disc.classes.sort(key=lambda c: (c.lower(), c))
-    _loose_files(root, disc, "put each image in a sub-folder named after its class")
+    _loose_files(root, disc, _("put each image in a sub-folder named after its class"))
     disc.ignored.update(probe.ignored)
     return disc
 
@@ -214,11 +224,12 @@ def _columns(first: list[str]) -> tuple[dict[str, int], bool]:
 
 
 def discover_csv(path: Path) -> Discovery:
-    disc = Discovery(str(path.parent), "csv", DESCRIPTIONS["csv"])
+    disc = Discovery(str(path.parent), "csv", _(DESCRIPTIONS["csv"]))
     try:
         rows = _read_csv_rows(path)
     except OSError as exc:
-        raise DatasetError(f"Cannot read {path}: {exc.strerror or exc}") from None
+        raise DatasetError(_("Cannot read {path}: {error}").format(
+            path=path, error=exc.strerror or exc)) from None
     rows_numbered = [(n, r) for n, r in enumerate(rows, 1) if any(r) and not r[0].startswith("#")]
     if not rows_numbered:
         return disc
@@ -226,25 +237,29 @@ def discover_csv(path: Path) -> Discovery:
     seen: dict[str, int] = {}  # image path -> first row listing it
     for n, row in rows_numbered[1:] if has_header else rows_numbered:
         cell = lambda key: row[cols[key]] if 0 <= cols[key] < len(row) else ""  # noqa: E731
-        where = f"{path.name} row {n}"
+        where = _("{file} row {row}").format(file=path.name, row=n)
         rel, label, split_text = cell("path"), cell("label"), cell("split")
         if not rel or not label:
-            disc.problems.append(Problem(str(path), f"{where}: needs both a path and a label; skipped"))
+            disc.problems.append(Problem(str(path), _("{where}: needs both a path and a label; "
+                                                      "skipped").format(where=where)))
             continue
         image = Path(os.path.normpath(os.path.join(path.parent, rel)))  # absolute rel stays
         if not image.exists() and "\\" in rel and os.sep == "/":  # written on Windows
             image = Path(os.path.normpath(os.path.join(path.parent, rel.replace("\\", "/"))))
         split = SPLIT_ALIASES.get(split_text.lower()) if split_text else None
         if split_text and split is None:
-            disc.problems.append(Problem(str(image), f"{where}: split '{split_text}' is not "
-                                         "train, val or test; this row is split automatically"))
+            disc.problems.append(Problem(str(image), _(
+                "{where}: split '{split}' is not train, val or test; this row is split "
+                "automatically").format(where=where, split=split_text)))
         if image.suffix.lower() not in IMAGE_EXTENSIONS:
-            disc.problems.append(Problem(str(image), f"{where}: not a supported image type "
-                                         f"('{image.suffix or 'no extension'}'); skipped"))
+            disc.problems.append(Problem(str(image), _(
+                "{where}: not a supported image type ('{ext}'); skipped").format(
+                where=where, ext=image.suffix or _("no extension"))))
             continue
         if str(image) in seen:
-            disc.problems.append(Problem(str(image), f"{where}: same file as row {seen[str(image)]}; "
-                                         "skipped"))
+            disc.problems.append(Problem(str(image), _(
+                "{where}: same file as row {row}; skipped").format(
+                where=where, row=seen[str(image)])))
             continue
         seen[str(image)] = n
         if label not in disc.where:
@@ -259,15 +274,16 @@ def discover(source: str | os.PathLike) -> Discovery:
     """Recognise the layout of `source` (folder or .csv) and list its candidate files."""
     path = Path(source).expanduser()
     if not path.exists():
-        raise DatasetError(f"{path} does not exist. Choose a folder of images (one sub-folder "
-                           "per class) or a CSV file of path,label.")
+        raise DatasetError(_("{path} does not exist. Choose a folder of images (one sub-folder "
+                             "per class) or a CSV file of path,label.").format(path=path))
     if path.is_file():
         if path.suffix.lower() != ".csv":
-            raise DatasetError(f"{path} is a file, not a folder. Choose the folder that holds "
-                               "the class folders, or a .csv file of path,label.")
+            raise DatasetError(_("{path} is a file, not a folder. Choose the folder that holds "
+                                 "the class folders, or a .csv file of path,label.").format(
+                path=path))
         return discover_csv(path.resolve())
     if not os.access(path, os.R_OK | os.X_OK):
-        raise DatasetError(f"No permission to read the folder {path}.")
+        raise DatasetError(_("No permission to read the folder {path}.").format(path=path))
     root = path.resolve()
     disc = discover_folder(root)
     csvs = sorted(root.glob("*.csv"))

@@ -19,6 +19,7 @@ from typing import Callable
 
 from engine.data.index import assign_splits, scan_dataset
 from engine.errors import UserError
+from engine.i18n import _
 from engine.data.imageio import IMAGE_EXTENSIONS
 from engine.data.layouts import SYNSET, readable_name
 from engine.data.validation import SPLITS
@@ -29,13 +30,13 @@ _BREED_DIR = re.compile(r"^n\d{8}-[^/]+$")
 def _unsafe_reason(member: tarfile.TarInfo) -> str | None:
     name = member.name.replace("\\", "/")
     if name.startswith("/") or re.match(r"^[A-Za-z]:", name):
-        return "absolute path"
+        return _("absolute path")
     if ".." in PurePosixPath(name).parts:
-        return "'..' in the path"
+        return _("'..' in the path")
     if member.issym() or member.islnk():
-        return "a link"
+        return _("a link")
     if not (member.isfile() or member.isdir()):
-        return "a device or special file"
+        return _("a device or special file")
     return None
 
 
@@ -59,23 +60,26 @@ def _choose(breeds: list[str], num_classes: int, wanted: list[str] | None, seed:
         missing = [w for w in wanted if key(w) not in by_key and w.lower() not in by_key]
         if missing:
             examples = ", ".join(readable_name(b) for b in breeds[:8])
-            raise UserError(f"Breed(s) not in the archive: {', '.join(missing)}. "
-                            f"Examples of names that work: {examples}.")
+            raise UserError(_("Breed(s) not in the archive: {missing}. Examples of names that "
+                              "work: {examples}.").format(missing=", ".join(missing),
+                                                          examples=examples))
         return sorted({by_key.get(w.lower()) or by_key[key(w)] for w in wanted})
     if not 2 <= num_classes <= len(breeds):
-        raise UserError(f"--classes must be between 2 and {len(breeds)} (the archive has "
-                        f"{len(breeds)} breeds); got {num_classes}.")
+        raise UserError(_("--classes must be between 2 and {n} (the archive has {n} breeds); "
+                          "got {got}.").format(n=len(breeds), got=num_classes))
     return sorted(random.Random(seed).sample(breeds, num_classes))
 
 
 def _open_archive(archive: Path) -> tarfile.TarFile:
     if not archive.is_file():
-        raise UserError(f"{archive} not found. Download images.tar from the Stanford Dogs "
-                        "page (http://vision.stanford.edu/aditya86/ImageNetDogs/) and pass its path.")
+        raise UserError(_("{archive} not found. Download images.tar from the Stanford Dogs page "
+                          "(http://vision.stanford.edu/aditya86/ImageNetDogs/) and pass its "
+                          "path.").format(archive=archive))
     try:
         return tarfile.open(archive, "r:*")
     except (tarfile.TarError, OSError) as exc:
-        raise UserError(f"{archive} is not a readable tar archive ({exc}).") from None
+        raise UserError(_("{archive} is not a readable tar archive ({error}).").format(
+            archive=archive, error=exc)) from None
 
 
 def prepare_stanford_dogs(archive: str | os.PathLike, *, num_classes: int = 10,
@@ -86,24 +90,32 @@ def prepare_stanford_dogs(archive: str | os.PathLike, *, num_classes: int = 10,
     """Write output/{train,val,test}/<Breed_Name>/*.jpg; returns a one-paragraph summary."""
     archive, output = Path(archive).expanduser(), Path(output).expanduser()
     if output.exists() and (not output.is_dir() or any(output.iterdir())):
-        raise UserError(f"{output} already exists and is not empty; choose a new folder.")
+        raise UserError(_("{output} already exists and is not empty; choose a new folder.")
+                        .format(output=output))
     with _open_archive(archive) as tar:
         try:
             members = tar.getmembers()
         except (tarfile.TarError, OSError, EOFError) as exc:
-            raise UserError(f"{archive} is damaged or incomplete ({exc}).") from None
+            raise UserError(_("{archive} is damaged or incomplete ({error}).").format(
+                archive=archive, error=exc)) from None
         unsafe = [(m.name, r) for m in members if (r := _unsafe_reason(m))]
         if unsafe:
             name, reason = unsafe[0]
-            raise UserError(f"Refusing {archive}: entry '{name}' is unsafe ({reason}); "
-                            f"{len(unsafe)} such entr{'y' if len(unsafe) == 1 else 'ies'} in all. "
-                            "Nothing was extracted. Use the official images.tar.")
+            if len(unsafe) == 1:
+                text = _("Refusing {archive}: entry '{name}' is unsafe ({reason}); {n} such entry "
+                         "in all. Nothing was extracted. Use the official images.tar.")
+            else:
+                text = _("Refusing {archive}: entry '{name}' is unsafe ({reason}); {n} such "
+                         "entries in all. Nothing was extracted. Use the official images.tar.")
+            raise UserError(text.format(archive=archive, name=name, reason=reason,
+                                        n=len(unsafe)))
         by_breed = _breed_images(members)
         if not by_breed:
-            raise UserError(f"{archive} has no Images/n0xxxxxxx-Breed/ folders: is it the "
-                            "Stanford Dogs images.tar?")
+            raise UserError(_("{archive} has no Images/n0xxxxxxx-Breed/ folders: is it the "
+                              "Stanford Dogs images.tar?").format(archive=archive))
         chosen = _choose(sorted(by_breed), num_classes, breeds, seed)
-        log(f"Chosen {len(chosen)} breeds: {', '.join(readable_name(b) for b in chosen)}")
+        log(_("Chosen {n} breeds: {breeds}").format(
+            n=len(chosen), breeds=", ".join(readable_name(b) for b in chosen)))
         split = assign_splits({b: [m.name for m in by_breed[b]] for b in chosen},
                               val_fraction, test_fraction, seed)
         partial = output.with_name(output.name + ".partial")
@@ -121,7 +133,8 @@ def prepare_stanford_dogs(archive: str | os.PathLike, *, num_classes: int = 10,
                 with src, open(dest, "wb") as fh:
                     shutil.copyfileobj(src, fh)
                 done += 1
-            log(f"  {readable_name(breed)}: {len(by_breed[breed])} images ({done}/{total})")
+            log(_("  {breed}: {n} images ({done}/{total})").format(
+                breed=readable_name(breed), n=len(by_breed[breed]), done=done, total=total))
     for name in SPLITS:  # every split folder exists, even if a fraction is 0
         (partial / name).mkdir(parents=True, exist_ok=True)
     (partial / "stanford_dogs.json").write_text(json.dumps(
@@ -130,13 +143,15 @@ def prepare_stanford_dogs(archive: str | os.PathLike, *, num_classes: int = 10,
     if output.exists():
         output.rmdir()  # known empty (checked above)
     os.replace(partial, output)  # a crash mid-way never leaves a folder that looks complete
-    log("Verifying the images...")
+    log(_("Verifying the images..."))
     index = scan_dataset(output)
     counts = {s: len(index.split(s)) for s in SPLITS}
-    summary = (f"Prepared {len(index.classes)} breeds in {output} from {archive.name} (seed {seed}): "
-               f"{counts['train']} train / {counts['val']} val / {counts['test']} test images.")
+    summary = _("Prepared {n} breeds in {output} from {archive} (seed {seed}): {train} train / "
+                "{val} val / {test} test images.").format(
+        n=len(index.classes), output=output, archive=archive.name, seed=seed, **counts)
     if index.problems:
-        summary += f" {len(index.problems)} problem(s) found; run `python -m engine scan {output}`."
+        summary += " " + _("{n} problem(s) found; run `python -m engine scan {output}`.").format(
+            n=len(index.problems), output=output)
     return summary
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterable
 
 from engine.errors import UserError
+from engine.i18n import _
 from engine.data.imageio import ImageFacts, ImageProblem, check_image
 
 SPLITS = ("train", "val", "test")
@@ -48,17 +49,19 @@ def check_file(path: str, *, verify: bool, max_pixels: int, min_side: int) -> Fi
     try:
         size = os.path.getsize(path)
         if size > MAX_FILE_BYTES:
-            return FileCheck(path, problem=f"file is {size / 2**30:.1f} GB, too large for an image")
+            return FileCheck(path, problem=_("file is {size:.1f} GB, too large for an image")
+                             .format(size=size / 2**30))
         with open(path, "rb") as fh:
             data = fh.read()
     except PermissionError:
-        return FileCheck(path, problem="no permission to read this file")
+        return FileCheck(path, problem=_("no permission to read this file"))
     except OSError as exc:  # missing, ELOOP, EIO, a folder named like an image...
         if os.path.islink(path):
-            return FileCheck(path, problem="broken link or symlink loop")
+            return FileCheck(path, problem=_("broken link or symlink loop"))
         if isinstance(exc, FileNotFoundError):
-            return FileCheck(path, problem="file not found (moved or deleted?)")
-        return FileCheck(path, problem=f"cannot be read: {exc.strerror or exc}")
+            return FileCheck(path, problem=_("file not found (moved or deleted?)"))
+        return FileCheck(path, problem=_("cannot be read: {error}").format(
+            error=exc.strerror or exc))
     digest = hashlib.blake2b(data, digest_size=16).hexdigest()
     try:
         facts = check_image(data, max_pixels=max_pixels, min_side=min_side, decode=verify)
@@ -109,12 +112,14 @@ def first_copies(items: Iterable[tuple[str, str, str, str | None]]
             continue
         first, first_cls, first_split = seen[digest]
         if first_cls != cls:
-            why = f"same image as {first}, which is labelled '{first_cls}': conflicting labels; ignored"
+            why = _("same image as {first}, which is labelled '{label}': conflicting labels; "
+                    "ignored").format(first=first, label=first_cls)
         elif split and first_split and split != first_split:
-            why = (f"same image as {first} (in {first_split}); removed from {split} so the "
-                   "evaluation does not test on a training image")
+            why = _("same image as {first} (in {first_split}); removed from {split} so the "
+                    "evaluation does not test on a training image").format(
+                first=first, first_split=first_split, split=split)
         else:
-            why = f"duplicate of {first}; used once"
+            why = _("duplicate of {first}; used once").format(first=first)
         problems.append(Problem(path, why))
     return kept, problems
 
@@ -125,38 +130,48 @@ def dataset_problems(counts: dict[str, dict[str, int]], display: dict[str, str],
     problems: list[Problem] = []
     total = sum(sum(c.values()) for c in counts.values())
     if total == 0:
-        return [Problem(root, "no usable images found. Put one sub-folder per class with the "
-                        "images inside (for example photos/cats/*.jpg, photos/dogs/*.jpg)", "error")]
+        return [Problem(root, _("no usable images found. Put one sub-folder per class with the "
+                                "images inside (for example photos/cats/*.jpg, "
+                                "photos/dogs/*.jpg)"), "error")]
     usable = {f: c for f, c in counts.items() if sum(c.values()) > 0}
     if len(usable) < 2:
         names = ", ".join(f"'{display[f]}'" for f in usable)
-        problems.append(Problem(root, f"only one class found ({names}); a classifier needs at "
-                                "least 2. Add a sub-folder of images for each other class", "error"))
+        problems.append(Problem(root, _("only one class found ({names}); a classifier needs at "
+                                        "least 2. Add a sub-folder of images for each other "
+                                        "class").format(names=names), "error"))
     for folder, c in counts.items():
         name, n = display[folder], sum(c.values())
         if n < 2:
-            what = "is empty" if n == 0 else "has only 1 usable image"
-            problems.append(Problem(where[folder], f"class '{name}' {what}; each class needs at "
-                                    "least 2 images (20 or more works much better). Add images "
-                                    "or remove the folder", "error"))
+            if n == 0:
+                text = _("class '{name}' is empty; each class needs at least 2 images (20 or "
+                         "more works much better). Add images or remove the folder")
+            else:
+                text = _("class '{name}' has only 1 usable image; each class needs at least 2 "
+                         "images (20 or more works much better). Add images or remove the folder")
+            problems.append(Problem(where[folder], text.format(name=name), "error"))
         elif c.get("train", 0) == 0:
-            problems.append(Problem(where[folder], f"class '{name}' has no training images "
-                                    "(only val/test); add some to train/ or remove the class",
+            problems.append(Problem(where[folder], _("class '{name}' has no training images "
+                                                     "(only val/test); add some to train/ or "
+                                                     "remove the class").format(name=name),
                                     "error"))
         else:
             for split in ("val", "test"):
                 if split in splits_present and c.get(split, 0) == 0:
-                    problems.append(Problem(where[folder], f"class '{name}' has no {split} "
-                                            f"images, so its {split} accuracy cannot be measured"))
+                    text = (_("class '{name}' has no val images, so its val accuracy cannot be "
+                              "measured") if split == "val" else
+                            _("class '{name}' has no test images, so its test accuracy cannot be "
+                              "measured"))
+                    problems.append(Problem(where[folder], text.format(name=name)))
     trains = {f: c.get("train", 0) for f, c in usable.items() if c.get("train", 0) > 0}
     if len(trains) >= 2:
         big = max(trains, key=lambda f: trains[f])
         for folder, n in trains.items():
             if n * IMBALANCE_RATIO <= trains[big]:
-                problems.append(Problem(where[folder], f"class '{display[folder]}' has "
-                                        f"{trains[big] / n:.0f}x fewer training images than "
-                                        f"'{display[big]}' ({n} vs {trains[big]}); expect lower "
-                                        "accuracy on it, or add images"))
+                problems.append(Problem(where[folder], _(
+                    "class '{name}' has {ratio:.0f}x fewer training images than '{largest}' "
+                    "({n} vs {most}); expect lower accuracy on it, or add images").format(
+                    name=display[folder], ratio=trains[big] / n, largest=display[big], n=n,
+                    most=trains[big])))
     return problems
 
 

@@ -25,6 +25,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from engine.i18n import _
+
 ProgressFn = Callable[[int, int], None]
 
 
@@ -48,13 +50,13 @@ def frozen_blocks(config, vision: nn.Module) -> int:
 def why_not(config, vision: nn.Module) -> str:
     """Why the frozen blocks cannot be cached for this run ('' when they can)."""
     if config.method != "lora" or not config.cache_frozen_blocks:
-        return "off"
+        return _("off")
     n = config.lora_last_n_blocks
     if n <= 0 or n >= num_blocks(vision):
-        return "LoRA adapts every block"
+        return _("LoRA adapts every block")
     if config.augment:
-        return ("augmentation is on (random crops change what the frozen blocks see), so they "
-                "run on every step; turn augmentation off to compute them once per image")
+        return _("augmentation is on (random crops change what the frozen blocks see), so they "
+                 "run on every step; turn augmentation off to compute them once per image")
     return ""
 
 

@@ -25,6 +25,7 @@ import numpy as np
 import torch
 from safetensors.torch import save_file
 
+from engine.i18n import _
 from engine.model.classifier import ImageClassifier, LinearHead
 from engine.model.safety import check_tensor_fit
 from engine.safe_read import RESTORE, RESUME_ADVICE, damaged, read_json, read_safetensors, read_torch_state, short_detail
@@ -98,7 +99,7 @@ def _read(reader, path: Path, advice: str, **kwargs):
     try:
         return reader(path, advice=advice, **kwargs)
     except FileNotFoundError:
-        raise damaged(path, "is missing", advice=advice) from None
+        raise damaged(path, _("is missing"), advice=advice) from None
 
 
 def load_weights(folder: str | Path, model: ImageClassifier, *, advice: str = RESTORE) -> None:
@@ -120,7 +121,7 @@ def load_weights(folder: str | Path, model: ImageClassifier, *, advice: str = RE
         adapter = folder / "adapter" / "adapter_model.safetensors"
         tensors = _read(read_safetensors, adapter, advice)
         expected = {k: tuple(v.shape) for k, v in get_peft_model_state_dict(peft_model).items()}
-        check_tensor_fit(adapter, tensors, expected, "the model of this run", advice)
+        check_tensor_fit(adapter, tensors, expected, _("the model of this run"), advice)
         set_peft_model_state_dict(peft_model, tensors)
     with torch.no_grad():
         model.head.weight.copy_(saved.weight)
@@ -242,8 +243,10 @@ def read_state(folder: str | Path) -> dict[str, Any]:
     for dotted, valid, optional in _STATE_FIELDS:
         value = _field(doc, dotted)
         if not (valid(value) or (optional and value is None)):
-            raise damaged(path, "has the wrong contents",
-                          f"{dotted} is {json.dumps(value)[:40]}", RESUME_ADVICE)
+            raise damaged(path, _("has the wrong contents"),
+                          _("{field} is {value}").format(field=dotted,
+                                                         value=json.dumps(value)[:40]),
+                          RESUME_ADVICE)
     return doc
 
 
@@ -256,8 +259,8 @@ def read_rng(folder: str | Path) -> dict[str, torch.Tensor]:
     if cpu is None or keys is None or odd or cpu.dtype != torch.uint8 or \
             cpu.shape != torch.get_rng_state().shape or tuple(keys.shape) != (624,):
         names = ", ".join(f"{k} {list(v.shape)}" for k, v in sorted(tensors.items())[:3])
-        raise damaged(path, "does not hold random generator states", f"it has {names}",
-                      RESUME_ADVICE)
+        raise damaged(path, _("does not hold random generator states"),
+                      _("it has {tensors}").format(tensors=names), RESUME_ADVICE)
     return tensors
 
 
@@ -270,10 +273,10 @@ def read_optimizer(folder: Path, map_location=None, expected: list | None = None
     groups = opt.get("param_groups")
     if not isinstance(opt.get("state"), dict) or not isinstance(groups, list) or not groups or \
             not all(isinstance(g, dict) and isinstance(g.get("params"), list) for g in groups):
-        raise damaged(opt_path, "does not hold an optimizer state", advice=RESUME_ADVICE)
+        raise damaged(opt_path, _("does not hold an optimizer state"), advice=RESUME_ADVICE)
     if not _is_int(sched.get("last_epoch")) or not isinstance(sched.get("base_lrs"), list) or \
             len(sched["base_lrs"]) != len(groups):
-        raise damaged(sched_path, "does not hold this run's learning-rate schedule",
+        raise damaged(sched_path, _("does not hold this run's learning-rate schedule"),
                       advice=RESUME_ADVICE)
     if expected is not None:
         count = sum(len(g["params"]) for g in groups)
@@ -282,9 +285,10 @@ def read_optimizer(folder: Path, map_location=None, expected: list | None = None
         allowed = set(map(tuple, expected))
         odd = [sh for sh in shapes if sh not in allowed]
         if count != len(expected) or odd:
-            detail = (f"a saved state has shape {list(odd[0])}" if odd else
-                      f"it trains {count} tensors, the run {len(expected)}")
-            raise damaged(opt_path, "does not fit this run", detail, RESUME_ADVICE)
+            detail = (_("a saved state has shape {shape}").format(shape=list(odd[0])) if odd else
+                      _("it trains {count} tensors, the run {expected}").format(
+                          count=count, expected=len(expected)))
+            raise damaged(opt_path, _("does not fit this run"), detail, RESUME_ADVICE)
     return opt, sched
 
 
@@ -293,7 +297,8 @@ def _apply(path: Path, load) -> None:
     try:
         load()
     except Exception as exc:  # KeyError, ValueError, RuntimeError...: the state is not this run's
-        raise damaged(path, "does not fit this run", short_detail(exc), RESUME_ADVICE) from None
+        raise damaged(path, _("does not fit this run"), short_detail(exc),
+                      RESUME_ADVICE) from None
 
 
 def _check_optimizer(path: Path, optimizer) -> None:
@@ -303,9 +308,10 @@ def _check_optimizer(path: Path, optimizer) -> None:
         for param in group["params"]:
             for key, value in optimizer.state.get(param, {}).items():
                 if isinstance(value, torch.Tensor) and value.ndim and value.shape != param.shape:
-                    raise damaged(path, "does not fit this run", f"a saved {key} has shape "
-                                  f"{list(value.shape)}, its parameter {list(param.shape)}",
-                                  RESUME_ADVICE)
+                    raise damaged(path, _("does not fit this run"),
+                                  _("a saved {key} has shape {shape}, its parameter {expected}")
+                                  .format(key=key, shape=list(value.shape),
+                                          expected=list(param.shape)), RESUME_ADVICE)
 
 
 def load_checkpoint(folder: str | Path, model: ImageClassifier, optimizer, scheduler,
@@ -322,8 +328,10 @@ def load_checkpoint(folder: str | Path, model: ImageClassifier, optimizer, sched
     opt_path, sched_path = folder / "optimizer.pt", folder / "scheduler.pt"
     opt_state, sched_state = read_optimizer(folder, device)
     if len(opt_state["param_groups"]) != len(optimizer.param_groups):
-        raise damaged(opt_path, "does not fit this run", f"{len(opt_state['param_groups'])} "
-                      f"parameter groups, the run has {len(optimizer.param_groups)}", RESUME_ADVICE)
+        raise damaged(opt_path, _("does not fit this run"),
+                      _("{saved} parameter groups, the run has {groups}").format(
+                          saved=len(opt_state["param_groups"]), groups=len(optimizer.param_groups)),
+                      RESUME_ADVICE)
     rng = read_rng(folder) if restore_rng else None
     load_weights(folder, model, advice=RESUME_ADVICE)
     _apply(opt_path, lambda: optimizer.load_state_dict(opt_state))
@@ -397,4 +405,4 @@ def _check_saved_weights(folder: Path, meta: dict, lora: bool, expected: dict | 
         adapter = folder / "adapter" / "adapter_model.safetensors"
         tensors = _read(read_safetensors, adapter, RESUME_ADVICE)
         if expected is not None:
-            check_tensor_fit(adapter, tensors, expected, "the model of this run", RESUME_ADVICE)
+            check_tensor_fit(adapter, tensors, expected, _("the model of this run"), RESUME_ADVICE)

@@ -20,6 +20,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from engine.errors import ModelLoadError, UserError  # noqa: F401  (ModelLoadError lives here too)
+from engine.i18n import _
 
 
 @dataclass(frozen=True)
@@ -87,14 +88,16 @@ def _fingerprint(ref: str, config) -> str:
 def _friendly_load_error(ref: str, exc: Exception) -> ModelLoadError:
     local = Path(ref).expanduser()
     if local.exists():
-        return ModelLoadError(
-            f"The folder {local} does not hold a usable CLIP checkpoint ({type(exc).__name__}: {exc}). "
-            "Choose a folder with config.json, model.safetensors and the processor files "
-            "(as written by transformers' save_pretrained).")
-    return ModelLoadError(
-        f"Could not load the base model '{ref}': it is not a local folder, and downloading it "
-        f"failed ({type(exc).__name__}). Check the spelling and your internet connection, or "
-        "choose a local folder holding a CLIP checkpoint (or the offline demo model).")
+        return ModelLoadError(_(
+            "The folder {folder} does not hold a usable CLIP checkpoint ({error}). Choose a "
+            "folder with config.json, model.safetensors and the processor files (as written by "
+            "transformers' save_pretrained).").format(folder=local,
+                                                      error=f"{type(exc).__name__}: {exc}"))
+    return ModelLoadError(_(
+        "Could not load the base model '{ref}': it is not a local folder, and downloading it "
+        "failed ({error}). Check the spelling and your internet connection, or choose a local "
+        "folder holding a CLIP checkpoint (or the offline demo model).").format(
+        ref=ref, error=type(exc).__name__))
 
 
 def load_clip(ref: str):
@@ -140,7 +143,8 @@ def vision_tower(clip_model):
     missing, unexpected = vision.load_state_dict(state, strict=False)
     missing = [k for k in missing if "position_ids" not in k]
     if missing or unexpected:
-        raise ModelLoadError(f"The vision tower did not load cleanly (missing {missing[:3]}).")
+        raise ModelLoadError(_("The vision tower did not load cleanly (missing {names}).").format(
+            names=missing[:3]))
     return vision
 
 
@@ -225,20 +229,22 @@ class LinearHead(nn.Module):
         if not isinstance(weight, torch.Tensor) or weight.ndim != 2 or 0 in weight.shape or \
                 not all(t.is_floating_point() for t in tensors.values()):
             names = ", ".join(f"{k} {list(v.shape)}" for k, v in sorted(tensors.items())[:2])
-            names += f" and {len(tensors) - 2} more" if len(tensors) > 2 else ""
-            raise damaged(source, "does not hold a classifier head",
-                          f"it has {names or 'no tensors'}", advice)
+            if len(tensors) > 2:
+                names = _("{names} and {n} more").format(names=names, n=len(tensors) - 2)
+            raise damaged(source, _("does not hold a classifier head"),
+                          _("it has {tensors}").format(tensors=names or _("no tensors")), advice)
         rows, cols = weight.shape
         expected = {"weight": (num_classes or rows, dim or cols), "bias": (num_classes or rows,),
                     "scale": (1,)}
         if "temperature" in tensors:  # heads saved before calibration existed have none
             expected["temperature"] = (1,)
-        check_tensor_fit(source, tensors, expected, "this run's classifier head", advice)
+        check_tensor_fit(source, tensors, expected, _("this run's classifier head"), advice)
         temperature = float(tensors["temperature"].reshape(-1)[0]) if "temperature" in tensors \
             else 1.0
         if not 0.0 < temperature < float("inf"):
-            raise damaged(source, "does not hold a usable classifier head",
-                          f"its temperature is {temperature}, not a positive number", advice)
+            raise damaged(source, _("does not hold a usable classifier head"),
+                          _("its temperature is {value}, not a positive number").format(
+                              value=temperature), advice)
         head = cls(cols, rows, float(tensors["scale"].reshape(-1)[0]), temperature)
         with torch.no_grad():
             head.weight.copy_(weight)
@@ -309,7 +315,8 @@ def build_classifier(ref: str, class_names: Sequence[str], *, head_init: str = "
         vision = add_lora(vision, r=lora_r, alpha=lora_alpha, dropout=lora_dropout,
                           targets=target_modules, last_n_blocks=lora_last_n_blocks)
     if log:
-        log(f"Loaded base model {ref} (image size {info.image_size}, embedding {info.projection_dim}).")
+        log(_("Loaded base model {ref} (image size {size}, embedding {dim}).").format(
+            ref=ref, size=info.image_size, dim=info.projection_dim))
     return ImageClassifier(vision, head), info
 
 
@@ -329,13 +336,14 @@ def load_run_classifier(run_dir: str | Path, *, merge: bool = True):
     info = BaseModelInfo.from_dict(meta["base_model"])
     head_path = run_dir / "head.safetensors"
     if not head_path.is_file():
-        raise ModelLoadError(f"{run_dir} has no trained head (head.safetensors is missing): "
-                             "the run may have failed before its first save.")
+        raise ModelLoadError(_("{path} has no trained head (head.safetensors is missing): the "
+                               "run may have failed before its first save.").format(path=run_dir))
     head = LinearHead.from_saved(read_safetensors(head_path), str(head_path), dim=info.projection_dim)
     classes = meta["class_names"]
     if head.weight.shape[0] != len(classes):
-        raise damaged(head_path, "does not fit run.json", f"the head has {head.weight.shape[0]} "
-                      f"outputs but run.json lists {len(classes)} classes")
+        raise damaged(head_path, _("does not fit run.json"),
+                      _("the head has {outputs} outputs but run.json lists {n} classes").format(
+                          outputs=head.weight.shape[0], n=len(classes)))
     adapter = run_dir / "adapter"
     has_adapter = (adapter / "adapter_config.json").is_file()
     saved = read_safetensors(adapter / "adapter_model.safetensors") if has_adapter else None
@@ -345,10 +353,10 @@ def load_run_classifier(run_dir: str | Path, *, merge: bool = True):
     except Exception as exc:
         raise _friendly_load_error(info.ref, exc) from exc
     if int(vision.config.projection_dim) != head.weight.shape[1]:
-        raise ModelLoadError(
-            f"The base model '{info.ref}' gives {vision.config.projection_dim}-dim embeddings but "
-            f"this run was trained on {head.weight.shape[1]}-dim ones: it needs the base model it "
-            "was trained with.")
+        raise ModelLoadError(_(
+            "The base model '{ref}' gives {dim}-dim embeddings but this run was trained on "
+            "{trained}-dim ones: it needs the base model it was trained with.").format(
+            ref=info.ref, dim=vision.config.projection_dim, trained=head.weight.shape[1]))
     if saved is not None:
         vision = _load_adapter(vision, adapter, saved, info.ref)
         if merge:
@@ -367,7 +375,8 @@ def _load_adapter(vision, adapter: Path, saved: dict, ref: str):
     from engine.model.safety import check_tensor_fit
     from engine.safe_read import damaged, read_json, short_detail
 
-    weights, fits = adapter / "adapter_model.safetensors", f"the base model '{ref}'"
+    weights = adapter / "adapter_model.safetensors"
+    fits = _("the base model '{ref}'").format(ref=ref)
     cfg_path = adapter / "adapter_config.json"
     check_tensor_fit(weights, saved, adapter_shapes(vision.config, read_json(cfg_path),
                                                     cfg_path), fits)
@@ -375,7 +384,8 @@ def _load_adapter(vision, adapter: Path, saved: dict, ref: str):
         with quiet_transformers():
             model = PeftModel.from_pretrained(vision, str(adapter))
     except Exception as exc:  # anything check_tensor_fit could not foresee
-        raise damaged(weights, f"does not fit {fits}", short_detail(exc)) from exc
+        raise damaged(weights, _("does not fit {fits}").format(fits=fits),
+                      short_detail(exc)) from exc
     check_tensor_fit(weights, saved, {k: tuple(v.shape) for k, v in
                                       get_peft_model_state_dict(model).items()}, fits)
     return model
@@ -396,5 +406,6 @@ def adapter_shapes(vision_config, adapter_config: dict, source: Path) -> dict[st
             shell = CLIPVisionModelWithProjection(copy.deepcopy(vision_config))
             model = get_peft_model(shell, LoraConfig(**fields))
     except Exception as exc:  # e.g. target modules this base model does not have
-        raise damaged(source, "does not fit the base model", short_detail(exc), FIT_ADVICE) from exc
+        raise damaged(source, _("does not fit the base model"), short_detail(exc),
+                      FIT_ADVICE) from exc
     return {k: tuple(v.shape) for k, v in get_peft_model_state_dict(model).items()}

@@ -21,18 +21,20 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from engine.i18n import _
+
 ATTENTION_CHOICES = ("auto", "eager", "sdpa")
 
 
 def choose_attention(setting: str, device_type: str, precision_name: str) -> tuple[str, str]:
     """(implementation, why) for the config's `attention` setting on this device/format."""
     if setting in ("eager", "sdpa"):
-        return setting, "as configured"
+        return setting, _("as configured")
     if device_type == "cpu" and precision_name == "bf16":
-        return "eager", "faster than SDPA for short sequences in bf16 on a CPU"
+        return "eager", _("faster than SDPA for short sequences in bf16 on a CPU")
     if device_type == "cpu":
-        return "sdpa", "eager and SDPA are within 5 % in fp32 on a CPU"
-    return "sdpa", f"fused attention kernels on {device_type}"
+        return "sdpa", _("eager and SDPA are within 5 % in fp32 on a CPU")
+    return "sdpa", _("fused attention kernels on {device}").format(device=device_type)
 
 
 def set_attention(model: nn.Module, implementation: str) -> None:

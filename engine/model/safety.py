@@ -15,27 +15,30 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import DamagedRunError, ModelLoadError
+from engine.i18n import N_, _
 from engine.safe_read import FIT_ADVICE, RESTORE, damaged, read_json
 
 
 def check_tensor_fit(path: str | os.PathLike, saved: dict, expected: dict, fits: str,
                      advice: str = FIT_ADVICE) -> None:
     """Refuse tensors (`saved`: name -> tensor or shape) that are not exactly the ones the
-    model needs (`expected`: name -> shape): a silent partial load is worse than a message."""
+    model needs (`expected`: name -> shape): a silent partial load is worse than a message.
+    `fits` names what they must fit ("the model of this run"), translated or marked N_()."""
     shape = lambda v: tuple(getattr(v, "shape", v))  # noqa: E731
+    what = _("does not fit {fits}").format(fits=_(fits))
     missing = sorted(set(expected) - set(saved))
     unknown = sorted(set(saved) - set(expected))
     if missing or unknown:
-        parts = [f"{len(missing)} tensor(s) the model needs are missing, e.g. {missing[0]}"] \
-            if missing else []
-        parts += [f"{len(unknown)} tensor(s) are not part of the model, e.g. {unknown[0]}"] \
-            if unknown else []
-        raise damaged(path, f"does not fit {fits}", "; ".join(parts), advice)
+        parts = [_("{n} tensor(s) the model needs are missing, e.g. {name}").format(
+            n=len(missing), name=missing[0])] if missing else []
+        parts += [_("{n} tensor(s) are not part of the model, e.g. {name}").format(
+            n=len(unknown), name=unknown[0])] if unknown else []
+        raise damaged(path, what, "; ".join(parts), advice)
     for name in sorted(expected):
         if shape(saved[name]) != tuple(expected[name]):
-            raise damaged(path, f"does not fit {fits}", f"{name} has shape "
-                          f"{list(shape(saved[name]))}, the model needs {list(expected[name])}",
-                          advice)
+            raise damaged(path, what, _("{name} has shape {shape}, the model needs {needed}")
+                          .format(name=name, shape=list(shape(saved[name])),
+                                  needed=list(expected[name])), advice)
 
 
 # --- run.json and adapter_config.json ------------------------------------------------------
@@ -51,16 +54,22 @@ def _triple(value: Any) -> bool:
     return isinstance(value, list) and len(value) == 3 and all(_number(v) for v in value)
 
 
-_BASE_FIELDS = (("ref", lambda v: isinstance(v, str) and v, "a model id or folder"),
-                ("image_size", lambda v: _whole(v) and v > 0, "a whole number"),
-                ("projection_dim", lambda v: _whole(v) and v > 0, "a whole number"),
-                ("mean", _triple, "a list of 3 numbers"), ("std", _triple, "a list of 3 numbers"),
-                ("logit_scale", _number, "a number"))
+_BASE_FIELDS = (("ref", lambda v: isinstance(v, str) and v, N_("a model id or folder")),
+                ("image_size", lambda v: _whole(v) and v > 0, N_("a whole number")),
+                ("projection_dim", lambda v: _whole(v) and v > 0, N_("a whole number")),
+                ("mean", _triple, N_("a list of 3 numbers")),
+                ("std", _triple, N_("a list of 3 numbers")),
+                ("logit_scale", _number, N_("a number")))
+
+
+def _should_be(field: str, should: str, value: Any) -> str:
+    """'<field> should be <should>, not <value>' (`should` marked N_(), translated here)."""
+    return _("{field} should be {should}, not {value}").format(
+        field=field, should=_(should), value=json.dumps(value)[:40])
 
 
 def _wrong(path: Path, field: str, value: Any, should: str) -> DamagedRunError:
-    shown = json.dumps(value)[:40]
-    return damaged(path, "has the wrong contents", f"{field} should be {should}, not {shown}")
+    return damaged(path, _("has the wrong contents"), _should_be(field, should, value))
 
 
 def check_model_fields(meta: dict, path: Path) -> None:
@@ -68,23 +77,23 @@ def check_model_fields(meta: dict, path: Path) -> None:
     base = meta.get("base_model")
     names = meta.get("class_names")
     if base is None or names is None:
-        raise ModelLoadError(f"{path} does not describe a trained classifier (base_model or "
-                             "class_names missing).")
+        raise ModelLoadError(_("{path} does not describe a trained classifier (base_model or "
+                               "class_names missing).").format(path=path))
     if not isinstance(base, dict):
-        raise _wrong(path, "base_model", base, "an object")
+        raise _wrong(path, "base_model", base, N_("an object"))
     for key, valid, should in _BASE_FIELDS:
         if not valid(base.get(key)):
             raise _wrong(path, f"base_model.{key}", base.get(key), should)
     if not (isinstance(names, list) and names and all(isinstance(n, str) for n in names)):
-        raise _wrong(path, "class_names", names, "a list of class names")
+        raise _wrong(path, "class_names", names, N_("a list of class names"))
     classes = meta.get("classes")
     if classes is not None and not (isinstance(classes, list) and all(
             isinstance(c, dict) and isinstance(c.get("folder"), str) and
             isinstance(c.get("display_name"), str) for c in classes)):
-        raise _wrong(path, "classes", classes, "a list of {folder, display_name}")
+        raise _wrong(path, "classes", classes, N_("a list of {folder, display_name}"))
     for key in ("config", "best"):
         if meta.get(key) is not None and not isinstance(meta[key], dict):
-            raise _wrong(path, key, meta[key], "an object")
+            raise _wrong(path, key, meta[key], N_("an object"))
 
 
 def check_run_folder(run_dir: str | os.PathLike) -> dict:
@@ -98,8 +107,8 @@ def check_run_folder(run_dir: str | os.PathLike) -> dict:
     try:
         meta = read_json(run_dir / "run.json")
     except FileNotFoundError:
-        raise ModelLoadError(f"{run_dir} is not a LoRA Studio run folder (run.json is "
-                             "missing).") from None
+        raise ModelLoadError(_("{path} is not a LoRA Studio run folder (run.json is "
+                               "missing).").format(path=run_dir)) from None
     check_model_fields(meta, run_dir / "run.json")
     adapter = run_dir / "adapter"
     if meta.get("method", "lora") == "lora" or adapter.exists():
@@ -112,11 +121,11 @@ def check_run_folder(run_dir: str | os.PathLike) -> dict:
 # imports auto_mapping's library. A plain LoRA adapter saved by LoRA Studio uses none
 # of that beyond transformers' own auto_mapping, so anything else is refused.
 _PLAIN_LORA_INITS = (True, False, "gaussian")
-_ADAPTER_FIELDS = (("r", lambda v: _whole(v) and v > 0, "a whole number"),
-                   ("lora_alpha", _number, "a number"),
+_ADAPTER_FIELDS = (("r", lambda v: _whole(v) and v > 0, N_("a whole number")),
+                   ("lora_alpha", _number, N_("a number")),
                    ("target_modules", lambda v: isinstance(v, str) or (
                        isinstance(v, list) and v and all(isinstance(t, str) for t in v)),
-                    "a module name pattern or a list of module names"))
+                    N_("a module name pattern or a list of module names")))
 
 
 def _odd_adapter_fields(cfg: dict) -> list[str]:
@@ -136,23 +145,28 @@ def check_adapter_config(adapter: Path, advice: str = RESTORE) -> dict:
     try:
         cfg = read_json(path, advice=advice)
     except FileNotFoundError:
-        raise ModelLoadError(f"{adapter} is missing or has no adapter_config.json: the LoRA "
-                             "weights of this run were never saved.") from None
+        raise ModelLoadError(_("{path} is missing or has no adapter_config.json: the LoRA "
+                               "weights of this run were never saved.").format(
+            path=adapter)) from None
     if cfg.get("peft_type") != "LORA":
-        raise ModelLoadError(f"{adapter} does not hold a LoRA adapter (peft_type "
-                             f"{cfg.get('peft_type')!r}).")
+        raise ModelLoadError(_("{path} does not hold a LoRA adapter (peft_type {type}).").format(
+            path=adapter, type=repr(cfg.get("peft_type"))))
     odd = _odd_adapter_fields(cfg)
     if odd:
-        raise ModelLoadError(f"{path} asks for {', '.join(odd)}, which a LoRA Studio adapter "
-                             "never uses; the run folder is refused.")
+        raise ModelLoadError(_("{path} asks for {fields}, which a LoRA Studio adapter never "
+                               "uses; the run folder is refused.").format(
+            path=path, fields=", ".join(odd)))
     for key, valid, should in _ADAPTER_FIELDS:
         if not valid(cfg.get(key)):
-            shown = json.dumps(cfg.get(key))[:40]
-            raise damaged(path, "has the wrong contents", f"{key} should be {should}, not "
-                          f"{shown}", advice)
+            raise damaged(path, _("has the wrong contents"), _should_be(key, should, cfg.get(key)),
+                          advice)
     if not (adapter / "adapter_model.safetensors").is_file():
         others = sorted(p.name for p in adapter.iterdir() if p.suffix in (".bin", ".pt", ".pth"))
-        hint = f" ({', '.join(others)} is a pickle file and is never loaded)" if others else ""
-        raise ModelLoadError(f"{adapter} has no adapter_model.safetensors{hint}. LoRA Studio only "
-                             "loads weights saved as safetensors.")
+        if others:
+            text = _("{path} has no adapter_model.safetensors ({files} is a pickle file and is "
+                     "never loaded). LoRA Studio only loads weights saved as safetensors.")
+        else:
+            text = _("{path} has no adapter_model.safetensors. LoRA Studio only loads weights "
+                     "saved as safetensors.")
+        raise ModelLoadError(text.format(path=adapter, files=", ".join(others)))
     return cfg

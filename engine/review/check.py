@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 from engine.errors import UserError
+from engine.i18n import _
 from engine.review.duplicates import DEFAULT_THRESHOLD, DuplicatePair, find_near_duplicates
 from engine.review.labels import CHECKED_SPLITS, LabelIssue, find_label_issues
 
@@ -40,16 +41,20 @@ class DataReport:
         return [d for d in self.duplicates if d["across_splits"]]
 
     def summary(self) -> str:
-        lines = [f"{self.root}: {self.checked} train/val images checked with {self.source}",
-                 f"  likely label mistakes: {len(self.issues)}",
-                 f"  near-duplicate pairs: {len(self.duplicates)} "
-                 f"({len(self.leaks)} across splits)"]
+        lines = [_("{root}: {checked} train/val images checked with {source}").format(
+                     root=self.root, checked=self.checked, source=self.source),
+                 _("  likely label mistakes: {count}").format(count=len(self.issues)),
+                 _("  near-duplicate pairs: {count} ({leaks} across splits)").format(
+                     count=len(self.duplicates), leaks=len(self.leaks))]
         for issue in self.issues[:10]:
-            lines.append(f"  {issue['path']}: labelled {issue['given']}, looks like "
-                         f"{issue['suggested']} (label quality {issue['score']:.2f})")
+            lines.append(_("  {path}: labelled {given}, looks like {suggested} (label quality "
+                           "{score:.2f})").format(path=issue["path"], given=issue["given"],
+                                                  suggested=issue["suggested"],
+                                                  score=issue["score"]))
         if len(self.issues) > 10:
-            lines.append(f"  ... {len(self.issues) - 10} more in label_issues.csv")
-        lines.append(f"report: {self.report_dir}")
+            lines.append(_("  ... {count} more in label_issues.csv").format(
+                count=len(self.issues) - 10))
+        lines.append(_("report: {path}").format(path=self.report_dir))
         return "\n".join(lines)
 
 
@@ -74,8 +79,8 @@ def check_dataset(data_dir: str, *, model_ref: str | None = None, run_dir: str |
         index = scan_dataset(data_dir, progress=(lambda d, t: progress("scan", d, t))
                              if progress else None)
     if index.errors:
-        raise UserError("The dataset cannot be checked: " +
-                        " ".join(p.reason for p in index.errors))
+        raise UserError(_("The dataset cannot be checked: {reasons}").format(
+            reasons=" ".join(p.reason for p in index.errors)))
     embedded = embed_dataset(index, model_ref=model_ref, run_dir=run_dir, device=device,
                              progress=progress)
     issues: list[LabelIssue] = find_label_issues(embedded, folds=folds)
@@ -128,5 +133,5 @@ def load_data_report(folder: str | os.PathLike) -> DataReport:
     try:
         return DataReport(**{k: v for k, v in data.items() if k in names})
     except TypeError as exc:
-        raise damaged(path, "is not a data check report", str(exc),
-                      "Run the data check again.") from None
+        raise damaged(path, _("is not a data check report"), str(exc),
+                      _("Run the data check again.")) from None

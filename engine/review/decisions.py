@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.errors import UserError
+from engine.i18n import _
 
 ACTIONS = ("keep", "relabel", "exclude")
 MOVABLE_LAYOUTS = ("class-folders", "split-folders", "stanford-dogs")
@@ -60,8 +61,8 @@ def reviewed_rows(index, decisions: dict[str, Decision]) -> list[tuple[str, str,
         label = index.classes[s.label].folder
         if d is not None and d.action == "relabel":
             if d.label not in folders:
-                raise UserError(f"Cannot relabel {s.path} to '{d.label}': the dataset has no "
-                                "such class.")
+                raise UserError(_("Cannot relabel {path} to '{label}': the dataset has no "
+                                  "such class.").format(path=s.path, label=d.label))
             label = folders[d.label]
         rows.append((str(Path(s.path).resolve()), label, s.split))
     return rows
@@ -92,8 +93,8 @@ def _free(target: Path, taken: set[str]) -> Path:
 def plan_moves(index, decisions: dict[str, Decision]) -> list[Move]:
     """What "apply to folder" would do, one move per relabelled or excluded image."""
     if index.layout not in MOVABLE_LAYOUTS:
-        raise UserError("Apply to folder works for datasets of class folders; this one is a "
-                        "CSV list, so save the reviewed CSV and train from it instead.")
+        raise UserError(_("Apply to folder works for datasets of class folders; this one is a "
+                          "CSV list, so save the reviewed CSV and train from it instead."))
     folders = _folders(index)
     names = {c.folder: c.display_name for c in index.classes}
     root = Path(index.root)
@@ -111,10 +112,10 @@ def plan_moves(index, decisions: dict[str, Decision]) -> list[Move]:
             if new is None or new == current:
                 continue
             target = _free(src.parent.parent / new / src.name, taken)
-            reason = f"relabelled to {names[new]}"
+            reason = _("relabelled to {label}").format(label=names[new])
         else:
             target = _free(excluded / src.relative_to(root), taken)
-            reason = "excluded"
+            reason = _("excluded")
         taken.add(str(target))
         moves.append(Move(str(src), str(target), reason))
     return moves
@@ -127,8 +128,9 @@ def apply_moves(moves: list[Move]) -> list[Move]:
     for move in moves:
         src, target = Path(move.source), _free(Path(move.target), set())
         if not src.is_file():
-            raise UserError(f"{src} is no longer there: {len(done)} of {len(moves)} moves were "
-                            "made. Rescan the folder and check again.")
+            raise UserError(_("{path} is no longer there: {done} of {total} moves were made. "
+                              "Rescan the folder and check again.").format(
+                path=src, done=len(done), total=len(moves)))
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(src, target)  # a rename; a copy + delete only across file systems
         done.append(Move(str(src), str(target), move.reason))

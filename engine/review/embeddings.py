@@ -9,6 +9,7 @@ import torch
 from torch.nn import functional as F
 
 from engine.errors import UserError
+from engine.i18n import _
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 THUMB = 16  # side of the grey thumbnails that confirm near-duplicates pixel by pixel
@@ -63,7 +64,7 @@ def embed_dataset(index, *, model_ref: str | None = None, run_dir: str | None = 
     from engine.hardware import resolve_device_type, resolve_precision
 
     if not index.samples:
-        raise UserError(f"{index.root} holds no usable images to check.")
+        raise UserError(_("{path} holds no usable images to check.").format(path=index.root))
     dev = torch.device(resolve_device_type(device))
     prec = resolve_precision(precision, dev.type)
     if run_dir:
@@ -71,12 +72,14 @@ def embed_dataset(index, *, model_ref: str | None = None, run_dir: str | None = 
 
         predictor = Predictor(run_dir, device=dev.type, precision=prec.name)
         embed, augmenter = predictor.model.embed, predictor.augmenter
-        image_size, source = predictor.info.image_size, f"run {predictor.name}"
+        image_size = predictor.info.image_size
+        source = _("run {name}").format(name=predictor.name)
     else:
         if not model_ref:
-            raise UserError("Name a base model (or a run) to compute the image embeddings with.")
+            raise UserError(_("Name a base model (or a run) to compute the image embeddings "
+                              "with."))
         embed, augmenter, image_size = _base_embedder(model_ref, index.class_names, dev, prec)
-        source = f"base model {model_ref}"
+        source = _("base model {model}").format(model=model_ref)
     report = (lambda stage: (lambda d, t: progress(stage, d, t))) if progress else \
         (lambda stage: None)
     cache = DecodeCache(cache_resolution(image_size), disk_dir=cache_dir)

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from engine.errors import UserError
+from engine.i18n import _
 
 CHECKED_SPLITS = ("train", "val")
 
@@ -45,8 +46,8 @@ def out_of_sample_probabilities(vectors: torch.Tensor, labels: torch.Tensor, n_c
     present = counts[counts > 0]
     k = int(min(folds, present.min())) if len(present) else 0
     if len(present) < 2 or k < 2:
-        raise UserError("The label check needs at least 2 classes with 2 or more images each "
-                        "in the training and validation images.")
+        raise UserError(_("The label check needs at least 2 classes with 2 or more images "
+                          "each in the training and validation images."))
     probs = np.zeros((len(y), n_classes))
     splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
     for train_idx, held_idx in splitter.split(x, y):

@@ -7,6 +7,7 @@ import torch
 
 from engine.config import TrainConfig
 from engine.errors import UserError
+from engine.i18n import _
 
 _OOM_MARKERS = ("out of memory", "can't allocate memory", "cannot allocate memory",
                 "not enough memory", "failed to allocate")
@@ -21,17 +22,19 @@ def is_out_of_memory(exc: BaseException) -> bool:
 
 def _oom_advice(config: TrainConfig, device: str) -> str:
     half = max(1, config.batch_size // 2)
-    tips = [f"a smaller batch size (e.g. {half}) with gradient accumulation "
-            f"{config.grad_accum * max(1, config.batch_size // half)} to keep the same "
-            "effective batch"]
+    tips = [_("a smaller batch size (e.g. {half}) with gradient accumulation {accum} to keep "
+              "the same effective batch").format(
+        half=half, accum=config.grad_accum * max(1, config.batch_size // half))]
     if config.method == "lora":
         if config.lora_last_n_blocks == 0 or config.lora_last_n_blocks > 4:
-            tips.append("LoRA on the last 4 blocks only (lora_last_n_blocks 4)")
-        tips.append("the 'linear-probe' method, which needs far less memory")
+            tips.append(_("LoRA on the last 4 blocks only (lora_last_n_blocks 4)"))
+        tips.append(_("the 'linear-probe' method, which needs far less memory"))
     if device.startswith("cuda"):
-        tips.append("closing other programs that use the GPU")
-    return (f"Training ran out of memory on {device or 'this device'} with batch size "
-            f"{config.batch_size}. Try " + "; ".join(tips) + ".")
+        tips.append(_("closing other programs that use the GPU"))
+    return _("Training ran out of memory on {device} with batch size {batch_size}. "
+             "Try {tips}.").format(device=device or _("this device"),
+                                   batch_size=config.batch_size,
+                                   tips=_("; ").join(tips))
 
 
 def describe_failure(exc: BaseException, config: TrainConfig, device: str = "") -> str:
@@ -41,19 +44,23 @@ def describe_failure(exc: BaseException, config: TrainConfig, device: str = "") 
     if is_out_of_memory(exc):
         return _oom_advice(config, device)
     if isinstance(exc, OSError):
-        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        where = _(" ({file})").format(file=exc.filename) \
+            if getattr(exc, "filename", None) else ""
         if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
-            return (f"The disk is full{where}. Free some space or choose another output "
-                    "folder. Checkpoints already saved are intact, so the run can be resumed "
-                    "from its last checkpoint.")
+            return _("The disk is full{where}. Free some space or choose another output "
+                     "folder. Checkpoints already saved are intact, so the run can be resumed "
+                     "from its last checkpoint.").format(where=where)
         if isinstance(exc, PermissionError):
-            return (f"LoRA Studio is not allowed to read or write a file{where}. Check the "
-                    "folder's permissions or choose another output folder.")
+            return _("LoRA Studio is not allowed to read or write a file{where}. Check the "
+                     "folder's permissions or choose another output folder.").format(where=where)
         if isinstance(exc, FileNotFoundError):
-            return (f"A file disappeared while training{where}. Files must stay in place during "
-                    "a run: restore it (or scan the dataset again) and start the run again.")
-        return (f"A file could not be read or written{where}: {exc.strerror or exc}. Check that "
-                "the disk or network folder is still available, then start the run again.")
-    return (f"Training stopped because of an unexpected error ({type(exc).__name__}: {exc}). "
-            "Try again; if it happens again, try the 'Quick (CPU)' preset or a smaller batch "
-            "size, and report it together with the run folder's metrics.jsonl.")
+            return _("A file disappeared while training{where}. Files must stay in place during "
+                     "a run: restore it (or scan the dataset again) and start the run "
+                     "again.").format(where=where)
+        return _("A file could not be read or written{where}: {reason}. Check that the disk "
+                 "or network folder is still available, then start the run again.").format(
+            where=where, reason=exc.strerror or exc)
+    return _("Training stopped because of an unexpected error ({type}: {error}). Try again; if "
+             "it happens again, try the 'Quick (CPU)' preset or a smaller batch size, and "
+             "report it together with the run folder's metrics.jsonl.").format(
+        type=type(exc).__name__, error=exc)

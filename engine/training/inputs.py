@@ -19,6 +19,7 @@ from engine.data.cache import DecodeCache, cache_resolution
 from engine.config import TrainConfig
 from engine.data.index import DatasetIndex, load_split, scan_dataset
 from engine.data.validation import Problem
+from engine.i18n import _
 
 SPLITS = ("train", "val", "test")
 ProgressFn = Callable[[int, int], None]
@@ -85,9 +86,9 @@ def cache_images(index: DatasetIndex, image_size: int, config: TrainConfig,
     for row, i in enumerate(result.kept):
         s = samples[i]
         splits[s.split].append((row, s.label, s.path))
-    parts = {name: SplitRows(torch.tensor([r for r, _, _ in rows], dtype=torch.long),
-                             torch.tensor([y for _, y, _ in rows], dtype=torch.long),
-                             [p for _, _, p in rows])
+    parts = {name: SplitRows(torch.tensor([r for r, _y, _p in rows], dtype=torch.long),
+                             torch.tensor([y for _r, y, _p in rows], dtype=torch.long),
+                             [p for _r, _y, p in rows])
              for name, rows in splits.items()}
     return TrainData(result.images, parts, list(result.failed), result.summary())
 
@@ -119,13 +120,24 @@ def cache_states(data: TrainData, vision, augmenter: Augmenter, frozen: int,
                            config.batch_size, config.cache_max_mb * 2**20,
                            states_dir(config.cache_dir), progress, cancel)
     n = store.shape[0]
-    where = "in memory" if store.where == "memory" else "in a temporary file on disk (float16)"
     mb = store.megabytes
     size = f"{mb:,.0f} MB" if mb >= 10 else f"{mb:.1f} MB"
     last = config.lora_last_n_blocks
-    blocks = "block" if last == 1 else f"{last} blocks"
-    summary = (f"Frozen blocks 1-{frozen} computed once for {n} images ({size} {where}): each "
-               f"step runs only the last {blocks}.")
+    if store.where == "memory":
+        if last == 1:
+            text = _("Frozen blocks 1-{frozen} computed once for {images} images ({size} in "
+                     "memory): each step runs only the last block.")
+        else:
+            text = _("Frozen blocks 1-{frozen} computed once for {images} images ({size} in "
+                     "memory): each step runs only the last {blocks} blocks.")
+    elif last == 1:
+        text = _("Frozen blocks 1-{frozen} computed once for {images} images ({size} in a "
+                 "temporary file on disk (float16)): each step runs only the last block.")
+    else:
+        text = _("Frozen blocks 1-{frozen} computed once for {images} images ({size} in a "
+                 "temporary file on disk (float16)): each step runs only the last {blocks} "
+                 "blocks.")
+    summary = text.format(frozen=frozen, images=n, size=size, blocks=last)
     return TrainData(store.tensor, data.splits, data.failed, summary, close=store.close)
 
 
@@ -142,10 +154,12 @@ def place_inputs(data: TrainData, device: torch.device) -> tuple[TrainData, str]
     Returns (data, a sentence for the log, or '' when nothing moved)."""
     if device.type != "cuda" or data.inputs.device.type == "cuda":
         return data, ""
-    free, _ = torch.cuda.mem_get_info(device)
+    free, _total = torch.cuda.mem_get_info(device)
     nbytes = data.inputs.numel() * data.inputs.element_size()
     if not fits_on_device(nbytes, free):
-        return data, (f"The inputs ({nbytes / 2**20:,.0f} MB) stay in host memory: they do not "
-                      f"fit {GPU_SHARE:.0%} of the GPU's free memory.")
+        return data, _("The inputs ({size:,.0f} MB) stay in host memory: they do not fit "
+                       "{share:.0%} of the GPU's free memory.").format(size=nbytes / 2**20,
+                                                                      share=GPU_SHARE)
     moved = dataclasses.replace(data, inputs=data.inputs.to(device))
-    return moved, f"Inputs kept in GPU memory ({nbytes / 2**20:,.0f} MB): no host copy per step."
+    return moved, _("Inputs kept in GPU memory ({size:,.0f} MB): no host copy per "
+                    "step.").format(size=nbytes / 2**20)

@@ -24,6 +24,7 @@ from engine.data.index import DatasetIndex
 from engine.errors import UserError
 from engine.events import CheckpointSaved, EarlyStopped, Evaluation, Event, Log, RunStarted
 from engine.hardware import describe_device
+from engine.i18n import _
 from engine.model import checkpoint as ckpt
 from engine.training.batches import epoch_order
 from engine.training.control import TrainControl
@@ -47,7 +48,7 @@ def train(config: TrainConfig, control: TrainControl | None = None, *,
     try:
         yield from _train(config, control or TrainControl(), dataset, rec)
     except CacheCancelled:  # stopped while images were being decoded: nothing trained yet
-        yield rec(Log(level="info", message="Stopped before training began."))
+        yield rec(Log(level="info", message=_("Stopped before training began.")))
         yield rec.finish("stopped")
     except Exception as exc:  # every failure ends the run in words, never as a traceback
         if not isinstance(exc, UserError):  # the details, for a bug report
@@ -89,8 +90,8 @@ def prototype_head(learner: Learner, rec: Recorder) -> Iterator[Event]:
         head.weight[present] = prototypes[present].to(head.weight)
         head.bias.zero_()
     missing = [n for n, p in zip(names, present.tolist()) if not p]
-    note = (f" {', '.join(missing)} had no training images and keep their zero-shot row."
-            if missing else "")
+    note = (_(" {classes} had no training images and keep their zero-shot row.").format(
+        classes=_(", ").join(missing)) if missing else "")
     if learner.has_val:
         proto = learner.validate().accuracy
         chosen = head.weight.detach().clone()
@@ -99,10 +100,11 @@ def prototype_head(learner: Learner, rec: Recorder) -> Iterator[Event]:
         zero = learner.validate().accuracy
         with torch.no_grad():
             head.weight.copy_(chosen)
-        note = (f" Step 0 on the validation images: class-prototype head {proto:.1%}, "
-                f"zero-shot head {zero:.1%}." + note)
-    yield rec(Log(level="info", message="The classifier starts from the class prototypes (mean "
-                                        f"embedding of each class's training images).{note}"))
+        note = _(" Step 0 on the validation images: class-prototype head {proto:.1%}, "
+                 "zero-shot head {zero:.1%}.").format(proto=proto, zero=zero) + note
+    yield rec(Log(level="info", message=_(
+        "The classifier starts from the class prototypes (mean embedding of each class's "
+        "training images).{note}").format(note=note)))
 
 
 def compile_net(learner: Learner, rec: Recorder) -> Iterator[Event]:
@@ -110,14 +112,15 @@ def compile_net(learner: Learner, rec: Recorder) -> Iterator[Event]:
     import time
 
     began = time.perf_counter()
-    why_not = yield from with_progress("compile", "Compiling the model (about a minute)",
+    why_not = yield from with_progress("compile", _("Compiling the model (about a minute)"),
                                        learner.compile)
     if why_not:
-        yield rec(Log(level="warning", message="The model could not be compiled, so training "
-                                               f"goes on without it: {why_not}"))
+        yield rec(Log(level="warning", message=_(
+            "The model could not be compiled, so training goes on without it: {reason}").format(
+            reason=why_not)))
     else:
-        yield rec(Log(level="info", message=f"Compiled the model in "
-                                            f"{time.perf_counter() - began:.0f} s."))
+        yield rec(Log(level="info", message=_("Compiled the model in {seconds:.0f} s.").format(
+            seconds=time.perf_counter() - began)))
 
 
 def start(learner: Learner, built, run_dir: Path, rec: Recorder) -> Iterator[Event]:
@@ -130,23 +133,25 @@ def start(learner: Learner, built, run_dir: Path, rec: Recorder) -> Iterator[Eve
                                      learner.scaler)
         tracker.restore(saved)
         if saved.get("steps_per_epoch", plan.steps_per_epoch) != plan.steps_per_epoch:
-            yield rec(Log(level="warning", message=(
+            yield rec(Log(level="warning", message=_(
                 "This run continues with a different number of processes or images than it "
                 "started with, so its data order differs from an uninterrupted run.")))
-        yield rec(Log(level="info", message=f"Resumed from step {tracker.step} (epoch "
-                                            f"{tracker.step // plan.steps_per_epoch + 1})."))
+        yield rec(Log(level="info", message=_("Resumed from step {step} (epoch {epoch}).").format(
+            step=tracker.step, epoch=tracker.step // plan.steps_per_epoch + 1)))
     rec.started(run_dir, tracker)
     world = setup.world
     yield rec(RunStarted(
         run_dir=str(run_dir), run_name=run_dir.name, classes=learner.dataset.class_names,
         total_steps=plan.total_steps, steps_per_epoch=plan.steps_per_epoch, epochs=plan.epochs,
-        device=describe_device(setup.device) + (f" x {world} processes" if world > 1 else ""),
+        device=describe_device(setup.device) + (
+            _(" x {count} processes").format(count=world) if world > 1 else ""),
         precision=setup.precision.name, trainable_params=built.trainable,
         total_params=built.total, num_train=learner.n_train, num_val=len(data.splits["val"]),
         num_test=len(data.splits["test"]), start_step=tracker.step))
     if not learner.has_val:
-        yield rec(Log(level="warning", message="There is no validation split: the last epoch's "
-                                               "weights are kept and early stopping is off."))
+        yield rec(Log(level="warning", message=_("There is no validation split: the last "
+                                                 "epoch's weights are kept and early stopping "
+                                                 "is off.")))
     if setup.resume_dir is None and learner.has_val:
         result = learner.validate()
         tracker.zero_shot = result.accuracy
@@ -172,11 +177,12 @@ def run_epochs(learner: Learner, tracker: Tracker, control: TrainControl, run_di
         micro = plan.micro_start(tracker.step - epoch * plan.steps_per_epoch, config.grad_accum)
         while micro < plan.micro_per_epoch and tracker.step < plan.total_steps:
             if control.paused:  # pause between steps; the clock stops with it
-                yield rec(Log(level="info", message=f"Paused at step {tracker.step}."))
+                yield rec(Log(level="info", message=_("Paused at step {step}.").format(
+                    step=tracker.step)))
                 control.wait_while_paused()
                 meter.restart_clock()
                 if not control.stop_requested:
-                    yield rec(Log(level="info", message="Resumed."))
+                    yield rec(Log(level="info", message=_("Resumed.")))
             if stop_requested(control, setup.accelerator, setup.world):
                 return "stopped"
             micro = learner.update(order, epoch, micro, meter)
@@ -254,10 +260,11 @@ def calibrate(learner: Learner, run_dir: Path, rec: Recorder) -> Iterator[Event]
         best = ckpt.save_weights(run_dir / "checkpoints" / "best", learner.model)
         ckpt.publish_weights(best, run_dir)
         rec.update(calibration=summary)
-    yield rec(Log(level="info", message=(
-        f"Calibrated the confidence on {summary['images']} validation images: temperature "
-        f"{summary['temperature']:.2f}, expected calibration error {summary['ece_before']:.1%} "
-        f"-> {summary['ece_after']:.1%}.")))
+    yield rec(Log(level="info", message=_(
+        "Calibrated the confidence on {images} validation images: temperature {temperature:.2f}, "
+        "expected calibration error {before:.1%} -> {after:.1%}.").format(
+        images=summary["images"], temperature=summary["temperature"],
+        before=summary["ece_before"], after=summary["ece_after"])))
 
 
 def save_last(learner: Learner, tracker: Tracker, epoch: int, run_dir: Path,
@@ -278,8 +285,10 @@ def _full_report(rec: Recorder, run_dir: Path) -> Iterator[Event]:
     from engine.use.evaluate import evaluate_run
 
     try:
-        yield from with_progress("evaluate", "Writing the test report",
+        yield from with_progress("evaluate", _("Writing the test report"),
                                  lambda p: evaluate_run(run_dir, split="test", progress=p))
-        yield rec(Log(level="info", message=f"Test report written to {run_dir / 'report'}"))
+        yield rec(Log(level="info", message=_("Test report written to {path}").format(
+            path=run_dir / "report")))
     except Exception as exc:  # the model is saved; a report problem must not fail the run
-        yield rec(Log(level="warning", message=f"The test report could not be written: {exc}"))
+        yield rec(Log(level="warning", message=_("The test report could not be written: "
+                                                 "{error}").format(error=exc)))

@@ -17,6 +17,7 @@ from engine.data.index import DatasetIndex
 from engine.errors import UserError
 from engine.events import Event, Log
 from engine.hardware import Precision, resolve_device_type, resolve_precision, set_threads
+from engine.i18n import _
 from engine.training import distributed
 from engine.training.progress import with_progress
 from engine.training.record import Recorder, dataset_warnings, open_run, resume_config, run_metadata
@@ -58,8 +59,9 @@ def prepare(config: TrainConfig, rec: Recorder) -> Setup:
     """1. The configuration is usable, this process knows its place, the hardware is set."""
     problems = config.validate()
     if problems:
-        raise UserError("The configuration is not usable: " +
-                        " ".join(f"{k}: {v}" for k, v in problems.items()))
+        raise UserError(_("The configuration is not usable: {problems}").format(
+            problems=" ".join(_("{field}: {problem}").format(field=k, problem=v)
+                              for k, v in problems.items())))
     resume_dir = Path(config.resume_from) if config.resume_from else None
     if resume_dir is not None:
         config = resume_config(config, resume_dir)
@@ -82,13 +84,13 @@ def load_dataset(setup: Setup, dataset: DatasetIndex | None,
 
     config = setup.config
     if dataset is None:
-        dataset = yield from with_progress("scan", "Checking the dataset",
+        dataset = yield from with_progress("scan", _("Checking the dataset"),
                                            lambda p: load_index(config, setup.resume_dir, p))
     for event in dataset_warnings(dataset.problems):
         yield rec(event)
     if dataset.errors:
-        raise UserError("The dataset cannot be used for training: " +
-                        " ".join(p.reason for p in dataset.errors))
+        raise UserError(_("The dataset cannot be used for training: {reasons}").format(
+            reasons=" ".join(p.reason for p in dataset.errors)))
     return dataset
 
 
@@ -100,9 +102,11 @@ def load_model(setup: Setup, dataset: DatasetIndex, rec: Recorder) -> Iterator[E
     config = setup.config
     if needs_download(config.model):
         with setup.accelerator.main_process_first():  # one process downloads, the others wait
-            yield from with_progress("download", f"Downloading {config.model}",
+            yield from with_progress("download", _("Downloading {model}").format(
+                model=config.model),
                                      lambda p: download_model(config.model, p))
-    yield rec(Log(level="info", message=f"Loading base model {config.model}"))
+    yield rec(Log(level="info", message=_("Loading base model {model}").format(
+        model=config.model)))
     model, info = build_classifier(
         config.model, dataset.class_names, head_init=config.head_init,
         templates=config.prompt_templates, method=config.method, lora_r=config.lora_r,
@@ -126,10 +130,11 @@ def use_compute_format(model, setup: Setup) -> list[str]:
     hold = not (setup.device.type == "cpu" and setup.world > 1)
     attention, why, saved = apply(model.vision, setup.config.attention, setup.device.type,
                                   precision, hold_weights=hold)
-    messages = [f"Attention: {attention} ({why})."]
+    messages = [_("Attention: {kernel} ({reason}).").format(kernel=attention, reason=why)]
     if saved:
-        messages.append(f"Frozen weights held in {precision.name} ({describe_bytes(saved)} less "
-                        "memory); LoRA weights, the head and the optimiser stay fp32.")
+        messages.append(_("Frozen weights held in {precision} ({saved} less memory); LoRA "
+                          "weights, the head and the optimiser stay fp32.").format(
+            precision=precision.name, saved=describe_bytes(saved)))
     return messages
 
 
@@ -159,32 +164,34 @@ def prepare_inputs(setup: Setup, dataset: DatasetIndex, built: Built, control,
                                     color_jitter=config.color_jitter)
     with setup.accelerator.main_process_first():  # one process fills the disk cache
         data = yield from with_progress(
-            "decode", "Decoding images",
+            "decode", _("Decoding images"),
             lambda p: cache_images(dataset, built.info.image_size, config, p,
                                    cancel=lambda: control.stop_requested))
     for event in dataset_warnings(data.failed):
         yield rec(event)
     yield rec(Log(level="info", message=data.summary))
     if len(data.splits["train"]) == 0:
-        raise UserError("No training image could be read: check that the dataset's files "
-                        "are images and still in place.")
+        raise UserError(_("No training image could be read: check that the dataset's files "
+                          "are images and still in place."))
     if not lora:
         model.eval()
         data = yield from with_progress(
-            "embed", "Computing image embeddings",
+            "embed", _("Computing image embeddings"),
             lambda p: embed_images(data, model.embed, augmenter, device, autocast,
                                    config.batch_size, p))
     frozen = frozen_blocks(config, model.vision)  # 0 unless LoRA on the last blocks can cache
     if frozen:  # the blocks before the adapted ones: once per image, not once per step
         data = yield from with_progress(
-            "frozen", f"Computing the {frozen} frozen blocks once per image",
+            "frozen", _("Computing the {count} frozen blocks once per image").format(
+                count=frozen),
             lambda p: cache_states(data, model.vision, augmenter, frozen, device, autocast,
                                    config, p, cancel=lambda: control.stop_requested))
         rec.on_close(data.close)
         yield rec(Log(level="info", message=data.summary))
     elif lora and config.lora_last_n_blocks > 0 and config.cache_frozen_blocks:
-        yield rec(Log(level="info", message="The frozen blocks are not cached: "
-                                            + why_not(config, model.vision) + "."))
+        yield rec(Log(level="info", message=_("The frozen blocks are not cached: "
+                                              "{reason}.").format(
+            reason=why_not(config, model.vision))))
     data, placed = place_inputs(data, device)
     if placed:
         yield rec(Log(level="info", message=placed))

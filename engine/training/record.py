@@ -16,6 +16,7 @@ from engine.config import TrainConfig
 from engine.data.index import DatasetIndex
 from engine.errors import UserError
 from engine.events import Event, Log, RunFinished, Step
+from engine.i18n import _
 from engine.runs import RunWriter, create_run_dir, library_versions, process_marker, read_run
 
 MAX_LISTED_PROBLEMS = 20  # more than this and the log only says how many more
@@ -190,20 +191,22 @@ def dataset_warnings(problems: Iterable) -> Iterator[Log]:
     """Log events for skipped files (warnings), at most MAX_LISTED_PROBLEMS one by one."""
     warnings = [p for p in problems if p.severity != "error"]
     for p in warnings[:MAX_LISTED_PROBLEMS]:
-        yield Log(level="warning", message=f"Skipped {p.path}: {p.reason}")
+        yield Log(level="warning", message=_("Skipped {path}: {reason}").format(
+            path=p.path, reason=p.reason))
     if len(warnings) > MAX_LISTED_PROBLEMS:
-        yield Log(level="warning", message=f"... and {len(warnings) - MAX_LISTED_PROBLEMS} more "
-                                           "files were skipped.")
+        yield Log(level="warning", message=_("... and {count} more files were skipped.").format(
+            count=len(warnings) - MAX_LISTED_PROBLEMS))
 
 
 def resume_config(config: TrainConfig, run_dir: Path) -> TrainConfig:
     """The config a resumed run continues with: the run's own, on this machine's hardware."""
     if not (run_dir / "run.json").is_file():
-        raise UserError(f"{run_dir} is not a LoRA Studio run folder (run.json is missing), so "
-                        "there is nothing to resume.")
+        raise UserError(_("{path} is not a LoRA Studio run folder (run.json is missing), so "
+                          "there is nothing to resume.").format(path=run_dir))
     if resolve_dir(run_dir / "checkpoints" / "last") is None:
-        raise UserError(f"{run_dir} has no checkpoint to resume from (checkpoints/last is "
-                        "missing): it ended before its first save. Start a new run instead.")
+        raise UserError(_("{path} has no checkpoint to resume from (checkpoints/last is "
+                          "missing): it ended before its first save. Start a new run "
+                          "instead.").format(path=run_dir))
     stored = TrainConfig.from_dict(read_run(run_dir).get("config", {}))
     return stored.replace(device=config.device, precision=config.precision,
                           num_threads=config.num_threads, resume_from=str(run_dir))

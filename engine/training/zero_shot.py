@@ -17,6 +17,7 @@ from typing import Any, Callable
 
 from engine.config import TrainConfig
 from engine.errors import UserError
+from engine.i18n import _
 
 SPLIT_CHOICES = ("val", "test", "train", "all")
 # progress(stage, done, total); stage is "scan" (checking files) or "decode" (caching images)
@@ -47,21 +48,25 @@ class ZeroShotResult:
 def _select(index, split: str):
     """The index restricted to `split` ("all" keeps every image); a UserError when empty."""
     if split not in SPLIT_CHOICES:
-        raise UserError(f"Unknown split '{split}': choose {', '.join(SPLIT_CHOICES)}.")
+        raise UserError(_("Unknown split '{split}': choose {choices}.").format(
+            split=split, choices=", ".join(SPLIT_CHOICES)))
     if not index.samples:
-        reasons = " ".join(p.reason for p in index.errors) or "it holds no usable images."
-        raise UserError(f"{index.root} is not a usable dataset: {reasons}")
+        reasons = " ".join(p.reason for p in index.errors) or _("it holds no usable images.")
+        raise UserError(_("{path} is not a usable dataset: {reasons}").format(
+            path=index.root, reasons=reasons))
     if len({s.label for s in index.samples}) < 2:
-        raise UserError(f"{index.root} has images of only one class; zero-shot accuracy needs "
-                        "at least 2 classes (one sub-folder of images per class).")
+        raise UserError(_("{path} has images of only one class; zero-shot accuracy needs at "
+                          "least 2 classes (one sub-folder of images per class).").format(
+            path=index.root))
     if split == "all":
         return index
     samples = [s for s in index.samples if s.split == split]
     if not samples:
         counts = {name: len(index.split(name)) for name in ("train", "val", "test")}
         have = ", ".join(f"{name} {n}" for name, n in counts.items())
-        raise UserError(f"The dataset has no {split} images ({have}). Choose another split "
-                        f"with --split, or a {split} fraction above 0 for an automatic split.")
+        raise UserError(_("The dataset has no {split} images ({have}). Choose another split "
+                          "with --split, or a {split} fraction above 0 for an automatic "
+                          "split.").format(split=split, have=have))
     return dataclasses.replace(index, samples=samples)
 
 
@@ -88,7 +93,8 @@ def zero_shot_accuracy(model: str, data: str, split: str = "val", *,
     from engine.training.scoring import evaluate
 
     if batch_size is not None and batch_size < 1:
-        raise UserError(f"The batch size must be at least 1 (got {batch_size}).")
+        raise UserError(_("The batch size must be at least 1 (got {value}).").format(
+            value=batch_size))
     defaults = TrainConfig()
     config = defaults.replace(
         model=model, data_dir=str(data), device=device, precision=precision,
@@ -125,8 +131,9 @@ def zero_shot_accuracy(model: str, data: str, split: str = "val", *,
                                             [path for p in parts for path in p.paths])
         inputs, labels = cached.split_inputs("scored")
         if len(labels) == 0:
-            raise UserError(f"None of the {len(chosen.samples)} {split} images could be read: "
-                            "check that the files are images and still in place.")
+            raise UserError(_("None of the {count} {split} images could be read: check that "
+                              "the files are images and still in place.").format(
+                count=len(chosen.samples), split=split))
         scored = evaluate(lambda x: classifier(augmenter.eval_batch(x)), inputs, labels,
                           index.class_names, config.batch_size, dev, prec.autocast)
     finally:

@@ -16,6 +16,7 @@ from typing import Callable
 import torch
 
 from engine.errors import UserError
+from engine.i18n import _
 from engine.safe_read import damaged, read_json
 
 SPLITS = ("train", "val", "test")
@@ -54,18 +55,28 @@ class Report:
 
     def summary(self) -> str:
         """A few lines for the command line."""
-        lines = [f"{self.run_name}: {self.num_images} images ({self.source}), "
-                 f"accuracy {self.accuracy:.1%}"
-                 + (f", top-{TOP_K} {self.top5_accuracy:.1%}" if self.top5_accuracy is not None else "")
-                 + f", macro F1 {self.macro_f1:.3f}"]
-        width = max(len(c["name"]) for c in self.per_class)
-        lines.append(f"  {'class':<{width}}  precision  recall     f1  images")
+        source = _(self.source) if self.source in SPLITS else self.source  # "test": a split
+        values = dict(run=self.run_name, n=self.num_images, source=source,
+                      accuracy=self.accuracy, k=TOP_K, top5=self.top5_accuracy, f1=self.macro_f1)
+        if self.top5_accuracy is not None:
+            first = _("{run}: {n} images ({source}), accuracy {accuracy:.1%}, top-{k} {top5:.1%}, "
+                      "macro F1 {f1:.3f}")
+        else:
+            first = _("{run}: {n} images ({source}), accuracy {accuracy:.1%}, macro F1 {f1:.3f}")
+        lines = [first.format(**values)]
+        from engine.data.index import columns, pad
+
+        head = _("class")
+        width = max(columns(c["name"]) for c in self.per_class)
+        lines.append(f"  {pad(head, width)}  " + _("precision  recall     f1  images"))
         for c in self.per_class:
-            lines.append(f"  {c['name']:<{width}}  {c['precision']:9.3f}  {c['recall']:6.3f}  "
+            lines.append(f"  {pad(c['name'], width)}  {c['precision']:9.3f}  {c['recall']:6.3f}  "
                          f"{c['f1']:5.3f}  {c['support']:6d}")
         if self.skipped:
-            lines.append(f"  {len(self.skipped)} image(s) skipped (unreadable or missing).")
-        lines.append(f"  {len(self.errors)} misclassified; report written to {self.report_dir}")
+            lines.append(_("  {n} image(s) skipped (unreadable or missing).").format(
+                n=len(self.skipped)))
+        lines.append(_("  {n} misclassified; report written to {folder}").format(
+            n=len(self.errors), folder=self.report_dir))
         return "\n".join(lines)
 
 
@@ -104,9 +115,10 @@ def _class_map(run_classes: list[dict], found: list, source: str) -> dict[int, i
             mapping[j] = hit
     if unknown:
         known = ", ".join(c["folder"] for c in run_classes)
-        raise UserError(f"{source} has classes this model was not trained on: "
-                        f"{', '.join(unknown)}. Its class folders must be named like the run's "
-                        f"classes ({known}); rename or remove the others.")
+        raise UserError(_("{source} has classes this model was not trained on: {unknown}. Its "
+                          "class folders must be named like the run's classes ({known}); rename "
+                          "or remove the others.").format(source=source,
+                                                          unknown=", ".join(unknown), known=known))
     return mapping
 
 
@@ -114,17 +126,21 @@ def _samples_from_split(run_dir: Path, split: str, data_root: str | None):
     from engine.data.index import load_split
 
     if split not in SPLITS:
-        raise UserError(f"Unknown split '{split}': choose train, val or test (or a folder).")
+        raise UserError(_("Unknown split '{split}': choose train, val or test (or a folder).")
+                        .format(split=split))
     split_json = run_dir / "split.json"
     if not split_json.is_file():
-        raise UserError(f"{run_dir} has no split.json, so its {split} images are unknown. "
-                        "Evaluate on a folder of labelled images instead.")
-    advice = "Evaluate on a folder of labelled images instead, or restore the run folder from a backup."
+        raise UserError(_("{run} has no split.json, so its {split} images are unknown. Evaluate "
+                          "on a folder of labelled images instead.").format(run=run_dir,
+                                                                           split=split))
+    advice = _("Evaluate on a folder of labelled images instead, or restore the run folder from "
+               "a backup.")
     data = read_json(split_json, advice=advice)
     try:
         index = load_split(data, root=data_root)
     except UserError as exc:  # entries missing or of the wrong type
-        raise damaged(split_json, "has the wrong contents", str(exc).rstrip("."), advice) from None
+        raise damaged(split_json, _("has the wrong contents"), str(exc).rstrip("."),
+                      advice) from None
     # load_split reports missing files of every split; keep those of the evaluated one
     listed = {os.path.normpath(os.path.join(index.root, *item["path"].split("/")))
               for item in _split_files(data, split)}
@@ -133,11 +149,11 @@ def _samples_from_split(run_dir: Path, split: str, data_root: str | None):
     samples = index.split(split)
     if not samples:
         if skipped:
-            raise UserError(f"The {split} images listed in split.json are missing from "
-                            f"{index.root} (was the dataset moved?). Give its new location "
-                            "(--data-root) or evaluate on a folder.")
-        raise UserError(f"This run has no {split} images (its {split} share was 0). "
-                        "Evaluate another split or a folder of labelled images.")
+            raise UserError(_("The {split} images listed in split.json are missing from {root} "
+                              "(was the dataset moved?). Give its new location (--data-root) or "
+                              "evaluate on a folder.").format(split=split, root=index.root))
+        raise UserError(_("This run has no {split} images (its {split} share was 0). Evaluate "
+                          "another split or a folder of labelled images.").format(split=split))
     return index, samples, skipped
 
 
@@ -153,8 +169,9 @@ def _samples_from_folder(folder: str):
     skipped = [{"path": p.path, "reason": p.reason} for p in index.problems
                if p.severity != "error"]
     if not index.samples:
-        raise UserError(f"{folder} holds no labelled images: it needs one sub-folder per class "
-                        "(named like the run's classes) with images inside.")
+        raise UserError(_("{folder} holds no labelled images: it needs one sub-folder per class "
+                          "(named like the run's classes) with images inside.").format(
+            folder=folder))
     return index, index.samples, skipped
 
 
@@ -253,7 +270,8 @@ def evaluate_run(run_dir: str | os.PathLike, split: str = "test", folder: str | 
                                        meta.get("config") or {})
     skipped += failed
     if not kept:
-        raise UserError(f"None of the {len(paths)} images of {source} could be read.")
+        raise UserError(_("None of the {n} images of {source} could be read.").format(
+            n=len(paths), source=source))
     y_true = torch.tensor([mapping[samples[i].label] for i in kept], dtype=torch.long)
     names = predictor.class_names
     metrics = compute_metrics(y_true, probs, names, [c["folder"] for c in run_classes])
@@ -280,8 +298,10 @@ def write_report(report: Report) -> None:
     out = Path(report.report_dir)
     out.mkdir(parents=True, exist_ok=True)
     write_json_atomic(out / "report.json", report.to_dict())
-    title = (f"{report.run_name} · {Path(report.source).name} · {report.num_images} images · "
-             f"accuracy {report.accuracy:.1%}")
+    source = _(report.source) if report.source in SPLITS else Path(report.source).name
+    title = _("{run} · {source} · {n} images · accuracy {accuracy:.1%}").format(
+        run=report.run_name, source=source, n=report.num_images,
+        accuracy=report.accuracy)
     save_confusion_matrix(report.confusion, report.class_names, out / "confusion_matrix.png",
                           title=title)
     cal = report.calibration
@@ -289,8 +309,9 @@ def write_report(report: Report) -> None:
         from engine.use.reliability_png import save_reliability
 
         save_reliability(out / "reliability.png", cal["reliability"], cal["reliability_before"],
-                         title=f"{report.run_name} · {Path(report.source).name} · temperature "
-                               f"{cal['temperature']:.2f}", ece_after=cal["ece"],
+                         title=_("{run} · {source} · temperature {t:.2f}").format(
+                             run=report.run_name, source=source, t=cal["temperature"]),
+                         ece_after=cal["ece"],
                          ece_before=cal["ece_before"])
     tmp = out / ".errors.csv.tmp"
     with open(tmp, "w", newline="", encoding="utf-8") as fh:

@@ -24,6 +24,8 @@ import torch
 from PIL import Image
 from torch import nn
 
+from engine.i18n import _
+
 
 class _PatchGrid(nn.Module):
     """Patch tokens [B, H*W, C] -> feature map [B, C, H, W] (the layer Grad-CAM hooks)."""
@@ -56,7 +58,7 @@ def _last_block(vision: nn.Module) -> nn.Module:
             layers = module.encoder.layers
             break
     if layers is None or not len(layers):
-        raise ValueError("this image tower has no ViT encoder blocks to explain")
+        raise ValueError(_("this image tower has no ViT encoder blocks to explain"))
     return layers[-1]
 
 

@@ -19,8 +19,10 @@ import torch
 from torch import nn
 
 from engine.errors import UserError
+from engine.i18n import N_, _
 
-README = """\
+# README.txt: the words in the user's language (README), then the code (README_CODE), as is.
+README = N_("""\
 LoRA Studio export of run '{name}' ({num_classes} classes, base model {base}).
 
 Files: config.json + model.safetensors (CLIP image encoder, LoRA merged), head.safetensors
@@ -30,7 +32,8 @@ temperature calibrated on the validation images), labels.json
 crop, normalisation){onnx_line}, lora_studio_export.json (where it came from).
 
 Use it with transformers alone (pip install transformers torch pillow safetensors):
-
+""")
+README_CODE = """\
 import torch
 from PIL import Image
 from safetensors.torch import load_file
@@ -51,8 +54,10 @@ class ExportResult:
     onnx_path: Path | None = None
 
     def summary(self) -> str:
-        extra = ", including model.onnx" if self.onnx_path else ""
-        return f"Exported to {self.folder} ({len(self.files)} files{extra})."
+        if self.onnx_path:
+            return _("Exported to {folder} ({n} files, including model.onnx).").format(
+                folder=self.folder, n=len(self.files))
+        return _("Exported to {folder} ({n} files).").format(folder=self.folder, n=len(self.files))
 
 
 class ProbabilityModel(nn.Module):
@@ -68,8 +73,8 @@ class ProbabilityModel(nn.Module):
 
 def _check_output(output: Path) -> None:
     if output.exists() and (not output.is_dir() or any(output.iterdir())):
-        raise UserError(f"{output} already exists and is not an empty folder: choose a new "
-                        "folder name so nothing gets overwritten.")
+        raise UserError(_("{output} already exists and is not an empty folder: choose a new "
+                          "folder name so nothing gets overwritten.").format(output=output))
 
 
 def image_processor_for(info):
@@ -97,8 +102,8 @@ def _require_onnx() -> None:
     try:
         import onnx  # noqa: F401  (torch's exporter writes through it)
     except ImportError:
-        raise UserError("ONNX export needs the 'onnx' package: pip install onnx "
-                        "(and onnxruntime to run the exported file).") from None
+        raise UserError(_("ONNX export needs the 'onnx' package: pip install onnx (and "
+                          "onnxruntime to run the exported file).")) from None
 
 
 def export_onnx(classifier: nn.Module, path: str | os.PathLike, image_size: int) -> Path:
@@ -140,7 +145,7 @@ def export_run(run_dir: str | os.PathLike, output: str | os.PathLike, *, onnx: b
     if onnx:
         _require_onnx()  # before the slow model load
     log = log or (lambda message: None)
-    log(f"Loading run {run_dir} ...")
+    log(_("Loading run {run} ...").format(run=run_dir))
     predictor = Predictor(run_dir, device="cpu", merge=True, precision="fp32")
     classifier, info, names = predictor.model, predictor.info, predictor.class_names
     vision = classifier.vision
@@ -165,12 +170,13 @@ def export_run(run_dir: str | os.PathLike, output: str | os.PathLike, *, onnx: b
             "classes": predictor.run.get("classes"), "test_accuracy": predictor.run.get("test_accuracy"),
             "best": predictor.run.get("best"), "versions": predictor.run.get("versions")})
         if onnx:
-            log("Writing model.onnx ...")
+            log(_("Writing model.onnx ..."))
             export_onnx(classifier, tmp / "model.onnx", info.image_size)
-        (tmp / "README.txt").write_text(README.format(
+        words = _(README).format(
             name=predictor.name, num_classes=len(names), base=info.ref,
-            folder_hint=str(output.resolve()),
-            onnx_line=", model.onnx (pixel_values -> probabilities)" if onnx else ""),
+            onnx_line=", model.onnx (pixel_values -> probabilities)" if onnx else "")
+        (tmp / "README.txt").write_text(
+            words + "\n" + README_CODE.format(folder_hint=str(output.resolve())),
             encoding="utf-8")
         _same_mode(tmp, tmp / "README.txt")
         if output.exists():

@@ -21,9 +21,12 @@ from PIL import Image
 from engine.errors import UserError
 from engine.data.imageio import IMAGE_EXTENSIONS, ImageProblem, to_rgb
 from engine.data.validation import Problem
+from engine.i18n import _
 
 LOW_CONFIDENCE = 0.5  # top-1 probability below this is flagged: the user should not trust it
-NOT_SURE = "not sure"  # the label of an image no class fits well enough (when asked for)
+# The label of an image no class fits well enough (when asked for). It is data (written into
+# exported CSV/JSON files as the label), so it stays English; front ends show their own words.
+NOT_SURE = "not sure"
 InputItem = Union[str, os.PathLike, Image.Image]
 
 
@@ -78,12 +81,12 @@ def expand_inputs(paths: Sequence[str | os.PathLike]) -> tuple[list[str], list[P
                            and p.suffix.lower() in IMAGE_EXTENSIONS
                            and not any(part.startswith(".") for part in p.relative_to(path).parts))
             if not found:
-                problems.append(Problem(str(path), "no images in this folder"))
+                problems.append(Problem(str(path), _("no images in this folder")))
             images.extend(found)
         elif path.is_file():
             images.append(str(path))
         else:
-            problems.append(Problem(str(path), "file not found (moved or deleted?)", "error"))
+            problems.append(Problem(str(path), _("file not found (moved or deleted?)"), "error"))
     return images, problems
 
 
@@ -92,7 +95,8 @@ def export_predictions(predictions: Sequence[Prediction], path: str | os.PathLik
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".json"):
-        raise UserError(f"Cannot export predictions to '{path.name}': use a .csv or .json file name.")
+        raise UserError(_("Cannot export predictions to '{name}': use a .csv or .json file "
+                          "name.").format(name=path.name))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     if suffix == ".json":
@@ -123,12 +127,14 @@ def check_base_model(info, classifier) -> list[str]:
     vision = classifier.vision
     config = (vision.get_base_model() if hasattr(vision, "get_base_model") else vision).config
     if int(config.image_size) != info.image_size:
-        raise ModelLoadError(f"The base model '{info.ref}' takes {config.image_size} px images but "
-                           f"this run was trained at {info.image_size} px: it needs the base "
-                           "model it was trained with.")
+        raise ModelLoadError(_("The base model '{ref}' takes {size} px images but this run was "
+                               "trained at {trained} px: it needs the base model it was trained "
+                               "with.").format(ref=info.ref, size=config.image_size,
+                                               trained=info.image_size))
     if info.fingerprint and _fingerprint(info.ref, config) != info.fingerprint:
-        return [f"The base model '{info.ref}' is not byte-identical to the one this run was "
-                "trained on (its files changed); predictions may differ from the run's reports."]
+        return [_("The base model '{ref}' is not byte-identical to the one this run was trained "
+                  "on (its files changed); predictions may differ from the run's reports.")
+                .format(ref=info.ref)]
     return []
 
 
@@ -158,8 +164,8 @@ class Predictor:
         self.low_confidence = low_confidence
         self.not_sure_below = not_sure_below  # 0: always name a class
         # the merged weights in the compute format, the attention kernel fastest here
-        self.attention, _, _ = use_compute_format(self.model, "auto", self.device.type,
-                                                  self.precision)
+        self.attention, _why, _saved = use_compute_format(self.model, "auto", self.device.type,
+                                                          self.precision)
 
     @property
     def temperature(self) -> float:
@@ -236,7 +242,7 @@ class Predictor:
         slots: list = []
         for n, item in enumerate(inputs, start=1):
             if isinstance(item, Image.Image):
-                slots.append((getattr(item, "filename", "") or f"<image {n}>", item))
+                slots.append((getattr(item, "filename", "") or _("<image {n}>").format(n=n), item))
                 continue
             paths, problems = expand_inputs([item])
             slots.extend((p, p) for p in paths)

@@ -12,7 +12,8 @@ from typing import Sequence
 
 from PIL import Image, ImageDraw
 
-from engine.use.report_png import _INK, _MUTED, _font
+from engine.i18n import _
+from engine.use.report_png import _INK, _MUTED, _font, needs_wide_font
 
 SIZE = 640
 MARGIN = 72
@@ -25,7 +26,16 @@ def draw_reliability(after: Sequence[dict], before: Sequence[dict] | None = None
                      title: str = "", ece_after: float | None = None,
                      ece_before: float | None = None) -> Image.Image:
     """`after`/`before`: engine.use.calibration.reliability() rows."""
-    font, small = _font(16), _font(13)
+    title = title or _("Reliability diagram")
+    calibrated = (_("filled: calibrated (ECE {ece:.1%})").format(ece=ece_after)
+                  if ece_after is not None else _("filled: calibrated"))
+    legend = calibrated
+    if before is not None:
+        legend += "   " + (_("outlined: before calibration (ECE {ece:.1%})").format(ece=ece_before)
+                           if ece_before is not None else _("outlined: before calibration"))
+    x_label, y_label = _("confidence"), _("accuracy")
+    wide = needs_wide_font([title, legend, x_label, y_label])
+    font, small = _font(16, wide), _font(13, wide)
     img = Image.new("RGB", (SIZE + 2 * MARGIN, SIZE + 2 * MARGIN + 40), "white")
     draw = ImageDraw.Draw(img)
     x0, y0 = MARGIN, MARGIN + 40
@@ -34,11 +44,7 @@ def draw_reliability(after: Sequence[dict], before: Sequence[dict] | None = None
     def px(conf: float, acc: float) -> tuple[float, float]:
         return x0 + conf * SIZE, y1 - acc * SIZE
 
-    draw.text((x0, 12), title or "Reliability diagram", fill=_INK, font=font)
-    legend = "filled: calibrated" + (f" (ECE {ece_after:.1%})" if ece_after is not None else "")
-    if before is not None:
-        legend += "   outlined: before calibration" + (
-            f" (ECE {ece_before:.1%})" if ece_before is not None else "")
+    draw.text((x0, 12), title, fill=_INK, font=font)
     draw.text((x0, 36), legend, fill=_MUTED, font=small)
     draw.rectangle([x0, y0, x1, y1], outline=_MUTED)
     for tick in (0.0, 0.25, 0.5, 0.75, 1.0):
@@ -47,16 +53,16 @@ def draw_reliability(after: Sequence[dict], before: Sequence[dict] | None = None
         draw.text((x - 12, y1 + 8), f"{tick:.0%}", fill=_MUTED, font=small)
         draw.line([x0 - 5, y, x0, y], fill=_MUTED)
         draw.text((x0 - 44, y - 7), f"{tick:.0%}", fill=_MUTED, font=small)
-    draw.text((x0 + SIZE // 2 - 60, y1 + 28), "confidence", fill=_INK, font=small)
-    draw.text((8, y0 - 24), "accuracy", fill=_INK, font=small)
+    draw.text((x0 + SIZE // 2 - 60, y1 + 28), x_label, fill=_INK, font=small)
+    draw.text((8, y0 - 24), y_label, fill=_INK, font=small)
     for row in after:
         if row["count"]:
-            left, _ = px(row["lower"], 0)
+            left, _bottom = px(row["lower"], 0)
             right, top = px(row["upper"], row["accuracy"])
             draw.rectangle([left + 1, top, right - 1, y1], fill=_AFTER)
     for row in before or ():
         if row["count"]:
-            left, _ = px(row["lower"], 0)
+            left, _bottom = px(row["lower"], 0)
             right, top = px(row["upper"], row["accuracy"])
             draw.rectangle([left + 3, top, right - 3, y1], outline=_BEFORE, width=2)
     draw.line([px(0, 0), px(1, 1)], fill=_DIAGONAL, width=2)

@@ -5,14 +5,23 @@ row (the true class's recall spread over predictions), on a square-root scale so
 few confused images out of many still show; counts are printed when the cells are big
 enough. Cells shrink and labels are elided with "…" so the picture stays readable from
 a handful of classes up to a few hundred.
+
+Pillow's bundled font has Latin letters only: when a text needs Chinese (Japanese, Korean)
+glyphs, from the translation or from class names, a system CJK font is used instead.
 """
 from __future__ import annotations
 
+import functools
+import itertools
 import os
+import re
+import sys
 from pathlib import Path
-from typing import Sequence
+from typing import Iterable, Iterator, Sequence
 
 from PIL import Image, ImageDraw, ImageFont
+
+from engine.i18n import _
 
 # Sequential white -> dark blue ramp (the anchors of ColorBrewer's "Blues").
 _RAMP = ((247, 251, 255), (222, 235, 247), (198, 219, 239), (158, 202, 225), (107, 174, 214),
@@ -36,7 +45,75 @@ def colour_for(share: float) -> tuple[int, int, int]:
     return tuple(round(a[k] + (b[k] - a[k]) * f) for k in range(3))
 
 
-def _font(size: int):
+# CJK ideographs, kana, hangul, their punctuation and full-width forms
+_WIDE_CHARS = re.compile("[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]")
+_WIDE_FONT_FILES = (  # fonts with Simplified Chinese glyphs, where systems install them
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",  # Debian, Ubuntu
+    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",  # Arch
+    "/usr/share/fonts/google-noto-sans-cjk-fonts/NotoSansCJK-Regular.ttc",  # Fedora
+    "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJKsc-Regular.otf",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/wenquanyi/wqy-microhei/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
+    "/System/Library/Fonts/PingFang.ttc",  # macOS
+    "/System/Library/Fonts/Hiragino Sans GB.ttc",
+    "/System/Library/Fonts/STHeiti Light.ttc",
+    "/System/Library/Fonts/Supplemental/Arial Unicode.ttf",
+    "/Library/Fonts/Arial Unicode.ttf",
+)
+_WINDOWS_FONTS = ("msyh.ttc", "msyh.ttf", "simhei.ttf", "simsun.ttc", "Deng.ttf")
+_SIMPLIFIED = re.compile(r"\bSC\b|GB|YaHei|Simplified")
+
+
+def needs_wide_font(texts: Iterable[str]) -> bool:
+    """True when one of `texts` has CJK characters (Pillow's own font draws them as boxes)."""
+    return any(_WIDE_CHARS.search(str(t)) for t in texts)
+
+
+def _fc_match() -> Iterator[str]:
+    """fontconfig's choice for Chinese, where fontconfig exists (most Linux desktops)."""
+    import subprocess
+
+    try:
+        out = subprocess.run(["fc-match", "-f", "%{file}", ":lang=zh-cn"], capture_output=True,
+                             text=True, timeout=5, check=False).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return
+    if out:
+        yield out
+
+
+@functools.lru_cache(maxsize=1)
+def _wide_font_face() -> tuple[str, int] | None:
+    """(file, face index) of a font with Chinese glyphs on this system, or None."""
+    candidates = list(_WIDE_FONT_FILES)
+    if sys.platform == "win32":
+        folder = Path(os.environ.get("WINDIR", "C:/Windows")) / "Fonts"
+        candidates = [str(folder / name) for name in _WINDOWS_FONTS] + candidates
+    for path in itertools.chain(candidates, _fc_match()):  # fc-match only when none is found
+        if not os.path.isfile(path):
+            continue
+        faces = []  # (index, family) of each face in the file (a .ttc holds several)
+        for index in range(8 if path.lower().endswith(".ttc") else 1):
+            try:
+                faces.append((index, " ".join(ImageFont.truetype(path, 12, index=index).getname())))
+            except OSError:
+                break
+        if faces:  # a collection's Simplified Chinese face, else its first
+            return path, next((i for i, family in faces if _SIMPLIFIED.search(family)), faces[0][0])
+    return None
+
+
+def _font(size: int, wide: bool = False):
+    """Pillow's bundled font, or with `wide` a system font with CJK glyphs (when there is one)."""
+    face = _wide_font_face() if wide else None
+    if face is not None:
+        try:
+            return ImageFont.truetype(face[0], size, index=face[1])
+        except OSError:
+            pass
     try:
         return ImageFont.load_default(size=size)  # Pillow's bundled TrueType font
     except TypeError:  # very old Pillow without sizes
@@ -82,7 +159,9 @@ def draw_confusion_matrix(confusion: Sequence[Sequence[int]], class_names: Seque
     if n == 0 or len(confusion) != n or any(len(row) != n for row in confusion):
         raise ValueError(f"confusion must be {n}x{n} for {n} class names")
     cell, label_size = _layout(n)
-    label_font, small, big = _font(label_size), _font(12), _font(18)
+    predicted, true, of_row = _("Predicted class"), _("True class"), _("of row")
+    wide = needs_wide_font([title, predicted, true, of_row, *map(str, class_names)])
+    label_font, small, big = _font(label_size, wide), _font(12, wide), _font(18, wide)
     labels = [elide(str(name), label_font, MAX_LABEL_PX) for name in class_names]
     label_px = int(max(_text_px(label_font, t) for t in labels)) + 8
     grid = cell * n
@@ -120,15 +199,16 @@ def draw_confusion_matrix(confusion: Sequence[Sequence[int]], class_names: Seque
         x = x0 + i * cell + (cell - tile.width) // 2
         img.paste(tile, (x, y0 + grid + 6), tile)
 
-    draw.text((x0 + grid / 2, height - margin - axis_h / 2), "Predicted class", font=small,
+    draw.text((x0 + grid / 2, height - margin - axis_h / 2), predicted, font=small,
               fill=_MUTED, anchor="mm")
-    axis = _rotated_text("True class", small, _MUTED)
+    axis = _rotated_text(true, small, _MUTED)
     img.paste(axis, (margin, y0 + (grid - axis.height) // 2), axis)
-    _draw_colour_bar(draw, x0 + grid + 20, y0, min(grid, 320), small)
+    _draw_colour_bar(draw, x0 + grid + 20, y0, min(grid, 320), small, of_row)
     return img
 
 
-def _draw_colour_bar(draw: ImageDraw.ImageDraw, x: int, y: int, h: int, font) -> None:
+def _draw_colour_bar(draw: ImageDraw.ImageDraw, x: int, y: int, h: int, font,
+                     caption: str) -> None:
     """Vertical legend: share of the true class, 100 % at the top, on the same sqrt scale."""
     w = 14
     for k in range(h):
@@ -139,7 +219,7 @@ def _draw_colour_bar(draw: ImageDraw.ImageDraw, x: int, y: int, h: int, font) ->
         ty = y + round((1 - share ** 0.5) * (h - 1))
         draw.line([(x + w, ty), (x + w + 3, ty)], fill=_MUTED)
         draw.text((x + w + 6, ty), f"{share:.0%}", font=font, fill=_MUTED, anchor="lm")
-    draw.text((x, y + h + 8), "of row", font=font, fill=_MUTED)
+    draw.text((x, y + h + 8), caption, font=font, fill=_MUTED)
 
 
 def save_confusion_matrix(confusion: Sequence[Sequence[int]], class_names: Sequence[str],

@@ -9,29 +9,51 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (QFileDialog, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout,
                                QLabel, QLineEdit, QPushButton, QScrollArea, QToolButton,
                                QVBoxLayout, QWidget)
 
 from engine.config import PRESETS, TrainConfig, apply_preset, field_info, to_command_line
+from gui.i18n import dynamic, translate
 from gui.settings import Settings
 from gui.widgets.banner import Banner
 from gui.widgets.config_fields import FieldEditor, label_for, make_editor
 from gui.widgets.model_picker import ModelPicker
 
-GROUPS = (("model", "Model"), ("lora", "LoRA"), ("training", "Training"), ("data", "Data"),
-          ("hardware", "Hardware"), ("output", "Output"))
+GROUPS = (("model", QT_TRANSLATE_NOOP("ConfigTab", "Model")),
+          ("lora", "LoRA"),  # a name: translate() leaves it as it is
+          ("training", QT_TRANSLATE_NOOP("ConfigTab", "Training")),
+          ("data", QT_TRANSLATE_NOOP("ConfigTab", "Data")),
+          ("hardware", QT_TRANSLATE_NOOP("ConfigTab", "Hardware")),
+          ("output", QT_TRANSLATE_NOOP("ConfigTab", "Output")))
+# The engine's preset ids (PRESETS keys) as shown on the buttons.
+PRESET_NAMES = {
+    "Quick (CPU)": QT_TRANSLATE_NOOP("ConfigTab", "Quick (CPU)"),
+    "Linear probe (fastest)": QT_TRANSLATE_NOOP("ConfigTab", "Linear probe (fastest)"),
+    "Tutorial recipe": QT_TRANSLATE_NOOP("ConfigTab", "Tutorial recipe"),
+    "Best accuracy (GPU)": QT_TRANSLATE_NOOP("ConfigTab", "Best accuracy (GPU)"),
+}
 PRESET_HINTS = {  # one short line under each preset's name; the tooltip lists every value
-    "Quick (CPU)": "last 4 blocks · minutes on a laptop",
-    "Linear probe (fastest)": "head only · seconds",
-    "Tutorial recipe": "r=8, alpha 32 · 10 epochs",
-    "Best accuracy (GPU)": "ViT-B/16, r=16 · wants a GPU",
+    "Quick (CPU)": QT_TRANSLATE_NOOP("ConfigTab", "last 4 blocks · minutes on a laptop"),
+    "Linear probe (fastest)": QT_TRANSLATE_NOOP("ConfigTab", "head only · seconds"),
+    "Tutorial recipe": QT_TRANSLATE_NOOP("ConfigTab", "r=8, alpha 32 · 10 epochs"),
+    "Best accuracy (GPU)": QT_TRANSLATE_NOOP("ConfigTab", "ViT-B/16, r=16 · wants a GPU"),
 }
 SPLIT_FIELDS = {"val_fraction": "val_fraction", "test_fraction": "test_fraction",
                 "split_seed": "seed", "data_dir": "root"}  # config field -> DatasetIndex attribute
 ERROR_STYLE = "color: #d9534f;"  # a mid red that reads on light and dark backgrounds
+
+
+def preset_name(name: str) -> str:
+    """A preset id in the current language (unknown ids as they are)."""
+    return translate("ConfigTab", PRESET_NAMES[name]) if name in PRESET_NAMES else name
+
+
+def preset_button_text(name: str) -> str:
+    hint = translate("ConfigTab", PRESET_HINTS[name]) if name in PRESET_HINTS else ""
+    return f"{preset_name(name)}\n{hint}".strip()
 
 
 def default_output_dir() -> str:
@@ -55,8 +77,9 @@ class ConfigTab(QWidget):
         self.editors: dict[str, FieldEditor] = {}
         self.errors: dict[str, QLabel] = {}
         self._rows: dict[str, tuple[QFormLayout, QWidget, bool]] = {}
-        self.banner = Banner("No dataset yet: choose a folder of images in step 1 first.",
-                             "Go to Dataset")
+        self.banner = Banner(translate("ConfigTab", "No dataset yet: choose a folder of images "
+                                       "in step 1 first."),
+                             translate("ConfigTab", "Go to Dataset"))
         self.banner.action.clicked.connect(self.dataset_requested)
         self.preset_buttons: dict[str, QPushButton] = {}
         self.advanced_toggle = QToolButton()
@@ -66,10 +89,10 @@ class ConfigTab(QWidget):
         self.command_line = QLineEdit()
         self.command_line.setReadOnly(True)
         self.command_line.setMinimumWidth(120)
-        self.copy_button = QPushButton("Copy")
+        self.copy_button = QPushButton(translate("ConfigTab", "Copy"))
         self.copy_button.clicked.connect(self._on_copy_button_clicked)
-        self.load_button = QPushButton("Load config…")
-        self.save_button = QPushButton("Save config…")
+        self.load_button = QPushButton(translate("ConfigTab", "Load config…"))
+        self.save_button = QPushButton(translate("ConfigTab", "Save config…"))
         self.load_button.clicked.connect(self._on_load_button_clicked)
         self.save_button.clicked.connect(self._on_save_button_clicked)
         self.message = QLabel()
@@ -83,14 +106,15 @@ class ConfigTab(QWidget):
         presets = QHBoxLayout()
         presets.setSpacing(8)
         for name in PRESETS:
-            button = QPushButton(f"{name}\n{PRESET_HINTS.get(name, '')}".strip())
+            button = QPushButton(dynamic(lambda n=name: preset_button_text(n)))
             button.setCheckable(True)
             button.setMinimumHeight(56)
-            button.setToolTip(", ".join(f"{k} = {v}" for k, v in PRESETS[name].items()))
+            button.setToolTip(translate("ConfigTab", "Sets {settings}").format(
+                settings=", ".join(f"{k} = {v}" for k, v in PRESETS[name].items())))
             button.clicked.connect(lambda _=False, n=name: self.apply_preset(n))
             presets.addWidget(button)
             self.preset_buttons[name] = button
-        boxes = {key: QGroupBox(title) for key, title in GROUPS}
+        boxes = {key: QGroupBox(translate("ConfigTab", title)) for key, title in GROUPS}
         forms = {key: QFormLayout(box) for key, box in boxes.items()}
         for f in field_info():
             editor = make_editor(f)
@@ -108,7 +132,7 @@ class ConfigTab(QWidget):
             group = f.metadata.get("group", "output")
             form = forms.get(group, forms["output"])
             label = QLabel(label_for(f.name))
-            label.setToolTip(f.metadata.get("help", ""))
+            label.setToolTip(editor.help_text())
             form.addRow(label, cell)
             self.editors[f.name] = editor
             self.errors[f.name] = error
@@ -126,7 +150,7 @@ class ConfigTab(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setWidget(inner)
         bottom = QHBoxLayout()
-        bottom.addWidget(QLabel("Command line:"))
+        bottom.addWidget(QLabel(translate("ConfigTab", "Command line:")))
         bottom.addWidget(self.command_line, 1)
         bottom.addWidget(self.copy_button)
         bottom.addSpacing(16)
@@ -158,8 +182,8 @@ class ConfigTab(QWidget):
                     self.editors[name].set_value(value)
                 editor = self.editors[name]
                 editor.widget.setEnabled(index is None)
-                editor.widget.setToolTip(editor.meta.get("help", "") if index is None else
-                                         "Set in step 1 (Dataset), where the split is shown.")
+                editor.widget.setToolTip(editor.help_text() if index is None else translate(
+                    "ConfigTab", "Set in step 1 (Dataset), where the split is shown."))
         finally:
             self._loading = False
         self._refresh()
@@ -173,7 +197,7 @@ class ConfigTab(QWidget):
         config = self.config()
         problems = config.validate()
         if not config.data_dir:
-            problems["data_dir"] = "Choose a dataset in step 1 (Dataset)."
+            problems["data_dir"] = translate("ConfigTab", "Choose a dataset in step 1 (Dataset).")
         return problems
 
     def apply_preset(self, name: str) -> None:
@@ -183,8 +207,9 @@ class ConfigTab(QWidget):
         try:
             loaded = TrainConfig.load(path)
         except Exception as exc:  # noqa: BLE001 - bad files are the user's to fix, not a crash
-            self._show_message(f"Could not load {path}: {exc}. Choose a JSON or YAML file "
-                               "saved by LoRA Studio or `python -m engine`.", error=True)
+            self._show_message(translate(
+                "ConfigTab", "Could not load {path}: {error}. Choose a JSON or YAML file saved by "
+                "LoRA Studio or `python -m engine`.").format(path=path, error=exc), error=True)
             return
         wanted = loaded.data_dir
         if self._index is not None:  # step 1 owns the dataset and its split
@@ -196,16 +221,17 @@ class ConfigTab(QWidget):
                                                  Path(wanted).resolve() != Path(self._index.root).resolve()):
             self.dataset_folder_requested.emit(wanted)  # step 1 opens the config's dataset
         self.settings.add_recent("configs", str(Path(path).parent))
-        self._show_message(f"Loaded {path}.")
+        self._show_message(translate("ConfigTab", "Loaded {path}.").format(path=path))
 
     def save_config(self, path: str) -> None:
         try:
             self.config().save(path)
         except OSError as exc:
-            self._show_message(f"Could not save {path}: {exc.strerror or exc}.", error=True)
+            self._show_message(translate("ConfigTab", "Could not save {path}: {error}.")
+                               .format(path=path, error=exc.strerror or exc), error=True)
             return
         self.settings.add_recent("configs", str(Path(path).parent))
-        self._show_message(f"Saved {path}.")
+        self._show_message(translate("ConfigTab", "Saved {path}.").format(path=path))
 
     def use_demo_model(self) -> None:
         self.editors["model"].picker.use_demo_model()
@@ -220,10 +246,16 @@ class ConfigTab(QWidget):
     def status_text(self) -> str:
         problems = self.problems()
         if problems:
-            return f"{len(problems)} setting(s) need attention"
+            return translate("ConfigTab", "{count} setting(s) need attention").format(
+                count=len(problems))
         c = self.config()
         preset = self.active_preset()
-        return f"{preset + ' · ' if preset else ''}{c.method} · {c.epochs} epochs · batch {c.batch_size}"
+        if not preset:
+            return translate("ConfigTab", "{method} · {epochs} epochs · batch {batch}").format(
+                method=c.method, epochs=c.epochs, batch=c.batch_size)
+        return dynamic(lambda: translate(
+            "ConfigTab", "{preset} · {method} · {epochs} epochs · batch {batch}").format(
+            preset=preset_name(preset), method=c.method, epochs=c.epochs, batch=c.batch_size))
 
     def state(self) -> str:
         if self._index is None:
@@ -272,7 +304,8 @@ class ConfigTab(QWidget):
         self.state_changed.emit(self.state())
 
     def _on_advanced_toggle_toggled(self, shown: bool) -> None:
-        self.advanced_toggle.setText("Hide advanced settings" if shown else "Show advanced settings")
+        self.advanced_toggle.setText(translate("ConfigTab", "Hide advanced settings") if shown
+                                     else translate("ConfigTab", "Show advanced settings"))
         self.advanced_toggle.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
         for form, cell, advanced in self._rows.values():
             if advanced:
@@ -280,7 +313,7 @@ class ConfigTab(QWidget):
 
     def _on_copy_button_clicked(self) -> None:
         QGuiApplication.clipboard().setText(self.command_line.text())
-        self._show_message("Command line copied.")
+        self._show_message(translate("ConfigTab", "Command line copied."))
 
     def _on_load_button_clicked(self) -> None:
         self.ask_load_config()
@@ -289,16 +322,25 @@ class ConfigTab(QWidget):
         self.ask_save_config()
 
     def ask_load_config(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Load config", self.settings.last_folder("configs"),
-                                              "Config (*.json *.yaml *.yml)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, translate("ConfigTab", "Load config"), self.settings.last_folder("configs"),
+            translate("ConfigTab", "Config (*.json *.yaml *.yml)"))
         if path:
             self.load_config(path)
 
     def ask_save_config(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save config", self.settings.last_folder("configs"),
-                                              "JSON (*.json);;YAML (*.yaml)")
+        path, _ = QFileDialog.getSaveFileName(
+            self, translate("ConfigTab", "Save config"), self.settings.last_folder("configs"),
+            translate("ConfigTab", "JSON (*.json);;YAML (*.yaml)"))
         if path:
             self.save_config(path if Path(path).suffix else path + ".json")
+
+    def retranslate(self) -> None:
+        """After a language switch: the spin boxes' special texts and the validation messages
+        (engine texts, made again by validate() in the new language)."""
+        for editor in self.editors.values():
+            editor.retranslate()
+        self._refresh()
 
     def _show_message(self, text: str, error: bool = False) -> None:
         self.message.setText(text)

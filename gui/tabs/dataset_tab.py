@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QPushButton, QSplitter,
                                QStackedWidget, QVBoxLayout, QWidget)
 
+from gui.i18n import dynamic, translate
 from gui.review_flow import ReviewFlow
 from gui.scan_worker import DatasetScanner
 from gui.widgets.busy_row import BusyRow
@@ -65,17 +66,21 @@ class DatasetTab(QWidget):
 
     def status_text(self) -> str:
         if self.scanner.busy:
-            return f"Scanning {Path(self._source).name}…"
+            return translate("DatasetTab", "Scanning {name}…").format(name=Path(self._source).name)
         if self._index is None:
-            return "No dataset chosen yet"
-        total = len(self._index.samples)
-        text = (f"Dataset {Path(self._index.root).name}: {len(self._index.classes)} classes · "
-                f"{total:,} images")
-        return text + (" · needs attention" if self._index.errors else "")
+            return translate("DatasetTab", "No dataset chosen yet")
+        values = {"name": Path(self._index.root).name, "classes": len(self._index.classes),
+                  "images": f"{len(self._index.samples):,}"}
+        if self._index.errors:
+            return translate("DatasetTab", "Dataset {name}: {classes} classes · {images} images · "
+                             "needs attention").format(**values)
+        return translate("DatasetTab", "Dataset {name}: {classes} classes · {images} "
+                         "images").format(**values)
 
     def choose_folder(self) -> None:
         start = self._source or (recent_folders(self._settings) or [str(Path.home())])[0]
-        path = QFileDialog.getExistingDirectory(self, "Choose a folder of images", start)
+        path = QFileDialog.getExistingDirectory(
+            self, translate("DatasetTab", "Choose a folder of images"), start)
         if path:
             self.open_folder(path)
 
@@ -138,7 +143,8 @@ class DatasetTab(QWidget):
         flow = self.review_flow = ReviewFlow(self, lambda: self.model_for_checks())
         flow.busy.connect(self.busy.start)
         flow.busy.connect(lambda _: self.check_button.setEnabled(False))
-        flow.progress.connect(lambda d, t: self.busy.progress(d, t, f"{d:,} of {t:,}"))
+        flow.progress.connect(lambda d, t: self.busy.progress(d, t, translate(
+            "DatasetTab", "{done} of {total}").format(done=f"{d:,}", total=f"{t:,}")))
         flow.idle.connect(self.busy.stop)
         flow.idle.connect(lambda: self.check_button.setEnabled(True))
         self.busy.cancel_button.clicked.connect(flow.cancel)
@@ -175,19 +181,23 @@ class DatasetTab(QWidget):
         bar = QHBoxLayout()
         self.folder_label = QLabel()
         self.folder_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        change = QPushButton("Change…")
-        change.setToolTip("Choose another folder (Ctrl+O), or drop one anywhere on this tab")
+        change = QPushButton(translate("DatasetTab", "Change…"))
+        change.setToolTip(translate("DatasetTab", "Choose another folder (Ctrl+O), or drop one "
+                                    "anywhere on this tab"))
         change.clicked.connect(self.choose_folder)
-        self.rescan_button = rescan = QPushButton("Rescan")
-        rescan.setToolTip("Read the folder again (after adding, removing or fixing images)")
+        self.rescan_button = rescan = QPushButton(translate("DatasetTab", "Rescan"))
+        rescan.setToolTip(translate("DatasetTab", "Read the folder again (after adding, removing "
+                                    "or fixing images)"))
         rescan.clicked.connect(self._rescan)
         bar.addWidget(self.folder_label, 1)
         bar.addWidget(change)
         bar.addWidget(rescan)
-        self.check_button = QPushButton("Check labels…")
-        self.check_button.setToolTip("Find likely label mistakes and near-duplicate images "
-                                     "(the same photo in train and test first) with the "
-                                     "Config tab's base model; your folder is only read")
+        self.check_button = QPushButton(translate("DatasetTab", "Check labels…"))
+        self.check_button.setToolTip(translate("DatasetTab",
+                                               "Find likely label mistakes and near-duplicate "
+                                               "images (the same photo in train and test first) "
+                                               "with the Config tab's base model; your folder is "
+                                               "only read"))
         self.check_button.clicked.connect(lambda: self.review_flow.start(self._index))
         bar.addWidget(self.check_button)
         layout.addLayout(bar)
@@ -246,8 +256,9 @@ class DatasetTab(QWidget):
     def _on_drag_highlight(self, on: bool) -> None:
         if self.pages.currentIndex() == 1:
             root = self._index.root if self._index else self._source
-            self.folder_label.setText("Release to open this folder instead" if on
-                                      else f"Folder: {root}")
+            self.folder_label.setText(
+                translate("DatasetTab", "Release to open this folder instead") if on
+                else translate("DatasetTab", "Folder: {root}").format(root=root))
 
     # -- scanning ------------------------------------------------------------------
     def _rescan(self) -> None:
@@ -256,11 +267,14 @@ class DatasetTab(QWidget):
 
     def _on_scan_started(self, source: str) -> None:
         self._show_banner("")
-        self.busy.start(f"Reading {source}…")
+        self.busy.start(translate("DatasetTab", "Reading {source}…").format(source=source))
         self._set_state("running")
 
     def _on_scan_progress(self, done: int, total: int) -> None:
-        self.busy.progress(done, total, f"Checking images: {done:,} of {total:,}" if total else "")
+        self.busy.progress(done, total, translate("DatasetTab", "Checking images: {done} of "
+                                                  "{total}").format(done=f"{done:,}",
+                                                                    total=f"{total:,}")
+                           if total else "")
 
     def _on_scan_cancelled(self) -> None:
         self.busy.stop()
@@ -268,10 +282,12 @@ class DatasetTab(QWidget):
 
     def _on_scan_failed(self, message: str) -> None:
         self.busy.stop()
-        text = f"⚠ Could not open this dataset. {message}"
+        text = translate("DatasetTab", "⚠ Could not open this dataset. {message}").format(
+            message=message)
         if self._index is not None:
             self._source = self._index.root  # Rescan must mean the dataset on screen
-            text += f" Still showing {self._index.root}."
+            text = translate("DatasetTab", "⚠ Could not open this dataset. {message} Still "
+                             "showing {root}.").format(message=message, root=self._index.root)
         else:
             self._show_empty()
         self._show_banner(text)
@@ -307,15 +323,18 @@ class DatasetTab(QWidget):
     # -- showing an index ----------------------------------------------------------
     def _fill(self) -> None:
         index = self._index
-        self.folder_label.setText(f"Folder: {index.root}")
-        lines = [f"<b>Layout:</b> {html.escape(index.layout_description)}"]
-        lines += [html.escape(note) for note in index.notes]  # conversions, skips, the split
-        self.layout_label.setText("<br>".join(lines))
+        self.folder_label.setText(translate("DatasetTab", "Folder: {root}").format(root=index.root))
+        notes = [html.escape(note) for note in index.notes]  # conversions, skips, the split
+        self.layout_label.setText(dynamic(lambda: "<br>".join(
+            [translate("DatasetTab", "<b>Layout:</b> {layout}").format(
+                layout=html.escape(index.layout_description))] + notes)))
         self.split_box.setVisible(index.split_source == "automatic")
         counts = index.counts()
         totals = {s: sum(c.get(s, 0) for c in counts.values()) for s in SPLITS}
-        self.totals_label.setText(f"{len(index.classes)} classes · {len(index.samples):,} images "
-                                  f"({split_counts_text(totals)})")
+        self.totals_label.setText(dynamic(lambda: translate(
+            "DatasetTab", "{classes} classes · {images} images ({splits})").format(
+                classes=len(index.classes), images=f"{len(index.samples):,}",
+                splits=split_counts_text(totals))))
         per_class = {c.display_name: counts.get(c.folder, {}).get("train", 0)
                      for c in index.classes}
         warning, small = imbalance_warning(per_class)
@@ -340,9 +359,10 @@ class DatasetTab(QWidget):
         old = self._index.classes[row].display_name
         others = {c.display_name for i, c in enumerate(self._index.classes) if i != row}
         if not new or new in others:
-            self.class_panel.set_notice(f"“{text}” cannot be used: class names must be unique and not "
-                             "empty. The previous name was kept." if new else
-                             "A class needs a name. The previous name was kept.")
+            self.class_panel.set_notice(
+                translate("DatasetTab", "“{name}” cannot be used: class names must be unique and "
+                          "not empty. The previous name was kept.").format(name=text) if new
+                else translate("DatasetTab", "A class needs a name. The previous name was kept."))
             self.table.set_name(row, old)
             return
         self.table.set_name(row, new)

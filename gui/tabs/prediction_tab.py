@@ -12,11 +12,12 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, Signal
 from PySide6.QtGui import QImage, QKeySequence, QShortcut
 from PySide6.QtWidgets import (QApplication, QFileDialog, QHBoxLayout, QLabel, QPushButton,
                                QVBoxLayout, QWidget)
 
+from gui.i18n import dynamic, translate
 from gui.prediction_worker import PredictionService
 from gui.widgets.busy_row import BusyRow
 from gui.widgets.drop_zone import DropZone
@@ -24,7 +25,18 @@ from gui.widgets.prediction_results import PredictionList
 from gui.widgets.result_bar import ResultBar
 from gui.widgets.run_chooser import RunChooser
 
-IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.bmp *.gif *.webp *.tif *.tiff);;All files (*)"
+IMAGE_FILTER = QT_TRANSLATE_NOOP(
+    "PredictionTab", "Images (*.jpg *.jpeg *.png *.bmp *.gif *.webp *.tif *.tiff);;All files (*)")
+
+
+def using_text(run_dir: str, class_names: list[str]) -> str:
+    """'Using pets-run: 4 classes (beagle, pug, …).', the model line once a run is loaded."""
+    names = ", ".join(class_names[:8])
+    if len(class_names) > 8:
+        names = translate("prediction_tab", "{names} and {count} more").format(
+            names=names, count=len(class_names) - 8)
+    return translate("prediction_tab", "Using {run}: {count} classes ({names}).").format(
+        run=Path(run_dir).name, count=len(class_names), names=names)
 
 
 class PredictionTab(QWidget):
@@ -64,11 +76,12 @@ class PredictionTab(QWidget):
 
     def status_text(self) -> str:
         if self.service.busy:
-            return "Predicting…"
+            return translate("PredictionTab", "Predicting…")
         if not self._run_dir:
-            return "No model chosen yet"
+            return translate("PredictionTab", "No model chosen yet")
         ok, low, failed = self.results.results_model.counts()
-        return f"Model {Path(self._run_dir).name}: {ok:,} predicted · {low:,} low confidence"
+        return translate("PredictionTab", "Model {run}: {ok:,} predicted · {low:,} low "
+                         "confidence").format(run=Path(self._run_dir).name, ok=ok, low=low)
 
     def set_runs_root(self, path: str) -> None:
         self._runs_root = str(path)
@@ -78,14 +91,17 @@ class PredictionTab(QWidget):
         self._default_run = self.chooser.fill(self._runs_root, self._run_dir, self._loading)
         if not self._run_dir and not self._loading:
             self.model_label.setText(
-                f"Choose a model above, or just add images: the newest run "
-                f"({Path(self._default_run).name}) is then used." if self._default_run else
-                "No trained model yet. Train one in step 3, or open a run folder you were given.")
+                translate("PredictionTab", "Choose a model above, or just add images: the newest "
+                          "run ({run}) is then used.").format(run=Path(self._default_run).name)
+                if self._default_run else
+                translate("PredictionTab", "No trained model yet. Train one in step 3, or open a "
+                          "run folder you were given."))
 
     def open_run(self, run_dir: str) -> None:
         """Load the model of a run folder in the background (run_opened follows)."""
         self._loading = str(run_dir)
-        self.model_label.setText(f"Loading the model from {run_dir}…")
+        self.model_label.setText(translate("PredictionTab", "Loading the model from {run_dir}…"
+                                           ).format(run_dir=run_dir))
         self.service.open_run(self._loading)
 
     def choose_run_folder(self) -> None:
@@ -104,11 +120,12 @@ class PredictionTab(QWidget):
                 # The newest usable run: better than making the user stop here to choose.
                 self.open_run(self._default_run)
             else:
-                self._say("There is no model to predict with yet. Train one in step 3 "
-                          "(Training), or open a run folder with “Open run folder…”; "
-                          "the images you added will be predicted then.")
+                self._say(translate(
+                    "PredictionTab", "There is no model to predict with yet. Train one in step 3 "
+                    "(Training), or open a run folder with “Open run folder…”; "
+                    "the images you added will be predicted then."))
             return
-        self.busy.start("Predicting…")
+        self.busy.start(translate("PredictionTab", "Predicting…"))
         self._set_state("running")
         self.service.predict(paths, top_k=max(5, self.top_k.value()))
 
@@ -117,7 +134,8 @@ class PredictionTab(QWidget):
         self._pasted += 1
         path = str(Path(self._paste_dir) / f"pasted-{self._pasted}.png")
         image.save(path, "PNG")
-        self._titles[path] = f"Pasted image {self._pasted}"
+        self._titles[path] = translate("PredictionTab", "Pasted image {number}").format(
+            number=self._pasted)
         self.predict_paths([path])
 
     def paste_from_clipboard(self) -> None:
@@ -131,8 +149,8 @@ class PredictionTab(QWidget):
         elif image is not None:
             self.predict_image(image)
         else:
-            self._say("The clipboard holds no image. Copy an image (or image files) "
-                      "first, then press Ctrl+V here.")
+            self._say(translate("PredictionTab", "The clipboard holds no image. Copy an image "
+                                "(or image files) first, then press Ctrl+V here."))
 
     def export(self, path: str) -> None:
         """Write all results to CSV or JSON (by suffix) with engine.use.predict.export_predictions."""
@@ -147,13 +165,15 @@ class PredictionTab(QWidget):
         try:
             export_predictions(predictions, path)
         except OSError as exc:
-            self._say(f"Could not save {path}: {exc.strerror or exc}. Choose another "
-                      "folder or file name and export again.")
+            self._say(translate("PredictionTab", "Could not save {path}: {error}. Choose another "
+                                "folder or file name and export again.").format(
+                path=path, error=exc.strerror or exc))
             return
         except UserError as exc:
             self._say(str(exc))
             return
-        self._say(f"Saved {len(predictions):,} results to {path}.")
+        self._say(translate("PredictionTab", "Saved {count:,} results to {path}.").format(
+            count=len(predictions), path=path))
 
     def clear_results(self) -> None:
         self.results.results_model.clear()
@@ -178,16 +198,18 @@ class PredictionTab(QWidget):
         self.chooser.chosen.connect(self._on_run_chosen)
         self.chooser.refresh_requested.connect(self.refresh_runs)
         root.addWidget(self.chooser)
-        self.model_label = QLabel("Choose a trained run to predict with.")
+        self.model_label = QLabel(translate("PredictionTab",
+                                            "Choose a trained run to predict with."))
         self.model_label.setWordWrap(True)
         root.addWidget(self.model_label)
-        self.drop_zone = DropZone("Drop images or folders anywhere here · Ctrl+V pastes an image")
+        self.drop_zone = DropZone(translate(
+            "PredictionTab", "Drop images or folders anywhere here · Ctrl+V pastes an image"))
         self.drop_zone.paths_dropped.connect(self.predict_paths)
         self.drop_zone.image_dropped.connect(self.predict_image)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
-        for text, slot in (("Choose images…", self._choose_files),
-                           ("Choose a folder…", self._choose_folder)):
+        for text, slot in ((translate("PredictionTab", "Choose images…"), self._choose_files),
+                           (translate("PredictionTab", "Choose a folder…"), self._choose_folder)):
             button = QPushButton(text)
             button.clicked.connect(slot)
             buttons.addWidget(button)
@@ -237,11 +259,7 @@ class PredictionTab(QWidget):
         if run_dir != self._loading:
             return  # an older request finished after a newer one was made
         self._run_dir, self._loading = run_dir, ""
-        names = ", ".join(class_names[:8])
-        if len(class_names) > 8:
-            names += f" and {len(class_names) - 8} more"
-        self.model_label.setText(f"Using {Path(run_dir).name}: {len(class_names)} classes "
-                                 f"({names}).")
+        self.model_label.setText(dynamic(lambda: using_text(run_dir, list(class_names))))
         self._say("")
         if self._settings is not None and hasattr(self._settings, "add_recent"):
             self._settings.add_recent("runs", run_dir)
@@ -257,14 +275,20 @@ class PredictionTab(QWidget):
         self._loading = ""
         self._waiting = []
         self.refresh_runs()  # first: it resets the model line, which must show the error
-        self.model_label.setText(f"Could not load the model in {run_dir}. {message}"
-                                 + (f" Still using {Path(self._run_dir).name}."
-                                    if self._run_dir else
-                                    " Choose another run above, or open another run folder."))
+        if self._run_dir:
+            text = translate("PredictionTab", "Could not load the model in {run_dir}. {message} "
+                             "Still using {run}.").format(run_dir=run_dir, message=message,
+                                                          run=Path(self._run_dir).name)
+        else:
+            text = translate("PredictionTab", "Could not load the model in {run_dir}. {message} "
+                             "Choose another run above, or open another run folder.").format(
+                run_dir=run_dir, message=message)
+        self.model_label.setText(text)
         self._set_state("done" if self._run_dir else "attention")
 
     def _on_progress(self, done: int, total: int) -> None:
-        text = f"Predicting: {done:,} of {total:,} images" if total else ""
+        text = translate("PredictionTab", "Predicting: {done:,} of {total:,} images").format(
+            done=done, total=total) if total else ""
         self.busy.progress(done, total, text)
 
     def _on_results(self, predictions: list) -> None:
@@ -288,10 +312,11 @@ class PredictionTab(QWidget):
         self.busy.stop()
         self._set_state("done" if self._run_dir else "")
         if status == "cancelled":
-            self._say("Stopped. The results so far are kept; add the images again to "
-                      "predict the rest.")
+            self._say(translate("PredictionTab", "Stopped. The results so far are kept; add the "
+                                "images again to predict the rest."))
         elif status == "failed":
-            self._say(f"Prediction failed. {message}")
+            self._say(translate("PredictionTab", "Prediction failed. {message}").format(
+                message=message))
             self._set_state("attention")
         self._update_summary()
 
@@ -304,21 +329,26 @@ class PredictionTab(QWidget):
         self.result_bar.show_counts(*model.counts(), not_sure=model.not_sure)
 
     def _choose_files(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(self, "Choose images to predict", "", IMAGE_FILTER)
+        paths, _ = QFileDialog.getOpenFileNames(
+            self, translate("PredictionTab", "Choose images to predict"), "",
+            translate("PredictionTab", IMAGE_FILTER))
         self.predict_paths(paths)
 
     def _choose_folder(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Choose a folder of images to predict")
+        path = QFileDialog.getExistingDirectory(
+            self, translate("PredictionTab", "Choose a folder of images to predict"))
         if path:
             self.predict_paths([path])
 
     def _choose_export(self, suffix: str) -> None:
         if not self.results.results_model.predictions():
-            self._say("Nothing to export yet: predict some images first.")
+            self._say(translate("PredictionTab",
+                                "Nothing to export yet: predict some images first."))
             return
         default = str(Path(self._run_dir or ".").name) + f"-predictions.{suffix}"
-        path, _ = QFileDialog.getSaveFileName(self, "Export predictions", default,
-                                              f"{suffix.upper()} (*.{suffix})")
+        path, _ = QFileDialog.getSaveFileName(
+            self, translate("PredictionTab", "Export predictions"), default,
+            f"{suffix.upper()} (*.{suffix})")
         if path:
             if not path.lower().endswith("." + suffix):
                 path += "." + suffix

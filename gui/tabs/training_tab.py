@@ -9,13 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from engine.config import TrainConfig
 from engine.events import Evaluation, Event, Progress, RunFinished, RunStarted, Step
 from gui import format as fmt
 from gui.event_text import log_line
+from gui.i18n import translate
 from gui.settings import Settings
 from gui.widgets.banner import Banner
 from gui.widgets.evaluation_view import EvaluationView
@@ -27,6 +28,14 @@ from gui.widgets.run_summary import RunSummaryCard
 from gui.worker import TrainFn, TrainingWorker
 
 TEXT_REFRESH_MS = 100
+# The banner's button: the step that fixes what blocks a run.
+GO_TO = {"dataset": QT_TRANSLATE_NOOP("TrainingTab", "Go to Dataset"),
+         "config": QT_TRANSLATE_NOOP("TrainingTab", "Go to Config")}
+# The one-line status after a run ends.
+ENDED = {"completed": QT_TRANSLATE_NOOP("TrainingTab", "Completed."),
+         "stopped": QT_TRANSLATE_NOOP("TrainingTab", "Stopped."),
+         "failed": QT_TRANSLATE_NOOP("TrainingTab", "Failed."),
+         "interrupted": QT_TRANSLATE_NOOP("TrainingTab", "Interrupted.")}
 
 
 class TrainingTab(QWidget):
@@ -50,7 +59,7 @@ class TrainingTab(QWidget):
         self.error_dialog: QMessageBox | None = None
         self._provider: Callable[[], TrainConfig | None] = lambda: None
         self._dataset_provider: Callable[[], object] = lambda: None
-        self._blocker = ("Choose a dataset in step 1 first.", "dataset")
+        self._blocker = (translate("TrainingTab", "Choose a dataset in step 1 first."), "dataset")
         self._last_step: Step | None = None
         self._stage = ""
         self._text_timer = QTimer(self)
@@ -69,7 +78,7 @@ class TrainingTab(QWidget):
         self.pause_button.clicked.connect(self.pause)
         self.resume_button.clicked.connect(self.resume)
         self.stop_button.clicked.connect(self.stop)
-        self.banner = Banner(self._blocker[0], "Go to Dataset")
+        self.banner = Banner(self._blocker[0], translate("TrainingTab", GO_TO["dataset"]))
         self.banner.action.clicked.connect(lambda: self.navigate_requested.emit(self._blocker[1]))
         self.summary = RunSummaryCard()
         self.summary.hide()
@@ -80,8 +89,8 @@ class TrainingTab(QWidget):
         self.evaluation = EvaluationView()
         self.pages = QTabWidget()
         self.pages.setDocumentMode(True)
-        self.pages.addTab(self.plots, "Curves")
-        self.pages.addTab(self.evaluation, "Evaluation")
+        self.pages.addTab(self.plots, translate("TrainingTab", "Curves"))
+        self.pages.addTab(self.evaluation, translate("TrainingTab", "Evaluation"))
         self.history = RunHistory()
         self.history.comparison_toggled.connect(self._on_history_comparison_toggled)
         self.history.open_requested.connect(self.show_run)
@@ -118,7 +127,7 @@ class TrainingTab(QWidget):
     def set_blocker(self, text: str, step: str = "") -> None:
         """What stops a run from starting ("" = nothing): shown with a button to that step."""
         self._blocker = (text, step)
-        self.banner.set_text(text, f"Go to {step.capitalize()}" if step else None)
+        self.banner.set_text(text, _go_to(step) if step else None)
         self.banner.action.setVisible(bool(step))
         self.banner.setVisible(bool(text) and not self.is_running())
         self._update_buttons()
@@ -146,7 +155,7 @@ class TrainingTab(QWidget):
             self.banner.setVisible(True)
             return False
         self.started, self.finished, self.zero_shot, self._last_step = None, None, None, None
-        self._stage = "Preparing…"
+        self._stage = translate("TrainingTab", "Preparing…")
         self.plots.reset()
         self.summary.hide()
         self.log.clear()
@@ -176,19 +185,19 @@ class TrainingTab(QWidget):
     def pause(self) -> None:
         if self.worker is not None:
             self.worker.pause()
-            self.log.append("Paused (the current step finishes first).")
+            self.log.append(translate("TrainingTab", "Paused (the current step finishes first)."))
             self._update_buttons()
 
     def resume(self) -> None:
         if self.worker is not None:
             self.worker.resume()
-            self.log.append("Resumed.")
+            self.log.append(translate("TrainingTab", "Resumed."))
             self._update_buttons()
 
     def stop(self) -> None:
         if self.worker is not None and not self.worker.stop_requested:
             self.worker.stop()
-            self.log.append("Stopping: saving the model trained so far…")
+            self.log.append(translate("TrainingTab", "Stopping: saving the model trained so far…"))
             self._update_buttons()
             self._refresh_text()
 
@@ -229,10 +238,12 @@ class TrainingTab(QWidget):
         self._text_timer.stop()
         self.plots.flush()
         if finished is None:  # cannot happen (the worker guarantees one); stay safe
-            finished = RunFinished(status="failed", run_dir="", error="The run ended without a result.")
+            finished = RunFinished(status="failed", run_dir="", error=translate(
+                "TrainingTab", "The run ended without a result."))
         self.controls.set_steps(1 if finished.status == "completed" else 0, 1)
         self.summary.show_result(finished, zero_shot=self.zero_shot)
-        self.stats.setText(f"{finished.status.capitalize()}.")
+        self.stats.setText(translate("TrainingTab", ENDED[finished.status])
+                           if finished.status in ENDED else f"{finished.status.capitalize()}.")
         self._update_buttons()
         self.banner.setVisible(bool(self._blocker[0]))
         self.history.refresh(exclude=finished.run_dir)
@@ -244,10 +255,12 @@ class TrainingTab(QWidget):
 
     def _show_failure(self, finished: RunFinished) -> None:
         self.log.set_expanded(True)
-        box = QMessageBox(QMessageBox.Icon.Critical, "Training failed", finished.error or
-                          "Training failed without a message.", QMessageBox.StandardButton.Ok, self)
-        box.setInformativeText("The log below the curves has the details. Fix the problem and "
-                               "press Start training again.")
+        box = QMessageBox(QMessageBox.Icon.Critical, translate("TrainingTab", "Training failed"),
+                          finished.error or translate("TrainingTab", "Training failed without a "
+                                                      "message."),
+                          QMessageBox.StandardButton.Ok, self)
+        box.setInformativeText(translate("TrainingTab", "The log below the curves has the details. "
+                                         "Fix the problem and press Start training again."))
         box.open()  # not exec(): the app keeps running, nothing waits on the dialog
         self.error_dialog = box
 
@@ -308,6 +321,13 @@ class TrainingTab(QWidget):
 
     def shutdown(self) -> None:
         self.evaluation.shutdown()
+
+
+def _go_to(step: str) -> str:
+    """The banner button's text for a step ("dataset", "config")."""
+    if step in GO_TO:
+        return translate("TrainingTab", GO_TO[step])
+    return translate("TrainingTab", "Go to {step}").format(step=step.capitalize())
 
 
 def _interrupted(run_dir: str) -> RunFinished | None:

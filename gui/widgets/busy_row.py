@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
+from gui.i18n import translate
+
 
 class BusyRow(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -18,7 +20,7 @@ class BusyRow(QWidget):
         self.bar = QProgressBar()
         self.bar.setMaximumWidth(320)
         self.bar.setTextVisible(True)
-        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button = QPushButton(translate("BusyRow", "Cancel"))
         self.cancel_button.clicked.connect(self._on_cancel_clicked)
         layout.addWidget(self.label, 1)
         layout.addWidget(self.bar)
@@ -46,4 +48,4 @@ class BusyRow(QWidget):
     def _on_cancel_clicked(self) -> None:
         # Work stops at its next checkpoint, not instantly: say so, and don't invite a 2nd click.
         self.cancel_button.setEnabled(False)
-        self.label.setText("Stopping…")
+        self.label.setText(translate("BusyRow", "Stopping…"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
+from gui.i18n import translate
 from gui.scan_worker import FunctionThread, keep_alive
 
 MAX_IMAGES = 48  # a cell's first images get heat maps; a click on another cell starts anew
@@ -49,7 +50,8 @@ class CellHeatMaps(QObject):
                     out[path] = pil_to_qimage(overlay(e, size=HEAT_SIZE))
             return out
 
-        thread = self._thread = keep_alive(FunctionThread(job, "drawing heat maps", self))
+        doing = translate("CellHeatMaps", "drawing heat maps")  # "… went wrong while {doing}"
+        thread = self._thread = keep_alive(FunctionThread(job, doing, self))
         thread.succeeded.connect(self._on_done)
         thread.failed.connect(self.failed)
         thread.start()

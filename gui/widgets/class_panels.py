@@ -6,7 +6,8 @@ from PySide6.QtCore import QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QFont
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from gui.widgets.dataset_parts import SPLITS, ClassTable, SplitBox, split_counts_text
+from gui.i18n import dynamic, translate
+from gui.widgets.dataset_parts import SPLITS, ClassTable, SplitBox, again, split_counts_text
 from gui.widgets.image_grid import ImageGrid
 
 
@@ -26,7 +27,8 @@ class ClassPanel(QWidget):
         self.notice.setWordWrap(True)
         self.notice.setVisible(False)
         layout.addWidget(self.notice)
-        hint = QLabel("Double-click a class name to change how it is shown and prompted.")
+        hint = QLabel(translate("ClassPanel", "Double-click a class name to change how it is "
+                                "shown and prompted."))
         hint.setEnabled(False)  # the palette's disabled text: a quiet hint in light and dark
         hint.setWordWrap(True)
         layout.addWidget(hint)
@@ -34,7 +36,8 @@ class ClassPanel(QWidget):
         layout.addWidget(self.split_box)
 
     def set_notice(self, text: str) -> None:
-        self.notice.setText(("⚠ " + text) if text else "")
+        # The notice is made again after a language switch (`text` is a translate() result).
+        self.notice.setText(dynamic(lambda: "⚠ " + again(text)) if text else "")
         self.notice.setVisible(bool(text))
 
 
@@ -54,15 +57,19 @@ class ClassGallery(QWidget):
         font.setBold(True)
         self.title.setFont(font)
         self.split_filter = QComboBox()
-        self.split_filter.addItem("All splits", "")
+        only = {"train": translate("ClassGallery", "Train only"),
+                "val": translate("ClassGallery", "Val only"),
+                "test": translate("ClassGallery", "Test only")}
+        self.split_filter.addItem(translate("ClassGallery", "All splits"), "")
         for split in SPLITS:
-            self.split_filter.addItem(split.capitalize() + " only", split)
+            self.split_filter.addItem(only[split], split)
         self.split_filter.currentIndexChanged.connect(lambda *_: self.filter_changed.emit())
         bar.addWidget(self.title, 1)
         bar.addWidget(self.split_filter)
         layout.addLayout(bar)
         self.grid = ImageGrid(loader)
-        self.grid.setToolTip("Double-click an image to open it in your image viewer")
+        self.grid.setToolTip(translate("ClassGallery", "Double-click an image to open it in your "
+                                       "image viewer"))
         self.grid.image_activated.connect(
             lambda path: QDesktopServices.openUrl(QUrl.fromLocalFile(path)))
         layout.addWidget(self.grid, 1)
@@ -75,5 +82,5 @@ class ClassGallery(QWidget):
             return
         split = self.split_filter.currentData()
         counts = {s: sum(x.split == s for x in samples) for s in SPLITS}
-        self.title.setText(f"{name}  ({split_counts_text(counts)})")
+        self.title.setText(dynamic(lambda: f"{name}  ({split_counts_text(counts)})"))
         self.grid.set_paths([s.path for s in samples if not split or s.split == split])

@@ -10,39 +10,88 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QObject, Qt, Signal
 from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog,
                                QHBoxLayout, QLineEdit, QPlainTextEdit, QPushButton, QSpinBox,
                                QWidget)
 
+from gui.i18n import engine_text, translate
+
 LABELS = {
-    "data_dir": "Dataset folder", "val_fraction": "Validation share", "test_fraction": "Test share",
-    "split_seed": "Split seed", "augment": "Augment images", "color_jitter": "Colour jitter",
-    "cache_max_mb": "Image cache (MB)", "cache_dir": "Cache folder", "model": "Base model",
-    "method": "Method", "head_init": "Classifier start", "prompt_templates": "Prompt templates",
-    "lora_r": "LoRA rank (r)", "lora_alpha": "LoRA alpha", "lora_dropout": "LoRA dropout",
-    "target_modules": "Layers with LoRA", "lora_last_n_blocks": "Adapt last N blocks",
-    "epochs": "Epochs", "max_steps": "Max steps", "batch_size": "Batch size",
-    "grad_accum": "Gradient accumulation", "lr": "Learning rate", "head_lr": "Head learning rate",
-    "weight_decay": "Weight decay", "warmup_ratio": "Warm-up share", "grad_clip": "Gradient clipping",
-    "early_stop_patience": "Early-stop patience", "seed": "Seed", "device": "Device",
-    "precision": "Precision", "num_threads": "CPU threads", "output_dir": "Runs folder",
-    "run_name": "Run name", "resume_from": "Continue run",
+    "data_dir": QT_TRANSLATE_NOOP("ConfigFields", "Dataset folder"),
+    "val_fraction": QT_TRANSLATE_NOOP("ConfigFields", "Validation share"),
+    "test_fraction": QT_TRANSLATE_NOOP("ConfigFields", "Test share"),
+    "split_seed": QT_TRANSLATE_NOOP("ConfigFields", "Split seed"),
+    "augment": QT_TRANSLATE_NOOP("ConfigFields", "Augment images"),
+    "color_jitter": QT_TRANSLATE_NOOP("ConfigFields", "Colour jitter"),
+    "cache_max_mb": QT_TRANSLATE_NOOP("ConfigFields", "Image cache (MB)"),
+    "cache_dir": QT_TRANSLATE_NOOP("ConfigFields", "Cache folder"),
+    "model": QT_TRANSLATE_NOOP("ConfigFields", "Base model"),
+    "method": QT_TRANSLATE_NOOP("ConfigFields", "Method"),
+    "head_init": QT_TRANSLATE_NOOP("ConfigFields", "Classifier start"),
+    "prompt_templates": QT_TRANSLATE_NOOP("ConfigFields", "Prompt templates"),
+    "lora_r": QT_TRANSLATE_NOOP("ConfigFields", "LoRA rank (r)"),
+    "lora_alpha": QT_TRANSLATE_NOOP("ConfigFields", "LoRA alpha"),
+    "lora_dropout": QT_TRANSLATE_NOOP("ConfigFields", "LoRA dropout"),
+    "target_modules": QT_TRANSLATE_NOOP("ConfigFields", "Layers with LoRA"),
+    "lora_last_n_blocks": QT_TRANSLATE_NOOP("ConfigFields", "Adapt last N blocks"),
+    "cache_frozen_blocks": QT_TRANSLATE_NOOP("ConfigFields", "Cache frozen blocks"),
+    "epochs": QT_TRANSLATE_NOOP("ConfigFields", "Epochs"),
+    "max_steps": QT_TRANSLATE_NOOP("ConfigFields", "Max steps"),
+    "batch_size": QT_TRANSLATE_NOOP("ConfigFields", "Batch size"),
+    "grad_accum": QT_TRANSLATE_NOOP("ConfigFields", "Gradient accumulation"),
+    "lr": QT_TRANSLATE_NOOP("ConfigFields", "Learning rate"),
+    "head_lr": QT_TRANSLATE_NOOP("ConfigFields", "Head learning rate"),
+    "weight_decay": QT_TRANSLATE_NOOP("ConfigFields", "Weight decay"),
+    "warmup_ratio": QT_TRANSLATE_NOOP("ConfigFields", "Warm-up share"),
+    "grad_clip": QT_TRANSLATE_NOOP("ConfigFields", "Gradient clipping"),
+    "early_stop_patience": QT_TRANSLATE_NOOP("ConfigFields", "Early-stop patience"),
+    "seed": QT_TRANSLATE_NOOP("ConfigFields", "Seed"),
+    "device": QT_TRANSLATE_NOOP("ConfigFields", "Device"),
+    "precision": QT_TRANSLATE_NOOP("ConfigFields", "Precision"),
+    "num_threads": QT_TRANSLATE_NOOP("ConfigFields", "CPU threads"),
+    "attention": QT_TRANSLATE_NOOP("ConfigFields", "Attention"),
+    "compile": QT_TRANSLATE_NOOP("ConfigFields", "Compile"),
+    "output_dir": QT_TRANSLATE_NOOP("ConfigFields", "Runs folder"),
+    "run_name": QT_TRANSLATE_NOOP("ConfigFields", "Run name"),
+    "resume_from": QT_TRANSLATE_NOOP("ConfigFields", "Continue run"),
 }
 # What 0 means for fields where 0 switches a feature off (shown instead of "0").
-ZERO_MEANS = {"max_steps": "use epochs", "lora_last_n_blocks": "all blocks",
-              "num_threads": "all cores", "early_stop_patience": "never stop early",
-              "color_jitter": "off", "grad_clip": "no clipping"}
+ZERO_MEANS = {"max_steps": QT_TRANSLATE_NOOP("ConfigFields", "use epochs"),
+              "lora_last_n_blocks": QT_TRANSLATE_NOOP("ConfigFields", "all blocks"),
+              "num_threads": QT_TRANSLATE_NOOP("ConfigFields", "all cores"),
+              "early_stop_patience": QT_TRANSLATE_NOOP("ConfigFields", "never stop early"),
+              "color_jitter": QT_TRANSLATE_NOOP("ConfigFields", "off"),
+              "grad_clip": QT_TRANSLATE_NOOP("ConfigFields", "no clipping")}
 FOLDER_FIELDS = {"data_dir", "output_dir", "cache_dir", "resume_from"}
-PLACEHOLDERS = {"cache_dir": "(the user cache folder)", "resume_from": "(start a new run)",
-                "run_name": "(dataset name + date and time)", "output_dir": "runs"}
+PLACEHOLDERS = {"cache_dir": QT_TRANSLATE_NOOP("ConfigFields", "(the user cache folder)"),
+                "resume_from": QT_TRANSLATE_NOOP("ConfigFields", "(start a new run)"),
+                "run_name": QT_TRANSLATE_NOOP("ConfigFields", "(dataset name + date and time)"),
+                "output_dir": QT_TRANSLATE_NOOP("ConfigFields", "(default: runs)")}
+# How a fixed choice reads in its combo box (the value itself is the item's data, and what
+# the config, the CLI and run.json hold). Choices not listed show as they are (cpu, bf16...).
+CHOICE_TITLES = {"auto": QT_TRANSLATE_NOOP("ConfigFields", "Automatic"),
+                 "lora": QT_TRANSLATE_NOOP("ConfigFields", "LoRA fine-tuning"),
+                 "linear-probe": QT_TRANSLATE_NOOP("ConfigFields", "Linear probe (head only)"),
+                 "zero-shot": QT_TRANSLATE_NOOP("ConfigFields", "Zero-shot (from the class names)"),
+                 "prototype": QT_TRANSLATE_NOOP("ConfigFields", "Class prototypes (mean image)"),
+                 "random": QT_TRANSLATE_NOOP("ConfigFields", "Random"),
+                 "eager": QT_TRANSLATE_NOOP("ConfigFields", "Eager (plain PyTorch)"),
+                 "sdpa": QT_TRANSLATE_NOOP("ConfigFields", "SDPA (fused kernel)")}
 INT_CEILING = 1_000_000_000
 NUMBER_WIDTH = 170  # spin boxes wide enough for "never stop early", not the whole column
 
 
 def label_for(name: str) -> str:
-    return LABELS.get(name, name.replace("_", " ").capitalize())
+    if name in LABELS:
+        return translate("ConfigFields", LABELS[name])
+    return name.replace("_", " ").capitalize()
+
+
+def placeholder_for(name: str) -> str:
+    text = PLACEHOLDERS.get(name, "")
+    return translate("ConfigFields", text) if text else ""
 
 
 class ScientificSpinBox(QDoubleSpinBox):
@@ -84,8 +133,16 @@ class FieldEditor(QObject):
         self.name = f.name
         self.meta = f.metadata
         self.widget = self._build()
-        self.widget.setToolTip(self.meta.get("help", ""))
+        self.widget.setToolTip(self.help_text())
         self.widget.setObjectName(f"field_{f.name}")
+
+    def help_text(self) -> str:
+        """The field's help (an engine text), in the current language."""
+        text = self.meta.get("help", "")
+        return engine_text(text) if text else ""
+
+    def retranslate(self) -> None:
+        """Texts that are not remembered widget properties (called by the config tab)."""
 
     def _build(self) -> QWidget:
         raise NotImplementedError
@@ -113,15 +170,17 @@ class BoolEditor(FieldEditor):
 class ChoiceEditor(FieldEditor):
     def _build(self) -> QWidget:
         self.combo = QComboBox()
-        self.combo.addItems([str(c) for c in self.meta["choices"]])
-        self.combo.currentTextChanged.connect(self.changed)
+        for choice in map(str, self.meta["choices"]):
+            title = CHOICE_TITLES.get(choice)
+            self.combo.addItem(translate("ConfigFields", title) if title else choice, choice)
+        self.combo.currentIndexChanged.connect(lambda _i: self.changed.emit())
         return self.combo
 
     def value(self) -> str:
-        return self.combo.currentText()
+        return str(self.combo.currentData())
 
     def set_value(self, value: Any) -> None:
-        i = self.combo.findText(str(value))
+        i = self.combo.findData(str(value))
         self.combo.setCurrentIndex(max(i, 0))
 
 
@@ -165,11 +224,15 @@ class _NumberEditor(FieldEditor):
         self.spin.setRange(self.kind(self.meta.get("min", 0)),
                            self.kind(self.meta.get("max", self.ceiling)))
         if self.name in ZERO_MEANS and self.spin.minimum() == 0:
-            self.spin.setSpecialValueText(ZERO_MEANS[self.name])
+            self.spin.setSpecialValueText(translate("ConfigFields", ZERO_MEANS[self.name]))
         self.spin.setAlignment(Qt.AlignmentFlag.AlignRight)  # numbers right-aligned
         self.spin.setMaximumWidth(NUMBER_WIDTH)
         self.spin.valueChanged.connect(self.changed)
         return self.spin
+
+    def retranslate(self) -> None:
+        if self.name in ZERO_MEANS and self.spin.minimum() == 0:
+            self.spin.setSpecialValueText(translate("ConfigFields", ZERO_MEANS[self.name]))
 
     def value(self):
         return self.spin.value()
@@ -212,7 +275,7 @@ class TextListEditor(FieldEditor):
 class TextEditor(FieldEditor):
     def _build(self) -> QWidget:
         self.line = QLineEdit()
-        self.line.setPlaceholderText(PLACEHOLDERS.get(self.name, ""))
+        self.line.setPlaceholderText(placeholder_for(self.name))
         self.line.textChanged.connect(self.changed)
         return self.line
 
@@ -231,9 +294,9 @@ class FolderEditor(TextEditor):
         row = QHBoxLayout(widget)
         row.setContentsMargins(0, 0, 0, 0)
         self.line = QLineEdit()
-        self.line.setPlaceholderText(PLACEHOLDERS.get(self.name, ""))
+        self.line.setPlaceholderText(placeholder_for(self.name))
         self.line.textChanged.connect(self.changed)
-        self.browse = QPushButton("Browse…")
+        self.browse = QPushButton(translate("FolderEditor", "Browse…"))
         self.browse.clicked.connect(self._on_browse_clicked)
         row.addWidget(self.line, 1)
         row.addWidget(self.browse)

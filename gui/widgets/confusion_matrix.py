@@ -15,6 +15,8 @@ from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFontMetrics, QPalette, QPen
 from PySide6.QtWidgets import QGraphicsRectItem, QToolTip, QWidget
 
+from gui.i18n import translate
+
 MAX_CELL_TEXT_CLASSES = 15  # beyond this, counts only appear on hover
 
 
@@ -45,8 +47,7 @@ class ConfusionMatrixPlot(pg.PlotWidget):
         self.image.setColorMap(pg.colormap.get("viridis"))
         item = self.getPlotItem()
         item.addItem(self.image)
-        item.setLabel("left", "true class")
-        item.setLabel("bottom", "predicted class")
+        self.retranslate()
         item.setMouseEnabled(x=False, y=False)
         item.hideButtons()
         item.setMenuEnabled(False)
@@ -60,6 +61,11 @@ class ConfusionMatrixPlot(pg.PlotWidget):
         self.scene().sigMouseMoved.connect(self._on_scene_mouse_moved)
         self.scene().sigMouseClicked.connect(self._on_scene_mouse_clicked)
         self._apply_palette()
+
+    def retranslate(self) -> None:
+        item = self.getPlotItem()
+        item.setLabel("left", translate("ConfusionMatrixPlot", "true class"))
+        item.setLabel("bottom", translate("ConfusionMatrixPlot", "predicted class"))
 
     def _apply_palette(self) -> None:
         pal = self.palette()
@@ -129,9 +135,15 @@ class ConfusionMatrixPlot(pg.PlotWidget):
     def cell_text(self, true: int, predicted: int) -> str:
         count = int(self.matrix[true, predicted])
         row = int(self.matrix[true].sum())
-        share = f" ({100.0 * count / row:.0f} % of {self.class_names[true]})" if row else ""
-        return (f"true: {self.class_names[true]}\npredicted: {self.class_names[predicted]}\n"
-                f"{count} image{'s' if count != 1 else ''}{share}")
+        names = {"true": self.class_names[true], "predicted": self.class_names[predicted]}
+        if not row:
+            return translate("ConfusionMatrixPlot", "true: {true}\npredicted: {predicted}\n"
+                             "{count} images").format(count=count, **names)
+        text = (translate("ConfusionMatrixPlot", "true: {true}\npredicted: {predicted}\n"
+                          "{count} image ({share:.0f} % of {true})") if count == 1 else
+                translate("ConfusionMatrixPlot", "true: {true}\npredicted: {predicted}\n"
+                          "{count} images ({share:.0f} % of {true})"))
+        return text.format(count=count, share=100.0 * count / row, **names)
 
     def scene_pos_of_cell(self, true: int, predicted: int) -> QPointF:
         """Scene position of a cell's centre (used by tests to click a cell)."""

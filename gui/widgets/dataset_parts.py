@@ -1,25 +1,47 @@
 """Small pieces of the dataset tab: split settings, the imbalance rule, recent folders."""
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (QAbstractItemView, QDoubleSpinBox, QGroupBox, QHBoxLayout,
                                QHeaderView, QLabel, QPushButton, QSpinBox, QStyle, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
+from gui.i18n import dynamic, translate
 from gui.widgets.drop_zone import DropZone
 
 DEFAULTS = {"val_fraction": 0.15, "test_fraction": 0.15, "seed": 42}
 SPLITS = ("train", "val", "test")
-COLUMNS = ["Class", "Folder", "Train", "Val", "Test", "Total"]
+COLUMNS = [QT_TRANSLATE_NOOP("ClassTable", "Class"), QT_TRANSLATE_NOOP("ClassTable", "Folder"),
+           QT_TRANSLATE_NOOP("ClassTable", "Train"), QT_TRANSLATE_NOOP("ClassTable", "Val"),
+           QT_TRANSLATE_NOOP("ClassTable", "Test"), QT_TRANSLATE_NOOP("ClassTable", "Total")]
+SPLIT_NAMES = {"train": QT_TRANSLATE_NOOP("Splits", "train"),
+               "val": QT_TRANSLATE_NOOP("Splits", "val"),
+               "test": QT_TRANSLATE_NOOP("Splits", "test")}
 NAME_COL, FOLDER_COL = 0, 1
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
 
+def split_name(split: str) -> str:
+    """A split ("train", "val", "test") as the user reads it; other values as they are."""
+    return translate("Splits", SPLIT_NAMES[split]) if split in SPLIT_NAMES else split
+
+
+def again(text: str) -> str:
+    """`text` made again in the current language (a translate() result), else as it is."""
+    redo = getattr(text, "redo", None)
+    return redo() if redo is not None else text
+
+
 def split_counts_text(counts: dict[str, int]) -> str:
     """'train 100 · val 20 · test 20' (empty splits left out, numbers with separators)."""
-    parts = [f"{s} {counts.get(s, 0):,}" for s in ("train", "val", "test") if counts.get(s, 0)]
-    return " · ".join(parts) or "no images"
+    def make() -> str:
+        parts = [translate("Splits", "{split} {count}").format(split=split_name(s),
+                                                                count=f"{counts[s]:,}")
+                 for s in SPLITS if counts.get(s, 0)]
+        return " · ".join(parts) or translate("Splits", "no images")
+
+    return dynamic(make)
 
 
 def imbalance_warning(per_class: dict[str, int]) -> tuple[str, set[str]]:
@@ -41,15 +63,30 @@ def imbalance_warning(per_class: dict[str, int]) -> tuple[str, set[str]]:
     if len(ranked) == 1:
         name = ranked[0]
         ratio = top / max(per_class[name], 1)
-        who = (f"“{name}” has {per_class[name]:,} training images, {ratio:.0f}× fewer than "
-               f"“{biggest}” ({top:,}).")
+        text = translate("DatasetParts",
+                         "“{name}” has {count} training images, {ratio}× fewer than "
+                         "“{biggest}” ({top}). The model may rarely predict the small classes. "
+                         "Add images to them if you can, or remove some from the largest "
+                         "ones.").format(
+            name=name, count=f"{per_class[name]:,}", ratio=f"{ratio:.0f}", biggest=biggest,
+            top=f"{top:,}")
+        return text, small
+    listed = ", ".join(f"{n} ({per_class[n]:,})" for n in ranked[:5])
+    values = {"count": len(ranked), "ratio": f"{IMBALANCE_RATIO:.0f}", "biggest": biggest,
+              "top": f"{top:,}", "listed": listed, "more": len(ranked) - 5}
+    if len(ranked) > 5:
+        text = translate("DatasetParts",
+                         "{count} classes have at least {ratio}× fewer training images than "
+                         "“{biggest}” ({top}): {listed} and {more} more. The model may rarely "
+                         "predict the small classes. Add images to them if you can, or remove "
+                         "some from the largest ones.").format(**values)
     else:
-        listed = ", ".join(f"{n} ({per_class[n]:,})" for n in ranked[:5])
-        more = f" and {len(ranked) - 5} more" if len(ranked) > 5 else ""
-        who = (f"{len(ranked)} classes have at least {IMBALANCE_RATIO:.0f}× fewer training "
-               f"images than “{biggest}” ({top:,}): {listed}{more}.")
-    return (who + " The model may rarely predict the small classes. Add images to them if "
-            "you can, or remove some from the largest ones."), small
+        text = translate("DatasetParts",
+                         "{count} classes have at least {ratio}× fewer training images than "
+                         "“{biggest}” ({top}): {listed}. The model may rarely predict the small "
+                         "classes. Add images to them if you can, or remove some from the "
+                         "largest ones.").format(**values)
+    return text, small
 
 
 def recent_folders(settings) -> list[str]:
@@ -78,17 +115,23 @@ class SplitBox(QGroupBox):
     changed = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("Automatic split (the folder has no train/val/test folders)", parent)
+        super().__init__(translate("SplitBox", "Automatic split (the folder has no train/val/test "
+                                   "folders)"), parent)
         row = QHBoxLayout(self)  # one row: the class table above keeps its height
         row.setContentsMargins(8, 8, 8, 8)
         row.setSpacing(8)
-        self.val = self._percent("Share of each class held out to choose the best epoch.")
-        self.test = self._percent("Share of each class kept aside for the final, honest score.")
+        self.val = self._percent(translate("SplitBox", "Share of each class held out to choose "
+                                           "the best epoch."))
+        self.test = self._percent(translate("SplitBox", "Share of each class kept aside for the "
+                                            "final, honest score."))
         self.seed = QSpinBox()
         self.seed.setRange(0, 2**31 - 1)
-        self.seed.setToolTip("Same seed, same split: change it to draw a different split.")
+        self.seed.setToolTip(translate("SplitBox", "Same seed, same split: change it to draw a "
+                                       "different split."))
         self.seed.valueChanged.connect(self.changed)
-        for label, box in (("Validation", self.val), ("Test", self.test), ("Seed", self.seed)):
+        for label, box in ((translate("SplitBox", "Validation"), self.val),
+                           (translate("SplitBox", "Test"), self.test),
+                           (translate("SplitBox", "Seed"), self.seed)):
             row.addWidget(QLabel(label))
             row.addWidget(box, 1)
         self.reset()
@@ -127,20 +170,22 @@ class EmptyState(DropZone):
     recent_chosen = Signal(str)
 
     def __init__(self, accept_paths, parent: QWidget | None = None) -> None:
-        super().__init__("…or drop a folder of images anywhere here", parent,
-                         accept_paths=accept_paths, accept_images=False)
+        super().__init__(translate("EmptyState", "…or drop a folder of images anywhere here"),
+                         parent, accept_paths=accept_paths, accept_images=False)
         inner = self.content_layout()
         inner.setContentsMargins(48, 48, 48, 48)
-        title = QLabel("Start with a folder of labelled images")
+        title = QLabel(translate("EmptyState", "Start with a folder of labelled images"))
         font = QFont(title.font())
         font.setPointSizeF(font.pointSizeF() * 1.4)
         font.setBold(True)
         title.setFont(font)
         title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        explain = QLabel("Put each class in its own subfolder (pets/beagle/*.jpg, pets/pug/*.jpg), "
-                         "or use train/val/test folders with class subfolders inside, or a CSV "
-                         "file of path,label. No data yet? The demo dataset has four classes of "
-                         "coloured shapes and trains in a minute.")
+        explain = QLabel(translate(
+            "EmptyState",
+            "Put each class in its own subfolder (pets/beagle/*.jpg, pets/pug/*.jpg), "
+            "or use train/val/test folders with class subfolders inside, or a CSV "
+            "file of path,label. No data yet? The demo dataset has four classes of "
+            "coloured shapes and trains in a minute."))
         explain.setWordWrap(True)
         explain.setAlignment(Qt.AlignmentFlag.AlignCenter)
         explain.setMaximumWidth(560)
@@ -150,9 +195,9 @@ class EmptyState(DropZone):
         text_row.addStretch(1)
         buttons = QHBoxLayout()
         buttons.setSpacing(8)
-        self.choose_button = QPushButton("Choose a folder of images…")
+        self.choose_button = QPushButton(translate("EmptyState", "Choose a folder of images…"))
         self.choose_button.setDefault(True)
-        self.demo_button = QPushButton("Create demo dataset")
+        self.demo_button = QPushButton(translate("EmptyState", "Create demo dataset"))
         buttons.addStretch(1)
         buttons.addWidget(self.choose_button)
         buttons.addWidget(self.demo_button)
@@ -175,7 +220,8 @@ class EmptyState(DropZone):
             if item.widget():
                 item.widget().deleteLater()
         for folder in folders:
-            button = QPushButton(f"Open recent: {folder}")
+            button = QPushButton(translate("EmptyState", "Open recent: {folder}").format(
+                folder=folder))
             button.setFlat(True)
             button.clicked.connect(lambda _=False, f=folder: self.recent_chosen.emit(f))
             self._recent_box.addWidget(button, 0, Qt.AlignmentFlag.AlignHCenter)
@@ -193,10 +239,8 @@ class ClassTable(QTableWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(0, len(COLUMNS), parent)
         self._filling = False
-        self.setHorizontalHeaderLabels(COLUMNS)
-        self.horizontalHeaderItem(NAME_COL).setToolTip(
-            "Display name, used in zero-shot prompts ('a photo of a …') and in results. "
-            "Double-click to edit.")
+        self.setHorizontalHeaderLabels([translate("ClassTable", c) for c in COLUMNS])
+        self._set_header_tip()
         for col in range(2, len(COLUMNS)):
             self.horizontalHeaderItem(col).setTextAlignment(RIGHT)
         self.verticalHeader().setVisible(False)
@@ -218,7 +262,7 @@ class ClassTable(QTableWidget):
         self.setRowCount(len(index.classes))
         for row, info in enumerate(index.classes):
             name = QTableWidgetItem(info.display_name)
-            name.setToolTip(f"Folder: {info.folder}\nDouble-click to rename")
+            name.setToolTip(self._name_tip(info.folder))
             if info.display_name in flagged:
                 name.setIcon(warn)
             self.setItem(row, NAME_COL, name)
@@ -232,6 +276,26 @@ class ClassTable(QTableWidget):
                     item.setTextAlignment(RIGHT)  # numbers line up by their last digit
                 self.setItem(row, col, item)
         self._filling = False
+
+    def retranslate(self) -> None:
+        """Header and item tool tips (the walk re-makes header texts, not these)."""
+        self._set_header_tip()
+        self._filling = True  # a changed tool tip is an itemChanged, not a rename
+        for row in range(self.rowCount()):
+            name, folder = self.item(row, NAME_COL), self.item(row, FOLDER_COL)
+            if name is not None and folder is not None:
+                name.setToolTip(self._name_tip(folder.text()))
+        self._filling = False
+
+    def _set_header_tip(self) -> None:
+        self.horizontalHeaderItem(NAME_COL).setToolTip(translate(
+            "ClassTable", "Display name, used in zero-shot prompts ('a photo of a …') and in "
+            "results. Double-click to edit."))
+
+    @staticmethod
+    def _name_tip(folder: str) -> str:
+        return translate("ClassTable", "Folder: {folder}\nDouble-click to rename").format(
+            folder=folder)
 
     def set_name(self, row: int, text: str) -> None:
         """Change a shown name without reporting it as an edit."""

@@ -12,6 +12,8 @@ from PySide6.QtCore import QEvent, QMimeData, QObject, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from gui.i18n import remade, translate
+
 _DRAG_EVENTS = (QEvent.Type.DragEnter, QEvent.Type.DragMove, QEvent.Type.DragLeave,
                 QEvent.Type.Drop)
 
@@ -46,10 +48,12 @@ class DropZone(QFrame):
     image_dropped = Signal(QImage)
     highlight_changed = Signal(bool)  # lets a host show the drag state elsewhere too
 
-    def __init__(self, text: str = "Drop files here", parent: QWidget | None = None, *,
+    def __init__(self, text: str | None = None, parent: QWidget | None = None, *,
                  accept_paths: Callable[[list[str]], bool] | None = None,
                  accept_images: bool = True) -> None:
         super().__init__(parent)
+        if text is None:
+            text = translate("DropZone", "Drop files here")
         self._accept_paths = accept_paths or (lambda paths: bool(paths))
         self._accept_images = accept_images
         self._highlighted = False
@@ -77,6 +81,14 @@ class DropZone(QFrame):
         self._text = text
         if not self._highlighted:
             self.label.setText(text)
+
+    def retranslate(self) -> None:
+        """The resting text in the current language (the label itself is redone by the walk)."""
+        again = remade(self._text)
+        if again is not None:
+            self._text = again
+        if not self._highlighted:
+            self.label.setText(self._text)
 
     def watch(self, host: QWidget) -> None:
         """Accept drops anywhere on `host` (a parent of this zone) on the zone's behalf."""
@@ -131,8 +143,13 @@ class DropZone(QFrame):
         event.acceptProposedAction()
         if kind == QEvent.Type.DragEnter:
             n = len(paths_from_mime(mime))
-            self.set_highlighted(True, f"Release to add {n} item{'s' if n != 1 else ''}"
-                                 if n else "Release to add this image")
+            if not n:
+                hint = translate("DropZone", "Release to add this image")
+            elif n == 1:
+                hint = translate("DropZone", "Release to add {count} item").format(count=n)
+            else:
+                hint = translate("DropZone", "Release to add {count} items").format(count=n)
+            self.set_highlighted(True, hint)
         elif kind == QEvent.Type.Drop:
             self.set_highlighted(False)
             paths = paths_from_mime(mime)

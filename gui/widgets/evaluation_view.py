@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Callable
 
 from PySide6.QtCore import QSize, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QIcon, QPixmap
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLay
                                QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
 from gui import format as fmt
+from gui.i18n import translate
 from gui.scan_worker import FunctionThread
 from gui.widgets.cell_heatmaps import CellHeatMaps
 from gui.widgets.confusion_matrix import ConfusionMatrixPlot
@@ -52,6 +54,14 @@ def _name(value, class_names: list[str]) -> str:
     return str(value)
 
 
+def split_name(split: str) -> str:
+    """A split as the user reads it ("test" -> 测试集 in Chinese)."""
+    names = {"test": translate("evaluation_view", "test"),
+             "val": translate("evaluation_view", "val"),
+             "train": translate("evaluation_view", "train")}
+    return names.get(split, split)
+
+
 def cell_samples(report, true: int, predicted: int) -> list[dict]:
     """The report's samples whose true and predicted classes are this cell's, surest first."""
     names = list(report.class_names)
@@ -59,6 +69,46 @@ def cell_samples(report, true: int, predicted: int) -> list[dict]:
     picked = [s for s in report.samples
               if _name(s["true"], names) == t and _name(s["predicted"], names) == p]
     return sorted(picked, key=lambda s: -float(s.get("confidence", 0.0)))
+
+
+def summary_text(accuracy: float, top5: float | None, total: int, split: str, wrong: int,
+                 classes: int, cal: dict) -> str:
+    """'<b>Accuracy 92.5 %</b> · 120 test images · 9 mistakes · 4 classes', the summary."""
+    parts = [translate("evaluation_view", "<b>Accuracy {accuracy}</b>").format(
+        accuracy=fmt.percent(accuracy))]
+    if top5 is not None:
+        parts.append(translate("evaluation_view", "top-5 {accuracy}").format(
+            accuracy=fmt.percent(top5)))
+    parts.append(translate("evaluation_view", "{count} {split} images").format(
+        count=total, split=split_name(split)))
+    parts.append((translate("evaluation_view", "{count} mistake") if wrong == 1 else
+                  translate("evaluation_view", "{count} mistakes")).format(count=wrong))
+    parts.append(translate("evaluation_view", "{count} classes").format(count=classes))
+    if cal:
+        parts.append(translate("evaluation_view", "calibration error {error} ({before} "
+                               "uncalibrated; temperature {temperature:.2f})").format(
+            error=fmt.percent(cal["ece"]), before=fmt.percent(cal["ece_before"]),
+            temperature=cal["temperature"]))
+    return " · ".join(parts)
+
+
+def cell_title_text(count: int, true: str, predicted: str, correct: bool) -> str:
+    """The line above a confusion cell's images."""
+    if correct:
+        text = (translate("evaluation_view", "{count} correct image: true <b>{true}</b>, "
+                          "predicted <b>{predicted}</b>") if count == 1 else
+                translate("evaluation_view", "{count} correct images: true <b>{true}</b>, "
+                          "predicted <b>{predicted}</b>"))
+    else:
+        text = (translate("evaluation_view", "{count} mistaken image: true <b>{true}</b>, "
+                          "predicted <b>{predicted}</b>") if count == 1 else
+                translate("evaluation_view", "{count} mistaken images: true <b>{true}</b>, "
+                          "predicted <b>{predicted}</b>"))
+    text = text.format(count=count, true=true, predicted=predicted)
+    if count > MAX_CELL_IMAGES:
+        text = translate("evaluation_view", "{cell} — showing the first {count}").format(
+            cell=text, count=MAX_CELL_IMAGES)
+    return text
 
 
 class EvaluationView(QWidget):
@@ -71,22 +121,30 @@ class EvaluationView(QWidget):
         self.run_dir = ""
         self._thread: FunctionThread | None = None
         self._threads: set[FunctionThread] = set()
-        self.summary = QLabel("Open a finished run's evaluation from the summary card in "
-                              "Training, or choose a run and press Evaluate.")
+        self._makers: dict[str, Callable[[], str]] = {}  # label name -> its text, remade
+        self.summary = QLabel()
         self.summary.setWordWrap(True)
+        self._show("summary", lambda: translate(
+            "EvaluationView", "Open a finished run's evaluation from the summary card in "
+            "Training, or choose a run and press Evaluate."))
         self.split_combo = QComboBox()
-        self.split_combo.addItems(["test", "val", "train"])
-        self.split_combo.setToolTip("Which images to evaluate: test images were never used "
-                                    "for training or for choosing the best epoch.")
-        self.evaluate_button = QPushButton("Evaluate")
+        for split in ("test", "val", "train"):
+            self.split_combo.addItem(split_name(split), split)
+        self.split_combo.setToolTip(translate(
+            "EvaluationView", "Which images to evaluate: test images were never used "
+            "for training or for choosing the best epoch."))
+        self.evaluate_button = QPushButton(translate("EvaluationView", "Evaluate"))
         self.evaluate_button.setEnabled(False)
-        self.report_button = QPushButton("Open report folder")
+        self.report_button = QPushButton(translate("EvaluationView", "Open report folder"))
         self.report_button.setEnabled(False)
         self.busy = QProgressBar()
         self.busy.setVisible(False)
         self.matrix = ConfusionMatrixPlot()
         self.table = QTableWidget(0, 5)
-        self.table.setHorizontalHeaderLabels(["Class", "Precision", "Recall", "F1", "Images"])
+        self.table.setHorizontalHeaderLabels([
+            translate("EvaluationView", "Class"), translate("EvaluationView", "Precision"),
+            translate("EvaluationView", "Recall"), translate("EvaluationView", "F1"),
+            translate("EvaluationView", "Images")])
         self.table.setSortingEnabled(True)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -95,7 +153,9 @@ class EvaluationView(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.cell_title = QLabel("Click a cell of the matrix to see its images.")
+        self.cell_title = QLabel()
+        self._show("cell_title", lambda: translate(
+            "EvaluationView", "Click a cell of the matrix to see its images."))
         self.cell_images = QListWidget()
         self.cell_images.setViewMode(QListView.ViewMode.IconMode)
         self.cell_images.setFlow(QListView.Flow.LeftToRight)
@@ -107,13 +167,14 @@ class EvaluationView(QWidget):
         self.loader = ThumbnailLoader(THUMB, parent=self)
         self.loader.ready.connect(self._on_loader_ready)
         self.reliability = ReliabilityPlot()
-        self.heat_box = QCheckBox("Heat maps")
-        self.heat_box.setToolTip("Show where the model looked for its class (Grad-CAM) on this "
-                                 "cell's images; computed in the background")
+        self.heat_box = QCheckBox(translate("EvaluationView", "Heat maps"))
+        self.heat_box.setToolTip(translate(
+            "EvaluationView", "Show where the model looked for its class (Grad-CAM) on this "
+            "cell's images; computed in the background"))
         self.heat_box.toggled.connect(self._on_heat_toggled)
         self.heat_maps = CellHeatMaps(self)
         self.heat_maps.ready.connect(self._on_heat_ready)
-        self.heat_maps.failed.connect(lambda text: self.cell_title.setText(f"⚠ {text}"))
+        self.heat_maps.failed.connect(lambda text: self._show("cell_title", lambda: f"⚠ {text}"))
         self._heat: dict[str, QIcon] = {}
         self._cell_paths: list[str] = []
         self._build_layout()
@@ -126,17 +187,18 @@ class EvaluationView(QWidget):
     def _build_layout(self) -> None:
         top = QHBoxLayout()
         top.addWidget(self.summary, 1)
-        top.addWidget(QLabel("Images:"))
+        top.addWidget(QLabel(translate("EvaluationView", "Images:")))
         top.addWidget(self.split_combo)
         top.addWidget(self.evaluate_button)
         top.addWidget(self.report_button)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.matrix)
         self.side_tabs = QTabWidget()
-        self.side_tabs.addTab(self.table, "Per class")
-        self.side_tabs.addTab(self.reliability, "Confidence")
-        self.side_tabs.setTabToolTip(1, "Reliability diagram: how often the model was right at "
-                                        "each confidence, before and after calibration")
+        self.side_tabs.addTab(self.table, translate("EvaluationView", "Per class"))
+        self.side_tabs.addTab(self.reliability, translate("EvaluationView", "Confidence"))
+        self.side_tabs.setTabToolTip(1, translate(
+            "EvaluationView", "Reliability diagram: how often the model was right at "
+            "each confidence, before and after calibration"))
         splitter.addWidget(self.side_tabs)
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 1)
@@ -151,6 +213,15 @@ class EvaluationView(QWidget):
         layout.addLayout(cell_bar)
         layout.addWidget(self.cell_images)
 
+    def _show(self, label: str, make: Callable[[], str]) -> None:
+        """Set the text of the label attribute `label` to make(); retranslate() makes it again."""
+        self._makers[label] = make
+        getattr(self, label).setText(make())
+
+    def retranslate(self) -> None:
+        for label, make in self._makers.items():
+            getattr(self, label).setText(make())
+
     # --- evaluation ---------------------------------------------------------------------
     def set_run(self, run_dir: str) -> None:
         self.run_dir = run_dir
@@ -161,21 +232,25 @@ class EvaluationView(QWidget):
 
     def evaluate(self, run_dir: str, split: str | None = None) -> None:
         """Evaluate `run_dir` on `split` in the background; the view fills in when done."""
-        if split is not None:
-            self.split_combo.setCurrentText(split)
-        split = self.split_combo.currentText()
+        if split is not None and self.split_combo.findData(split) >= 0:
+            self.split_combo.setCurrentIndex(self.split_combo.findData(split))
+        split = self.split_combo.currentData()
         self.set_run(run_dir)
         self.evaluate_button.setEnabled(False)
         self.busy.setRange(0, 0)
         self.busy.setVisible(True)
-        self.summary.setText(f"Evaluating {Path(run_dir).name} on the {split} images…")
+        name = Path(run_dir).name
+        self._show("summary", lambda: translate(
+            "EvaluationView", "Evaluating {run} on the {split} images…").format(
+                run=name, split=split_name(split)))
 
         def job(progress):
             from engine.use.evaluate import evaluate_run
 
             return evaluate_run(run_dir, split=split, progress=progress)
 
-        thread = FunctionThread(job, f"evaluating {run_dir}")
+        thread = FunctionThread(job, translate("EvaluationView", "evaluating {run_dir}").format(
+            run_dir=run_dir))
         thread.progress.connect(self._on_thread_progress)
         thread.succeeded.connect(self._on_thread_succeeded)
         thread.failed.connect(self._on_thread_failed)
@@ -198,7 +273,8 @@ class EvaluationView(QWidget):
     def _on_thread_failed(self, message: str) -> None:
         if self.sender() is self._thread:
             self.busy.setVisible(False)
-            self.summary.setText(f"✗ Evaluation failed: {message}")
+            self._show("summary", lambda: translate(
+                "EvaluationView", "✗ Evaluation failed: {message}").format(message=message))
             self.evaluation_failed.emit(message)
 
     def _on_thread_finished(self) -> None:
@@ -223,22 +299,19 @@ class EvaluationView(QWidget):
         names = list(report.class_names)
         total = sum(sum(row) for row in report.confusion)
         wrong = total - sum(report.confusion[i][i] for i in range(len(names)))
-        top5 = f" · top-5 {fmt.percent(report.top5_accuracy)}" if report.top5_accuracy is not None else ""
-        split = self.split_combo.currentText()
+        split = self.split_combo.currentData()
         cal = getattr(report, "calibration", None) or {}
-        calibration = (f" · calibration error {fmt.percent(cal['ece'])} "
-                       f"({fmt.percent(cal['ece_before'])} uncalibrated; temperature "
-                       f"{cal['temperature']:.2f})" if cal else "")
-        self.summary.setText(f"<b>Accuracy {fmt.percent(report.accuracy)}</b>{top5} · {total} "
-                             f"{split} images · {wrong} mistake{'s' if wrong != 1 else ''} · "
-                             f"{len(names)} classes{calibration}")
+        accuracy, top5 = report.accuracy, report.top5_accuracy
+        self._show("summary", lambda: summary_text(accuracy, top5, total, split, wrong,
+                                                   len(names), cal))
         self.reliability.set_calibration(cal)
         self.report_button.setEnabled(bool(getattr(report, "report_dir", "")))
         self.matrix.set_matrix(report.confusion, names)
         self._fill_table(report.per_class)
         self.cell_images.clear()
-        self.cell_title.setText("Click a cell of the matrix to see its images "
-                                "(off the diagonal = mistakes).")
+        self._show("cell_title", lambda: translate(
+            "EvaluationView", "Click a cell of the matrix to see its images "
+            "(off the diagonal = mistakes)."))
 
     def _fill_table(self, per_class: list[dict]) -> None:
         self.table.setSortingEnabled(False)  # otherwise rows move while being filled
@@ -260,10 +333,8 @@ class EvaluationView(QWidget):
         names = list(self.report.class_names)
         samples = cell_samples(self.report, true, predicted)
         self.matrix.select_cell((true, predicted))
-        kind = "correct" if true == predicted else "mistaken"
-        more = f" — showing the first {MAX_CELL_IMAGES}" if len(samples) > MAX_CELL_IMAGES else ""
-        self.cell_title.setText(f"{len(samples)} {kind} image{'s' if len(samples) != 1 else ''}: "
-                                f"true <b>{names[true]}</b>, predicted <b>{names[predicted]}</b>{more}")
+        count, t_name, p_name = len(samples), names[true], names[predicted]
+        self._show("cell_title", lambda: cell_title_text(count, t_name, p_name, true == predicted))
         self.loader.cancel_pending()
         self.cell_images.clear()
         self._cell_paths = [str(s["path"]) for s in samples[:MAX_CELL_IMAGES]]
@@ -275,7 +346,8 @@ class EvaluationView(QWidget):
             item = QListWidgetItem(f"{fmt.percent(float(sample.get('confidence', 0.0)), 0)}\n"
                                    f"{os.path.basename(path)}")
             item.setData(PATH_ROLE, path)
-            item.setToolTip(f"{path}\nconfidence {fmt.percent(float(sample.get('confidence', 0.0)))}")
+            item.setToolTip(translate("EvaluationView", "{path}\nconfidence {confidence}").format(
+                path=path, confidence=fmt.percent(float(sample.get("confidence", 0.0)))))
             pixmap = self.loader.get(path)
             icon = self._heat.get(path) if self.heat_box.isChecked() else None
             item.setIcon(icon or (QIcon(pixmap) if pixmap is not None else placeholder))

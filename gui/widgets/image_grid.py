@@ -13,6 +13,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QPalette, QPixmap, QPainter
 from PySide6.QtWidgets import QAbstractItemView, QListView, QStyle, QWidget
 
+from gui.i18n import translate
 from gui.widgets.thumbnails import ThumbnailLoader
 
 PATH_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -72,7 +73,10 @@ class ThumbnailModel(QAbstractListModel):
             return self._placeholder
         if role == Qt.ItemDataRole.ToolTipRole:
             problem = self._loader.failure(path)
-            return f"{path}\nCannot show this image: {problem}" if problem else path
+            if not problem:
+                return path
+            return translate("ThumbnailModel", "{path}\nCannot show this image: {problem}").format(
+                path=path, problem=problem)
         if role == PATH_ROLE:
             return path
         return None

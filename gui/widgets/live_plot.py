@@ -17,12 +17,20 @@ from PySide6.QtCore import QEvent, QObject, QPointF, QTimer
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QWidget
 
+from gui.i18n import dynamic, translate
+
 REDRAW_INTERVAL_MS = 100
 # Tableau-like mid tones: enough contrast on both white and near-black backgrounds.
 COLOURS = {"train": "#4e79a7", "train_raw": "#4e79a7", "val": "#f28e2b", "lr": "#59a14f",
            "best": "#e15759", "marker": "#9c755f"}
 COMPARE_COLOURS = ("#b07aa1", "#76b7b2", "#edc948", "#ff9da7", "#bab0ac")
 pg.setConfigOptions(antialias=True)
+
+
+def again(text: str) -> str:
+    """`text` made again in the current language when it came from translate(), else as is."""
+    redo = getattr(text, "redo", None)
+    return text if redo is None else dynamic(redo)
 
 
 def nice_ceiling(value: float) -> float:
@@ -107,7 +115,9 @@ class Series:
 
 
 class LivePlot(pg.PlotWidget):
-    """Base class: buffered series, timer-driven redraw, hover read-out, palette colours."""
+    """Base class: buffered series, timer-driven redraw, hover read-out, palette colours.
+    `title` and `y_label` are marked with QT_TRANSLATE_NOOP("LivePlot", ...) by subclasses;
+    curve labels are translate() results, made again by retranslate()."""
 
     title = ""
     y_label = ""
@@ -129,12 +139,12 @@ class LivePlot(pg.PlotWidget):
         self._curves: dict[str, pg.PlotDataItem] = {}
         self._labels: dict[str, str] = {}
         self._compare_items: list[pg.PlotDataItem] = []
+        self._compare_labels: list[str] = []
         self.scheduler = RedrawScheduler(self)
         self.scheduler.add(self)
         item = self.getPlotItem()
-        item.setTitle(self.title)
-        item.setLabel("bottom", "step")
-        item.setLabel("left", self.y_label)
+        item.setTitle(self._title())
+        self._set_axis_labels()
         # No grid: it doubles the cost of every repaint (measured), and hovering shows values.
         item.hideButtons()
         item.setClipToView(True)
@@ -147,6 +157,32 @@ class LivePlot(pg.PlotWidget):
             item.addItem(hover, ignoreBounds=True)
         self.scene().sigMouseMoved.connect(self._on_scene_mouse_moved)
         self._apply_palette()
+
+    # --- texts ------------------------------------------------------------------------
+    def _title(self) -> str:
+        return translate("LivePlot", self.title) if self.title else ""
+
+    def _set_axis_labels(self) -> None:
+        item = self.getPlotItem()
+        item.setLabel("bottom", translate("LivePlot", "step"))
+        item.setLabel("left", translate("LivePlot", self.y_label) if self.y_label else "")
+
+    def retranslate(self) -> None:
+        """Title, axis labels and legend entries in the current language."""
+        self._set_axis_labels()
+        self._apply_palette()  # sets the title, in the text colour
+        for name, curve in self._curves.items():
+            self._labels[name] = again(self._labels[name])
+            self._rename(curve, self._labels[name])
+        for i, curve in enumerate(self._compare_items):
+            self._compare_labels[i] = again(self._compare_labels[i])
+            self._rename(curve, self._compare_labels[i])
+
+    def _rename(self, curve: pg.PlotDataItem, name: str) -> None:
+        curve.opts["name"] = name
+        label = self._legend.getLabel(curve)
+        if label is not None:
+            label.setText(name)
 
     # --- series -----------------------------------------------------------------------
     def _add_curve(self, name: str, label: str, colour: str, *, width: float = 2.0,
@@ -239,6 +275,7 @@ class LivePlot(pg.PlotWidget):
         pen = pg.mkPen(colour, width=1.5, style=pg.QtCore.Qt.PenStyle.DotLine)
         self._compare_items.append(self.plot(xs, ys, pen=pen, name=label, symbol="o",
                                              symbolSize=4, symbolBrush=colour, symbolPen=colour))
+        self._compare_labels.append(label)
         self._compare_tops.append(max(ys, default=0.0))
         if self.y_from_zero:
             self._fit_y()
@@ -248,6 +285,7 @@ class LivePlot(pg.PlotWidget):
             self.removeItem(item)
             self._legend.removeItem(item)
         self._compare_items.clear()
+        self._compare_labels.clear()
         self._compare_tops.clear()
 
     def comparison_count(self) -> int:
@@ -268,7 +306,7 @@ class LivePlot(pg.PlotWidget):
             axis = item.getAxis(side)
             axis.setPen(fg)
             axis.setTextPen(fg)
-        item.titleLabel.setText(self.title, color=fg.name())
+        item.titleLabel.setText(self._title(), color=fg.name())
         self._legend.setLabelTextColor(fg)
         self._hover_text.setColor(fg)
         self._hover_line.setPen(pg.mkPen(fg, width=1, style=pg.QtCore.Qt.PenStyle.DotLine))
@@ -284,7 +322,8 @@ class LivePlot(pg.PlotWidget):
         for name, s in self._series.items():
             p = s.nearest(x)
             if p is not None:
-                lines.append(f"{self._labels[name]}: {self.y_format.format(p[1])} (step {p[0]:g})")
+                lines.append(translate("LivePlot", "{label}: {value} (step {step})").format(
+                    label=self._labels[name], value=self.y_format.format(p[1]), step=f"{p[0]:g}"))
         return "\n".join(lines)
 
     def _on_scene_mouse_moved(self, pos: QPointF) -> None:

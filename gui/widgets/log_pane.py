@@ -7,6 +7,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QPlainTextEdit, QToolButton, QVBoxLayout, QWidget
 
+from gui.i18n import translate
+
 MAX_LINES = 5000  # a week-long run must not grow the widget without bound
 
 
@@ -39,8 +41,11 @@ class LogPane(QWidget):
         self.toggle.setChecked(expanded)
 
     def append(self, message: str, level: str = "info") -> None:
-        prefix = {"warning": "warning: ", "error": "ERROR: "}.get(level, "")
-        self.text.appendPlainText(f"{time.strftime('%H:%M:%S')}  {prefix}{message}")
+        if level == "warning":
+            message = translate("LogPane", "warning: {message}").format(message=message)
+        elif level == "error":
+            message = translate("LogPane", "ERROR: {message}").format(message=message)
+        self.text.appendPlainText(f"{time.strftime('%H:%M:%S')}  {message}")
         self._count += 1
         self._update_title()
         if level in ("warning", "error"):
@@ -59,5 +64,12 @@ class LogPane(QWidget):
         self.toggle.setArrowType(Qt.ArrowType.DownArrow if expanded else Qt.ArrowType.RightArrow)
         self._update_title()
 
+    def retranslate(self) -> None:
+        self._update_title()
+
     def _update_title(self) -> None:
-        self.toggle.setText(f"Log ({self._count} lines)" if self._count else "Log")
+        if self._count:
+            self.toggle.setText(translate("LogPane", "Log ({count} lines)").format(
+                count=self._count))
+        else:
+            self.toggle.setText(translate("LogPane", "Log"))

@@ -7,30 +7,44 @@ through the whole workflow.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton,
                                QVBoxLayout, QWidget)
 
 from engine.config import KNOWN_MODELS
+from gui.i18n import dynamic, translate
 from gui.scan_worker import FunctionThread
 
-LOCAL_ITEM = "Local folder…"
-DEMO_ITEM = "Offline demo model (untrained)"
+LOCAL_ITEM = QT_TRANSLATE_NOOP("ModelPicker", "Local folder…")
+DEMO_ITEM = QT_TRANSLATE_NOOP("ModelPicker", "Offline demo model (untrained)")
 
 
-def check_model(ref: str) -> str:
-    """Load `ref` like training would; return a one-line description (raises ModelLoadError)."""
+def inspect_model(ref: str) -> dict:
+    """Load `ref` like training would (raises ModelLoadError); what describe_model() shows."""
     from engine.demo.model import is_demo_model
     from engine.model.classifier import base_model_info, count_parameters, load_clip
 
     model, processor = load_clip(ref)
     info = base_model_info(ref, model, processor)
     _, total = count_parameters(model.vision_model)
-    text = (f"Ready: {info.image_size} px images, {info.projection_dim}-dim embeddings, "
-            f"{total / 1e6:.1f} M image-encoder parameters.")
-    if is_demo_model(ref):
-        text += " This is the untrained demo model: good for trying the app, not for real photos."
+    return {"size": info.image_size, "dim": info.projection_dim, "params": f"{total / 1e6:.1f}",
+            "demo": is_demo_model(ref)}
+
+
+def describe_model(facts: dict) -> str:
+    """The one-line description of a checked model, in the current language."""
+    text = translate("model_picker", "Ready: {size} px images, {dim}-dim embeddings, {params} M "
+                     "image-encoder parameters.").format(size=facts["size"], dim=facts["dim"],
+                                                         params=facts["params"])
+    if facts["demo"]:
+        text += " " + translate("model_picker", "This is the untrained demo model: good for "
+                                "trying the app, not for real photos.")
     return text
+
+
+def check_model(ref: str) -> str:
+    """Load `ref` like training would; return a one-line description (raises ModelLoadError)."""
+    return describe_model(inspect_model(ref))
 
 
 def make_demo_model() -> str:
@@ -50,15 +64,17 @@ class ModelPicker(QWidget):
         self.combo.setEditable(True)
         self.combo.addItems(list(KNOWN_MODELS))
         self.combo.insertSeparator(self.combo.count())
-        self.combo.addItems([LOCAL_ITEM, DEMO_ITEM])
+        self.combo.addItems([translate("ModelPicker", LOCAL_ITEM),
+                            translate("ModelPicker", DEMO_ITEM)])
         self.combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.combo.setMinimumContentsLength(28)
-        self.check_button = QPushButton("Check")
-        self.check_button.setToolTip("Load the model now (in the background) to see whether it works.")
+        self.check_button = QPushButton(translate("ModelPicker", "Check"))
+        self.check_button.setToolTip(translate(
+            "ModelPicker", "Load the model now (in the background) to see whether it works."))
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.demo_button = QPushButton("Use the offline demo model")
+        self.demo_button = QPushButton(translate("ModelPicker", "Use the offline demo model"))
         self.demo_button.setVisible(False)
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
@@ -86,7 +102,7 @@ class ModelPicker(QWidget):
         self.combo.setEditText(ref)  # -> _on_combo_edit_text_changed
 
     def _on_combo_edit_text_changed(self, text: str) -> None:
-        if text in (LOCAL_ITEM, DEMO_ITEM):
+        if self._action_item(text):
             return  # an action item, handled by _on_combo_activated
         if text.strip() != self._value:
             self._value = text.strip()
@@ -94,16 +110,24 @@ class ModelPicker(QWidget):
             self.changed.emit()
 
     def _on_combo_activated(self, index: int) -> None:
-        text = self.combo.itemText(index)
+        text = self._action_item(self.combo.itemText(index))
         if text == LOCAL_ITEM:
             self.combo.setEditText(self._value)
-            folder = QFileDialog.getExistingDirectory(self, "Folder with a CLIP checkpoint")
+            folder = QFileDialog.getExistingDirectory(
+                self, translate("ModelPicker", "Folder with a CLIP checkpoint"))
             if folder:
                 self.set_value(folder)
                 self.check()
         elif text == DEMO_ITEM:
             self.combo.setEditText(self._value)
             self.use_demo_model()
+
+    def _action_item(self, text: str) -> str:
+        """LOCAL_ITEM or DEMO_ITEM when `text` is one of them (in any language), else ""."""
+        for item in (LOCAL_ITEM, DEMO_ITEM):
+            if text in (item, translate("ModelPicker", item)):
+                return item
+        return ""
 
     # --- background work ----------------------------------------------------------------
     def busy(self) -> bool:
@@ -112,15 +136,17 @@ class ModelPicker(QWidget):
     def check(self) -> None:
         ref = self.value()
         self._checking = ref
-        self._show_status(f"Loading {ref}…")
+        self._show_status(translate("ModelPicker", "Loading {ref}…").format(ref=ref))
         self.check_button.setEnabled(False)
-        self._run(lambda progress: check_model(ref), f"checking the model {ref}",
+        self._run(lambda progress: inspect_model(ref),
+                  translate("ModelPicker", "checking the model {ref}").format(ref=ref),
                   self._on_check_succeeded, self._on_check_failed)
 
     def use_demo_model(self) -> None:
-        self._show_status("Preparing the offline demo model…")
+        self._show_status(translate("ModelPicker", "Preparing the offline demo model…"))
         self.demo_button.setEnabled(False)
-        self._run(lambda progress: make_demo_model(), "creating the offline demo model",
+        self._run(lambda progress: make_demo_model(),
+                  translate("ModelPicker", "creating the offline demo model"),
                   self._on_demo_succeeded, self._on_check_failed)
 
     def _run(self, fn, doing: str, on_ok, on_fail) -> None:
@@ -136,22 +162,23 @@ class ModelPicker(QWidget):
         self.check_button.setEnabled(True)
         self.demo_button.setEnabled(True)
 
-    def _on_check_succeeded(self, text: str) -> None:
+    def _on_check_succeeded(self, facts: dict) -> None:
         if self._checking != self.value():
             return  # the user picked another model meanwhile
-        self._show_status("✓ " + text)
+        text = describe_model(facts)
+        self._show_status(dynamic(lambda: "✓ " + describe_model(facts)))
         self.demo_button.setVisible(False)
         self.check_finished.emit(True, text)
 
     def _on_check_failed(self, message: str) -> None:
-        self._show_status("✗ " + message, error=True)
+        self._show_status("✗ " + message, error=True)  # an engine text, already translated
         self.demo_button.setVisible(True)
         self.check_finished.emit(False, message)
 
     def _on_demo_succeeded(self, path: str) -> None:
         self.set_value(path)
-        self._show_status("✓ Offline demo model ready. It is tiny and untrained: good for trying "
-                          "the app, not for real photos.")
+        self._show_status(translate("ModelPicker", "✓ Offline demo model ready. It is tiny and "
+                                    "untrained: good for trying the app, not for real photos."))
         self.demo_button.setVisible(False)
         self.demo_model_ready.emit(path)
 

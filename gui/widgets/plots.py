@@ -5,23 +5,27 @@ hover read-outs and palette colours live in the LivePlot base class (live_plot.p
 from __future__ import annotations
 
 import pyqtgraph as pg
+from PySide6.QtCore import QT_TRANSLATE_NOOP
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
 from engine.events import CheckpointSaved, EarlyStopped, Evaluation, Event, RunStarted, Step
+from gui.i18n import translate
 from gui.widgets.live_plot import COLOURS, Ema, LivePlot, RedrawScheduler
 
 
 class LossPlot(LivePlot):
-    title = "Loss"
-    y_label = "loss"
+    title = QT_TRANSLATE_NOOP("LivePlot", "Loss")
+    y_label = QT_TRANSLATE_NOOP("LivePlot", "loss")
     y_from_zero = True
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._add_curve("train_raw", "train (raw)", COLOURS["train_raw"], width=1, alpha=70)
-        self._add_curve("train", "train (smoothed)", COLOURS["train"])
-        self._add_curve("val", "validation", COLOURS["val"], dashed=True, symbol="o")
+        self._add_curve("train_raw", translate("LossPlot", "train (raw)"), COLOURS["train_raw"],
+                        width=1, alpha=70)
+        self._add_curve("train", translate("LossPlot", "train (smoothed)"), COLOURS["train"])
+        self._add_curve("val", translate("LossPlot", "validation"), COLOURS["val"], dashed=True,
+                        symbol="o")
         self._ema = Ema()
 
     def add_step(self, ev: Step) -> None:
@@ -40,27 +44,29 @@ class LossPlot(LivePlot):
 class AccuracyPlot(LivePlot):
     """Train (smoothed batch accuracy) and validation accuracy in %, from the zero-shot point."""
 
-    title = "Accuracy"
-    y_label = "accuracy (%)"
+    title = QT_TRANSLATE_NOOP("LivePlot", "Accuracy")
+    y_label = QT_TRANSLATE_NOOP("LivePlot", "accuracy (%)")
     y_format = "{:.1f} %"
     legend_offset = (-10, -30)  # accuracy rises: the lower right stays free
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._add_curve("train", "train (smoothed)", COLOURS["train"])  # batch accuracy is too noisy raw
-        self._add_curve("val", "validation", COLOURS["val"], symbol="o")
+        # batch accuracy is too noisy raw
+        self._add_curve("train", translate("AccuracyPlot", "train (smoothed)"), COLOURS["train"])
+        self._add_curve("val", translate("AccuracyPlot", "validation"), COLOURS["val"], symbol="o")
         item = self.getPlotItem()
         item.setYRange(0, 100, padding=0.02)
         self.best_marker = pg.ScatterPlotItem(symbol="star", size=18, brush=QColor(COLOURS["best"]),
                                               pen=pg.mkPen(QColor(COLOURS["best"])))
         self.checkpoint_markers = pg.ScatterPlotItem(symbol="t1", size=8,
                                                      brush=QColor(COLOURS["marker"]), pen=None)
-        self.zero_shot_label = pg.TextItem("zero-shot", anchor=(0, 1.2))
-        self.best_label = pg.TextItem("best", anchor=(1.3, 1.1))
+        self.zero_shot_label = pg.TextItem(translate("AccuracyPlot", "zero-shot"), anchor=(0, 1.2))
+        self.best_label = pg.TextItem(translate("AccuracyPlot", "best"), anchor=(1.3, 1.1))
         for extra in (self.best_marker, self.checkpoint_markers, self.zero_shot_label,
                       self.best_label):
             item.addItem(extra, ignoreBounds=True)
         self.early_stop_line: pg.InfiniteLine | None = None
+        self._early_best_epoch: int | None = None
         self._best: tuple[float, float] | None = None
         self._zero_shot: tuple[float, float] | None = None
         self._checkpoints: list[tuple[float, str]] = []
@@ -87,14 +93,33 @@ class AccuracyPlot(LivePlot):
 
     def add_early_stop(self, ev: EarlyStopped) -> None:
         step = self._series["val"].xs[-1] if self._series["val"].xs else 0.0
+        self._early_best_epoch = ev.best_epoch
         if self.early_stop_line is None:
             self.early_stop_line = pg.InfiniteLine(
-                pos=step, angle=90, movable=False, label=f"early stop (best: epoch {ev.best_epoch})",
+                pos=step, angle=90, movable=False, label=self._early_stop_text(),
                 labelOpts={"position": 0.92, "color": self.palette().color(QPalette.ColorRole.Text)},
                 pen=pg.mkPen(QColor(COLOURS["best"]), width=1, style=pg.QtCore.Qt.PenStyle.DashLine))
             self.getPlotItem().addItem(self.early_stop_line, ignoreBounds=True)
         self.early_stop_line.setPos(step)
         self._mark_dirty()
+
+    def _early_stop_text(self) -> str:
+        return translate("AccuracyPlot", "early stop (best: epoch {epoch})").format(
+            epoch=self._early_best_epoch)
+
+    def retranslate(self) -> None:
+        super().retranslate()
+        self.best_label.setText(translate("AccuracyPlot", "best"))
+        self._set_zero_shot_text()
+        if self.early_stop_line is not None:
+            self.early_stop_line.label.setFormat(self._early_stop_text())
+
+    def _set_zero_shot_text(self) -> None:
+        if self._zero_shot:
+            self.zero_shot_label.setText(translate("AccuracyPlot", "zero-shot {accuracy} %").format(
+                accuracy=f"{self._zero_shot[1]:.0f}"))
+        else:
+            self.zero_shot_label.setText(translate("AccuracyPlot", "zero-shot"))
 
     @property
     def best_point(self) -> tuple[float, float] | None:
@@ -112,6 +137,7 @@ class AccuracyPlot(LivePlot):
         if self.early_stop_line is not None:
             self.getPlotItem().removeItem(self.early_stop_line)
             self.early_stop_line = None
+        self._early_best_epoch = None
         super().reset()
 
     def _redraw(self) -> None:
@@ -128,7 +154,7 @@ class AccuracyPlot(LivePlot):
         self.zero_shot_label.setVisible(self._zero_shot is not None)
         if self._zero_shot:
             self.zero_shot_label.setPos(*self._zero_shot)
-            self.zero_shot_label.setText(f"zero-shot {self._zero_shot[1]:.0f} %")
+            self._set_zero_shot_text()
         self.checkpoint_markers.setData([x for x, _ in self._checkpoints],
                                         [2.0] * len(self._checkpoints),
                                         data=[label for _, label in self._checkpoints])
@@ -145,14 +171,14 @@ class AccuracyPlot(LivePlot):
 
 
 class LrPlot(LivePlot):
-    title = "Learning rate"
-    y_label = "learning rate"
+    title = QT_TRANSLATE_NOOP("LivePlot", "Learning rate")
+    y_label = QT_TRANSLATE_NOOP("LivePlot", "learning rate")
     y_from_zero = True
     min_interval_s = 0.5  # the schedule changes smoothly: 2 redraws a second are plenty
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._add_curve("lr", "learning rate", COLOURS["lr"])
+        self._add_curve("lr", translate("LrPlot", "learning rate"), COLOURS["lr"])
         self._legend.setVisible(False)
         self.getPlotItem().getAxis("left").enableAutoSIPrefix(False)  # 5e-4, not "x1e-06"
 
@@ -216,8 +242,9 @@ class TrainingPlots(QWidget):
         """Overlay an earlier run's validation curves (dotted) for comparison."""
         val = [e for e in events if isinstance(e, Evaluation) and e.split == "val"]
         xs = [float(e.step) for e in val]
-        self.accuracy.add_comparison(f"{label} (val)", xs, [100.0 * e.accuracy for e in val])
-        self.loss.add_comparison(f"{label} (val)", xs, [e.loss for e in val])
+        name = translate("TrainingPlots", "{run} (val)").format(run=label)
+        self.accuracy.add_comparison(name, xs, [100.0 * e.accuracy for e in val])
+        self.loss.add_comparison(name, xs, [e.loss for e in val])
 
     def clear_comparisons(self) -> None:
         self.loss.clear_comparisons()

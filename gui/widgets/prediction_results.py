@@ -10,17 +10,17 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QRect, QSize, Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QAbstractListModel, QModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QListView, QStyle, QStyledItemDelegate,
                                QStyleOptionViewItem, QWidget)
 
+from gui.i18n import Tr, translate
 from gui.widgets.thumbnails import ThumbnailLoader
 
 PREDICTION_ROLE = Qt.ItemDataRole.UserRole + 1  # the engine's Prediction object
 LOW_ROLE = Qt.ItemDataRole.UserRole + 2  # True when top-1 is below the threshold
 ERROR_ROLE = Qt.ItemDataRole.UserRole + 3  # per-file message, "" when predicted
-NEXT_STEP = "Check the file, or save it as JPEG or PNG and add it again."
 
 
 def percent(p: float) -> str:
@@ -146,7 +146,12 @@ class PredictionModel(QAbstractListModel):
         return None
 
     def title(self, index: QModelIndex) -> str:
-        return self._rows[index.row()].title
+        title = self._rows[index.row()].title
+        return title.redo() if isinstance(title, Tr) else title  # "Pasted image 2", translated
+
+    def retranslate(self) -> None:
+        """Rows describe themselves at paint time: repaint them in the current language."""
+        self._refresh_all()
 
     def _refresh_all(self) -> None:
         if self._rows:
@@ -160,12 +165,19 @@ class PredictionModel(QAbstractListModel):
 
 def describe(row: ResultRow, low: bool, k: int, not_sure: bool = False) -> str:
     """One line of plain text for a result (also what screen readers and copy get)."""
+    title = row.title.redo() if isinstance(row.title, Tr) else row.title
     if row.error:
-        return f"{row.title}: not predicted: {row.error}. {NEXT_STEP}"
+        return translate("prediction_results", "{title}: not predicted: {error}. Check the file, "
+                         "or save it as JPEG or PNG and add it again.").format(
+            title=title, error=row.error)
     labels = " · ".join(f"{label} {percent(p)}" for label, p in row.top[:k])
     if not_sure:
-        return f"{row.title}: not sure (none of the classes fits well): {labels}"
-    return f"{row.title}: {labels}" + (" (low confidence)" if low else "")
+        return translate("prediction_results", "{title}: not sure (none of the classes fits "
+                         "well): {labels}").format(title=title, labels=labels)
+    if low:
+        return translate("prediction_results", "{title}: {labels} (low confidence)").format(
+            title=title, labels=labels)
+    return f"{title}: {labels}"
 
 
 class PredictionDelegate(QStyledItemDelegate):
@@ -211,17 +223,22 @@ class PredictionDelegate(QStyledItemDelegate):
         painter.setPen(palette.color(text_role))
         title = model.title(index)
         low = bool(index.data(LOW_ROLE))
-        badge = "  ⚠ low confidence: check this one" if low else ""
         if low and model.not_sure:
-            badge = "  ? not sure: none of the classes fits well (best guesses below)"
+            title = translate("PredictionDelegate", "{title}  ? not sure: none of the classes "
+                              "fits well (best guesses below)").format(title=title)
+        elif low:
+            title = translate("PredictionDelegate", "{title}  ⚠ low confidence: check this one"
+                              ).format(title=title)
         painter.drawText(text_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
-                         QFontMetrics(bold).elidedText(title + badge, Qt.TextElideMode.ElideMiddle,
+                         QFontMetrics(bold).elidedText(title, Qt.TextElideMode.ElideMiddle,
                                                        text_rect.width()))
         painter.setFont(option.font)
         body = QRect(left, r.top() + self.LINE, r.right() - left, r.height() - self.LINE)
         if error:
             painter.drawText(body, Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap,
-                             f"Not predicted: {error}. {NEXT_STEP}")
+                             translate("PredictionDelegate", "Not predicted: {error}. Check the "
+                                       "file, or save it as JPEG or PNG and add it again."
+                                       ).format(error=error))
         else:
             top = index.data(PREDICTION_ROLE).top[:model.shown_k]
             for i, (label, p) in enumerate(top):
@@ -262,8 +279,9 @@ class PredictionDelegate(QStyledItemDelegate):
 class PredictionList(QListView):
     """The results view; `results_model` holds the rows. Empty, it says what will appear."""
 
-    EMPTY_TEXT = ("Results appear here: each image with its most likely labels and how sure "
-                  "the model is. Results below the “Mark below” confidence are flagged.")
+    EMPTY_TEXT = QT_TRANSLATE_NOOP(
+        "PredictionList", "Results appear here: each image with its most likely labels and how "
+        "sure the model is. Results below the “Mark below” confidence are flagged.")
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -284,5 +302,10 @@ class PredictionList(QListView):
                                                 QPalette.ColorRole.Text))
             rect = self.viewport().rect().adjusted(32, 32, -32, -32)
             painter.drawText(rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop
-                             | Qt.TextFlag.TextWordWrap, self.EMPTY_TEXT)
+                             | Qt.TextFlag.TextWordWrap,
+                             translate("PredictionList", self.EMPTY_TEXT))
             painter.end()
+
+    def retranslate(self) -> None:
+        self.results_model.retranslate()
+        self.viewport().update()

@@ -13,6 +13,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QApplication, QHBoxLayout, QHe
                                QLabel, QPushButton, QStyle, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
+from gui.i18n import dynamic, translate
+
 MAX_ROWS = 5000  # beyond this the table is useless to read; Copy still has them all
 
 
@@ -24,18 +26,28 @@ class ProblemRow:
 
 
 def summarize(rows: list[ProblemRow]) -> str:
-    """'3 problems: 1 blocks training · 2 files skipped or worth a look'."""
+    """'3 problems: 1 must be fixed before training · 2 skipped or worth a look'."""
     if not rows:
-        return "No problems found."
+        return translate("ProblemList", "No problems found.")
     errors = sum(r.severity == "error" for r in rows)
     warnings = len(rows) - errors
-    parts = []
-    if errors:
-        parts.append(f"{errors} must be fixed before training")
-    if warnings:
-        parts.append(f"{warnings} skipped or worth a look")
-    noun = "problem" if len(rows) == 1 else "problems"
-    return f"{len(rows):,} {noun}: " + " · ".join(parts)
+
+    def make() -> str:
+        parts = []
+        if errors:
+            parts.append(translate("ProblemList", "{count} must be fixed before training").format(
+                count=errors))
+        if warnings:
+            parts.append(translate("ProblemList", "{count} skipped or worth a look").format(
+                count=warnings))
+        details, count = " · ".join(parts), f"{len(rows):,}"
+        if len(rows) == 1:
+            return translate("ProblemList", "{count} problem: {details}").format(
+                count=count, details=details)
+        return translate("ProblemList", "{count} problems: {details}").format(
+            count=count, details=details)
+
+    return dynamic(make)
 
 
 def as_text(rows: list[ProblemRow]) -> str:
@@ -59,12 +71,13 @@ class ProblemList(QWidget):
         bar = QHBoxLayout()
         bar.setSpacing(8)
         self.icon = QLabel()
-        self.summary = QLabel("No problems found.")
+        self.summary = QLabel(translate("ProblemList", "No problems found."))
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.copy_button = QPushButton("Copy list")
-        self.copy_button.setToolTip("Copy every problem (severity, path, reason) as text")
+        self.copy_button = QPushButton(translate("ProblemList", "Copy list"))
+        self.copy_button.setToolTip(translate("ProblemList", "Copy every problem (severity, path, "
+                                              "reason) as text"))
         self.copy_button.clicked.connect(self.copy_to_clipboard)
-        self.details_button = QPushButton("Show details")
+        self.details_button = QPushButton(translate("ProblemList", "Show details"))
         self.details_button.setCheckable(True)
         self.details_button.toggled.connect(self.set_expanded)
         bar.addWidget(self.icon)
@@ -73,7 +86,8 @@ class ProblemList(QWidget):
         bar.addWidget(self.details_button)
         layout.addLayout(bar)
         self.table = QTableWidget(0, 2)
-        self.table.setHorizontalHeaderLabels(["File", "What is wrong"])
+        self.table.setHorizontalHeaderLabels([translate("ProblemList", "File"),
+                                              translate("ProblemList", "What is wrong")])
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().setVisible(False)
@@ -110,10 +124,21 @@ class ProblemList(QWidget):
     def set_expanded(self, on: bool) -> None:
         on = on and bool(self._rows)
         self.table.setVisible(on)
-        self.details_button.setText("Hide details" if on else "Show details")
+        self.details_button.setText(translate("ProblemList", "Hide details") if on
+                                    else translate("ProblemList", "Show details"))
         if self.details_button.isChecked() != on:
             self.details_button.setChecked(on)
         self.expanded_changed.emit(on)
+
+    def retranslate(self) -> None:
+        """The "… and N more" row (table items are not re-made by the language switch)."""
+        more = self.table.item(MAX_ROWS, 0) if len(self._rows) > MAX_ROWS else None
+        if more is not None:
+            more.setText(self._more_text())
+
+    def _more_text(self) -> str:
+        return translate("ProblemList", "… and {count} more (Copy list has them all)").format(
+            count=f"{len(self._rows) - MAX_ROWS:,}")
 
     def copy_to_clipboard(self) -> None:
         QApplication.clipboard().setText(as_text(self._rows))
@@ -133,6 +158,5 @@ class ProblemList(QWidget):
             self.table.setItem(row, 1, reason_item)
         if len(self._rows) > MAX_ROWS:
             self.table.setRowCount(MAX_ROWS + 1)
-            more = QTableWidgetItem(f"… and {len(self._rows) - MAX_ROWS:,} more "
-                                    "(Copy list has them all)")
+            more = QTableWidgetItem(self._more_text())
             self.table.setItem(MAX_ROWS, 0, more)

@@ -6,15 +6,14 @@ from __future__ import annotations
 import pyqtgraph as pg
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from gui.i18n import translate
+
 
 class ReliabilityPlot(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.plot = pg.PlotWidget()
         self.plot.setBackground(None)
-        self.plot.setTitle("Confidence vs accuracy")
-        self.plot.setLabel("bottom", "confidence")
-        self.plot.setLabel("left", "accuracy")
         self.plot.setXRange(0, 1, padding=0.02)
         self.plot.setYRange(0, 1, padding=0.02)
         self.plot.setMouseEnabled(False, False)
@@ -23,22 +22,37 @@ class ReliabilityPlot(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plot)
         self.bins_after: list[dict] = []
+        self._calibration: dict = {}
+        self._set_titles()
+
+    def _set_titles(self) -> None:
+        self.plot.setTitle(translate("ReliabilityPlot", "Confidence vs accuracy"))
+        self.plot.setLabel("bottom", translate("ReliabilityPlot", "confidence"))
+        self.plot.setLabel("left", translate("ReliabilityPlot", "accuracy"))
+
+    def retranslate(self) -> None:
+        """Titles, axis labels and legend names in the current language."""
+        self._set_titles()
+        self.set_calibration(self._calibration)
 
     def set_calibration(self, calibration: dict) -> None:
         """engine.use.evaluate's Report.calibration ({} for reports without one)."""
         self.plot.clear()
-        self.bins_after = list(calibration.get("reliability") or [])
+        self._calibration = calibration or {}
+        self.bins_after = list(self._calibration.get("reliability") or [])
         if not self.bins_after:
             return
         self.plot.plot([0, 1], [0, 1], pen=pg.mkPen((200, 60, 60), width=2,
                                                       style=pg.QtCore.Qt.PenStyle.DashLine),
-                       name="perfectly calibrated")
+                       name=translate("ReliabilityPlot", "perfectly calibrated"))
         for rows, brush, pen, name, shrink in (
                 (self.bins_after, pg.mkBrush(33, 113, 181, 200), None,
-                 f"calibrated (ECE {calibration['ece']:.1%})", 0.0),
+                 translate("ReliabilityPlot", "calibrated (ECE {ece:.1%})").format(
+                     ece=calibration["ece"]), 0.0),
                 (calibration.get("reliability_before") or [], None,
                  pg.mkPen((150, 150, 150), width=2),
-                 f"before (ECE {calibration['ece_before']:.1%})", 0.2)):
+                 translate("ReliabilityPlot", "before (ECE {ece:.1%})").format(
+                     ece=calibration["ece_before"]), 0.2)):
             shown = [r for r in rows if r["count"]]
             if not shown:
                 continue

@@ -6,6 +6,8 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QCheckBox, QDoubleSpinBox, QHBoxLayout, QLabel, QMenu,
                                QPushButton, QSizePolicy, QSpinBox, QToolButton, QWidget)
 
+from gui.i18n import translate
+
 
 class ResultBar(QWidget):
     top_k_changed = Signal(int)
@@ -23,39 +25,43 @@ class ResultBar(QWidget):
         self.summary = QLabel()
         self.summary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         row.addWidget(self.summary, 1)
-        row.addWidget(QLabel("Show top"))
+        row.addWidget(QLabel(translate("ResultBar", "Show top")))
         self.top_k = QSpinBox()
         self.top_k.setRange(1, 10)
         self.top_k.setValue(3)
-        self.top_k.setToolTip("How many labels to show per image")
+        self.top_k.setToolTip(translate("ResultBar", "How many labels to show per image"))
         self.top_k.valueChanged.connect(self.top_k_changed)
         row.addWidget(self.top_k)
-        row.addWidget(QLabel("Mark below"))
+        row.addWidget(QLabel(translate("ResultBar", "Mark below")))
         self.threshold = QDoubleSpinBox()
         self.threshold.setRange(0, 100)
         self.threshold.setDecimals(0)
         self.threshold.setSingleStep(5)
         self.threshold.setSuffix(" %")
         self.threshold.setValue(50)
-        self.threshold.setToolTip("Results whose top label is below this confidence are marked: "
-                                  "check those by eye before trusting them")
+        self.threshold.setToolTip(translate(
+            "ResultBar", "Results whose top label is below this confidence are marked: "
+            "check those by eye before trusting them"))
         self.threshold.valueChanged.connect(lambda v: self.threshold_changed.emit(v / 100.0))
         row.addWidget(self.threshold)
-        self.not_sure = QCheckBox("Not sure")
-        self.not_sure.setToolTip("Below the mark, say 'not sure' instead of naming a class when the top "
-                                 "probability is below the mark: for images that may show none "
-                                 "of your classes. Trained runs calibrate their probabilities "
-                                 "on the validation images, so the mark means what it says.")
+        self.not_sure = QCheckBox(translate("ResultBar", "Not sure"))
+        self.not_sure.setToolTip(translate(
+            "ResultBar", "Below the mark, say 'not sure' instead of naming a class when the top "
+            "probability is below the mark: for images that may show none "
+            "of your classes. Trained runs calibrate their probabilities "
+            "on the validation images, so the mark means what it says."))
         self.not_sure.toggled.connect(self.not_sure_changed)
         row.addWidget(self.not_sure)
-        self.heat = QCheckBox("Heat maps")
-        self.heat.setToolTip("Show where the model looked for its class (Grad-CAM) instead of "
-                             "the photo; computed in the background")
+        self.heat = QCheckBox(translate("ResultBar", "Heat maps"))
+        self.heat.setToolTip(translate(
+            "ResultBar", "Show where the model looked for its class (Grad-CAM) instead of "
+            "the photo; computed in the background"))
         self.heat.toggled.connect(self.heat_changed)
         row.addWidget(self.heat)
         export = QToolButton()
-        export.setText("Export")
-        export.setToolTip("Save all results as CSV (one row per image) or JSON (full top-k)")
+        export.setText(translate("ResultBar", "Export"))
+        export.setToolTip(translate(
+            "ResultBar", "Save all results as CSV (one row per image) or JSON (full top-k)"))
         export.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(export)
         for text, suffix in (("CSV…", "csv"), ("JSON…", "json")):
@@ -63,17 +69,24 @@ class ResultBar(QWidget):
         export.setMenu(menu)
         self.export_button = export
         row.addWidget(export)
-        clear = QPushButton("Clear")
+        clear = QPushButton(translate("ResultBar", "Clear"))
         clear.clicked.connect(self.clear_requested)
         row.addWidget(clear)
+        self._counts = (0, 0, 0, False)
         self.show_counts(0, 0, 0)
 
     def show_counts(self, ok: int, low: int, failed: int, not_sure: bool = False) -> None:
         """'N predicted · M low confidence [· K not predicted]', or 'No results yet.'"""
+        self._counts = (ok, low, failed, not_sure)
         if not ok and not failed:
-            self.summary.setText("No results yet.")
+            self.summary.setText(translate("ResultBar", "No results yet."))
             return
-        parts = [f"{ok:,} predicted", f"{low:,} " + ("not sure" if not_sure else "low confidence")]
+        parts = [translate("ResultBar", "{count:,} predicted").format(count=ok),
+                 (translate("ResultBar", "{count:,} not sure") if not_sure else
+                  translate("ResultBar", "{count:,} low confidence")).format(count=low)]
         if failed:
-            parts.append(f"{failed:,} not predicted")
+            parts.append(translate("ResultBar", "{count:,} not predicted").format(count=failed))
         self.summary.setText(" · ".join(parts))
+
+    def retranslate(self) -> None:
+        self.show_counts(*self._counts)

@@ -8,16 +8,20 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, Qt
 from PySide6.QtGui import QColor, QPainter, QPixmap
 
 from engine.review.decisions import Decision
+from gui.i18n import translate
+from gui.widgets.dataset_parts import split_name
 
 PATH_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 def decision_text(decision: Decision | None, names: dict[str, str]) -> str:
     if decision is None:
-        return "undecided"
+        return translate("ReviewModel", "undecided")
     if decision.action == "relabel":
-        return f"→ relabel as {names.get(decision.label, decision.label)}"
-    return {"keep": "✓ keep", "exclude": "✗ exclude"}[decision.action]
+        return translate("ReviewModel", "→ relabel as {name}").format(
+            name=names.get(decision.label, decision.label))
+    return {"keep": translate("ReviewModel", "✓ keep"),
+            "exclude": translate("ReviewModel", "✗ exclude")}[decision.action]
 
 
 class ReviewModel(QAbstractListModel):
@@ -69,6 +73,11 @@ class ReviewModel(QAbstractListModel):
     def decided(self) -> int:
         return sum(self.subject(i) in self.decisions for i in range(len(self._rows)))
 
+    def refresh_texts(self) -> None:
+        """Ask the views to read every caption again (after a language switch)."""
+        if self._rows:
+            self.dataChanged.emit(self.index(0), self.index(len(self._rows) - 1))
+
     # -- Qt model --------------------------------------------------------------------
     def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt API)
         return 0 if parent.isValid() else len(self._rows)
@@ -92,11 +101,15 @@ class ReviewModel(QAbstractListModel):
 
     def _caption(self, row: dict) -> str:
         if self.kind == "labels":
-            return (f"{row['given']} → {row['suggested']}?\n"
-                    f"label quality {row['score']:.2f} · {row['split']}")
-        where = (f"{row['first_split']} ↔ {row['second_split']}" if row["across_splits"]
-                 else row["first_split"])
-        return f"{os.path.basename(row['second'])}\nsimilarity {row['similarity']:.3f} · {where}"
+            return translate("ReviewModel", "{given} → {suggested}?\nlabel quality {score} · "
+                             "{split}").format(given=row["given"], suggested=row["suggested"],
+                                               score=f"{row['score']:.2f}",
+                                               split=split_name(row["split"]))
+        where = (f"{split_name(row['first_split'])} ↔ {split_name(row['second_split'])}"
+                 if row["across_splits"] else split_name(row["first_split"]))
+        return translate("ReviewModel", "{name}\nsimilarity {similarity} · {where}").format(
+            name=os.path.basename(row["second"]), similarity=f"{row['similarity']:.3f}",
+            where=where)
 
     def _picture(self, i: int) -> QPixmap | None:
         pixmaps = [self._loader.get(p) for p in self.images(i)]

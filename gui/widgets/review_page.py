@@ -7,18 +7,19 @@ class · X or Delete exclude · U or Backspace undo. Each decision moves to the 
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QSize, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QLabel, QListView, QPushButton,
                                QTabWidget, QVBoxLayout, QWidget)
 
 from engine.review.decisions import Decision
+from gui.i18n import dynamic, translate
 from gui.widgets.review_model import ReviewModel
 from gui.widgets.thumbnails import ThumbnailLoader
 
 THUMB = 160
-KEYS_HELP = ("K keep · R relabel as suggested · 1–9 relabel as class N · X exclude · "
-             "U undo · arrows move")
+KEYS_HELP = QT_TRANSLATE_NOOP("ReviewPage", "K keep · R relabel as suggested · 1–9 relabel as "
+                              "class N · X exclude · U undo · arrows move")
 
 
 class ReviewGrid(QListView):
@@ -40,6 +41,9 @@ class ReviewGrid(QListView):
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.class_folders: list[str] = []  # what the number keys relabel to
+
+    def retranslate(self) -> None:
+        self.review.refresh_texts()  # captions are made when the view asks for them
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt API)
         row = self.currentIndex().row()
@@ -90,30 +94,32 @@ class ReviewPage(QWidget):
         self.title = QLabel()
         self.title.setWordWrap(True)
         bar.addWidget(self.title, 1)
-        self.save_button = QPushButton("Save reviewed dataset")
-        self.save_button.setToolTip("Write your folder's images with these decisions as a CSV "
-                                    "dataset in LoRA Studio's data folder and open it: your "
-                                    "folder stays as it is")
+        self.save_button = QPushButton(translate("ReviewPage", "Save reviewed dataset"))
+        self.save_button.setToolTip(translate("ReviewPage",
+                                              "Write your folder's images with these decisions "
+                                              "as a CSV dataset in LoRA Studio's data folder and "
+                                              "open it: your folder stays as it is"))
         self.save_button.clicked.connect(lambda: self.save_requested.emit(self.decisions()))
-        self.apply_button = QPushButton("Apply to folder…")
-        self.apply_button.setToolTip("Move relabelled images into their new class folder and "
-                                     "excluded ones out of the dataset, after showing you "
-                                     "every move")
+        self.apply_button = QPushButton(translate("ReviewPage", "Apply to folder…"))
+        self.apply_button.setToolTip(translate("ReviewPage",
+                                               "Move relabelled images into their new class "
+                                               "folder and excluded ones out of the dataset, "
+                                               "after showing you every move"))
         self.apply_button.clicked.connect(lambda: self.apply_requested.emit(self.decisions()))
-        back = QPushButton("Back to the dataset")
+        back = QPushButton(translate("ReviewPage", "Back to the dataset"))
         back.clicked.connect(self.back)
         for button in (self.save_button, self.apply_button, back):
             bar.addWidget(button)
         layout.addLayout(bar)
-        self.keys = QLabel(KEYS_HELP)
+        self.keys = QLabel(translate("ReviewPage", KEYS_HELP))
         self.keys.setEnabled(False)  # a quiet hint in the palette's disabled colour
         self.keys.setWordWrap(True)
         layout.addWidget(self.keys)
         self.tabs = QTabWidget()
         self.label_grid = ReviewGrid(self.labels)
         self.duplicate_grid = ReviewGrid(self.duplicates)
-        self.tabs.addTab(self.label_grid, "Label mistakes")
-        self.tabs.addTab(self.duplicate_grid, "Near-duplicates")
+        self.tabs.addTab(self.label_grid, translate("ReviewPage", "Label mistakes"))
+        self.tabs.addTab(self.duplicate_grid, translate("ReviewPage", "Near-duplicates"))
         layout.addWidget(self.tabs, 1)
         for grid in (self.label_grid, self.duplicate_grid):
             grid.decided.connect(self._update_counts)
@@ -127,7 +133,8 @@ class ReviewPage(QWidget):
         self.duplicates.set_rows(report.duplicates, names)
         self.label_grid.class_folders = [c.folder for c in index.classes]
         numbered = " · ".join(f"{i + 1} {c.display_name}" for i, c in enumerate(index.classes[:9]))
-        self.keys.setText(f"{KEYS_HELP}\nClasses: {numbered}")
+        self.keys.setText(dynamic(lambda: translate("ReviewPage", KEYS_HELP) + "\n" + translate(
+            "ReviewPage", "Classes: {classes}").format(classes=numbered)))
         self._update_counts()
         grid = self.label_grid if report.issues or not report.duplicates else self.duplicate_grid
         self.tabs.setCurrentWidget(grid)
@@ -143,13 +150,18 @@ class ReviewPage(QWidget):
         if r is None:
             return
         leaks = sum(d["across_splits"] for d in r.duplicates)
-        self.title.setText(
-            f"<b>Data check</b> of {r.checked:,} labelled images ({r.source}): "
-            f"{len(r.issues)} likely label mistakes, {len(r.duplicates)} near-duplicate pairs "
-            f"({leaks} across splits). Decided: {self.labels.decided() + self.duplicates.decided()}"
-            f" of {len(r.issues) + len(r.duplicates)}.")
-        self.tabs.setTabText(0, f"Label mistakes ({len(r.issues)})")
-        self.tabs.setTabText(1, f"Near-duplicates ({len(r.duplicates)})")
+        self.title.setText(translate(
+            "ReviewPage", "<b>Data check</b> of {checked} labelled images ({source}): {issues} "
+            "likely label mistakes, {pairs} near-duplicate pairs ({leaks} across splits). "
+            "Decided: {decided} of {total}.").format(
+                checked=f"{r.checked:,}", source=r.source, issues=len(r.issues),
+                pairs=len(r.duplicates), leaks=leaks,
+                decided=self.labels.decided() + self.duplicates.decided(),
+                total=len(r.issues) + len(r.duplicates)))
+        self.tabs.setTabText(0, translate("ReviewPage", "Label mistakes ({count})").format(
+            count=len(r.issues)))
+        self.tabs.setTabText(1, translate("ReviewPage", "Near-duplicates ({count})").format(
+            count=len(r.duplicates)))
         has = bool(self.decisions())
         self.save_button.setEnabled(has)
         self.apply_button.setEnabled(has)

@@ -3,17 +3,37 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, Signal
 from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QWidget
+
+from gui.i18n import dynamic, translate
+
+# engine.runs' run statuses, as a run's label shows them (unknown ones show as they are)
+STATUS_NAMES = {
+    "stopped": QT_TRANSLATE_NOOP("run_chooser", "stopped"),
+    "interrupted": QT_TRANSLATE_NOOP("run_chooser", "interrupted"),
+    "failed": QT_TRANSLATE_NOOP("run_chooser", "failed"),
+    "running": QT_TRANSLATE_NOOP("run_chooser", "running"),
+    "damaged": QT_TRANSLATE_NOOP("run_chooser", "damaged"),
+}
 
 
 def run_label(summary) -> str:
     """'pets-2026-11-29-1412 · val 96.5 %' (+ status when the run did not complete)."""
-    text = summary.name
-    if summary.best_val_accuracy is not None:
-        text += f" · val {summary.best_val_accuracy * 100:.1f} %"
-    if summary.status != "completed":
-        text += f" ({summary.status})"
+    name, accuracy, status = summary.name, summary.best_val_accuracy, summary.status
+    if accuracy is None and status == "completed":
+        return name
+    return dynamic(lambda: _label_text(name, accuracy, status))  # remade after a switch
+
+
+def _label_text(name: str, accuracy: float | None, status: str) -> str:
+    text = name
+    if accuracy is not None:
+        text = translate("run_chooser", "{run} · val {accuracy:.1f} %").format(
+            run=text, accuracy=accuracy * 100)
+    if status != "completed":
+        shown = translate("run_chooser", STATUS_NAMES[status]) if status in STATUS_NAMES else status
+        text = translate("run_chooser", "{run} ({status})").format(run=text, status=shown)
     return text
 
 
@@ -37,16 +57,16 @@ class RunChooser(QWidget):
         bar = QHBoxLayout(self)
         bar.setContentsMargins(0, 0, 0, 0)
         bar.setSpacing(8)
-        bar.addWidget(QLabel("Model:"))
+        bar.addWidget(QLabel(translate("RunChooser", "Model:")))
         self.combo = QComboBox()
         self.combo.setMinimumWidth(320)
         self.combo.activated.connect(self._on_activated)
         bar.addWidget(self.combo, 1)
-        open_button = QPushButton("Open run folder…")
+        open_button = QPushButton(translate("RunChooser", "Open run folder…"))
         open_button.clicked.connect(self.choose_folder)
         bar.addWidget(open_button)
-        refresh = QPushButton("Refresh")
-        refresh.setToolTip("Look for new runs in the runs folder")
+        refresh = QPushButton(translate("RunChooser", "Refresh"))
+        refresh.setToolTip(translate("RunChooser", "Look for new runs in the runs folder"))
         refresh.clicked.connect(self.refresh_requested)
         bar.addWidget(refresh)
 
@@ -61,8 +81,10 @@ class RunChooser(QWidget):
         self.problems = {r.path: r.problem for r in runs if r.problem}
         self.combo.blockSignals(True)
         self.combo.clear()
-        self.combo.addItem(f"Choose a trained run ({len(runs)} found)" if runs else
-                           "No trained runs yet: train one in step 3, or open a run folder", "")
+        self.combo.addItem(
+            translate("RunChooser", "Choose a trained run ({count} found)").format(count=len(runs))
+            if runs else translate("RunChooser", "No trained runs yet: train one in step 3, "
+                                                 "or open a run folder"), "")
         for summary in runs:
             self.combo.addItem(run_label(summary), summary.path)
             if summary.problem:
@@ -75,7 +97,8 @@ class RunChooser(QWidget):
         return usable[0].path if usable else ""
 
     def choose_folder(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Open a run folder", self.root)
+        path = QFileDialog.getExistingDirectory(self, translate("RunChooser", "Open a run folder"),
+                                                self.root)
         if path:
             self.chosen.emit(path)
 

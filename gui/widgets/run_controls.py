@@ -5,20 +5,27 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QProgressBar, QPushButton, QStyle,
                                QVBoxLayout, QWidget)
 
+from gui.i18n import translate
+
 
 class RunControls(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         icon = self.style().standardIcon
-        self.start_button = QPushButton(icon(QStyle.StandardPixmap.SP_MediaPlay), "Start training")
-        self.pause_button = QPushButton(icon(QStyle.StandardPixmap.SP_MediaPause), "Pause")
-        self.resume_button = QPushButton(icon(QStyle.StandardPixmap.SP_MediaPlay), "Resume")
-        self.stop_button = QPushButton(icon(QStyle.StandardPixmap.SP_MediaStop), "Stop")
-        self.stop_button.setToolTip("Stop after the current step; the model so far is saved.")
-        self.stats = QLabel("Ready.")
+        self.start_button = QPushButton(icon(QStyle.StandardPixmap.SP_MediaPlay),
+                                        translate("RunControls", "Start training"))
+        self.pause_button = QPushButton(icon(QStyle.StandardPixmap.SP_MediaPause),
+                                        translate("RunControls", "Pause"))
+        self.resume_button = QPushButton(icon(QStyle.StandardPixmap.SP_MediaPlay),
+                                         translate("RunControls", "Resume"))
+        self.stop_button = QPushButton(icon(QStyle.StandardPixmap.SP_MediaStop),
+                                       translate("RunControls", "Stop"))
+        self.stop_button.setToolTip(translate("RunControls", "Stop after the current step; the "
+                                              "model so far is saved."))
+        self.stats = QLabel(translate("RunControls", "Ready."))
         self.stats.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.progress = QProgressBar()
-        self.progress.setFormat("%p %")
+        self.progress.setFormat(translate("RunControls", "%p %"))
         row = QHBoxLayout()
         for b in (self.start_button, self.pause_button, self.resume_button, self.stop_button):
             row.addWidget(b)

@@ -1,14 +1,23 @@
 """Earlier runs (engine.runs.list_runs), checkable to overlay their curves for comparison."""
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, Signal
 from PySide6.QtWidgets import (QLabel, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout,
                                QWidget)
 
 from gui import format as fmt
+from gui.i18n import dynamic, translate
 
 PATH_ROLE = Qt.ItemDataRole.UserRole
 PROBLEM_ROLE = Qt.ItemDataRole.UserRole + 1  # why a damaged run cannot be opened ('' if fine)
+# A run's status (an engine id) as the list shows it.
+STATUS_TEXT = {
+    "completed": QT_TRANSLATE_NOOP("RunHistory", "completed"),
+    "stopped": QT_TRANSLATE_NOOP("RunHistory", "stopped"),
+    "failed": QT_TRANSLATE_NOOP("RunHistory", "failed"),
+    "interrupted": QT_TRANSLATE_NOOP("RunHistory", "interrupted"),
+    "running": QT_TRANSLATE_NOOP("RunHistory", "running"),
+}
 
 
 class RunHistory(QWidget):
@@ -18,14 +27,15 @@ class RunHistory(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.root = ""
-        self.title = QLabel("Earlier runs — tick to compare")
+        self.title = QLabel(translate("RunHistory", "Earlier runs — tick to compare"))
         self.list = QListWidget()
-        self.list.setToolTip("Tick a run to overlay its validation curves; double-click to open it.")
+        self.list.setToolTip(translate("RunHistory", "Tick a run to overlay its validation curves; "
+                                       "double-click to open it."))
         self.problem = QLabel()  # the selected damaged run: what is wrong, what to do
         self.problem.setWordWrap(True)
         self.problem.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.problem.setVisible(False)
-        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button = QPushButton(translate("RunHistory", "Refresh"))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.title)
@@ -53,9 +63,9 @@ class RunHistory(QWidget):
         self.list.blockSignals(False)
         self._show_problem(self.list.currentItem())
         if not self.list.count():
-            self.title.setText("Earlier runs appear here.")
+            self.title.setText(translate("RunHistory", "Earlier runs appear here."))
         else:
-            self.title.setText("Earlier runs — tick to compare")
+            self.title.setText(translate("RunHistory", "Earlier runs — tick to compare"))
 
     def checked(self) -> list[str]:
         return [self.list.item(i).data(PATH_ROLE) for i in range(self.list.count())
@@ -92,17 +102,28 @@ def _item(run, ticked: bool) -> QListWidgetItem:
     """A list row: name, status and best accuracy; ticking compares its curves. A damaged
     run reads "damaged", cannot be ticked, and carries its problem (tooltip and PROBLEM_ROLE)."""
     if run.problem:
-        item = QListWidgetItem(f"{run.name}\ndamaged: cannot be opened")
+        item = QListWidgetItem(translate("RunHistory", "{name}\ndamaged: cannot be opened").format(
+            name=run.name))
         item.setData(PATH_ROLE, run.path)
         item.setData(PROBLEM_ROLE, run.problem)
         item.setToolTip(run.problem)
         item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsUserCheckable)
         return item
-    best = f" · val {fmt.percent(run.best_val_accuracy)}" if run.best_val_accuracy is not None else ""
-    item = QListWidgetItem(f"{run.name}\n{run.status}{best}")
+    item = QListWidgetItem(dynamic(lambda: _run_text(run)))
     item.setData(PATH_ROLE, run.path)
     item.setData(PROBLEM_ROLE, "")
-    item.setToolTip(f"{run.path}\nmodel: {run.model_ref}\nclasses: {', '.join(run.class_names)}")
+    item.setToolTip(translate("RunHistory", "{path}\nmodel: {model}\nclasses: {classes}").format(
+        path=run.path, model=run.model_ref, classes=", ".join(run.class_names)))
     item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
     item.setCheckState(Qt.CheckState.Checked if ticked else Qt.CheckState.Unchecked)
     return item
+
+
+def _run_text(run) -> str:
+    """Name, then status and best validation accuracy, in the current language."""
+    status = translate("RunHistory", STATUS_TEXT[run.status]) if run.status in STATUS_TEXT \
+        else run.status
+    if run.best_val_accuracy is None:
+        return f"{run.name}\n{status}"
+    return translate("RunHistory", "{name}\n{status} · val {accuracy}").format(
+        name=run.name, status=status, accuracy=fmt.percent(run.best_val_accuracy))

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QUrl, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QFont
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from engine.events import RunFinished
 from gui import format as fmt
+from gui.i18n import translate
 
 HEADLINES = {
-    "completed": "Training finished",
-    "stopped": "Training stopped — the model so far is saved and usable",
-    "failed": "Training failed",
-    "interrupted": "Training was interrupted (its process ended without finishing)",
+    "completed": QT_TRANSLATE_NOOP("RunSummaryCard", "Training finished"),
+    "stopped": QT_TRANSLATE_NOOP("RunSummaryCard",
+                                 "Training stopped — the model so far is saved and usable"),
+    "failed": QT_TRANSLATE_NOOP("RunSummaryCard", "Training failed"),
+    "interrupted": QT_TRANSLATE_NOOP("RunSummaryCard",
+                                     "Training was interrupted (its process ended without "
+                                     "finishing)"),
 }
 
 
@@ -50,9 +54,11 @@ class RunSummaryCard(QFrame):
         grid = QGridLayout()
         grid.setHorizontalSpacing(32)
         self.values: dict[str, QLabel] = {}
-        for col, (key, title) in enumerate((("best", "Best validation accuracy"),
-                                             ("zero_shot", "Zero-shot start"),
-                                             ("test", "Test accuracy"), ("time", "Time"))):
+        for col, (key, title) in enumerate((
+                ("best", translate("RunSummaryCard", "Best validation accuracy")),
+                ("zero_shot", translate("RunSummaryCard", "Zero-shot start")),
+                ("test", translate("RunSummaryCard", "Test accuracy")),
+                ("time", translate("RunSummaryCard", "Time")))):
             caption, value = _metric(title)
             grid.addWidget(value, 0, col)
             grid.addWidget(caption, 1, col)
@@ -60,10 +66,11 @@ class RunSummaryCard(QFrame):
         self.saved = QLabel()
         self.saved.setOpenExternalLinks(False)
         self.saved.linkActivated.connect(self._on_saved_link_activated)
-        self.evaluate_button = QPushButton("Open evaluation")
-        self.predict_button = QPushButton("Try it in Prediction")
-        self.continue_button = QPushButton("Continue training")
-        self.continue_button.setToolTip("Resume this run from its last checkpoint.")
+        self.evaluate_button = QPushButton(translate("RunSummaryCard", "Open evaluation"))
+        self.predict_button = QPushButton(translate("RunSummaryCard", "Try it in Prediction"))
+        self.continue_button = QPushButton(translate("RunSummaryCard", "Continue training"))
+        self.continue_button.setToolTip(translate("RunSummaryCard",
+                                                  "Resume this run from its last checkpoint."))
         self.predict_button.setDefault(True)
         self.evaluate_button.clicked.connect(lambda: self.evaluation_requested.emit(self.run_dir))
         self.predict_button.clicked.connect(lambda: self.prediction_requested.emit(self.run_dir))
@@ -82,12 +89,17 @@ class RunSummaryCard(QFrame):
     def show_result(self, finished: RunFinished, *, zero_shot: float | None = None,
                     elapsed_s: float | None = None) -> None:
         self.run_dir = finished.run_dir
-        self.headline.setText(HEADLINES.get(finished.status, finished.status))
+        self.headline.setText(translate("RunSummaryCard", HEADLINES[finished.status])
+                              if finished.status in HEADLINES else finished.status)
         self.detail.setText(finished.error if finished.status == "failed" else "")
         self.detail.setVisible(bool(self.detail.text()))
         best = finished.best_val_accuracy
-        epoch = f" (epoch {finished.best_epoch})" if finished.best_epoch is not None else ""
-        self.values["best"].setText(fmt.percent(best) + epoch if best is not None else "–")
+        if best is not None and finished.best_epoch is not None:
+            self.values["best"].setText(translate("RunSummaryCard", "{accuracy} (epoch {epoch})")
+                                        .format(accuracy=fmt.percent(best),
+                                                epoch=finished.best_epoch))
+        else:
+            self.values["best"].setText(fmt.percent(best))
         self.values["zero_shot"].setText(fmt.percent(zero_shot))
         self.values["test"].setText(fmt.percent(finished.test_accuracy))
         self.values["time"].setText(fmt.duration(elapsed_s if elapsed_s is not None
@@ -95,9 +107,10 @@ class RunSummaryCard(QFrame):
         usable = bool(finished.run_dir) and (Path(finished.run_dir) / "head.safetensors").is_file()
         if finished.run_dir:
             url = QUrl.fromLocalFile(finished.run_dir).toString()
-            self.saved.setText(f'Saved in <a href="{url}">{finished.run_dir}</a>')
+            self.saved.setText(translate("RunSummaryCard", 'Saved in <a href="{url}">{path}</a>')
+                               .format(url=url, path=finished.run_dir))
         else:
-            self.saved.setText("Nothing was saved.")
+            self.saved.setText(translate("RunSummaryCard", "Nothing was saved."))
         self.evaluate_button.setEnabled(usable)
         self.predict_button.setEnabled(usable)
         resumable = (Path(finished.run_dir) / "checkpoints" / "last").is_dir() if finished.run_dir else False

@@ -45,7 +45,7 @@ def test_every_field_gets_a_suitable_widget_with_its_help_as_tooltip(tab):
         elif meta.get("choices"):
             combo = editor.widget
             assert isinstance(combo, QComboBox)
-            assert [combo.itemText(i) for i in range(combo.count())] == list(meta["choices"])
+            assert [combo.itemData(i) for i in range(combo.count())] == list(meta["choices"])
         elif isinstance(default, int):
             spin = editor.widget
             assert isinstance(spin, QSpinBox) and spin.minimum() == meta.get("min", 0)
