@@ -16,7 +16,8 @@ imports its own wing and the wings below it, never one above (tests/test_layers.
                across splits, the user's review decisions (a reviewed CSV, confirmed moves)
     use/       what a trained run is for: predict, evaluate (report), export, calibration,
                heat maps (explain), report images
-    model/     the classifier (base model + LoRA + zero-shot head), the hub, checkpoints,
+    model/     the classifier (base model + LoRA + zero-shot or prototype head), the
+               backbone families (backbones/: CLIP, SigLIP, DINOv2), the hub, checkpoints,
                the frozen-block cache and the run-folder safety checks
     data/      dataset layouts, validation, image reading, the dataset index and splits,
                the decode cache, augmentation, Stanford Dogs preparation

@@ -211,6 +211,26 @@ def stage_workers(ctx: dict) -> str:
     return f"batches made by spawned worker process {', '.join(map(str, sorted(pids)))}"
 
 
+def stage_families(ctx: dict) -> str:
+    """The other backbone families load and classify: SigLIP (text tower, zero-shot head)
+    and DINOv2 (no text: its processor is Bit's), from tiny checkpoints."""
+    import torch
+
+    from engine.demo.tiny_backbones import make_tiny_dinov2, make_tiny_siglip
+    from engine.model.classifier import build_classifier
+
+    found = []
+    for make in (make_tiny_siglip, make_tiny_dinov2):
+        folder = make(ctx["tmp"] / make.__name__)
+        model, info = build_classifier(str(folder), ["a", "b"], method="lora")
+        with torch.no_grad():
+            logits = model.eval()(torch.rand(2, 3, info.image_size, info.image_size))
+        if tuple(logits.shape) != (2, 2) or not torch.isfinite(logits).all():
+            raise RuntimeError(f"{info.family} gave logits {logits}")
+        found.append(info.family)
+    return ", ".join(found) + " load, take LoRA and classify"
+
+
 def stage_translations(ctx: dict) -> str:
     """Every language's catalogues are in the bundle: the app's (.qm, compiled at build
     time), Qt's own (file dialogs, buttons) and the engine's (.po)."""
@@ -249,5 +269,6 @@ SELF_TEST_STAGES = [
     ("data check+heat map", stage_data_tools),
     ("export", stage_export),
     ("worker processes", stage_workers),
+    ("backbone families", stage_families),
     ("translations", stage_translations),
 ]

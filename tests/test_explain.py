@@ -39,12 +39,12 @@ def _check(explanations, predictor, images):
 
 
 def test_tiny_model_heat_maps_leave_the_model_as_it_was(tiny_run, learnable_split_dir):
-    from engine.use.explain import _last_block, explain
+    from engine.use.explain import explain
     from engine.use.predict import Predictor
 
     predictor = Predictor(tiny_run, device="cpu")
     images = _images(learnable_split_dir, 8)
-    block = _last_block(predictor.model.vision)
+    block = predictor.model.family.blocks(predictor.model.vision)[-1]
     assert block is predictor.model.vision.vision_model.encoder.layers[-1]
     norm = block.layer_norm1
     before = [p.top for p in predictor.predict(images)]

@@ -65,3 +65,12 @@ def test_presets_are_documented_with_their_values(readme):
         assert line is not None, name
         for key, value in values.items():
             assert f"`{key}={value}`" in line, (name, key)
+
+
+@BOTH
+def test_the_model_table_lists_every_family_and_its_recommended_checkpoints(readme):
+    from engine.model.backbones import FAMILIES
+
+    for family in FAMILIES:
+        for ref, _good_for in family.recommended:
+            assert f"`{ref}`" in readme, (family.name, ref)

@@ -1,13 +1,14 @@
-"""Frozen-block cache: with LoRA on the last N encoder blocks only, the blocks before them
-never change, so their output for an un-augmented image is the same every epoch.
+"""Frozen-block cache, for every backbone family: with LoRA on the last N encoder blocks
+only, the blocks before them never change, so their output for an un-augmented image is
+the same every epoch.
 
 The cache runs the frozen part (patch embedding, pre-norm, first L-N blocks) once per
 image and keeps the hidden states; training and evaluation then run only the last N
-blocks, the final norm, the projection and the head:
+blocks, the family's pooling (engine.model.backbones) and the head:
 
-    full   : pixels -> embeddings -> blocks[0:L] -> norm(CLS) -> projection -> head
+    full   : pixels -> embeddings -> blocks[0:L] -> pooling (family.back) -> head
     cached : states = blocks[0:L-N](embeddings(pixels))     (once, no grad)
-             states -> blocks[L-N:L] -> norm(CLS) -> projection -> head  (every step)
+             states -> blocks[L-N:L] -> pooling (family.back) -> head  (every step)
 
 The maths is the model's own (the same modules are called in the same order), so a run
 with the cache trains the same weights as one without it: only where the states are kept
@@ -25,19 +26,15 @@ import numpy as np
 import torch
 from torch import nn
 
+from engine.model.backbones import base_tower, family_of_module, run_block
+
 from engine.i18n import _
 
 ProgressFn = Callable[[int, int], None]
 
 
-def base_tower(vision: nn.Module) -> nn.Module:
-    """The CLIPVisionModelWithProjection inside a (possibly peft-wrapped) vision tower."""
-    get_base = getattr(vision, "get_base_model", None)
-    return get_base() if callable(get_base) else vision
-
-
 def num_blocks(vision: nn.Module) -> int:
-    return len(base_tower(vision).vision_model.encoder.layers)
+    return len(family_of_module(vision).blocks(vision))
 
 
 def frozen_blocks(config, vision: nn.Module) -> int:
@@ -60,28 +57,23 @@ def why_not(config, vision: nn.Module) -> str:
     return ""
 
 
-def _run_block(layer: nn.Module, hidden: torch.Tensor) -> torch.Tensor:
-    out = layer(hidden, None)
-    return out[0] if isinstance(out, tuple) else out
-
-
 def prefix_states(vision: nn.Module, pixel_values: torch.Tensor, k: int) -> torch.Tensor:
     """Hidden states after the first k encoder blocks: [B, tokens, width]."""
-    vm = base_tower(vision).vision_model
-    hidden = vm.pre_layrnorm(vm.embeddings(pixel_values))
-    for layer in vm.encoder.layers[:k]:
-        hidden = _run_block(layer, hidden)
+    family = family_of_module(vision)
+    hidden = family.front(vision, pixel_values)
+    for layer in family.blocks(vision)[:k]:
+        hidden = run_block(layer, hidden)
     return hidden
 
 
 def suffix_embeddings(vision: nn.Module, hidden: torch.Tensor, k: int) -> torch.Tensor:
-    """Image embeddings from the states after block k: the remaining blocks, the final norm
-    of the CLS token and the projection (what get_image_features returns)."""
-    tower = base_tower(vision)
-    vm = tower.vision_model
-    for layer in vm.encoder.layers[k:]:
-        hidden = _run_block(layer, hidden)
-    return tower.visual_projection(vm.post_layernorm(hidden[:, 0, :]))
+    """Image embeddings from the states after block k: the remaining blocks, then the family's
+    pooling (final norm of the CLS token and projection for CLIP, the attention-pooling head
+    for SigLIP): what its embedding is."""
+    family = family_of_module(vision)
+    for layer in family.blocks(vision)[k:]:
+        hidden = run_block(layer, hidden)
+    return family.back(vision, hidden)
 
 
 class SuffixClassifier(nn.Module):

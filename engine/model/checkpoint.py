@@ -352,7 +352,8 @@ def check_resume(run_dir: str | Path) -> None:
     no checkpoint is left to train(), which explains those.
     """
     from engine.config import TrainConfig
-    from engine.model.classifier import adapter_shapes, lora_target_regex
+    from engine.model.backbones import by_name
+    from engine.model.classifier import adapter_shapes
     from engine.model.safety import check_model_fields
     from engine.runs import read_run
 
@@ -367,11 +368,12 @@ def check_resume(run_dir: str | Path) -> None:
     read_rng(last)
     expected = None
     if config.method == "lora":
-        vision_config = _vision_config(meta["base_model"]["ref"])
+        family = by_name(meta["base_model"].get("family"))
+        vision_config = _vision_config(meta["base_model"]["ref"], family)
         if vision_config is not None:
             lora = dict(r=config.lora_r, lora_alpha=config.lora_alpha, target_modules=(
-                lora_target_regex(config.target_modules, vision_config.num_hidden_layers,
-                                  config.lora_last_n_blocks)))  # as build_classifier has it
+                family.lora_target_regex(config.target_modules, family.num_blocks(vision_config),
+                                         config.lora_last_n_blocks)))  # as build_classifier has it
             expected = adapter_shapes(vision_config, lora, run_dir / "run.json")
     n, dim = len(meta["class_names"]), int(meta["base_model"]["projection_dim"])
     trained = None if config.method == "lora" and expected is None else \
@@ -382,16 +384,16 @@ def check_resume(run_dir: str | Path) -> None:
             _check_saved_weights(folder, meta, config.method == "lora", expected)
 
 
-def _vision_config(ref: str):
-    """The base model's vision config (config.json only), or None when it cannot be read
-    here: training will then say why the base model does not load."""
-    from transformers import CLIPVisionConfig
+def _vision_config(ref: str, family):
+    """The base model's image tower config (config.json only), or None when it cannot be
+    read here: training will then say why the base model does not load."""
+    from transformers import AutoConfig
 
     from engine.model.classifier import quiet_transformers
 
     try:
         with quiet_transformers():
-            return CLIPVisionConfig.from_pretrained(ref)
+            return family.vision_config(AutoConfig.from_pretrained(ref))
     except Exception:  # offline, moved folder...: not this check's business
         return None
 

@@ -1,8 +1,10 @@
-"""The classifier: CLIP's image tower (+ LoRA via peft) and a linear head on
-L2-normalised image embeddings, initialised from CLIP's text embeddings (zero-shot).
+"""The classifier: a backbone's image tower (+ LoRA via peft) and a linear head on
+L2-normalised image embeddings, initialised from the text embeddings of the class names
+(zero-shot) where the family has a text tower, else from the class prototypes.
 
-Only the vision tower with its projection lives on during training; the text tower is
-used once to build the zero-shot head and then freed.
+What differs between families (CLIP, SigLIP, DINOv2) lives in engine.model.backbones; only
+the image tower lives on during training: a text tower is used once for the zero-shot head
+and then freed.
 """
 from __future__ import annotations
 
@@ -32,19 +34,22 @@ class BaseModelInfo:
     image_size: int
     mean: tuple[float, float, float]
     std: tuple[float, float, float]
-    projection_dim: int
+    projection_dim: int  # the embedding's width
     logit_scale: float
+    family: str = "clip"  # engine.model.backbones: runs made before families are CLIP runs
 
     def to_dict(self) -> dict:
         return {"ref": self.ref, "fingerprint": self.fingerprint, "image_size": self.image_size,
                 "mean": list(self.mean), "std": list(self.std),
-                "projection_dim": self.projection_dim, "logit_scale": self.logit_scale}
+                "projection_dim": self.projection_dim, "logit_scale": self.logit_scale,
+                "family": self.family}
 
     @classmethod
     def from_dict(cls, d: dict) -> "BaseModelInfo":
         return cls(ref=d["ref"], fingerprint=d.get("fingerprint", ""), image_size=int(d["image_size"]),
                    mean=tuple(d["mean"]), std=tuple(d["std"]),
-                   projection_dim=int(d["projection_dim"]), logit_scale=float(d["logit_scale"]))
+                   projection_dim=int(d["projection_dim"]), logit_scale=float(d["logit_scale"]),
+                   family=str(d.get("family") or "clip"))
 
 
 @contextlib.contextmanager
@@ -89,9 +94,9 @@ def _friendly_load_error(ref: str, exc: Exception) -> ModelLoadError:
     local = Path(ref).expanduser()
     if local.exists():
         return ModelLoadError(_(
-            "The folder {folder} does not hold a usable CLIP checkpoint ({error}). Choose a "
-            "folder with config.json, model.safetensors and the processor files (as written by "
-            "transformers' save_pretrained).").format(folder=local,
+            "The folder {folder} does not hold a usable checkpoint ({error}). Choose a folder "
+            "with config.json, model.safetensors and the processor files of a CLIP, SigLIP or "
+            "DINOv2 model (as written by transformers' save_pretrained).").format(folder=local,
                                                       error=f"{type(exc).__name__}: {exc}"))
     return ModelLoadError(_(
         "Could not load the base model '{ref}': it is not a local folder, and downloading it "
@@ -100,93 +105,50 @@ def _friendly_load_error(ref: str, exc: Exception) -> ModelLoadError:
         ref=ref, error=type(exc).__name__))
 
 
-def load_clip(ref: str):
-    """Load a full CLIPModel + CLIPProcessor from a hub id or a local folder.
-
-    Raises ModelLoadError with a plain-language message when that fails.
-    """
-    from transformers import CLIPModel, CLIPProcessor
+def load_base(ref: str):
+    """(family, full model, processor) of a hub id or local folder; the full model includes
+    the text tower when the family has one. Raises ModelLoadError in plain words."""
+    from engine.model.backbones import family_of
 
     try:
         with quiet_transformers():
-            model = CLIPModel.from_pretrained(ref)
-            processor = CLIPProcessor.from_pretrained(ref)
+            family = family_of(ref)
+            full, processor = family.load(ref)
+    except ModelLoadError:
+        raise
     except Exception as exc:  # network, missing files, wrong architecture
         raise _friendly_load_error(ref, exc) from exc
-    return model, processor
+    return family, full, processor
 
 
-def base_model_info(ref: str, clip_model, processor) -> BaseModelInfo:
-    ip = processor.image_processor
+def base_model_info(ref: str, family, full, processor) -> BaseModelInfo:
+    size, mean, std = family.preprocessing(processor)
+    scale, _bias = family.logit_scale_bias(full)
     return BaseModelInfo(
-        ref=ref, fingerprint=_fingerprint(ref, clip_model.config),
-        image_size=int(clip_model.config.vision_config.image_size),
-        mean=tuple(float(v) for v in ip.image_mean), std=tuple(float(v) for v in ip.image_std),
-        projection_dim=int(clip_model.config.projection_dim),
-        logit_scale=float(clip_model.logit_scale.detach().exp().clamp(max=100.0)),
-    )
-
-
-def vision_tower(clip_model):
-    """A standalone CLIPVisionModelWithProjection sharing nothing with `clip_model`.
-
-    It is the model peft adapts, so a saved adapter loads onto
-    CLIPVisionModelWithProjection.from_pretrained(base) with plain peft.
-    """
-    from transformers import CLIPVisionModelWithProjection
-
-    vcfg = copy.deepcopy(clip_model.config.vision_config)
-    vcfg.projection_dim = clip_model.config.projection_dim
-    vision = CLIPVisionModelWithProjection(vcfg)
-    state = {k: v for k, v in clip_model.state_dict().items()
-             if k.startswith(("vision_model.", "visual_projection."))}
-    missing, unexpected = vision.load_state_dict(state, strict=False)
-    missing = [k for k in missing if "position_ids" not in k]
-    if missing or unexpected:
-        raise ModelLoadError(_("The vision tower did not load cleanly (missing {names}).").format(
-            names=missing[:3]))
-    return vision
-
-
-@torch.no_grad()
-def zero_shot_weights(clip_model, tokenizer, class_names: Sequence[str],
-                      templates: Sequence[str]) -> torch.Tensor:
-    """[num_classes, dim] normalised text embeddings, averaged over prompt templates."""
-    clip_model.eval()
-    rows = []
-    for name in class_names:
-        prompts = [t.format(name) for t in templates]
-        tokens = tokenizer(prompts, padding=True, truncation=True, return_tensors="pt")
-        out = clip_model.get_text_features(**tokens)
-        emb = out if isinstance(out, torch.Tensor) else out.pooler_output  # transformers 5
-        emb = F.normalize(emb.float(), dim=-1).mean(0)
-        rows.append(F.normalize(emb, dim=0))
-    return torch.stack(rows)
-
-
-def lora_target_regex(targets: Sequence[str], num_layers: int, last_n: int = 0) -> str:
-    """peft target_modules as a regex: the chosen layers, optionally in the last N blocks only."""
-    layers = range(num_layers) if last_n <= 0 else range(max(0, num_layers - last_n), num_layers)
-    return (r".*encoder\.layers\.(" + "|".join(str(i) for i in layers) + r")\."
-            r"(self_attn|mlp)\.(" + "|".join(re.escape(t) for t in targets) + r")$")
+        ref=ref, fingerprint=_fingerprint(ref, full.config), image_size=size, mean=mean, std=std,
+        projection_dim=family.embedding_dim(family.vision_config(full.config)),
+        logit_scale=scale, family=family.name)
 
 
 def add_lora(vision, *, r: int, alpha: float, dropout: float, targets: Sequence[str],
              last_n_blocks: int = 0):
-    """Wrap the vision tower with LoRA adapters (peft); only LoRA weights stay trainable."""
+    """Wrap the image tower with LoRA adapters (peft); only LoRA weights stay trainable."""
     from peft import LoraConfig, get_peft_model
 
-    n_layers = vision.config.num_hidden_layers
+    from engine.model.backbones import family_of_module
+
+    family = family_of_module(vision)
+    n_layers = family.num_blocks(vision.config)
     cfg = LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, bias="none",
-                     target_modules=lora_target_regex(targets, n_layers, last_n_blocks))
+                     target_modules=family.lora_target_regex(targets, n_layers, last_n_blocks))
     with quiet_transformers():
         return get_peft_model(vision, cfg)
 
 
 def image_embeddings(vision, pixel_values: torch.Tensor) -> torch.Tensor:
-    out = vision(pixel_values=pixel_values)
-    emb = out if isinstance(out, torch.Tensor) else out.image_embeds
-    return emb
+    from engine.model.backbones import family_of_module
+
+    return family_of_module(vision).embed(vision, pixel_values)
 
 
 class LinearHead(nn.Module):
@@ -256,12 +218,15 @@ class ImageClassifier(nn.Module):
     """vision tower (optionally LoRA-wrapped) -> projection -> normalised -> linear head."""
 
     def __init__(self, vision: nn.Module, head: LinearHead):
+        from engine.model.backbones import family_of_module
+
         super().__init__()
         self.vision = vision
         self.head = head
+        self.family = family_of_module(vision)
 
     def embed(self, pixel_values: torch.Tensor) -> torch.Tensor:
-        return image_embeddings(self.vision, pixel_values)
+        return self.family.embed(self.vision, pixel_values)
 
     def forward(self, pixel_values: torch.Tensor) -> torch.Tensor:
         return self.head(self.embed(pixel_values))
@@ -292,23 +257,25 @@ def build_classifier(ref: str, class_names: Sequence[str], *, head_init: str = "
                      log: Callable[[str], None] | None = None):
     """Load the base model and build the classifier to train. Returns (classifier, BaseModelInfo).
 
-    The text tower is used for the zero-shot head and dropped before returning.
+    The text tower (if any) is used for the zero-shot head and dropped before returning. A
+    family without one starts from the class prototypes (the training phases set them).
     """
-    clip_model, processor = load_clip(ref)
-    info = base_model_info(ref, clip_model, processor)
-    if head_init in ("zero-shot", "prototype"):  # a prototype head is compared with it
-        weights = zero_shot_weights(clip_model, processor.tokenizer, class_names, templates)
-    else:
-        weights = None
-    vision = vision_tower(clip_model)
-    del clip_model  # frees the text tower
+    family, full, processor = load_base(ref)
+    info = base_model_info(ref, family, full, processor)
+    weights = None
+    if head_init in ("zero-shot", "prototype") and family.has_text:  # prototypes compare with it
+        weights = family.text_embeddings(full, processor, class_names, templates)
+    scale, bias = family.logit_scale_bias(full)
+    vision = family.vision_from_full(full)
+    del full  # frees the text tower
     for p in vision.parameters():
         p.requires_grad_(False)
     torch.manual_seed(seed)
-    head = LinearHead(info.projection_dim, len(class_names), info.logit_scale)
+    head = LinearHead(info.projection_dim, len(class_names), scale)
     if weights is not None:
         with torch.no_grad():
             head.weight.copy_(weights)
+            head.bias.fill_(bias)  # SigLIP's shared bias: its own logits, same softmax
     # (head_init "prototype": the training phases set the head from image embeddings, which
     # need the decoded training images; until then it holds the zero-shot weights)
     if method == "lora":
@@ -326,7 +293,7 @@ def load_run_classifier(run_dir: str | Path, *, merge: bool = True):
     Returns (classifier in eval mode on CPU, run.json dict). Raises ModelLoadError with a
     clear message when the base model or the saved files do not match.
     """
-    from transformers import CLIPVisionModelWithProjection
+    from engine.model.backbones import by_name
 
     from engine.model.safety import check_run_folder
     from engine.safe_read import damaged, read_safetensors
@@ -349,14 +316,16 @@ def load_run_classifier(run_dir: str | Path, *, merge: bool = True):
     saved = read_safetensors(adapter / "adapter_model.safetensors") if has_adapter else None
     try:
         with quiet_transformers():
-            vision = CLIPVisionModelWithProjection.from_pretrained(info.ref)
+            family = by_name(info.family)
+            vision = family.load_vision(info.ref)
     except Exception as exc:
         raise _friendly_load_error(info.ref, exc) from exc
-    if int(vision.config.projection_dim) != head.weight.shape[1]:
+    width = family.embedding_dim(vision.config)
+    if width != head.weight.shape[1]:
         raise ModelLoadError(_(
             "The base model '{ref}' gives {dim}-dim embeddings but this run was trained on "
             "{trained}-dim ones: it needs the base model it was trained with.").format(
-            ref=info.ref, dim=vision.config.projection_dim, trained=head.weight.shape[1]))
+            ref=info.ref, dim=width, trained=head.weight.shape[1]))
     if saved is not None:
         vision = _load_adapter(vision, adapter, saved, info.ref)
         if merge:
@@ -396,14 +365,14 @@ def adapter_shapes(vision_config, adapter_config: dict, source: Path) -> dict[st
     `vision_config`, as peft saves them; computed on the meta device (no memory, no weights)."""
     from peft import LoraConfig, get_peft_model
     from peft.utils import get_peft_model_state_dict
-    from transformers import CLIPVisionModelWithProjection
 
+    from engine.model.backbones import family_of_config
     from engine.safe_read import FIT_ADVICE, damaged, short_detail
 
     fields = {k: v for k, v in adapter_config.items() if k in LoraConfig.__dataclass_fields__}
     try:
         with torch.device("meta"), quiet_transformers():
-            shell = CLIPVisionModelWithProjection(copy.deepcopy(vision_config))
+            shell = family_of_config(vision_config).vision_from_config(copy.deepcopy(vision_config))
             model = get_peft_model(shell, LoraConfig(**fields))
     except Exception as exc:  # e.g. target modules this base model does not have
         raise damaged(source, _("does not fit the base model"), short_detail(exc),

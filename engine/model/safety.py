@@ -59,7 +59,16 @@ _BASE_FIELDS = (("ref", lambda v: isinstance(v, str) and v, N_("a model id or fo
                 ("projection_dim", lambda v: _whole(v) and v > 0, N_("a whole number")),
                 ("mean", _triple, N_("a list of 3 numbers")),
                 ("std", _triple, N_("a list of 3 numbers")),
-                ("logit_scale", _number, N_("a number")))
+                ("logit_scale", _number, N_("a number")),
+                # absent in runs made before backbone families: CLIP
+                ("family", lambda v: v is None or v in _family_names(),
+                 N_("a backbone family LoRA Studio knows (clip, siglip, dinov2)")))
+
+
+def _family_names() -> set[str]:
+    from engine.model.backbones import FAMILIES
+
+    return {f.name for f in FAMILIES}
 
 
 def _should_be(field: str, should: str, value: Any) -> str:

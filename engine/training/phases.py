@@ -113,6 +113,12 @@ def load_model(setup: Setup, dataset: DatasetIndex, rec: Recorder) -> Iterator[E
         lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
         target_modules=config.target_modules, lora_last_n_blocks=config.lora_last_n_blocks,
         seed=config.seed)
+    if config.head_init == "zero-shot" and not model.family.has_text:
+        # no text tower (DINOv2): nearest-centroid accuracy at step 0 instead of chance
+        setup.config = config = config.replace(head_init="prototype")
+        yield rec(Log(level="info", message=_(
+            "{family} has no text tower, so the classifier starts from the class prototypes "
+            "instead of zero-shot text embeddings.").format(family=model.family.title)))
     trainable, total = count_parameters(model)  # the probe's tower is frozen: head only
     model.to(setup.device)
     for message in use_compute_format(model, setup):

@@ -119,6 +119,11 @@ def zero_shot_accuracy(model: str, data: str, split: str = "val", *,
     classifier, info = build_classifier(
         config.model, index.class_names, head_init="zero-shot",
         templates=config.prompt_templates, method="linear-probe", seed=config.seed)
+    if not classifier.family.has_text:
+        raise UserError(_("{family} has no text tower, so it cannot classify images by their "
+                          "class names: train it (its classifier starts from the class "
+                          "prototypes), or choose a CLIP or SigLIP model.").format(
+            family=classifier.family.title))
     classifier.to(dev).eval()
     use_compute_format(classifier.vision, config.attention, dev.type, prec)  # as training does
     augmenter = Augmenter.for_model(info, augment=False)

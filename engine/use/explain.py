@@ -37,42 +37,39 @@ class _PatchGrid(nn.Module):
 
 
 class _GridLayerNorm(nn.Module):
-    """A layer norm whose patch tokens go through _PatchGrid and back: same output."""
+    """A layer norm whose patch tokens go through _PatchGrid and back: same output. The
+    first `prefix` tokens (CLS, register tokens; none for SigLIP) pass by the grid."""
 
-    def __init__(self, norm: nn.Module):
+    def __init__(self, norm: nn.Module, prefix: int):
         super().__init__()
         self.norm = norm
+        self.prefix = prefix
         self.grid = _PatchGrid()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = self.norm(x)
-        cls, patches = y[:, :1], y[:, 1:]
+        head, patches = y[:, :self.prefix], y[:, self.prefix:]
         grid = self.grid(patches)
-        return torch.cat([cls, grid.flatten(2).transpose(1, 2)], dim=1)
-
-
-def _last_block(vision: nn.Module) -> nn.Module:
-    layers = None
-    for module in vision.modules():  # peft-wrapped or not, merged or not
-        if hasattr(module, "encoder") and hasattr(module.encoder, "layers"):
-            layers = module.encoder.layers
-            break
-    if layers is None or not len(layers):
-        raise ValueError(_("this image tower has no ViT encoder blocks to explain"))
-    return layers[-1]
+        return torch.cat([head, grid.flatten(2).transpose(1, 2)], dim=1)
 
 
 @contextlib.contextmanager
 def gradcam_layer(vision: nn.Module) -> Iterator[nn.Module]:
     """The _PatchGrid of the last block, installed for the duration of the block."""
-    block = _last_block(vision)
-    original = block.layer_norm1
-    wrapper = _GridLayerNorm(original)
-    block.layer_norm1 = wrapper
+    from engine.model.backbones import base_tower, family_of_module
+
+    family = family_of_module(vision)
+    blocks = family.blocks(vision)
+    if not len(blocks):
+        raise ValueError(_("this image tower has no ViT encoder blocks to explain"))
+    block = blocks[-1]
+    original = getattr(block, family.norm_in_block)
+    wrapper = _GridLayerNorm(original, family.token_prefix(base_tower(vision).config))
+    setattr(block, family.norm_in_block, wrapper)
     try:
         yield wrapper.grid
     finally:
-        block.layer_norm1 = original
+        setattr(block, family.norm_in_block, original)
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """Export a run as a standalone model folder that needs transformers + safetensors only.
 
-The folder holds the CLIP vision tower with the LoRA update merged into its weights
+The folder holds the backbone's image tower with the LoRA update merged into its weights
 (config.json + model.safetensors, via save_pretrained), the classifier head
 (head.safetensors), the label map (labels.json), the image processor settings
 (preprocessor_config.json) and a README with a short usage snippet. Optionally an ONNX
@@ -25,8 +25,8 @@ from engine.i18n import N_, _
 README = N_("""\
 LoRA Studio export of run '{name}' ({num_classes} classes, base model {base}).
 
-Files: config.json + model.safetensors (CLIP image encoder, LoRA merged), head.safetensors
-(classifier: logits = (scale * normalize(image_embeds) @ weight.T + bias) / temperature, the
+Files: config.json + model.safetensors (image encoder, LoRA merged), head.safetensors
+(classifier: logits = (scale * normalize(embedding) @ weight.T + bias) / temperature, the
 temperature calibrated on the validation images), labels.json
 (class index -> name, also in config.json's id2label), preprocessor_config.json (resize,
 crop, normalisation){onnx_line}, lora_studio_export.json (where it came from).
@@ -37,11 +37,11 @@ README_CODE = """\
 import torch
 from PIL import Image
 from safetensors.torch import load_file
-from transformers import CLIPImageProcessor, CLIPVisionModelWithProjection
+from transformers import CLIPImageProcessor, {vision_class}
 folder = {folder_hint!r}  # this folder
-model = CLIPVisionModelWithProjection.from_pretrained(folder).eval().requires_grad_(False)
+model = {vision_class}.from_pretrained(folder).eval().requires_grad_(False)
 processor, head = CLIPImageProcessor.from_pretrained(folder), load_file(f"{{folder}}/head.safetensors")
-emb = model(**processor(images=Image.open("photo.jpg").convert("RGB"), return_tensors="pt")).image_embeds
+emb = model(**processor(images=Image.open("photo.jpg").convert("RGB"), return_tensors="pt")).{embedding}
 probs = ((head["scale"] * torch.nn.functional.normalize(emb, dim=-1) @ head["weight"].T + head["bias"]) / head["temperature"]).softmax(-1)
 print(model.config.id2label[int(probs.argmax())], float(probs.max()))
 """
@@ -162,7 +162,8 @@ def export_run(run_dir: str | os.PathLike, output: str | os.PathLike, *, onnx: b
         with quiet_transformers():
             vision.save_pretrained(str(tmp))
         save_file(classifier.head.state_for_saving(), str(tmp / "head.safetensors"),
-                  metadata={"formula": "logits = scale * normalize(image_embeds) @ weight.T + bias"})
+                  metadata={"formula": "logits = (scale * normalize(embedding) @ weight.T + bias)"
+                                       " / temperature"})
         _write_json(tmp / "labels.json", {str(i): n for i, n in enumerate(names)})
         image_processor_for(info).save_pretrained(str(tmp))
         _write_json(tmp / "lora_studio_export.json", {
@@ -176,7 +177,9 @@ def export_run(run_dir: str | os.PathLike, output: str | os.PathLike, *, onnx: b
             name=predictor.name, num_classes=len(names), base=info.ref,
             onnx_line=", model.onnx (pixel_values -> probabilities)" if onnx else "")
         (tmp / "README.txt").write_text(
-            words + "\n" + README_CODE.format(folder_hint=str(output.resolve())),
+            words + "\n" + README_CODE.format(folder_hint=str(output.resolve()),
+                                               vision_class=classifier.family.vision_class,
+                                               embedding=classifier.family.embedding_output),
             encoding="utf-8")
         _same_mode(tmp, tmp / "README.txt")
         if output.exists():

@@ -39,7 +39,7 @@ PRESET_HINTS = {  # one short line under each preset's name; the tooltip lists e
     "Quick (CPU)": QT_TRANSLATE_NOOP("ConfigTab", "last 4 blocks · minutes on a laptop"),
     "Linear probe (fastest)": QT_TRANSLATE_NOOP("ConfigTab", "head only · seconds"),
     "Tutorial recipe": QT_TRANSLATE_NOOP("ConfigTab", "r=8, alpha 32 · 10 epochs"),
-    "Best accuracy (GPU)": QT_TRANSLATE_NOOP("ConfigTab", "ViT-B/16, r=16 · wants a GPU"),
+    "Best accuracy (GPU)": QT_TRANSLATE_NOOP("ConfigTab", "SigLIP 2 B/16, r=16 · wants a GPU"),
 }
 SPLIT_FIELDS = {"val_fraction": "val_fraction", "test_fraction": "test_fraction",
                 "split_seed": "seed", "data_dir": "root"}  # config field -> DatasetIndex attribute

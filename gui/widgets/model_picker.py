@@ -1,4 +1,5 @@
-"""Base model chooser: known hub models, a local folder, or the offline demo model.
+"""Base model chooser: the recommended checkpoints of each backbone family (with what each
+is good for in its tool tip), a local folder, or the offline demo model.
 
 "Check" loads the model off the GUI thread (a hub download or a 1.7 GB checkpoint can
 take minutes) and says in plain words whether it can be used; when it cannot, it offers
@@ -11,8 +12,9 @@ from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton,
                                QVBoxLayout, QWidget)
 
-from engine.config import KNOWN_MODELS
-from gui.i18n import dynamic, translate
+from engine.config import DEFAULT_MODEL
+from engine.model.backbones import FAMILIES
+from gui.i18n import dynamic, engine_text, translate
 from gui.scan_worker import FunctionThread
 
 LOCAL_ITEM = QT_TRANSLATE_NOOP("ModelPicker", "Local folder…")
@@ -22,20 +24,24 @@ DEMO_ITEM = QT_TRANSLATE_NOOP("ModelPicker", "Offline demo model (untrained)")
 def inspect_model(ref: str) -> dict:
     """Load `ref` like training would (raises ModelLoadError); what describe_model() shows."""
     from engine.demo.model import is_demo_model
-    from engine.model.classifier import base_model_info, count_parameters, load_clip
+    from engine.model.classifier import base_model_info, count_parameters, load_base
 
-    model, processor = load_clip(ref)
-    info = base_model_info(ref, model, processor)
-    _, total = count_parameters(model.vision_model)
+    family, full, processor = load_base(ref)
+    info = base_model_info(ref, family, full, processor)
+    _, total = count_parameters(family.vision_from_full(full))
     return {"size": info.image_size, "dim": info.projection_dim, "params": f"{total / 1e6:.1f}",
-            "demo": is_demo_model(ref)}
+            "demo": is_demo_model(ref), "family": family.title, "text": family.has_text}
 
 
 def describe_model(facts: dict) -> str:
     """The one-line description of a checked model, in the current language."""
-    text = translate("model_picker", "Ready: {size} px images, {dim}-dim embeddings, {params} M "
-                     "image-encoder parameters.").format(size=facts["size"], dim=facts["dim"],
-                                                         params=facts["params"])
+    text = translate("model_picker", "Ready: {family}, {size} px images, {dim}-dim embeddings, "
+                     "{params} M image-encoder parameters.").format(
+        family=engine_text(facts.get("family", "CLIP")), size=facts["size"], dim=facts["dim"],
+        params=facts["params"])
+    if not facts.get("text", True):
+        text += " " + translate("model_picker", "It has no text tower: the classifier starts "
+                                "from the class prototypes (mean image of each class).")
     if facts["demo"]:
         text += " " + translate("model_picker", "This is the untrained demo model: good for "
                                 "trying the app, not for real photos.")
@@ -62,8 +68,7 @@ class ModelPicker(QWidget):
         super().__init__(parent)
         self.combo = QComboBox()
         self.combo.setEditable(True)
-        self.combo.addItems(list(KNOWN_MODELS))
-        self.combo.insertSeparator(self.combo.count())
+        self._add_recommended()
         self.combo.addItems([translate("ModelPicker", LOCAL_ITEM),
                             translate("ModelPicker", DEMO_ITEM)])
         self.combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
@@ -86,13 +91,39 @@ class ModelPicker(QWidget):
         column.addWidget(self.status)
         column.addWidget(self.demo_button, 0, Qt.AlignmentFlag.AlignLeft)
         self.status.setVisible(False)
-        self._value = KNOWN_MODELS[0]
+        self._value = DEFAULT_MODEL
         self._threads: set[FunctionThread] = set()
         self._checking = ""
         self.combo.activated.connect(self._on_combo_activated)
         self.combo.editTextChanged.connect(self._on_combo_edit_text_changed)
         self.check_button.clicked.connect(self.check)
         self.demo_button.clicked.connect(self.use_demo_model)
+
+    def _add_recommended(self) -> None:
+        """Each family's heading (not selectable), then its recommended checkpoints, with
+        what each is good for as the tool tip."""
+        for family in FAMILIES:
+            if not family.recommended:
+                continue
+            self.combo.addItem(engine_text(family.title))
+            heading = self.combo.model().item(self.combo.count() - 1)
+            heading.setEnabled(False)
+            font = heading.font()
+            font.setBold(True)
+            heading.setFont(font)
+            for ref, good_for in family.recommended:
+                self.combo.addItem("    " + ref, ref)
+                self.combo.setItemData(self.combo.count() - 1, engine_text(good_for),
+                                       Qt.ItemDataRole.ToolTipRole)
+            self.combo.insertSeparator(self.combo.count())
+
+    def retranslate(self) -> None:
+        """The tool tips of the recommended checkpoints (item data, not walked by the switch)."""
+        tips = {ref: good for family in FAMILIES for ref, good in family.recommended}
+        for i in range(self.combo.count()):
+            ref = self.combo.itemData(i)
+            if ref in tips:
+                self.combo.setItemData(i, engine_text(tips[ref]), Qt.ItemDataRole.ToolTipRole)
 
     # --- value ------------------------------------------------------------------------
     def value(self) -> str:
@@ -104,6 +135,9 @@ class ModelPicker(QWidget):
     def _on_combo_edit_text_changed(self, text: str) -> None:
         if self._action_item(text):
             return  # an action item, handled by _on_combo_activated
+        if text != text.strip() and text.strip():
+            self.combo.setEditText(text.strip())  # a recommended item shows indented
+            return
         if text.strip() != self._value:
             self._value = text.strip()
             self._show_status("")
@@ -114,7 +148,7 @@ class ModelPicker(QWidget):
         if text == LOCAL_ITEM:
             self.combo.setEditText(self._value)
             folder = QFileDialog.getExistingDirectory(
-                self, translate("ModelPicker", "Folder with a CLIP checkpoint"))
+                self, translate("ModelPicker", "Folder with a CLIP, SigLIP or DINOv2 checkpoint"))
             if folder:
                 self.set_value(folder)
                 self.check()

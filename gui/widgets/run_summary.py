@@ -56,7 +56,7 @@ class RunSummaryCard(QFrame):
         self.values: dict[str, QLabel] = {}
         for col, (key, title) in enumerate((
                 ("best", translate("RunSummaryCard", "Best validation accuracy")),
-                ("zero_shot", translate("RunSummaryCard", "Zero-shot start")),
+                ("zero_shot", translate("RunSummaryCard", "Start (step 0)")),
                 ("test", translate("RunSummaryCard", "Test accuracy")),
                 ("time", translate("RunSummaryCard", "Time")))):
             caption, value = _metric(title)

@@ -479,8 +479,8 @@ Double-click to rename</source>
     </message>
     <message>
         <location line="+1" />
-        <source>ViT-B/16, r=16 · wants a GPU</source>
-        <translation>ViT-B/16, r=16 · 需要 GPU</translation>
+        <source>SigLIP 2 B/16, r=16 · wants a GPU</source>
+        <translation>SigLIP 2 B/16，r=16 · 需要 GPU</translation>
     </message>
     <message>
         <location line="+38" />
@@ -1333,7 +1333,7 @@ confidence {confidence}</source>
 <context>
     <name>ModelPicker</name>
     <message>
-        <location filename="../../gui/widgets/model_picker.py" line="+18" />
+        <location filename="../../gui/widgets/model_picker.py" line="+20" />
         <source>Local folder…</source>
         <translation>本地文件夹…</translation>
     </message>
@@ -1343,7 +1343,7 @@ confidence {confidence}</source>
         <translation>离线演示模型（未训练）</translation>
     </message>
     <message>
-        <location line="+52" />
+        <location line="+55" />
         <source>Check</source>
         <translation>检查</translation>
     </message>
@@ -1358,9 +1358,9 @@ confidence {confidence}</source>
         <translation>使用离线演示模型</translation>
     </message>
     <message>
-        <location line="+40" />
-        <source>Folder with a CLIP checkpoint</source>
-        <translation>包含 CLIP 检查点的文件夹</translation>
+        <location line="+69" />
+        <source>Folder with a CLIP, SigLIP or DINOv2 checkpoint</source>
+        <translation>包含 CLIP、SigLIP 或 DINOv2 检查点的文件夹</translation>
     </message>
     <message>
         <location line="+22" />
@@ -2100,8 +2100,8 @@ classes: {classes}</source>
     </message>
     <message>
         <location line="+1" />
-        <source>Zero-shot start</source>
-        <translation>零样本起点</translation>
+        <source>Start (step 0)</source>
+        <translation>起点（第 0 步）</translation>
     </message>
     <message>
         <location line="+1" />
@@ -2615,12 +2615,17 @@ Cannot show this image: {problem}</source>
 <context>
     <name>model_picker</name>
     <message>
-        <location filename="../../gui/widgets/model_picker.py" line="-144" />
-        <source>Ready: {size} px images, {dim}-dim embeddings, {params} M image-encoder parameters.</source>
-        <translation>可用：{size} px 图像，{dim} 维嵌入，图像编码器参数 {params} M。</translation>
+        <location filename="../../gui/widgets/model_picker.py" line="-176" />
+        <source>Ready: {family}, {size} px images, {dim}-dim embeddings, {params} M image-encoder parameters.</source>
+        <translation>可以使用：{family}，{size} px 图像，{dim} 维嵌入，图像编码器 {params} M 参数。</translation>
     </message>
     <message>
-        <location line="+4" />
+        <location line="+5" />
+        <source>It has no text tower: the classifier starts from the class prototypes (mean image of each class).</source>
+        <translation>它没有文本编码器：分类头将从类别原型（每个类别图像的均值）开始。</translation>
+    </message>
+    <message>
+        <location line="+3" />
         <source>This is the untrained demo model: good for trying the app, not for real photos.</source>
         <translation>这是未经训练的演示模型：适合试用本软件，不适合真实照片。</translation>
     </message>
