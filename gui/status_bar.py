@@ -7,6 +7,8 @@ which takes a second or two), so startup stays fast.
 """
 from __future__ import annotations
 
+import re
+
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QStatusBar, QWidget
 
 from gui.i18n import dynamic, translate
@@ -45,13 +47,14 @@ def hardware_facts(device: str = "auto", precision: str = "auto",
 
 
 def hardware_from_run(device: str, precision: str) -> str:
-    """The RunStarted event's words ('cpu (2 threads)', 'bf16') in the status bar's style."""
-    name, _, rest = device.partition(" ")
-    threads = rest.strip("()")
-    parts = [name.upper() if name in ("cpu", "mps") else device, precision]
-    if name == "cpu" and threads:
-        parts.append(threads)
-    return " · ".join(p for p in parts if p)
+    """The RunStarted event's device ('cpu (2 threads)', in the engine's language) and number
+    format in the status bar's style ('CPU · bf16 · 2 threads', in the window's language)."""
+    found = re.match(r"(cpu|mps)\b\D*(\d+)?", device)
+    if found and found.group(2):
+        return dynamic(lambda: hardware_text(found.group(1).upper(), precision,
+                                             int(found.group(2))))
+    where = found.group(1).upper() if found else device
+    return " · ".join(p for p in (where, precision) if p)
 
 
 class StatusBar(QStatusBar):

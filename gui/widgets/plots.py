@@ -69,6 +69,7 @@ class AccuracyPlot(LivePlot):
         self._early_best_epoch: int | None = None
         self._best: tuple[float, float] | None = None
         self._zero_shot: tuple[float, float] | None = None
+        self._from_text = True
         self._checkpoints: list[tuple[float, str]] = []
         self._ema = Ema()
         self._markers_drawn = None  # what the markers show now (redrawn only on change)
@@ -84,6 +85,7 @@ class AccuracyPlot(LivePlot):
         self._point("val", ev.step, y)
         if ev.zero_shot or (ev.epoch == 0 and self._zero_shot is None):
             self._zero_shot = (ev.step, y)
+            self._from_text = ev.zero_shot  # else a prototype or random head: the "start"
         if ev.is_best:
             self._best = (ev.step, y)
 
@@ -115,7 +117,10 @@ class AccuracyPlot(LivePlot):
             self.early_stop_line.label.setFormat(self._early_stop_text())
 
     def _set_zero_shot_text(self) -> None:
-        if self._zero_shot:
+        if self._zero_shot and not self._from_text:
+            self.zero_shot_label.setText(translate("AccuracyPlot", "start {accuracy} %").format(
+                accuracy=f"{self._zero_shot[1]:.0f}"))
+        elif self._zero_shot:
             self.zero_shot_label.setText(translate("AccuracyPlot", "zero-shot {accuracy} %").format(
                 accuracy=f"{self._zero_shot[1]:.0f}"))
         else:

@@ -14,13 +14,13 @@
     </message>
     <message>
         <location line="+7" />
-        <location line="+59" />
+        <location line="+64" />
         <source>zero-shot</source>
         <translation>零样本</translation>
     </message>
     <message>
-        <location line="-58" />
-        <location line="+48" />
+        <location line="-63" />
+        <location line="+50" />
         <source>best</source>
         <translation>最佳</translation>
     </message>
@@ -31,6 +31,11 @@
     </message>
     <message>
         <location line="+12" />
+        <source>start {accuracy} %</source>
+        <translation>起点 {accuracy} %</translation>
+    </message>
+    <message>
+        <location line="+3" />
         <source>zero-shot {accuracy} %</source>
         <translation>零样本 {accuracy} %</translation>
     </message>
@@ -1057,7 +1062,7 @@ confidence {confidence}</source>
         <translation>{label}：{value}（第 {step} 步）</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/plots.py" line="-101" />
+        <location filename="../../gui/widgets/plots.py" line="-106" />
         <source>Loss</source>
         <translation>损失</translation>
     </message>
@@ -1077,7 +1082,7 @@ confidence {confidence}</source>
         <translation>准确率 (%)</translation>
     </message>
     <message>
-        <location line="+126" />
+        <location line="+131" />
         <source>Learning rate</source>
         <translation>学习率</translation>
     </message>
@@ -1113,7 +1118,7 @@ confidence {confidence}</source>
 <context>
     <name>LossPlot</name>
     <message>
-        <location filename="../../gui/widgets/plots.py" line="-151" />
+        <location filename="../../gui/widgets/plots.py" line="-156" />
         <source>train (raw)</source>
         <translation>训练集（原始）</translation>
     </message>
@@ -1131,7 +1136,7 @@ confidence {confidence}</source>
 <context>
     <name>LrPlot</name>
     <message>
-        <location line="+154" />
+        <location line="+159" />
         <source>learning rate</source>
         <translation>学习率</translation>
     </message>
@@ -2240,7 +2245,7 @@ classes: {classes}</source>
 <context>
     <name>StatusBar</name>
     <message>
-        <location filename="../../gui/status_bar.py" line="+60" />
+        <location filename="../../gui/status_bar.py" line="+63" />
         <source>detecting hardware…</source>
         <translation>正在检测硬件…</translation>
     </message>
@@ -2702,7 +2707,7 @@ Cannot show this image: {problem}</source>
 <context>
     <name>status_bar</name>
     <message>
-        <location filename="../../gui/status_bar.py" line="-83" />
+        <location filename="../../gui/status_bar.py" line="-84" />
         <source>{where} · {precision} · {n} thread</source>
         <translation>{where} · {precision} · {n} 个线程</translation>
     </message>

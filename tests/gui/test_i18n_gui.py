@@ -154,3 +154,15 @@ def test_every_tab_and_the_evaluation_view_read_chinese(tmp_path):
     assert len(shots) == 8
     problems = [f"{shot}: {line}" for shot, texts in shots.items() for line in untranslated(texts)]
     assert not problems, "English left in the Chinese window:\n" + "\n".join(problems)
+
+
+def test_the_status_bar_reads_a_runs_device_in_either_language(qapp):
+    """RunStarted.device is made in the engine's language; the bar parses only its facts."""
+    from gui.status_bar import hardware_from_run
+
+    assert hardware_from_run("cpu (2 threads)", "bf16") == "CPU · bf16 · 2 threads"
+    try:
+        i18n.install_language("zh_CN")
+        assert hardware_from_run("cpu（2 个线程）", "bf16") == "CPU · bf16 · 2 个线程"
+    finally:
+        i18n.install_language("en")
