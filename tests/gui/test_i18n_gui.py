@@ -166,3 +166,11 @@ def test_the_status_bar_reads_a_runs_device_in_either_language(qapp):
         assert hardware_from_run("cpu（2 个线程）", "bf16") == "CPU · bf16 · 2 个线程"
     finally:
         i18n.install_language("en")
+
+
+def test_a_font_with_chinese_glyphs_is_installed(qapp):
+    """The Chinese window and its screenshots need one (Debian: fonts-noto-cjk, which
+    .ci/run installs where none is present); the Language menu warns when there is none."""
+    from gui.widgets.language_menu import has_font_for
+
+    assert has_font_for("zh_CN"), "install a CJK font, e.g. sudo apt-get install fonts-noto-cjk"
