@@ -69,6 +69,7 @@ class ModelPicker(QWidget):
         self.combo = QComboBox()
         self.combo.setEditable(True)
         self._add_recommended()
+        self.combo.setMaxVisibleItems(24)  # every family at once, without scrolling
         self.combo.addItems([translate("ModelPicker", LOCAL_ITEM),
                             translate("ModelPicker", DEMO_ITEM)])
         self.combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)

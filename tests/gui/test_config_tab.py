@@ -178,3 +178,25 @@ def test_checking_a_working_model(qtbot, tab, tiny_clip_dir):
         picker.check()
     assert checked.args[0] is True and "32 px" in checked.args[1]
     assert "demo model" in checked.args[1]  # the tiny test model is marked as untrained
+
+
+def test_model_picker_lists_each_family_with_its_recommended_checkpoints(qtbot):
+    from PySide6.QtCore import Qt
+
+    from engine.model.backbones import FAMILIES
+    from gui.widgets.model_picker import ModelPicker
+
+    picker = ModelPicker()
+    qtbot.addWidget(picker)
+    combo = picker.combo
+    items = [(combo.itemText(i), combo.itemData(i), combo.model().item(i).isEnabled(),
+              combo.itemData(i, Qt.ItemDataRole.ToolTipRole)) for i in range(combo.count())]
+    for family in FAMILIES:
+        heading = next(i for i, item in enumerate(items) if item[0] == family.title)
+        assert not items[heading][2]  # a heading, not a model
+        listed = [item[1] for item in items[heading + 1:heading + 1 + len(family.recommended)]]
+        assert listed == [ref for ref, _ in family.recommended]
+        assert all(item[3] for item in items[heading + 1:heading + 1 + len(family.recommended)])
+    index = next(i for i, item in enumerate(items) if item[1] == "facebook/dinov2-small")
+    combo.setCurrentIndex(index)
+    assert picker.value() == "facebook/dinov2-small"  # the list's indentation is not kept
