@@ -11,7 +11,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QObject, Signal
 
-from gui.i18n import dynamic, remade, translate
+from gui.i18n import again, dynamic, translate
 
 # The demo model is tiny and starts from random weights: it needs a higher learning rate
 # than a pretrained CLIP, and all of its 4 blocks. ~1 minute of training on 2 CPU cores.
@@ -123,7 +123,7 @@ class DemoFlow(QObject):
     def _fail(self, message: str) -> None:
         self.stage = "failed"
         self.window.status.set_note(dynamic(lambda: translate(
-            "DemoFlow", "Demo stopped: {message}").format(message=remade(message) or message)))
+            "DemoFlow", "Demo stopped: {message}").format(message=again(message))))
         self.failed.emit(message)
 
 

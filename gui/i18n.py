@@ -85,11 +85,14 @@ def engine_text(message: str) -> Tr:
     return dynamic(lambda: engine_i18n.gettext(message))
 
 
-def remade(text: str) -> str | None:
-    """`text` made again in the current language, or None when it is not a remembered text."""
-    with _lock:
-        redo = _remembered.get(text)
-    return None if redo is None else _remember(redo(), redo)  # remembered for the next switch
+def again(text: str) -> str:
+    """`text` made again in the current language: by its own recipe when it is a Tr, else by
+    the remembered table; else as it is. The result is remembered for the next switch."""
+    redo = getattr(text, "redo", None)
+    if redo is None:
+        with _lock:
+            redo = _remembered.get(text)
+    return text if redo is None else _remember(redo(), redo)
 
 
 # --- catalogues ---------------------------------------------------------------------------

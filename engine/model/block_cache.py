@@ -66,11 +66,11 @@ def prefix_states(vision: nn.Module, pixel_values: torch.Tensor, k: int) -> torc
     return hidden
 
 
-def suffix_embeddings(vision: nn.Module, hidden: torch.Tensor, k: int) -> torch.Tensor:
+def suffix_embeddings(vision: nn.Module, hidden: torch.Tensor, k: int, family=None) -> torch.Tensor:
     """Image embeddings from the states after block k: the remaining blocks, then the family's
     pooling (final norm of the CLS token and projection for CLIP, the attention-pooling head
     for SigLIP): what its embedding is."""
-    family = family_of_module(vision)
+    family = family or family_of_module(vision)
     for layer in family.blocks(vision)[k:]:
         hidden = run_block(layer, hidden)
     return family.back(vision, hidden)
@@ -90,8 +90,8 @@ class SuffixClassifier(nn.Module):
 
     def forward(self, hidden: torch.Tensor) -> torch.Tensor:
         dtype = next(self.classifier.head.parameters()).dtype
-        return self.classifier.head(suffix_embeddings(self.classifier.vision,
-                                                      hidden.to(dtype), self.k))
+        return self.classifier.head(suffix_embeddings(self.classifier.vision, hidden.to(dtype),
+                                                      self.k, self.classifier.family))
 
 
 class StateStore:

@@ -6,8 +6,8 @@ from PySide6.QtCore import QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QFont
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from gui.i18n import dynamic, translate
-from gui.widgets.dataset_parts import SPLITS, ClassTable, SplitBox, again, split_counts_text
+from gui.i18n import again, dynamic, translate
+from gui.widgets.dataset_parts import SPLITS, ClassTable, SplitBox, split_counts_text
 from gui.widgets.image_grid import ImageGrid
 
 

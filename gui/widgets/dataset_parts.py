@@ -27,12 +27,6 @@ def split_name(split: str) -> str:
     return translate("Splits", SPLIT_NAMES[split]) if split in SPLIT_NAMES else split
 
 
-def again(text: str) -> str:
-    """`text` made again in the current language (a translate() result), else as it is."""
-    redo = getattr(text, "redo", None)
-    return redo() if redo is not None else text
-
-
 def split_counts_text(counts: dict[str, int]) -> str:
     """'train 100 · val 20 · test 20' (empty splits left out, numbers with separators)."""
     def make() -> str:

@@ -12,7 +12,7 @@ from PySide6.QtCore import QEvent, QMimeData, QObject, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from gui.i18n import remade, translate
+from gui.i18n import again, translate
 
 _DRAG_EVENTS = (QEvent.Type.DragEnter, QEvent.Type.DragMove, QEvent.Type.DragLeave,
                 QEvent.Type.Drop)
@@ -84,9 +84,7 @@ class DropZone(QFrame):
 
     def retranslate(self) -> None:
         """The resting text in the current language (the label itself is redone by the walk)."""
-        again = remade(self._text)
-        if again is not None:
-            self._text = again
+        self._text = again(self._text)
         if not self._highlighted:
             self.label.setText(self._text)
 

@@ -17,7 +17,7 @@ from PySide6.QtCore import QEvent, QObject, QPointF, QTimer
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QWidget
 
-from gui.i18n import dynamic, translate
+from gui.i18n import again, translate
 
 REDRAW_INTERVAL_MS = 100
 # Tableau-like mid tones: enough contrast on both white and near-black backgrounds.
@@ -25,12 +25,6 @@ COLOURS = {"train": "#4e79a7", "train_raw": "#4e79a7", "val": "#f28e2b", "lr": "
            "best": "#e15759", "marker": "#9c755f"}
 COMPARE_COLOURS = ("#b07aa1", "#76b7b2", "#edc948", "#ff9da7", "#bab0ac")
 pg.setConfigOptions(antialias=True)
-
-
-def again(text: str) -> str:
-    """`text` made again in the current language when it came from translate(), else as is."""
-    redo = getattr(text, "redo", None)
-    return text if redo is None else dynamic(redo)
 
 
 def nice_ceiling(value: float) -> float:

@@ -113,7 +113,7 @@ class ModelPicker(QWidget):
             font.setBold(True)
             heading.setFont(font)
             for ref, good_for in family.recommended:
-                self.combo.addItem("    " + ref, ref)
+                self.combo.addItem(ref, ref)
                 self.combo.setItemData(self.combo.count() - 1, engine_text(good_for),
                                        Qt.ItemDataRole.ToolTipRole)
             self.combo.insertSeparator(self.combo.count())
@@ -136,9 +136,6 @@ class ModelPicker(QWidget):
     def _on_combo_edit_text_changed(self, text: str) -> None:
         if self._action_item(text):
             return  # an action item, handled by _on_combo_activated
-        if text != text.strip() and text.strip():
-            self.combo.setEditText(text.strip())  # a recommended item shows indented
-            return
         if text.strip() != self._value:
             self._value = text.strip()
             self._show_status("")

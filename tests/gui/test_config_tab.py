@@ -199,4 +199,4 @@ def test_model_picker_lists_each_family_with_its_recommended_checkpoints(qtbot):
         assert all(item[3] for item in items[heading + 1:heading + 1 + len(family.recommended)])
     index = next(i for i, item in enumerate(items) if item[1] == "facebook/dinov2-small")
     combo.setCurrentIndex(index)
-    assert picker.value() == "facebook/dinov2-small"  # the list's indentation is not kept
+    assert picker.value() == "facebook/dinov2-small"

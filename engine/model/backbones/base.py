@@ -29,16 +29,9 @@ def base_tower(vision: nn.Module) -> nn.Module:
 
 
 def run_block(layer: nn.Module, hidden: torch.Tensor) -> torch.Tensor:
-    out = layer(hidden) if _takes_one(layer) else layer(hidden, None)
+    """One encoder block without an attention mask (every family's blocks take (hidden, mask))."""
+    out = layer(hidden, None)
     return out[0] if isinstance(out, tuple) else out
-
-
-def _takes_one(layer: nn.Module) -> bool:
-    import inspect
-
-    params = [p for p in inspect.signature(layer.forward).parameters.values()
-              if p.default is inspect.Parameter.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    return len(params) <= 1
 
 
 class Backbone:
@@ -124,12 +117,11 @@ class Backbone:
 
     def lora_target_regex(self, targets: Sequence[str], num_layers: int, last_n: int = 0) -> str:
         """peft target_modules as a regex: the chosen layers, optionally in the last N blocks."""
-        layers = range(num_layers) if last_n <= 0 else range(max(0, num_layers - last_n), num_layers)
-        own = [self.target_names[t] for t in targets if t in self.target_names]
-        path = re.escape(self.block_path.split(".")[-2]) + r"\." + re.escape(self.block_path.split(".")[-1])
-        return (r".*" + path + r"\.(" + "|".join(str(i) for i in layers) + r")\."
-                r"(" + self.attention_module + "|" + self.mlp_module + r")\.("
-                + "|".join(re.escape(t) for t in own) + r")$")
+        first = 0 if last_n <= 0 else max(0, num_layers - last_n)
+        layers = "|".join(str(i) for i in range(first, num_layers))
+        own = "|".join(re.escape(self.target_names[t]) for t in targets if t in self.target_names)
+        blocks = re.escape(".".join(self.block_path.split(".")[-2:]))  # e.g. encoder.layers
+        return (rf".*{blocks}\.({layers})\.({self.attention_module}|{self.mlp_module})\.({own})$")
 
     def token_prefix(self, vision_config) -> int:
         """Tokens before the patch grid in a block's input (CLS, register tokens)."""
