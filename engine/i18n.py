@@ -105,3 +105,17 @@ def N_(message: str) -> str:  # noqa: N802 - the gettext convention
 
 
 _ = gettext
+
+
+def columns(text: str) -> int:
+    """How many terminal columns `text` takes (a Chinese character takes two): CLI tables
+    and help line up in every language."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def pad(text: str, width: int, right: bool = False) -> str:
+    """`text` padded with spaces to `width` terminal columns (right-aligned if `right`)."""
+    fill = " " * max(0, width - columns(text))
+    return fill + text if right else text + fill

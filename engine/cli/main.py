@@ -14,10 +14,9 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-import unicodedata
 from typing import Callable
 
-from engine.i18n import _
+from engine.i18n import _, columns
 
 
 # Chinese (and other wide) characters: two terminal columns each, and a line may break
@@ -27,10 +26,6 @@ _TOKENS = re.compile(f"[{_WIDE}]|[^\\s{_WIDE}]+| ")
 _NO_LINE_START = "，。；：、！？）》」』”"
 
 
-def _columns(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
 def _wrap(text: str, width: int) -> list[str]:
     """`text` in lines of at most `width` terminal columns (a word longer stays whole)."""
     lines, line = [], ""
@@ -38,7 +33,7 @@ def _wrap(text: str, width: int) -> list[str]:
         if token == " ":
             line += " " if line else ""
             continue
-        if line and _columns(line + token) > width and token not in _NO_LINE_START:
+        if line and columns(line + token) > width and token not in _NO_LINE_START:
             lines.append(line.rstrip())
             line = ""
         line += token
@@ -54,16 +49,16 @@ class _Formatter(argparse.HelpFormatter):
 
     def _format_usage(self, usage, actions, groups, prefix):
         text = super()._format_usage(usage, actions, groups, prefix)
-        extra = _columns(prefix or "") - len(prefix or "")  # a wide prefix ("用法：")
+        extra = columns(prefix or "") - len(prefix or "")  # a wide prefix ("用法：")
         return text.replace("\n ", "\n " + " " * extra) if extra else text
 
     def _split_lines(self, text, width):
-        if _columns(text) == len(text):
+        if columns(text) == len(text):
             return super()._split_lines(text, width)
         return _wrap(text, width)
 
     def _fill_text(self, text, width, indent):
-        if _columns(text) == len(text):
+        if columns(text) == len(text):
             return super()._fill_text(text, width, indent)
         return "\n".join(indent + line for line in _wrap(text, width - len(indent)))
 

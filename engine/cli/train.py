@@ -14,12 +14,11 @@ import os
 import signal
 import sys
 import time
-import unicodedata
 from pathlib import Path
 
 from engine.config import PRESETS, TrainConfig, add_arguments, from_args
 from engine.errors import UserError
-from engine.i18n import N_, _
+from engine.i18n import N_, _, columns, pad
 
 EXIT_FAILED = 1
 EXIT_STOPPED = 130  # like a shell's Ctrl-C, but the run folder is complete and resumable
@@ -279,10 +278,9 @@ def _cmd_runs(args: argparse.Namespace) -> int:
              _("base model"))]
     rows += [(r.name, r.status, r.method, pct(r.best_val_accuracy), pct(r.test_accuracy),
               r.created, r.model_ref) for r in runs]
-    widths = [max(_width(str(row[i])) for row in rows) for i in range(len(rows[0]))]
+    widths = [max(columns(str(row[i])) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
-        print("  ".join(str(v) + " " * (w - _width(str(v)))
-                        for v, w in zip(row, widths)).rstrip())
+        print("  ".join(pad(str(v), w) for v, w in zip(row, widths)).rstrip())
     for r in runs:
         if r.problem:
             print(_("{name} is damaged: {problem}").format(name=os.path.basename(r.path),
@@ -290,6 +288,3 @@ def _cmd_runs(args: argparse.Namespace) -> int:
     return 0
 
 
-def _width(text: str) -> int:
-    """Columns `text` takes in a terminal: Chinese characters take two."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)

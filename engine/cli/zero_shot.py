@@ -12,7 +12,7 @@ import sys
 from typing import Callable
 
 from engine.config import DEFAULT_MODEL, TrainConfig
-from engine.i18n import N_, _
+from engine.i18n import N_, _, columns, pad
 
 MAX_PROBLEMS_SHOWN = 20
 _STAGES = {"scan": N_("checking images"), "download": N_("downloading the model"),
@@ -51,30 +51,19 @@ def format_result(result) -> str:
                                       classes=len(result.classes), device=result.device,
                                       precision=result.precision), ""]
     heads = (_("class"), _("accuracy"), _("images"))
-    width = max([_width(c) for c in result.classes] + [_width(heads[0])])
-    cols = (width, max(8, _width(heads[1])), max(6, _width(heads[2])))
-    lines.append("  " + "  ".join(_pad(h, w, right=i > 0)
+    width = max([columns(c) for c in result.classes] + [columns(heads[0])])
+    cols = (width, max(8, columns(heads[1])), max(6, columns(heads[2])))
+    lines.append("  " + "  ".join(pad(h, w, right=i > 0)
                                   for i, (h, w) in enumerate(zip(heads, cols))))
     for name in result.classes:
         acc = result.per_class.get(name)
         shown = f"{acc:.1%}" if acc is not None else "-"
         row = (name, shown, str(result.counts.get(name, 0)))
-        lines.append("  " + "  ".join(_pad(v, w, right=i > 0)
+        lines.append("  " + "  ".join(pad(v, w, right=i > 0)
                                       for i, (v, w) in enumerate(zip(row, cols))))
     return "\n".join(lines)
 
 
-def _width(text: str) -> int:
-    """Columns `text` takes in a terminal: Chinese characters take two."""
-    import unicodedata
-
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
-def _pad(text: str, width: int, right: bool = False) -> str:
-    """`text` padded with spaces to `width` terminal columns (right-aligned if `right`)."""
-    fill = " " * max(0, width - _width(text))
-    return fill + text if right else text + fill
 
 
 def _warn_problems(problems: list[dict]) -> None:

@@ -19,7 +19,7 @@ from engine.data.imageio import DEFAULT_MAX_PIXELS, DEFAULT_MIN_SIDE, IMAGE_EXTE
 from engine.data.layouts import DESCRIPTIONS, Discovery, discover, readable_name
 from engine.data.validation import (SPLITS, DatasetError, Problem, ProgressFn, check_files,
                                dataset_problems, first_copies)
-from engine.i18n import _
+from engine.i18n import _, columns, pad
 
 SPLIT_FORMAT_VERSION = 1
 
@@ -298,18 +298,6 @@ def format_report(index: DatasetIndex, max_problems: int = 200) -> str:
     return "\n".join(lines)
 
 
-def columns(text: str) -> int:
-    """How many terminal columns `text` takes (a Chinese character takes two)."""
-    import unicodedata
-
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def pad(text: str, width: int, right: bool = False) -> str:
-    """`text` padded with spaces to `width` columns (left-aligned, or right-aligned), so
-    tables line up in a terminal whatever the language and the class names."""
-    fill = " " * max(0, width - columns(text))
-    return fill + text if right else text + fill
 
 
 def _severity(severity: str) -> str:

@@ -64,7 +64,7 @@ class Report:
         else:
             first = _("{run}: {n} images ({source}), accuracy {accuracy:.1%}, macro F1 {f1:.3f}")
         lines = [first.format(**values)]
-        from engine.data.index import columns, pad
+        from engine.i18n import columns, pad
 
         head = _("class")
         width = max(columns(c["name"]) for c in self.per_class)
