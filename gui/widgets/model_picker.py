@@ -26,9 +26,15 @@ def inspect_model(ref: str) -> dict:
     from engine.demo.model import is_demo_model
     from engine.model.classifier import base_model_info, count_parameters, load_base
 
+    import copy
+
+    import torch
+
     family, full, processor = load_base(ref)
     info = base_model_info(ref, family, full, processor)
-    _, total = count_parameters(family.vision_from_full(full))
+    with torch.device("meta"):  # the image tower's shape only: no second copy of its weights
+        shell = family.vision_from_config(copy.deepcopy(family.vision_config(full.config)))
+    _, total = count_parameters(shell)
     return {"size": info.image_size, "dim": info.projection_dim, "params": f"{total / 1e6:.1f}",
             "demo": is_demo_model(ref), "family": family.title, "text": family.has_text}
 
