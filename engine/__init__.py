@@ -24,6 +24,7 @@ imports its own wing and the wings below it, never one above (tests/test_layers.
 
 The ground everything stands on: config (settings with help text), events (what the loop
 tells a front end), errors, hardware (device and precision), i18n (the translations of
-user-facing texts, from the gettext catalogues in locale/), runs (listing and reading run
-folders) and safe_read (reading a run folder's files without executing anything).
+user-facing texts, from the gettext catalogues in locale/), libraries (the third-party
+libraries' first imports, made in one thread at a time before any engine work), runs
+(listing and reading run folders) and safe_read (reading a run folder's files without executing anything).
 """

@@ -53,6 +53,9 @@ class PredictionWorker(QObject):
     @Slot(str)
     def load(self, run_dir: str) -> None:
         try:
+            from engine.libraries import ready
+
+            ready()  # waits for the start-up imports instead of racing them (engine/libraries.py)
             from engine.use.predict import Predictor
 
             predictor = Predictor(run_dir)

@@ -54,14 +54,16 @@ class ReviewFlow(QObject):
 
     def start(self, index) -> None:
         """Check `index` (the dataset on screen) in the background."""
-        from engine.review.check import check_dataset
-
         if self.running or index is None:
             return
         self.index, model = index, self.model_ref()
         last = {"stage": ""}
 
         def work(report):
+            # imported here, in the worker: engine.review.check imports torch, which the GUI
+            # thread never does (and the thread has waited for the start-up imports)
+            from engine.review.check import check_dataset
+
             def progress(stage: str, done: int, total: int) -> None:
                 if stage != last["stage"]:
                     last["stage"] = stage

@@ -61,6 +61,10 @@ class FunctionThread(QThread):
     """Runs `fn(progress)` once in a worker thread and reports the outcome by signal.
 
     `progress(done, total)` may be called from `fn`; it raises _Cancelled after cancel().
+    `needs`: the stage of engine.libraries that must be imported before `fn` runs ("all",
+    the default, for anything that touches a model; "torch"; None for jobs that import
+    neither, such as scanning a folder). The thread waits for that stage, so its first
+    engine call never races the start-up imports (engine/libraries.py says why).
     """
 
     progress = Signal(int, int)
@@ -69,9 +73,10 @@ class FunctionThread(QThread):
     cancelled = Signal()
 
     def __init__(self, fn: Callable[[Callable[[int, int], None]], Any], doing: str,
-                 parent: QObject | None = None) -> None:
+                 parent: QObject | None = None, *, needs: str | None = "all") -> None:
         super().__init__(parent)
         self._fn = fn
+        self._needs = needs
         self._doing = doing
         self._cancel = threading.Event()
 
@@ -85,6 +90,10 @@ class FunctionThread(QThread):
 
     def run(self) -> None:  # runs in the worker thread
         try:
+            if self._needs:
+                from engine.libraries import ready
+
+                ready(self._needs)
             result = self._fn(self._report)
         except _Cancelled:
             self.cancelled.emit()
@@ -156,7 +165,9 @@ class DatasetScanner(QObject):
     def _start(self, job: Callable, doing: str, source: str) -> None:
         if self._current is not None:
             self._current.cancel()  # superseded: its results will be ignored
-        thread = FunctionThread(job, doing)
+        # Scanning and the demo dataset use PIL and numpy only (a test checks it): a scan
+        # started at once after the window opens need not wait for torch and transformers.
+        thread = FunctionThread(job, doing, needs=None)
         self._current = thread
         self._threads.add(thread)
         _LIVE_THREADS.add(thread)

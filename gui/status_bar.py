@@ -84,7 +84,7 @@ class StatusBar(QStatusBar):
         """Fill in the hardware label in the background (imports torch off the GUI thread),
         then, with `warm_up`, import the rest of the engine there too (gui.warmup)."""
         thread = FunctionThread(lambda progress: hardware_facts(),
-                                translate("StatusBar", "detecting the hardware"))
+                                translate("StatusBar", "detecting the hardware"), needs="torch")
         thread.succeeded.connect(self._on_hardware_detected)
         thread.failed.connect(
             lambda message: self.hardware.setText(translate("StatusBar", "hardware: unknown")))

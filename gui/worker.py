@@ -133,6 +133,9 @@ class TrainingWorker(QObject):
     @Slot()
     def run(self) -> None:
         try:
+            from engine.libraries import ready
+
+            ready()  # waits for the start-up imports instead of racing them (engine/libraries.py)
             for event in self._train_fn(self.config, self.control, dataset=self.dataset):
                 self._emit(event)
                 if isinstance(event, RunFinished):

@@ -22,6 +22,9 @@ def make_tiny_clip(folder: str | Path, *, image_size: int = 32, patch_size: int 
     It has the real CLIP architecture, so it loads through exactly the code path of a
     downloaded checkpoint; it is untrained, and marked as such by DEMO_MODEL_MARKER.
     """
+    from engine.libraries import ready
+
+    ready()  # transformers' first import happens in one thread at a time (engine/libraries.py)
     import torch
     from transformers import CLIPConfig, CLIPModel, CLIPProcessor, CLIPTokenizer
 

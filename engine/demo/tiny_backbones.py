@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 from engine.demo.model import DEMO_MODEL_MARKER, _char_bpe_vocab
+from engine.libraries import ready
 
 
 def _mark(folder: Path, family: str, image_size: int) -> None:
@@ -23,6 +24,7 @@ def _mark(folder: Path, family: str, image_size: int) -> None:
 def make_tiny_siglip(folder: str | Path, *, image_size: int = 32, patch_size: int = 8,
                      hidden_size: int = 32, layers: int = 2, heads: int = 2, seed: int = 0) -> Path:
     """A tiny SiglipModel (image + text towers, attention-pooling head) with its processor."""
+    ready()  # transformers' first import happens in one thread at a time (engine/libraries.py)
     import torch
     from transformers import CLIPTokenizer, SiglipConfig, SiglipModel, SiglipProcessor
 
@@ -61,6 +63,7 @@ def make_tiny_dinov2(folder: str | Path, *, image_size: int = 32, patch_size: in
                      hidden_size: int = 32, layers: int = 2, heads: int = 2, seed: int = 0) -> Path:
     """A tiny Dinov2Model (image tower only) with DINOv2's image processor (ImageNet
     mean/std, resize then centre crop)."""
+    ready()
     import torch
     from transformers import Dinov2Config, Dinov2Model
 

@@ -24,6 +24,7 @@ from engine.data.index import DatasetIndex
 from engine.errors import UserError
 from engine.events import CheckpointSaved, EarlyStopped, Evaluation, Event, Log, RunStarted
 from engine.hardware import describe_device
+from engine.libraries import ready
 from engine.i18n import _
 from engine.model import checkpoint as ckpt
 from engine.training.batches import epoch_order
@@ -44,6 +45,7 @@ def train(config: TrainConfig, control: TrainControl | None = None, *,
     `dataset` (optional) is an already scanned index, e.g. the one the GUI showed with the
     user's display names; without it, config.data_dir is scanned.
     """
+    ready()  # every library's first import done, in one thread at a time (engine/libraries.py)
     rec = Recorder()
     try:
         yield from _train(config, control or TrainControl(), dataset, rec)

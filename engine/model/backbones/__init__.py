@@ -46,6 +46,9 @@ def family_of_module(vision) -> Backbone:
 def family_of(ref: str) -> Backbone:
     """The family of a hub id or local folder, from its config.json (raises ModelLoadError
     naming the architecture when no family handles it)."""
+    from engine.libraries import ready
+
+    ready()  # before transformers' first import in this thread (engine/libraries.py says why)
     from transformers import AutoConfig
 
     from engine.errors import ModelLoadError
