@@ -23,7 +23,8 @@ def _embed_train_images(classifier, info, paths: Sequence[str]) -> torch.Tensor:
     from engine.data.cache import cache_resolution, decode_to_array
 
     res = cache_resolution(info.image_size)
-    images = torch.stack([torch.from_numpy(decode_to_array(p, res)) for p in paths])
+    images = torch.stack([torch.from_numpy(decode_to_array(p, res, framing=info.framing))
+                          for p in paths])
     with torch.no_grad():
         return F.normalize(classifier.embed(Augmenter.for_model(info, augment=False)
                                             .eval_batch(images)).float(), dim=-1)

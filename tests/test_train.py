@@ -85,16 +85,19 @@ def test_step0_equals_clip_zero_shot_computed_independently(lora_run, tiny_clip)
     """The zero-shot head really is CLIP: same accuracy from CLIPModel text/image features."""
     from engine.data.augment import Augmenter
     from engine.data.cache import DecodeCache, cache_resolution
+    from engine.data.framing import Framing
     from engine.data.index import load_split
 
     events, run_dir = lora_run
     clip, processor = tiny_clip
     index = load_split(f"{run_dir}/split.json")
     val = index.split("val")
-    res = DecodeCache(cache_resolution(32)).load([s.path for s in val])
+    framing = Framing.clip(32)  # the tiny CLIP's processor: shortest side 32, crop 32, bicubic
+    res = DecodeCache(cache_resolution(32), framing=framing).load([s.path for s in val])
     labels = torch.tensor([val[i].label for i in res.kept])
     ip = processor.image_processor
-    pixels = Augmenter(32, ip.image_mean, ip.image_std, augment=False).eval_batch(res.images)
+    pixels = Augmenter(32, ip.image_mean, ip.image_std, augment=False,
+                       eval_filter="bicubic").eval_batch(res.images)
     with torch.no_grad():
         prompts = [TEMPLATE.format(name) for name in index.class_names]
         text = clip.get_text_features(**processor.tokenizer(prompts, padding=True,
@@ -147,7 +150,8 @@ def test_run_folder_holds_the_best_epoch_and_loads_back(lora_run):
 
     info = BaseModelInfo.from_dict(meta["base_model"])
     val = load_split(f"{run_dir}/split.json").split("val")
-    res = DecodeCache(cache_resolution(info.image_size)).load([s.path for s in val])
+    res = DecodeCache(cache_resolution(info.image_size), framing=info.framing).load(
+        [s.path for s in val])
     labels = torch.tensor([val[i].label for i in res.kept])
     with torch.no_grad():
         logits = classifier(Augmenter.for_model(info, augment=False).eval_batch(res.images))
@@ -277,43 +281,6 @@ def test_with_progress_streams_reports_and_returns_or_raises():
 
     with pytest.raises(OSError, match="disk gone"):
         list(with_progress("decode", "Decoding", broken))
-
-
-def test_hub_download_reports_bytes_and_fetches_one_weights_format(monkeypatch):
-    import huggingface_hub
-
-    from engine.model import hub
-
-    assert hub.choose_files(["model.safetensors", "pytorch_model.bin", "config.json"]) == \
-        ["*.json", "*.txt", "model.safetensors"]
-    assert "pytorch_model.bin" in hub.choose_files(["pytorch_model.bin", "config.json"])
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    assert not hub.needs_download("openai/clip-vit-base-patch32")
-    monkeypatch.delenv("HF_HUB_OFFLINE")
-    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
-    assert hub.needs_download("openai/clip-vit-base-patch32")
-
-    class FakeApi:  # no network in tests: the hub is simulated
-        def model_info(self, ref):
-            return type("Info", (), {"siblings": [type("S", (), {"rfilename": n})()
-                                                  for n in ("config.json", "model.safetensors")]})
-
-    asked = {}
-
-    def fake_snapshot(ref, allow_patterns, tqdm_class):
-        asked["patterns"] = allow_patterns
-        bar = tqdm_class(total=1000, unit="B")
-        bar.update(400)
-        bar.update(600)
-        bar.close()
-        return "/cache/model"
-
-    monkeypatch.setattr(huggingface_hub, "HfApi", FakeApi)
-    monkeypatch.setattr(huggingface_hub, "snapshot_download", fake_snapshot)
-    reports = []
-    assert hub.download_model("org/model", lambda d, t: reports.append((d, t))) == "/cache/model"
-    assert reports == [(400, 1000), (1000, 1000)]
-    assert asked["patterns"] == ["*.json", "*.txt", "model.safetensors"]
 
 
 def test_bf16_autocast_is_really_on_in_cpu_training_steps(tmp_path, monkeypatch, learnable_dir,

@@ -40,6 +40,7 @@ class PerStepDecodeLoop:
         self.augmenter = Augmenter.for_model(info, augment=config.augment,
                                              color_jitter=config.color_jitter)
         self.resolution = cache_resolution(info.image_size)
+        self.framing = info.framing  # the base model's processor's, as the cache decodes
         self.params = [p for p in self.model.parameters() if p.requires_grad]
         head = set(self.model.head.parameters())
         self.optimizer = torch.optim.AdamW([
@@ -66,7 +67,8 @@ class PerStepDecodeLoop:
         from engine.data.cache import decode_to_array
 
         paths, labels = self._next_batch()
-        arrays = list(self.pool.map(lambda p: decode_to_array(p, self.resolution), paths))
+        arrays = list(self.pool.map(
+            lambda p: decode_to_array(p, self.resolution, framing=self.framing), paths))
         x = torch.from_numpy(np.stack(arrays))
         if self.device.type == "cuda":  # pinned host memory makes the copy asynchronous
             x = x.pin_memory()

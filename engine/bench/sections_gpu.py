@@ -126,10 +126,13 @@ def _pipeline(ctx: Context, model: str, device: str) -> dict:
 
     from engine.data.augment import Augmenter, pipeline_throughput
     from engine.data.cache import DecodeCache, cache_resolution
+    from engine.data.framing import Framing
 
     size = ctx.image_size(model)
     paths = [s.path for s in ctx.index().split("train")]
-    cache = DecodeCache(cache_resolution(size), disk_dir=ctx.root / "cache")
+    # the bench models are CLIPs saved with CLIP's processor: training decodes them so
+    cache = DecodeCache(cache_resolution(size), framing=Framing.clip(size),
+                        disk_dir=ctx.root / "cache")
     images = cache.load(paths).images.to(device)
     augmenter = Augmenter(size, (0.5, 0.5, 0.5), (0.25, 0.25, 0.25), augment=True)
     rate = pipeline_throughput(images, augmenter, batch_size=ctx.plan.gpu_batches[-1],

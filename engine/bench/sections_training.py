@@ -137,7 +137,10 @@ def pipeline(ctx: Context) -> dict:
     from engine.data.augment import Augmenter, pipeline_throughput
     from engine.bench.fixtures import fresh_dir
     from engine.bench.tutorial_reference import loader_throughput, make_loader
+    from transformers import CLIPProcessor
+
     from engine.data.cache import DecodeCache, cache_resolution
+    from engine.model.backbones.base import read_preprocessing
     from engine.model.classifier import BaseModelInfo
 
     plan = ctx.plan
@@ -147,21 +150,18 @@ def pipeline(ctx: Context) -> dict:
     model_dir = ctx.model(plan.train_model)
     image_size = ctx.image_size()
     res = cache_resolution(image_size)
+    processor = CLIPProcessor.from_pretrained(model_dir)
+    framing, mean, std = read_preprocessing(processor)  # decoded as training decodes
     cold_dir = fresh_dir(ctx.root / "cache-cold")
-    cache = DecodeCache(res, disk_dir=cold_dir)
+    cache = DecodeCache(res, framing=framing, disk_dir=cold_dir)
     t0 = time.perf_counter()
     cold = cache.load(paths)
     cold_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    warm = DecodeCache(res, disk_dir=cold_dir).load(paths)
+    warm = DecodeCache(res, framing=framing, disk_dir=cold_dir).load(paths)
     warm_s = time.perf_counter() - t0
     ctx.log(f"pipeline: {n} images decoded cold in {cold_s:.1f} s, from disk in {warm_s:.1f} s")
-    from transformers import CLIPProcessor
-
-    processor = CLIPProcessor.from_pretrained(model_dir)
-    ip = processor.image_processor
-    info = BaseModelInfo(str(model_dir), "", image_size, tuple(ip.image_mean), tuple(ip.image_std),
-                         0, 1.0)
+    info = BaseModelInfo(str(model_dir), "", image_size, mean, std, 0, 1.0, framing=framing)
     batch = plan.batch_size
     delivered = pipeline_throughput(cold.images, Augmenter.for_model(info), batch,
                                     seconds=2.0 if plan.mode != "smoke" else 0.3)

@@ -4,7 +4,8 @@ Training: one random resized crop + horizontal flip per image, done for the whol
 by a single `F.grid_sample` with per-image affine grids (no Python loop over images),
 optional colour jitter, then normalisation with the base model's mean/std. All random
 numbers come from the caller's torch.Generator, so a seed reproduces a run exactly.
-Evaluation: a deterministic centre crop. Works on whatever device the input is on.
+Evaluation: a deterministic centre crop, resized to the model's input size with the
+processor's kind of filter. Works on whatever device the input is on.
 """
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from typing import Sequence
 import torch
 import torch.nn.functional as F
 
+from engine.data.framing import BICUBIC
+
 # Luma weights (ITU-R 601), as torchvision uses for grayscale/saturation.
 _LUMA = (0.299, 0.587, 0.114)
 
@@ -24,15 +27,19 @@ class Augmenter:
                  augment: bool = True, color_jitter: float = 0.0,
                  scale: tuple[float, float] = (0.5, 1.0),
                  ratio: tuple[float, float] = (3 / 4, 4 / 3), hflip: bool = True,
-                 eval_crop: float = 1.0):
+                 eval_crop: float = 1.0, eval_filter: str = "bilinear"):
         """`scale`: share of the cached square's area a training crop covers; `ratio`: its
         aspect range. `eval_crop`: side of the evaluation centre crop as a share of the
-        cached square; 1.0 (default) sees the whole square, which is exactly the framing
-        of CLIP's own preprocessing (shortest side resized, centre crop)."""
+        cached square; 1.0 (default) sees the whole square, which the decode cache has
+        already framed as the base model's processor does. `eval_filter`: "bilinear" or
+        "bicubic", the antialiased filter that resizes the evaluation crop to the input
+        size (bicubic follows a bicubic processor twice as closely; bilinear is faster)."""
         if not (0 < scale[0] <= scale[1] <= 1):
             raise ValueError(f"scale must satisfy 0 < min <= max <= 1, got {scale}")
         if not 0 < eval_crop <= 1:
             raise ValueError(f"eval_crop must be in (0, 1], got {eval_crop}")
+        if eval_filter not in ("bilinear", "bicubic"):
+            raise ValueError(f"eval_filter must be bilinear or bicubic, got {eval_filter!r}")
         self.image_size = int(image_size)
         self.augment = augment
         self.color_jitter = float(color_jitter)
@@ -40,6 +47,7 @@ class Augmenter:
         self.log_ratio = (math.log(ratio[0]), math.log(ratio[1]))
         self.hflip = hflip
         self.eval_crop = eval_crop
+        self.eval_filter = eval_filter
         # (x / 255 - mean) / std folded into one multiply-add
         std_t = torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1)
         self._mul = 1.0 / (255.0 * std_t)
@@ -47,7 +55,11 @@ class Augmenter:
 
     @classmethod
     def for_model(cls, info, **kwargs) -> "Augmenter":
-        """From engine.model.classifier.BaseModelInfo: its input size and its processor's mean/std."""
+        """From engine.model.classifier.BaseModelInfo: its input size, its processor's
+        mean/std and filter (runs from before framings keep the bilinear resize they had)."""
+        framing = getattr(info, "framing", None)
+        if framing is not None and framing.resample == BICUBIC:
+            kwargs.setdefault("eval_filter", "bicubic")
         return cls(info.image_size, info.mean, info.std, **kwargs)
 
     def normalise(self, x: torch.Tensor) -> torch.Tensor:
@@ -60,11 +72,15 @@ class Augmenter:
         side = max(1, round(r * self.eval_crop))
         off = (r - side) // 2
         x = images[..., off:off + side, off:off + side]
-        if side != self.image_size:
+        size = (self.image_size, self.image_size)
+        if side != self.image_size and self.eval_filter == "bicubic":
+            # rounded and clipped to whole pixel values, as the processor's PIL resize gives
+            x = F.interpolate(x.float(), size=size, mode="bicubic", antialias=True,
+                              align_corners=False).round_().clamp_(0, 255)
+        elif side != self.image_size:
             # antialiased resize; on CPU the uint8 kernel is several times faster than float
             x = x if x.device.type == "cpu" else x.float()
-            x = F.interpolate(x, size=(self.image_size, self.image_size), mode="bilinear",
-                              antialias=True, align_corners=False)
+            x = F.interpolate(x, size=size, mode="bilinear", antialias=True, align_corners=False)
         return self.normalise(x.float())
 
     def crop_params(self, batch: int, generator: torch.Generator) -> torch.Tensor:

@@ -1,13 +1,16 @@
 """Decode cache: every image is decoded, rotated, converted and resized once, into uint8.
 
-Images are stored as the centre square of the picture, shortest side resized to
-`cache_resolution(image_size)` (the model's size plus a margin for random crops), so
-later epochs are tensor slicing and a few tensor ops: no JPEG is decoded twice.
+Images are stored as the region of the picture the base model's own processor keeps
+(engine.data.framing: CLIP's centre square, DINOv2's central 224/256, SigLIP's whole
+picture squashed), resized with the processor's filter to `cache_resolution(image_size)`
+(the model's size plus a margin for random crops), so later epochs are tensor slicing
+and a few tensor ops: no JPEG is decoded twice.
 
 Two levels:
 - per-file entries on disk (<dir>/r<R>/<key[:2]>/<key>.npy, raw uint8 .npy, never pickle),
-  keyed by the file's real path, size and mtime and the resolution: a second run over the
-  same folder decodes nothing, and changing one file re-decodes just that file;
+  keyed by the file's real path, size and mtime, the resolution and the framing: a second
+  run over the same folder decodes nothing, changing one file re-decodes just that file,
+  and two families that frame differently never share an entry;
 - the whole set as one uint8 tensor [N, 3, R, R]: in memory while it fits `max_memory_mb`,
   otherwise a memory-mapped .npy file on disk, so memory use stays bounded.
 """
@@ -28,11 +31,12 @@ import numpy as np
 import torch
 from PIL import Image
 
+from engine.data.framing import Framing
 from engine.data.imageio import DEFAULT_MAX_PIXELS, ImageProblem, open_image
 from engine.data.validation import Problem, ProgressFn
 from engine.i18n import _
 
-CACHE_FORMAT = 1  # bump when the stored pixels would change (resampling, framing)
+CACHE_FORMAT = 2  # bump when the stored pixels would change (2: the processor's framing)
 KEEP_SETS = 3  # memory-mapped whole-set files kept on disk (older ones are deleted)
 
 
@@ -61,13 +65,30 @@ def default_cache_dir() -> Path:
 
 
 def decode_to_array(source: str | Path | bytes | Image.Image, resolution: int,
-                    max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
-    """One image -> uint8 [3, R, R]: the centre square, shortest side resized to R.
+                    max_pixels: int = DEFAULT_MAX_PIXELS,
+                    framing: Framing | None = None) -> np.ndarray:
+    """One image -> uint8 [3, R, R]: the region `framing` keeps, resized to R x R with the
+    processor's filter (at R = the model's input size, what the processor itself computes).
 
-    This is the framing of CLIP's own processor (resize shortest edge, centre crop), so
-    an evaluation centre crop of the whole square sees what the base model expects.
-    Raises ImageProblem.
+    `framing` None is the framing of runs made before the engine read the processor:
+    the centre square, shortest side resized to R, bicubic (CLIP's framing); those runs
+    keep exactly the pixels they were trained and evaluated with. Raises ImageProblem.
     """
+    if framing is None:
+        return _legacy_decode(source, resolution, max_pixels)
+    # JPEGs may decode shrunk (draft) while the kept region keeps 2x the output's pixels:
+    # the processor's filter then does the last, visible step, as on the full image
+    img = source if isinstance(source, Image.Image) else open_image(
+        source, max_pixels, draft_size=framing.draft_side(resolution))
+    img = img.convert("RGB") if img.mode != "RGB" else img
+    # crop + resize in one resampling pass; no reducing_gap, as the processor (it would
+    # shrink by whole factors with a box filter first: faster, a little different)
+    img = img.resize((resolution, resolution), framing.resample, box=framing.box(*img.size))
+    return np.ascontiguousarray(np.asarray(img, dtype=np.uint8).transpose(2, 0, 1))
+
+
+def _legacy_decode(source, resolution: int, max_pixels: int) -> np.ndarray:
+    """The centre square, shortest side resized to R: the cache's pixels before framings."""
     img = source if isinstance(source, Image.Image) else open_image(source, max_pixels,
                                                                      draft_size=resolution)
     img = img.convert("RGB") if img.mode != "RGB" else img
@@ -103,10 +124,14 @@ class CacheResult:
 
 
 class DecodeCache:
-    def __init__(self, resolution: int, *, max_memory_mb: int = 2048,
-                 disk_dir: str | os.PathLike | None = None, use_disk: bool = True,
-                 max_pixels: int = DEFAULT_MAX_PIXELS, workers: int | None = None):
+    def __init__(self, resolution: int, *, framing: Framing | None = None,
+                 max_memory_mb: int = 2048, disk_dir: str | os.PathLike | None = None,
+                 use_disk: bool = True, max_pixels: int = DEFAULT_MAX_PIXELS,
+                 workers: int | None = None):
+        """`framing`: the base model's (engine.data.framing); None: the centre square
+        of runs made before framings (decode_to_array)."""
         self.resolution = int(resolution)
+        self.framing = framing
         self.max_memory_bytes = int(max_memory_mb) * 1_000_000  # MB as reported (decimal)
         self.disk_dir = Path(disk_dir) if disk_dir else default_cache_dir()
         self.use_disk = use_disk
@@ -119,7 +144,9 @@ class DecodeCache:
             st = os.stat(path)
         except OSError:
             return None
-        ident = f"{CACHE_FORMAT}|{self.resolution}|{os.path.realpath(path)}|{st.st_size}|{st.st_mtime_ns}"
+        framing = self.framing.key() if self.framing else "centre-square"
+        ident = (f"{CACHE_FORMAT}|{self.resolution}|{framing}|{os.path.realpath(path)}|"
+                 f"{st.st_size}|{st.st_mtime_ns}")
         return hashlib.blake2b(ident.encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
 
     def _entry_path(self, key: str, suffix: str = ".npy") -> Path:
@@ -165,7 +192,7 @@ class DecodeCache:
         if isinstance(cached, str):  # saved in the language of its decode: a plain one translates
             return None, _(cached), False
         try:
-            arr = decode_to_array(path, self.resolution, self.max_pixels)
+            arr = decode_to_array(path, self.resolution, self.max_pixels, self.framing)
         except ImageProblem as exc:
             reason = str(exc)
             self._write(self._fail_path(key),

@@ -62,7 +62,23 @@ _BASE_FIELDS = (("ref", lambda v: isinstance(v, str) and v, N_("a model id or fo
                 ("logit_scale", _number, N_("a number")),
                 # absent in runs made before backbone families: CLIP
                 ("family", lambda v: v is None or v in _family_names(),
-                 N_("a backbone family LoRA Studio knows (clip, siglip, dinov2)")))
+                 N_("a backbone family LoRA Studio knows (clip, siglip, dinov2)")),
+                # absent in runs made before the engine read the processor: CLIP's framing
+                ("framing", lambda v: v is None or _framing(v) is not None,
+                 N_("a framing: mode \"crop\" or \"squash\", whole numbers resize and crop "
+                    "(crop at most resize), resample a PIL filter number (0-5)")))
+
+
+def _framing(value: Any):
+    """The engine.data.framing.Framing run.json describes, or None when it is not one."""
+    from engine.data.framing import Framing
+
+    if not isinstance(value, dict):
+        return None
+    try:
+        return Framing.from_dict(value)
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _family_names() -> set[str]:
@@ -93,6 +109,10 @@ def check_model_fields(meta: dict, path: Path) -> None:
     for key, valid, should in _BASE_FIELDS:
         if not valid(base.get(key)):
             raise _wrong(path, f"base_model.{key}", base.get(key), should)
+    framing = _framing(base.get("framing"))
+    if framing is not None and framing.input_size != base["image_size"]:
+        raise _wrong(path, "base_model.image_size", base["image_size"],
+                     N_("the crop size of base_model.framing"))
     if not (isinstance(names, list) and names and all(isinstance(n, str) for n in names)):
         raise _wrong(path, "class_names", names, N_("a list of class names"))
     classes = meta.get("classes")

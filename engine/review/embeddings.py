@@ -1,5 +1,6 @@
 """Image embeddings of every image of a dataset: from the base model's frozen tower, or
-from a trained run's (LoRA merged), one decode-cache pass and one forward pass each."""
+from a trained run's (LoRA merged), one decode-cache pass and one forward pass each, with
+the pixels the Predictor gives the model (the model's own processor's framing)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -49,7 +50,7 @@ def _base_embedder(model_ref: str, class_names: list[str], device: torch.device,
                                    method="linear-probe")
     model.to(device).eval().requires_grad_(False)
     use_compute_format(model.vision, "auto", device.type, precision)
-    return model.embed, Augmenter.for_model(info, augment=False), info.image_size
+    return model.embed, Augmenter.for_model(info, augment=False), info
 
 
 def embed_dataset(index, *, model_ref: str | None = None, run_dir: str | None = None,
@@ -60,8 +61,9 @@ def embed_dataset(index, *, model_ref: str | None = None, run_dir: str | None = 
     With `run_dir` the run's fine-tuned tower embeds (its features know the classes
     better); otherwise the base model `model_ref` (CLIP's frozen tower) does.
     """
-    from engine.data.cache import DecodeCache, cache_resolution
+    from engine.data.cache import DecodeCache
     from engine.hardware import resolve_device_type, resolve_precision
+    from engine.use.predict import prediction_resolution
 
     if not index.samples:
         raise UserError(_("{path} holds no usable images to check.").format(path=index.root))
@@ -71,18 +73,19 @@ def embed_dataset(index, *, model_ref: str | None = None, run_dir: str | None = 
         from engine.use.predict import Predictor
 
         predictor = Predictor(run_dir, device=dev.type, precision=prec.name)
-        embed, augmenter = predictor.model.embed, predictor.augmenter
-        image_size = predictor.info.image_size
+        embed, augmenter, info = predictor.model.embed, predictor.augmenter, predictor.info
         source = _("run {name}").format(name=predictor.name)
     else:
         if not model_ref:
             raise UserError(_("Name a base model (or a run) to compute the image embeddings "
                               "with."))
-        embed, augmenter, image_size = _base_embedder(model_ref, index.class_names, dev, prec)
+        embed, augmenter, info = _base_embedder(model_ref, index.class_names, dev, prec)
         source = _("base model {model}").format(model=model_ref)
     report = (lambda stage: (lambda d, t: progress(stage, d, t))) if progress else \
         (lambda stage: None)
-    cache = DecodeCache(cache_resolution(image_size), disk_dir=cache_dir)
+    # the prediction path: framed as the model's processor frames pictures, decoded
+    # straight to its input size (a run from before framings: exactly as it predicts)
+    cache = DecodeCache(prediction_resolution(info), framing=info.framing, disk_dir=cache_dir)
     paths = [s.path for s in index.samples]
     loaded = cache.load(paths, progress=report("decode"))
     kept = list(loaded.kept)

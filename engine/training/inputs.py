@@ -1,7 +1,7 @@
 """The training loop's view of the data: one tensor of inputs plus row lists per split.
 
 For LoRA the inputs are the decode cache's uint8 images, augmented per batch on the fly.
-For the linear probe they are the frozen tower's embeddings of the centre-cropped images,
+For the linear probe they are the frozen tower's embeddings of the framed images,
 computed once, so an epoch is a few matrix multiplies. For LoRA on the last N blocks without
 augmentation they are the frozen blocks' hidden states (engine/block_cache.py).
 """
@@ -75,11 +75,13 @@ def load_index(config: TrainConfig, resume_dir: Path | None, progress: ProgressF
                         progress=progress)
 
 
-def cache_images(index: DatasetIndex, image_size: int, config: TrainConfig,
+def cache_images(index: DatasetIndex, info, config: TrainConfig,
                  progress: ProgressFn, cancel: Callable[[], bool] | None = None) -> TrainData:
-    """Decode every image of every split once (or reuse the disk cache)."""
-    cache = DecodeCache(cache_resolution(image_size), max_memory_mb=config.cache_max_mb,
-                        disk_dir=config.cache_dir or None)
+    """Decode every image of every split once (or reuse the disk cache), framed as the base
+    model's processor frames it (`info`: engine.model.classifier.BaseModelInfo), with a
+    margin around the input size for random crops."""
+    cache = DecodeCache(cache_resolution(info.image_size), framing=info.framing,
+                        max_memory_mb=config.cache_max_mb, disk_dir=config.cache_dir or None)
     samples = [s for name in SPLITS for s in index.split(name)]
     result = cache.load([s.path for s in samples], progress=progress, cancel=cancel)
     splits: dict[str, list[tuple[int, int, str]]] = {name: [] for name in SPLITS}
@@ -97,7 +99,7 @@ def cache_images(index: DatasetIndex, image_size: int, config: TrainConfig,
 def embed_images(data: TrainData, embed: Callable[[torch.Tensor], torch.Tensor],
                  augmenter: Augmenter, device: torch.device, autocast, batch_size: int,
                  progress: ProgressFn) -> TrainData:
-    """The linear probe's inputs: embeddings of the centre-cropped images (no augmentation)."""
+    """The linear probe's inputs: embeddings of the framed images (no augmentation)."""
     n = data.inputs.shape[0]
     chunks = []
     progress(0, n)

@@ -2,7 +2,8 @@
 
 Writes <run>/report/: report.json (sorted JSON, everything below), confusion_matrix.png
 and errors.csv (misclassified files, most confident mistakes first). Images go through
-the decode cache and the Predictor's evaluation path, the same as validation in training.
+the decode cache and the Predictor's path: framed as the base model's processor frames
+them, decoded straight to the input size (engine.use.predict.prediction_resolution).
 """
 from __future__ import annotations
 
@@ -185,7 +186,8 @@ def _predict_all(predictor, paths: list[str], batch_size: int, progress, config:
     """Probabilities [K, C] for the readable paths, their indices, and the unreadable ones."""
     from engine.data.cache import DecodeCache
 
-    cache = DecodeCache(predictor.resolution, max_memory_mb=int(config.get("cache_max_mb", 2048)),
+    cache = DecodeCache(predictor.resolution, framing=predictor.framing,
+                        max_memory_mb=int(config.get("cache_max_mb", 2048)),
                         disk_dir=_cache_dir(config))
     probs, kept, failed = [], [], []
     total = len(paths)

@@ -8,8 +8,9 @@ the time of an explanation that layer norm is wrapped so its patch tokens pass t
 [B, C, H, W] view (`_PatchGrid`) that captum hooks. The wrapper computes exactly what the
 layer norm did, so the model's outputs do not change, and it is removed afterwards.
 
-The heat map covers what the model saw: the centre crop of the image at the model's input
-size. `overlay` blends it over that crop in a blue-to-red colour ramp.
+The heat map covers what the model saw: the part of the image its processor keeps (CLIP's
+centre square, DINOv2's central crop, SigLIP's whole picture squashed to a square) at the
+model's input size. `overlay` blends it over that picture in a blue-to-red colour ramp.
 """
 from __future__ import annotations
 
@@ -77,8 +78,8 @@ class Explanation:
     source: str
     label: str  # the class explained (the predicted one unless asked otherwise)
     probability: float
-    heat: np.ndarray  # [S, S] in 0..1 over the model's input crop
-    crop: Image.Image  # the part of the image the model saw, at its input size
+    heat: np.ndarray  # [S, S] in 0..1 over the model's input
+    crop: Image.Image  # the part of the image the model saw, as it saw it (input size)
 
 
 def explain(predictor, inputs: Sequence, targets: Sequence[int] | None = None,
@@ -115,7 +116,9 @@ def explain(predictor, inputs: Sequence, targets: Sequence[int] | None = None,
 
 
 def _crops(predictor, images: torch.Tensor) -> list[Image.Image]:
-    """The centre crops the model saw, as RGB images at its input size."""
+    """What the model saw, as RGB images at its input size: the decoded pictures are
+    already framed by the processor's rules (for runs from before framings, the centre
+    of a larger square, which the evaluation crop then resizes)."""
     aug, size = predictor.augmenter, predictor.info.image_size
     r = images.shape[-1]
     side = max(1, round(r * aug.eval_crop))

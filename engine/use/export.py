@@ -37,10 +37,10 @@ README_CODE = """\
 import torch
 from PIL import Image
 from safetensors.torch import load_file
-from transformers import CLIPImageProcessor, {vision_class}
+from transformers import AutoImageProcessor, {vision_class}
 folder = {folder_hint!r}  # this folder
 model = {vision_class}.from_pretrained(folder).eval().requires_grad_(False)
-processor, head = CLIPImageProcessor.from_pretrained(folder), load_file(f"{{folder}}/head.safetensors")
+processor, head = AutoImageProcessor.from_pretrained(folder), load_file(f"{{folder}}/head.safetensors")
 emb = model(**processor(images=Image.open("photo.jpg").convert("RGB"), return_tensors="pt")).{embedding}
 probs = ((head["scale"] * torch.nn.functional.normalize(emb, dim=-1) @ head["weight"].T + head["bias"]) / head["temperature"]).softmax(-1)
 print(model.config.id2label[int(probs.argmax())], float(probs.max()))
@@ -78,20 +78,31 @@ def _check_output(output: Path) -> None:
 
 
 def image_processor_for(info):
-    """CLIP's processor framing (shortest side -> size, centre crop) with the run's numbers."""
+    """The base model's own image processor class with the run's framing and statistics,
+    so AutoImageProcessor on the export prepares pictures as the run was trained: CLIP's
+    shortest side + centre crop, DINOv2's 256 -> 224 crop, SigLIP's squash to a square.
+    A run from before framings was framed like CLIP, so it gets CLIP's processor."""
+    from engine.data.framing import CROP, Framing
     from engine.model.classifier import quiet_transformers
 
-    size = info.image_size
-    # The app itself resizes to a slightly larger square then scales it down to `size`; the
-    # framing is identical, only resampling differs, so results agree to about 1e-2.
+    framing = info.framing or Framing.clip(info.image_size)
+    size = {"shortest_edge": framing.resize} if framing.mode == CROP else \
+        {"height": framing.resize, "width": framing.resize}
+    settings = dict(do_resize=True, size=size, resample=framing.resample,
+                    do_center_crop=framing.crop < framing.resize or framing.mode == CROP,
+                    crop_size={"height": framing.crop, "width": framing.crop},
+                    do_rescale=True, rescale_factor=1 / 255, do_normalize=True,
+                    image_mean=list(info.mean), image_std=list(info.std), do_convert_rgb=True)
     with quiet_transformers():  # not its note that torchvision is missing
-        from transformers import CLIPImageProcessor
+        from transformers import AutoImageProcessor, CLIPImageProcessor
 
-        return CLIPImageProcessor(do_resize=True, size={"shortest_edge": size}, resample=3,
-                                  do_center_crop=True, crop_size={"height": size, "width": size},
-                                  do_rescale=True, rescale_factor=1 / 255, do_normalize=True,
-                                  image_mean=list(info.mean), image_std=list(info.std),
-                                  do_convert_rgb=True)
+        kind = CLIPImageProcessor
+        if info.framing is not None:
+            try:  # the class only; every setting that frames a picture comes from the run
+                kind = type(AutoImageProcessor.from_pretrained(info.ref))
+            except Exception:  # base model files moved since loading: same numbers, CLIP's class
+                pass
+        return kind(**settings)
 
 
 def _write_json(path: Path, data) -> None:

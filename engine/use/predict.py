@@ -1,10 +1,12 @@
 """Predictor: a saved run folder -> top-k labels with probabilities for images.
 
-Images go through exactly the evaluation path of training (engine.data.cache.decode_to_array
-to the cache resolution, then engine.data.augment.Augmenter.eval_batch), so a prediction here
-matches the validation accuracy measured while training. A run folder is read from JSON
-and safetensors only, and its adapter config is checked before peft sees it, so a run
-folder received from a stranger cannot run code.
+Images are framed as the base model's own processor frames them (engine.data.framing) and
+decoded straight to the model's input size with the processor's filter, so the pixels are
+the processor's (within one grey level; see prediction_resolution). Runs made before the
+engine read the processor keep their old path exactly (the centre square at the cache
+resolution, then engine.data.augment.Augmenter.eval_batch's resize). A run folder is read
+from JSON and safetensors only, and its adapter config is checked before peft sees it, so a
+run folder received from a stranger cannot run code.
 """
 from __future__ import annotations
 
@@ -120,13 +122,27 @@ def export_predictions(predictions: Sequence[Prediction], path: str | os.PathLik
     return path
 
 
+def prediction_resolution(info) -> int:
+    """The side a picture is decoded at for prediction, evaluation, heat maps and the data
+    check. A run with a framing: the model's input size, so the processor's one resize is
+    the only resampling (measured on photos of 160 to 1600 px: the processor's pixels but
+    for one grey level on about 0.01 % of the values; training's cache square plus a second
+    resize is off by up to 0.1-0.14 in normalised units). A run from before framings: the
+    cache resolution it was trained and evaluated with, so it predicts exactly as before."""
+    from engine.data.cache import cache_resolution
+
+    return info.image_size if info.framing is not None else cache_resolution(info.image_size)
+
+
 def check_base_model(info, classifier) -> list[str]:
     """Refuse a base model that cannot match the run; warn when it may differ from training's."""
     from engine.model.classifier import ModelLoadError, _fingerprint
 
     vision = classifier.vision
     config = (vision.get_base_model() if hasattr(vision, "get_base_model") else vision).config
-    if int(config.image_size) != info.image_size:
+    # a family that interpolates its position embeddings (DINOv2: config 518, processor
+    # 224) takes any input size; the others only the size they were built for
+    if not classifier.family.any_input_size and int(config.image_size) != info.image_size:
         raise ModelLoadError(_("The base model '{ref}' takes {size} px images but this run was "
                                "trained at {trained} px: it needs the base model it was trained "
                                "with.").format(ref=info.ref, size=config.image_size,
@@ -145,7 +161,6 @@ class Predictor:
                  precision: str = "auto", low_confidence: float = LOW_CONFIDENCE,
                  not_sure_below: float = 0.0):
         from engine.data.augment import Augmenter
-        from engine.data.cache import cache_resolution
         from engine.hardware import resolve_device_type, resolve_precision
         from engine.model.classifier import BaseModelInfo, load_run_classifier
         from engine.model.compute_format import use_compute_format
@@ -156,7 +171,8 @@ class Predictor:
         self.info = BaseModelInfo.from_dict(meta["base_model"])
         self.class_names: list[str] = [str(n) for n in meta["class_names"]]
         self.warnings: list[str] = check_base_model(self.info, classifier)
-        self.resolution = cache_resolution(self.info.image_size)
+        self.framing = self.info.framing  # None: a run from before framings (centre square)
+        self.resolution = prediction_resolution(self.info)
         self.augmenter = Augmenter.for_model(self.info, augment=False)
         self.device = torch.device(resolve_device_type(device))
         self.precision = resolve_precision(precision, self.device.type)
@@ -177,16 +193,17 @@ class Predictor:
         return str(self.run.get("name") or self.run_dir.name)
 
     def decode(self, item: InputItem):
-        """One input -> uint8 [3, R, R] numpy array (raises ImageProblem)."""
+        """One input -> uint8 [3, R, R] numpy array, framed as the base model's processor
+        frames it (raises ImageProblem)."""
         from engine.data.cache import decode_to_array
 
         if isinstance(item, Image.Image):
             item = to_rgb(item)  # transparency -> white, as for files
-        return decode_to_array(item, self.resolution)
+        return decode_to_array(item, self.resolution, framing=self.framing)
 
     @torch.no_grad()
     def probabilities(self, images: torch.Tensor) -> torch.Tensor:
-        """uint8 [B, 3, R, R] (cache format) -> float32 probabilities [B, classes] on the CPU."""
+        """uint8 [B, 3, R, R] (decode() format) -> float32 probabilities [B, classes] on the CPU."""
         pixels = self.augmenter.eval_batch(images.to(self.device))
         with self.precision.autocast():
             logits = self.model(pixels)

@@ -24,6 +24,7 @@ class Dinov2(Backbone):
     target_names = {"q_proj": "q_proj", "k_proj": "k_proj", "v_proj": "v_proj",
                     "out_proj": "o_proj", "fc1": "fc1", "fc2": "fc2"}
     norm_in_block = "norm1"
+    any_input_size = True  # its embeddings always interpolate the position grid
     recommended = (
         ("facebook/dinov2-small",
          N_("small and fast (22M): strong fine-grained features on a CPU")),
