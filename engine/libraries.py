@@ -35,6 +35,8 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
         "safetensors.torch",
         "tqdm.auto",
         "huggingface_hub",
+        "huggingface_hub.constants",
+        "huggingface_hub.errors",
         "tokenizers",
         "sentencepiece",  # SigLIP's published tokenizer (spiece.model)
         "google.protobuf",  # sentencepiece models converted to fast tokenizers
@@ -76,7 +78,7 @@ NAMES: dict[str, tuple[str, ...]] = {
     "peft": ("LoraConfig", "PeftModel", "get_peft_model", "get_peft_model_state_dict",
              "set_peft_model_state_dict"),
     "peft.utils": ("get_peft_model_state_dict", "set_peft_model_state_dict"),
-    "huggingface_hub": ("HfApi", "snapshot_download", "hf_hub_download"),
+    "huggingface_hub": ("HfApi", "snapshot_download", "hf_hub_download", "try_to_load_from_cache"),
 }
 
 _lock = threading.RLock()  # re-entrant: an engine entry point may call ready() inside a worker

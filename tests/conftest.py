@@ -97,3 +97,32 @@ def predictor(run):
     from engine.use.predict import Predictor
 
     return Predictor(run, device="cpu", precision="fp32")
+
+
+# --- A stand-in for the Hugging Face Hub (tests/hub_server.py, tests/hub_repos.py) ---------
+@pytest.fixture(scope="session")
+def hub_server():
+    """The stand-in Hub on 127.0.0.1, holding a tiny repository laid out as published for
+    every checkpoint in hub_repos.SPECS (built once per session); shut down at the end."""
+    from hub_repos import SPECS, build_files
+    from hub_server import HubStandIn
+
+    with HubStandIn() as server:
+        for spec in SPECS.values():
+            server.add(spec.repo_id, build_files(spec))
+        yield server
+
+
+@pytest.fixture
+def hub(hub_server, tmp_path, monkeypatch):
+    """huggingface_hub and transformers pointed at the stand-in, online, with an empty
+    download cache in tmp_path/hf (the session's HF_HUB_OFFLINE=1 lifted for this test
+    only); the request log starts empty."""
+    from hub_server import forbid_outside_network, point_client_at
+
+    outside = forbid_outside_network(monkeypatch)
+    point_client_at(monkeypatch, hub_server.endpoint, tmp_path / "hf")
+    hub_server.reset()
+    yield hub_server
+    hub_server.reset()
+    assert not outside, f"tried to reach {sorted(set(outside))} instead of the stand-in"

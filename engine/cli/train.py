@@ -160,6 +160,10 @@ class EventPrinter:
             if e.done < e.total and now - self._last_progress < 2.0:
                 return ""
             self._last_progress = now
+            if e.stage == "download":  # bytes: in MB
+                from engine.model.hub import describe_download
+
+                return f"{e.message or e.stage}: {describe_download(e.done, e.total)}"
             return f"{e.message or e.stage}: {e.done}/{e.total}"
         if kind == "log":
             return _log_line(e.level, e.message)

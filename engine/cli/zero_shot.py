@@ -32,8 +32,11 @@ def _progress() -> Callable[[str, int, int], None] | None:
         return None
 
     def show(stage: str, done: int, total: int) -> None:
+        from engine.model.hub import describe_download
+
         end = "\n" if done >= total else ""
-        print(f"\r{_(_STAGES.get(stage, stage))} {done}/{total}", end=end, file=sys.stderr,
+        amount = describe_download(done, total) if stage == "download" else f"{done}/{total}"
+        print(f"\r{_(_STAGES.get(stage, stage))} {amount}", end=end, file=sys.stderr,
               flush=True)
 
     return show

@@ -1,15 +1,15 @@
 """Tiny random checkpoints of the other backbone families (SigLIP, DINOv2), made the way the
 tiny CLIP is: the real architecture from a small config, written with save_pretrained with
 its own processor files, so tests load it through exactly the path a downloaded checkpoint
-takes. SigLIP's real tokenizer is a SentencePiece model; the tiny one uses the character
-tokenizer of the tiny CLIP (the processor loads whichever tokenizer its folder names).
+takes. The tiny SigLIP carries SigLIP's own kind of tokenizer, a SentencePiece model
+(engine.demo.tokenizers).
 """
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from engine.demo.model import DEMO_MODEL_MARKER, _char_bpe_vocab
+from engine.demo.model import DEMO_MODEL_MARKER
 from engine.libraries import ready
 
 
@@ -23,11 +23,14 @@ def _mark(folder: Path, family: str, image_size: int) -> None:
 
 def make_tiny_siglip(folder: str | Path, *, image_size: int = 32, patch_size: int = 8,
                      hidden_size: int = 32, layers: int = 2, heads: int = 2, seed: int = 0) -> Path:
-    """A tiny SiglipModel (image + text towers, attention-pooling head) with its processor."""
+    """A tiny SiglipModel (image + text towers, attention-pooling head) with its processor and
+    the tokenizer SigLIP publishes: a SentencePiece spiece.model read by SiglipTokenizer
+    (engine.demo.tokenizers), so it loads exactly as google/siglip-base-patch16-224 does."""
     ready()  # transformers' first import happens in one thread at a time (engine/libraries.py)
     import torch
-    from transformers import CLIPTokenizer, SiglipConfig, SiglipModel, SiglipProcessor
+    from transformers import SiglipConfig, SiglipModel
 
+    from engine.demo.tokenizers import siglip_tokenizer_files, vocab_size
     from engine.model.classifier import quiet_transformers
 
     try:  # transformers 5: the PIL backend, which needs no torchvision
@@ -37,12 +40,11 @@ def make_tiny_siglip(folder: str | Path, *, image_size: int = 32, patch_size: in
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    vocab = _char_bpe_vocab()
-    tokenizer = CLIPTokenizer(vocab=vocab, merges=[])
-    text = dict(vocab_size=len(vocab), hidden_size=hidden_size, intermediate_size=hidden_size * 2,
-                num_hidden_layers=layers, num_attention_heads=heads, max_position_embeddings=24,
-                projection_size=hidden_size, pad_token_id=tokenizer.pad_token_id,
-                bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id)
+    tokenizer_files = siglip_tokenizer_files(max_length=24)
+    text = dict(vocab_size=vocab_size(tokenizer_files["spiece.model"]), hidden_size=hidden_size,
+                intermediate_size=hidden_size * 2, num_hidden_layers=layers,
+                num_attention_heads=heads, max_position_embeddings=24,
+                projection_size=hidden_size, pad_token_id=1, eos_token_id=1, bos_token_id=1)
     vision = dict(image_size=image_size, patch_size=patch_size, hidden_size=hidden_size,
                   intermediate_size=hidden_size * 2, num_hidden_layers=layers,
                   num_attention_heads=heads)
@@ -53,8 +55,11 @@ def make_tiny_siglip(folder: str | Path, *, image_size: int = 32, patch_size: in
         model.logit_bias.fill_(-10.0)
     with quiet_transformers():
         model.save_pretrained(folder)
-        processor = SiglipImageProcessor(size={"height": image_size, "width": image_size})
-        SiglipProcessor(image_processor=processor, tokenizer=tokenizer).save_pretrained(folder)
+        # squash to a square, bicubic, mean/std 0.5: SiglipImageProcessor's published settings
+        SiglipImageProcessor(size={"height": image_size, "width": image_size},
+                             resample=3).save_pretrained(folder)
+    for name, data in tokenizer_files.items():
+        (folder / name).write_bytes(data)
     _mark(folder, "SigLIP", image_size)
     return folder
 

@@ -20,13 +20,19 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from engine.data.framing import Framing
 from engine.errors import ModelLoadError, UserError  # noqa: F401  (ModelLoadError lives here too)
 from engine.i18n import _
 
 
 @dataclass(frozen=True)
 class BaseModelInfo:
-    """What a run needs to know about its base model (stored in run.json)."""
+    """What a run needs to know about its base model (stored in run.json).
+
+    `framing` is how the base model's own processor frames a picture (engine.data.framing);
+    None for runs made before the engine read it: they were framed like CLIP (the centre
+    square) whatever their family, and keep predicting exactly as they were trained.
+    """
 
     ref: str  # hub id or local folder, as the user gave it
     fingerprint: str  # hub commit hash, or a hash of a local folder's config + weight sizes
@@ -36,19 +42,24 @@ class BaseModelInfo:
     projection_dim: int  # the embedding's width
     logit_scale: float
     family: str = "clip"  # engine.model.backbones: runs made before families are CLIP runs
+    framing: Framing | None = None
 
     def to_dict(self) -> dict:
-        return {"ref": self.ref, "fingerprint": self.fingerprint, "image_size": self.image_size,
-                "mean": list(self.mean), "std": list(self.std),
-                "projection_dim": self.projection_dim, "logit_scale": self.logit_scale,
-                "family": self.family}
+        d = {"ref": self.ref, "fingerprint": self.fingerprint, "image_size": self.image_size,
+             "mean": list(self.mean), "std": list(self.std),
+             "projection_dim": self.projection_dim, "logit_scale": self.logit_scale,
+             "family": self.family}
+        if self.framing is not None:  # an old run's info writes back exactly what it read
+            d["framing"] = self.framing.to_dict()
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "BaseModelInfo":
+        framing = Framing.from_dict(d["framing"]) if d.get("framing") is not None else None
         return cls(ref=d["ref"], fingerprint=d.get("fingerprint", ""), image_size=int(d["image_size"]),
                    mean=tuple(d["mean"]), std=tuple(d["std"]),
                    projection_dim=int(d["projection_dim"]), logit_scale=float(d["logit_scale"]),
-                   family=str(d.get("family") or "clip"))
+                   family=str(d.get("family") or "clip"), framing=framing)
 
 
 @contextlib.contextmanager
@@ -76,9 +87,13 @@ def quiet_transformers():
 
 def _fingerprint(ref: str, config) -> str:
     commit = getattr(config, "_commit_hash", None)
+    folder = Path(ref)
+    if not commit and not folder.expanduser().exists():  # a hub id: the commit its cache holds
+        from engine.model.hub import cached_commit  # (transformers 5 no longer sets the above)
+
+        commit = cached_commit(ref)
     if commit:
         return str(commit)
-    folder = Path(ref)
     h = hashlib.sha256()
     if folder.is_dir():
         cfg = folder / "config.json"
@@ -107,8 +122,10 @@ def _friendly_load_error(ref: str, exc: Exception) -> ModelLoadError:
 def load_base(ref: str):
     """(family, full model, processor) of a hub id or local folder; the full model includes
     the text tower when the family has one. Raises ModelLoadError in plain words."""
+    from engine.libraries import ready
     from engine.model.backbones import family_of
 
+    ready()  # the first transformers import, in one thread at a time (engine/libraries.py)
     try:
         with quiet_transformers():
             family = family_of(ref)
@@ -121,12 +138,17 @@ def load_base(ref: str):
 
 
 def base_model_info(ref: str, family, full, processor) -> BaseModelInfo:
-    size, mean, std = family.preprocessing(processor)
+    try:
+        framing, mean, std = family.preprocessing(processor)
+    except ValueError as exc:  # settings no family we know uses: refuse rather than guess
+        raise ModelLoadError(_("The image processor of '{ref}' prepares pictures in a way "
+                               "LoRA Studio cannot reproduce ({detail}).").format(
+            ref=ref, detail=exc)) from exc
     scale, _bias = family.logit_scale_bias(full)
     return BaseModelInfo(
-        ref=ref, fingerprint=_fingerprint(ref, full.config), image_size=size, mean=mean, std=std,
-        projection_dim=family.embedding_dim(family.vision_config(full.config)),
-        logit_scale=scale, family=family.name)
+        ref=ref, fingerprint=_fingerprint(ref, full.config), image_size=framing.input_size,
+        mean=mean, std=std, projection_dim=family.embedding_dim(family.vision_config(full.config)),
+        logit_scale=scale, family=family.name, framing=framing)
 
 
 def add_lora(vision, *, r: int, alpha: float, dropout: float, targets: Sequence[str],
@@ -223,6 +245,9 @@ class ImageClassifier(nn.Module):
         self.vision = vision
         self.head = head
         self.family = family_of_module(vision)
+        # why the head could not start from class-name text ("" when it could): set by
+        # build_classifier, which is where the processor and its tokenizer are known
+        self.no_zero_shot = ""
 
     def embed(self, pixel_values: torch.Tensor) -> torch.Tensor:
         return self.family.embed(self.vision, pixel_values)
@@ -257,12 +282,18 @@ def build_classifier(ref: str, class_names: Sequence[str], *, head_init: str = "
     """Load the base model and build the classifier to train. Returns (classifier, BaseModelInfo).
 
     The text tower (if any) is used for the zero-shot head and dropped before returning. A
-    family without one starts from the class prototypes (the training phases set them).
+    family without one, or a checkpoint whose tokenizer cannot be loaded, starts from the
+    class prototypes (the training phases set them); the classifier's `no_zero_shot` then
+    says why in words ("" when the zero-shot head was made).
     """
+    from engine.model.backbones.text import missing_text
+
     family, full, processor = load_base(ref)
     info = base_model_info(ref, family, full, processor)
+    no_zero_shot = missing_text(processor) if family.has_text else _(
+        "{family} has no text tower").format(family=_(family.title))
     weights = None
-    if head_init in ("zero-shot", "prototype") and family.has_text:  # prototypes compare with it
+    if head_init in ("zero-shot", "prototype") and not no_zero_shot:  # prototypes compare with it
         weights = family.text_embeddings(full, processor, class_names, templates)
     scale, bias = family.logit_scale_bias(full)
     vision = family.vision_from_full(full)
@@ -283,7 +314,9 @@ def build_classifier(ref: str, class_names: Sequence[str], *, head_init: str = "
     if log:
         log(_("Loaded base model {ref} (image size {size}, embedding {dim}).").format(
             ref=ref, size=info.image_size, dim=info.projection_dim))
-    return ImageClassifier(vision, head), info
+    classifier = ImageClassifier(vision, head)
+    classifier.no_zero_shot = no_zero_shot
+    return classifier, info
 
 
 def load_run_classifier(run_dir: str | Path, *, merge: bool = True):
@@ -292,11 +325,13 @@ def load_run_classifier(run_dir: str | Path, *, merge: bool = True):
     Returns (classifier in eval mode on CPU, run.json dict). Raises ModelLoadError with a
     clear message when the base model or the saved files do not match.
     """
+    from engine.libraries import ready
     from engine.model.backbones import by_name
 
     from engine.model.safety import check_run_folder
     from engine.safe_read import damaged, read_safetensors
 
+    ready()  # the first transformers / peft imports, in one thread at a time
     run_dir = Path(run_dir)
     meta = check_run_folder(run_dir)  # refuses pickles, odd adapter configs, a broken run.json
     info = BaseModelInfo.from_dict(meta["base_model"])

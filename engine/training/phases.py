@@ -97,14 +97,14 @@ def load_dataset(setup: Setup, dataset: DatasetIndex | None,
 def load_model(setup: Setup, dataset: DatasetIndex, rec: Recorder) -> Iterator[Event]:
     """3. The base model (downloaded once), LoRA on it and the zero-shot head."""
     from engine.model.classifier import build_classifier, count_parameters
-    from engine.model.hub import download_model, needs_download
+    from engine.model.hub import fetch_model, is_hub_id
 
     config = setup.config
-    if needs_download(config.model):
+    if is_hub_id(config.model):  # downloads what is missing; offline, checks the cache
         with setup.accelerator.main_process_first():  # one process downloads, the others wait
             yield from with_progress("download", _("Downloading {model}").format(
                 model=config.model),
-                                     lambda p: download_model(config.model, p))
+                                     lambda p: fetch_model(config.model, p))
     yield rec(Log(level="info", message=_("Loading base model {model}").format(
         model=config.model)))
     model, info = build_classifier(
@@ -119,6 +119,14 @@ def load_model(setup: Setup, dataset: DatasetIndex, rec: Recorder) -> Iterator[E
         yield rec(Log(level="info", message=_(
             "{family} has no text tower, so the classifier starts from the class prototypes "
             "instead of zero-shot text embeddings.").format(family=model.family.title)))
+    elif config.head_init in ("zero-shot", "prototype") and model.no_zero_shot:
+        # a text tower without a usable tokenizer: the image tower still trains
+        setup.config = config = config.replace(head_init="prototype")
+        yield rec(Log(level="warning", message=_(
+            "The class names cannot be read as text with {model}: {reason}. The classifier "
+            "starts from the class prototypes (mean embedding of each class's training "
+            "images) instead of the zero-shot head.").format(model=config.model,
+                                                              reason=model.no_zero_shot)))
     trainable, total = count_parameters(model)  # the probe's tower is frozen: head only
     model.to(setup.device)
     for message in use_compute_format(model, setup):
@@ -171,7 +179,7 @@ def prepare_inputs(setup: Setup, dataset: DatasetIndex, built: Built, control,
     with setup.accelerator.main_process_first():  # one process fills the disk cache
         data = yield from with_progress(
             "decode", _("Decoding images"),
-            lambda p: cache_images(dataset, built.info.image_size, config, p,
+            lambda p: cache_images(dataset, built.info, config, p,
                                    cancel=lambda: control.stop_requested))
     for event in dataset_warnings(data.failed):
         yield rec(event)

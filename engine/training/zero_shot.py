@@ -3,9 +3,10 @@
 This is the baseline a fine-tuned run is compared with (the tutorial's "~60 %"). It is
 measured with exactly the pieces training uses for its step-0 validation pass: the same
 dataset scan and split, the same zero-shot head (engine.model.classifier.build_classifier with
-TrainConfig's default prompt templates), the same decode cache and centre-crop
-preprocessing, and the same engine.training.scoring.evaluate. So the number here equals the
-step-0 "zero-shot" Evaluation of a training run on the same model, data and split.
+TrainConfig's default prompt templates), the same decode cache and evaluation crop
+(framed as the base model's processor frames pictures), and the same
+engine.training.scoring.evaluate. So the number here equals the step-0 "zero-shot"
+Evaluation of a training run on the same model, data and split.
 
 No LoRA is added: a fresh LoRA adapter (B = 0) leaves the model's outputs unchanged.
 """
@@ -86,7 +87,7 @@ def zero_shot_accuracy(model: str, data: str, split: str = "val", *,
     from engine.data.augment import Augmenter
     from engine.data.index import scan_dataset
     from engine.hardware import resolve_device_type, resolve_precision, set_threads
-    from engine.model.hub import download_model, needs_download
+    from engine.model.hub import fetch_model
     from engine.model.classifier import build_classifier
     from engine.model.compute_format import use_compute_format
     from engine.training.inputs import SPLITS, SplitRows, cache_images
@@ -114,11 +115,15 @@ def zero_shot_accuracy(model: str, data: str, split: str = "val", *,
                          progress=report("scan"))
     chosen = _select(index, split)
 
-    if needs_download(config.model):
-        download_model(config.model, report("download"))
+    fetch_model(config.model, report("download"))  # a hub id: downloaded once, with progress
     classifier, info = build_classifier(
         config.model, index.class_names, head_init="zero-shot",
         templates=config.prompt_templates, method="linear-probe", seed=config.seed)
+    if classifier.family.has_text and classifier.no_zero_shot:
+        raise UserError(_("{model} cannot classify images by their class names: {reason}. "
+                          "Train it instead (its classifier starts from the class prototypes), "
+                          "or choose a checkpoint folder with its tokenizer files.").format(
+            model=config.model, reason=classifier.no_zero_shot))
     if not classifier.family.has_text:
         raise UserError(_("{family} has no text tower, so it cannot classify images by their "
                           "class names: train it (its classifier starts from the class "
@@ -127,7 +132,7 @@ def zero_shot_accuracy(model: str, data: str, split: str = "val", *,
     classifier.to(dev).eval()
     use_compute_format(classifier.vision, config.attention, dev.type, prec)  # as training does
     augmenter = Augmenter.for_model(info, augment=False)
-    cached = cache_images(chosen, info.image_size, config, report("decode"))
+    cached = cache_images(chosen, info, config, report("decode"))
     try:
         names = [split] if split != "all" else list(SPLITS)
         parts = [cached.splits[name] for name in names]

@@ -21,22 +21,29 @@ LOCAL_ITEM = QT_TRANSLATE_NOOP("ModelPicker", "Local folder…")
 DEMO_ITEM = QT_TRANSLATE_NOOP("ModelPicker", "Offline demo model (untrained)")
 
 
-def inspect_model(ref: str) -> dict:
-    """Load `ref` like training would (raises ModelLoadError); what describe_model() shows."""
+def inspect_model(ref: str, progress=None) -> dict:
+    """Load `ref` like training would (raises ModelLoadError); what describe_model() shows.
+    A hub id is first downloaded (or, offline, found in the cache) by engine.model.hub, with
+    progress(bytes done, bytes total)."""
     from engine.demo.model import is_demo_model
+    from engine.model.backbones.text import missing_text
     from engine.model.classifier import base_model_info, count_parameters, load_base
+    from engine.model.hub import fetch_model
 
     import copy
 
     import torch
 
+    fetch_model(ref, progress)
     family, full, processor = load_base(ref)
     info = base_model_info(ref, family, full, processor)
     with torch.device("meta"):  # the image tower's shape only: no second copy of its weights
         shell = family.vision_from_config(copy.deepcopy(family.vision_config(full.config)))
     _, total = count_parameters(shell)
     return {"size": info.image_size, "dim": info.projection_dim, "params": f"{total / 1e6:.1f}",
-            "demo": is_demo_model(ref), "family": family.title, "text": family.has_text}
+            "demo": is_demo_model(ref), "family": family.title, "text": family.has_text,
+            # a text tower whose tokenizer cannot be loaded: why, in the engine's words
+            "no_tokenizer": missing_text(processor) if family.has_text else ""}
 
 
 def describe_model(facts: dict) -> str:
@@ -48,6 +55,11 @@ def describe_model(facts: dict) -> str:
     if not facts.get("text", True):
         text += " " + translate("model_picker", "It has no text tower: the classifier starts "
                                 "from the class prototypes (mean image of each class).")
+    elif facts.get("no_tokenizer"):
+        text += " " + translate("model_picker", "Its class names cannot be read as text "
+                                "({reason}): the classifier starts from the class prototypes "
+                                "(mean image of each class), and zero-shot is not "
+                                "available.").format(reason=facts["no_tokenizer"])
     if facts["demo"]:
         text += " " + translate("model_picker", "This is the untrained demo model: good for "
                                 "trying the app, not for real photos.")
@@ -176,9 +188,13 @@ class ModelPicker(QWidget):
         self._checking = ref
         self._show_status(translate("ModelPicker", "Loading {ref}…").format(ref=ref))
         self.check_button.setEnabled(False)
-        self._run(lambda progress: inspect_model(ref),
-                  translate("ModelPicker", "checking the model {ref}").format(ref=ref),
-                  self._on_check_succeeded, self._on_check_failed)
+
+        def job(progress):  # download progress in KiB: the thread's signal carries 32-bit ints
+            return inspect_model(ref, lambda done, total: progress(done // 1024, total // 1024))
+
+        self._run(job, translate("ModelPicker", "checking the model {ref}").format(ref=ref),
+                  self._on_check_succeeded, self._on_check_failed,
+                  on_progress=self._on_check_progress)
 
     def use_demo_model(self) -> None:
         self._show_status(translate("ModelPicker", "Preparing the offline demo model…"))
@@ -187,8 +203,10 @@ class ModelPicker(QWidget):
                   translate("ModelPicker", "creating the offline demo model"),
                   self._on_demo_succeeded, self._on_check_failed)
 
-    def _run(self, fn, doing: str, on_ok, on_fail) -> None:
+    def _run(self, fn, doing: str, on_ok, on_fail, on_progress=None) -> None:
         thread = FunctionThread(fn, doing)
+        if on_progress is not None:
+            thread.progress.connect(on_progress)
         thread.succeeded.connect(on_ok)
         thread.failed.connect(on_fail)
         thread.finished.connect(self._on_thread_finished)
@@ -199,6 +217,19 @@ class ModelPicker(QWidget):
         self._threads.discard(self.sender())
         self.check_button.setEnabled(True)
         self.demo_button.setEnabled(True)
+
+    def _on_check_progress(self, done_kib: int, total_kib: int) -> None:
+        """KiB of a hub download of the model being checked (reported every few MB)."""
+        from engine.model.hub import describe_download
+
+        if self._checking != self.value():
+            return  # the user picked another model meanwhile
+        if done_kib >= total_kib:  # downloaded: now it loads
+            self._show_status(translate("ModelPicker", "Loading {ref}…").format(
+                ref=self._checking))
+            return
+        self._show_status(translate("ModelPicker", "Downloading {ref}: {amount}…").format(
+            ref=self._checking, amount=describe_download(done_kib * 1024, total_kib * 1024)))
 
     def _on_check_succeeded(self, facts: dict) -> None:
         if self._checking != self.value():

@@ -14,6 +14,8 @@ from typing import Sequence
 
 from typing import TYPE_CHECKING
 
+from engine.data.framing import BILINEAR, CROP, FILTERS, SQUASH, Framing
+
 if TYPE_CHECKING:  # the GUI lists the families before torch is imported (in the background)
     import torch
     from torch import nn
@@ -34,6 +36,73 @@ def run_block(layer: nn.Module, hidden: torch.Tensor) -> torch.Tensor:
     return out[0] if isinstance(out, tuple) else out
 
 
+# torchvision's InterpolationMode values (a processor with the torchvision backend may hold
+# one) -> PIL's filter numbers, which the engine resizes with
+_FILTER_NAMES = {"nearest": 0, "lanczos": 1, "bilinear": 2, "bicubic": 3, "box": 4, "hamming": 5}
+
+
+def _field(size, name: str):
+    """size[name] of a processor's size: a dict, a transformers SizeDict or None."""
+    if size is None:
+        return None
+    value = size.get(name) if isinstance(size, dict) else getattr(size, name, None)
+    return int(value) if value else None
+
+
+def _resample(value) -> int:
+    """A processor's `resample` as a PIL filter number (unset: bilinear, transformers'
+    default)."""
+    if value is None:
+        return BILINEAR
+    if isinstance(value, int):  # also PIL's Resampling and transformers' PILImageResampling
+        number = int(value)
+    else:  # torchvision's InterpolationMode
+        number = _FILTER_NAMES.get(str(getattr(value, "value", value)).lower(), -1)
+    if number not in FILTERS:
+        raise ValueError(f"resample {value!r} is not a filter PIL has")
+    return number
+
+
+def read_preprocessing(processor) -> tuple[Framing, tuple, tuple]:
+    """(framing, mean, std) from an image processor's settings (do_resize, size,
+    do_center_crop, crop_size, resample, do_normalize, image_mean, image_std). A
+    processor (CLIPProcessor, ...) stands for its image processor. Raises ValueError
+    naming a setting the engine cannot reproduce (a picture whose framing depends on its
+    size, a non-square input)."""
+    ip = getattr(processor, "image_processor", processor)
+    size, crop_size = getattr(ip, "size", None), getattr(ip, "crop_size", None)
+    if isinstance(size, int):  # an old config's bare number: transformers' reading of it
+        key = "height" if getattr(ip, "default_to_square", True) else "shortest_edge"
+        size = {key: size, "width": size} if key == "height" else {key: size}
+    if isinstance(crop_size, int):
+        crop_size = {"height": crop_size, "width": crop_size}
+    if getattr(ip, "do_resize", True) is False:
+        raise ValueError("do_resize is false: what the model sees would depend on the "
+                         "picture's size")
+    shortest, height, width = (_field(size, k) for k in ("shortest_edge", "height", "width"))
+    if shortest and not _field(size, "longest_edge"):
+        mode, resize = CROP, shortest
+    elif height and width and height == width:
+        mode, resize = SQUASH, height
+    else:
+        raise ValueError(f"size {dict(size) if isinstance(size, dict) else size} is not a "
+                         "shortest side or a square")
+    crop = resize
+    if getattr(ip, "do_center_crop", False):
+        crop_h, crop_w = _field(crop_size, "height"), _field(crop_size, "width")
+        if not crop_h or crop_h != crop_w or crop_h > resize:
+            raise ValueError(f"crop_size {crop_size} is not a square inside the resized picture")
+        crop = crop_h
+    elif mode == CROP:
+        raise ValueError("the shortest side is resized without a centre crop: the model's "
+                         "input would not be square")
+    framing = Framing(mode, resize, crop, _resample(getattr(ip, "resample", None)))
+    if getattr(ip, "do_normalize", True) is False:
+        return framing, (0.0, 0.0, 0.0), (1.0, 1.0, 1.0)
+    return (framing, tuple(float(v) for v in ip.image_mean),
+            tuple(float(v) for v in ip.image_std))
+
+
 class Backbone:
     """One family. Subclasses set the class attributes and override what differs."""
 
@@ -45,6 +114,9 @@ class Backbone:
     vision_class = ""  # transformers class of the image tower (what from_pretrained reloads)
     embedding_output = "pooler_output"  # the tower's output that is the embedding
     processor_class = "AutoImageProcessor"
+    # the tower resizes its position embeddings to any input (DINOv2's config says 518, its
+    # processor gives 224); the others take only their config's image_size
+    any_input_size = False
     block_path = "vision_model.encoder.layers"  # where the blocks are, inside the tower
     target_names: dict[str, str] = {t: t for t in GENERIC_TARGETS}  # generic -> own module name
     attention_module = "self_attn"
@@ -56,6 +128,9 @@ class Backbone:
 
     # --- loading ------------------------------------------------------------------------
     def transformers_class(self, name: str):
+        from engine.libraries import ready
+
+        ready()  # transformers' first import happens in one thread only (engine/libraries.py)
         import transformers
 
         return getattr(transformers, name)
@@ -85,16 +160,10 @@ class Backbone:
     def embed(self, vision: nn.Module, pixel_values: torch.Tensor) -> torch.Tensor:
         return vision(pixel_values=pixel_values).pooler_output
 
-    def preprocessing(self, processor) -> tuple[int, tuple, tuple]:
-        """(input size, mean, std) from the family's own image processor config."""
-        ip = getattr(processor, "image_processor", processor)
-        size = getattr(ip, "crop_size", None) or getattr(ip, "size", None) or {}
-        if isinstance(size, dict):
-            side = size.get("height") or size.get("shortest_edge") or size.get("width")
-        else:
-            side = getattr(size, "height", None) or getattr(size, "shortest_edge", None)
-        return (int(side), tuple(float(v) for v in ip.image_mean),
-                tuple(float(v) for v in ip.image_std))
+    def preprocessing(self, processor) -> tuple[Framing, tuple, tuple]:
+        """(framing, mean, std) from the family's own image processor: every family's
+        processor stores its settings under the same names, so one reader serves all."""
+        return read_preprocessing(processor)
 
     # --- zero-shot ----------------------------------------------------------------------
     def text_embeddings(self, full, processor, class_names: Sequence[str],

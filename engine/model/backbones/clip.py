@@ -39,7 +39,9 @@ class Clip(Backbone):
     def load(self, ref: str):
         from transformers import CLIPModel, CLIPProcessor
 
-        return CLIPModel.from_pretrained(ref), CLIPProcessor.from_pretrained(ref)
+        from engine.model.backbones.text import processor_with_text
+
+        return CLIPModel.from_pretrained(ref), processor_with_text(ref, CLIPProcessor.from_pretrained)
 
     def vision_from_full(self, full) -> nn.Module:
         from transformers import CLIPVisionModelWithProjection

@@ -46,10 +46,16 @@ class Siglip(Backbone):
     full_class = "SiglipModel"
 
     def load(self, ref: str):
+        """(SiglipModel, its processor). The published google/siglip-* repositories carry a
+        SentencePiece tokenizer (spiece.model, SiglipTokenizer), SigLIP 2 a Gemma one; a
+        folder whose tokenizer cannot be loaded gives its image processor alone
+        (engine.model.backbones.text), so it still trains from the class prototypes."""
         from transformers import AutoProcessor
 
+        from engine.model.backbones.text import processor_with_text
+
         return self.transformers_class(self.full_class).from_pretrained(ref), \
-            AutoProcessor.from_pretrained(ref)
+            processor_with_text(ref, AutoProcessor.from_pretrained)
 
     def vision_from_full(self, full) -> nn.Module:
         vision = self.vision_from_config(copy.deepcopy(full.config.vision_config))
