@@ -212,8 +212,10 @@ def stage_workers(ctx: dict) -> str:
 
 
 def stage_families(ctx: dict) -> str:
-    """The other backbone families load and classify: SigLIP (text tower, zero-shot head)
-    and DINOv2 (no text: its processor is Bit's), from tiny checkpoints."""
+    """The other backbone families load and classify: SigLIP (text tower, zero-shot head,
+    read by the SentencePiece tokenizer google/siglip-* publish: the sentencepiece package
+    must be in the bundle) and DINOv2 (no text: its processor is Bit's), from tiny
+    checkpoints."""
     import torch
 
     from engine.demo.tiny_backbones import make_tiny_dinov2, make_tiny_siglip
@@ -223,12 +225,14 @@ def stage_families(ctx: dict) -> str:
     for make in (make_tiny_siglip, make_tiny_dinov2):
         folder = make(ctx["tmp"] / make.__name__)
         model, info = build_classifier(str(folder), ["a", "b"], method="lora")
+        if info.family == "siglip" and model.no_zero_shot:  # e.g. sentencepiece not bundled
+            raise RuntimeError(f"SigLIP's zero-shot head could not be made: {model.no_zero_shot}")
         with torch.no_grad():
             logits = model.eval()(torch.rand(2, 3, info.image_size, info.image_size))
         if tuple(logits.shape) != (2, 2) or not torch.isfinite(logits).all():
             raise RuntimeError(f"{info.family} gave logits {logits}")
         found.append(info.family)
-    return ", ".join(found) + " load, take LoRA and classify"
+    return ", ".join(found) + " load, take LoRA and classify (SigLIP's SentencePiece tokenizer read)"
 
 
 def stage_translations(ctx: dict) -> str:

@@ -1,41 +1,42 @@
-<?xml version='1.0' encoding='utf-8'?>
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
     <name>AccuracyPlot</name>
     <message>
-        <location filename="../../gui/widgets/plots.py" line="+55" />
+        <location filename="../../gui/widgets/plots.py" line="+55"/>
         <source>train (smoothed)</source>
         <translation>训练集（平滑）</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>validation</source>
         <translation>验证集</translation>
     </message>
     <message>
-        <location line="+7" />
-        <location line="+64" />
+        <location line="+7"/>
+        <location line="+64"/>
         <source>zero-shot</source>
         <translation>零样本</translation>
     </message>
     <message>
-        <location line="-63" />
-        <location line="+50" />
+        <location line="-63"/>
+        <location line="+50"/>
         <source>best</source>
         <translation>最佳</translation>
     </message>
     <message>
-        <location line="-5" />
+        <location line="-5"/>
         <source>early stop (best: epoch {epoch})</source>
         <translation>提前停止（最佳：第 {epoch} 轮）</translation>
     </message>
     <message>
-        <location line="+12" />
+        <location line="+12"/>
         <source>start {accuracy} %</source>
         <translation>起点 {accuracy} %</translation>
     </message>
     <message>
-        <location line="+3" />
+        <location line="+3"/>
         <source>zero-shot {accuracy} %</source>
         <translation>零样本 {accuracy} %</translation>
     </message>
@@ -43,12 +44,12 @@
 <context>
     <name>BusyRow</name>
     <message>
-        <location filename="../../gui/widgets/busy_row.py" line="+23" />
+        <location filename="../../gui/widgets/busy_row.py" line="+23"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location line="+28" />
+        <location line="+28"/>
         <source>Stopping…</source>
         <translation>正在停止…</translation>
     </message>
@@ -56,7 +57,7 @@
 <context>
     <name>CellHeatMaps</name>
     <message>
-        <location filename="../../gui/widgets/cell_heatmaps.py" line="+53" />
+        <location filename="../../gui/widgets/cell_heatmaps.py" line="+53"/>
         <source>drawing heat maps</source>
         <translation>绘制热力图</translation>
     </message>
@@ -64,27 +65,27 @@
 <context>
     <name>ClassGallery</name>
     <message>
-        <location filename="../../gui/widgets/class_panels.py" line="+60" />
+        <location filename="../../gui/widgets/class_panels.py" line="+60"/>
         <source>Train only</source>
         <translation>仅训练集</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Val only</source>
         <translation>仅验证集</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Test only</source>
         <translation>仅测试集</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>All splits</source>
         <translation>全部划分</translation>
     </message>
     <message>
-        <location line="+8" />
+        <location line="+8"/>
         <source>Double-click an image to open it in your image viewer</source>
         <translation>双击图片可在图片查看器中打开</translation>
     </message>
@@ -92,7 +93,7 @@
 <context>
     <name>ClassPanel</name>
     <message>
-        <location line="-41" />
+        <location line="-41"/>
         <source>Double-click a class name to change how it is shown and prompted.</source>
         <translation>双击类别名称，可修改它的显示名称和在提示词中的写法。</translation>
     </message>
@@ -100,42 +101,42 @@
 <context>
     <name>ClassTable</name>
     <message>
-        <location filename="../../gui/widgets/dataset_parts.py" line="+15" />
+        <location filename="../../gui/widgets/dataset_parts.py" line="+15"/>
         <source>Class</source>
         <translation>类别</translation>
     </message>
     <message>
-        <location line="+0" />
+        <location line="+0"/>
         <source>Folder</source>
         <translation>文件夹</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Train</source>
         <translation>训练集</translation>
     </message>
     <message>
-        <location line="+0" />
+        <location line="+0"/>
         <source>Val</source>
         <translation>验证集</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Test</source>
         <translation>测试集</translation>
     </message>
     <message>
-        <location line="+0" />
+        <location line="+0"/>
         <source>Total</source>
         <translation>合计</translation>
     </message>
     <message>
-        <location line="+274" />
-        <source>Display name, used in zero-shot prompts ('a photo of a …') and in results. Double-click to edit.</source>
+        <location line="+268"/>
+        <source>Display name, used in zero-shot prompts (&apos;a photo of a …&apos;) and in results. Double-click to edit.</source>
         <translation>显示名称，用于零样本提示词（“a photo of a …”）和结果中。双击即可编辑。</translation>
     </message>
     <message>
-        <location line="+6" />
+        <location line="+6"/>
         <source>Folder: {folder}
 Double-click to rename</source>
         <translation>文件夹：{folder}
@@ -145,277 +146,277 @@ Double-click to rename</source>
 <context>
     <name>ConfigFields</name>
     <message>
-        <location filename="../../gui/widgets/config_fields.py" line="+22" />
+        <location filename="../../gui/widgets/config_fields.py" line="+22"/>
         <source>Dataset folder</source>
         <translation>数据集文件夹</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Validation share</source>
         <translation>验证集比例</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Test share</source>
         <translation>测试集比例</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Split seed</source>
         <translation>划分随机种子</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Augment images</source>
         <translation>数据增强</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Colour jitter</source>
         <translation>颜色抖动</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Image cache (MB)</source>
         <translation>图像缓存 (MB)</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Cache folder</source>
         <translation>缓存文件夹</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Base model</source>
         <translation>基础模型</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Method</source>
         <translation>方法</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Classifier start</source>
         <translation>分类头初始化</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Prompt templates</source>
         <translation>提示词模板</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>LoRA rank (r)</source>
         <translation>LoRA 秩 (r)</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>LoRA alpha</source>
         <translation>LoRA alpha</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>LoRA dropout</source>
         <translation>LoRA 丢弃率</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Layers with LoRA</source>
         <translation>加 LoRA 的层</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Adapt last N blocks</source>
         <translation>只微调最后 N 个块</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Cache frozen blocks</source>
         <translation>缓存冻结块</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Epochs</source>
         <translation>训练轮数</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Max steps</source>
         <translation>最大步数</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Batch size</source>
         <translation>批大小</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Gradient accumulation</source>
         <translation>梯度累积</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Learning rate</source>
         <translation>学习率</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Head learning rate</source>
         <translation>分类头学习率</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Weight decay</source>
         <translation>权重衰减</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Warm-up share</source>
         <translation>预热比例</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Gradient clipping</source>
         <translation>梯度裁剪</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Early-stop patience</source>
         <translation>早停耐心轮数</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Seed</source>
         <translation>随机种子</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Device</source>
         <translation>设备</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Precision</source>
         <translation>精度</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>CPU threads</source>
         <translation>CPU 线程数</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Attention</source>
         <translation>注意力实现</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Compile</source>
         <translation>编译模型</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Runs folder</source>
         <translation>运行文件夹</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Run name</source>
         <translation>运行名称</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Continue run</source>
         <translation>继续训练的运行</translation>
     </message>
     <message>
-        <location line="+3" />
+        <location line="+3"/>
         <source>use epochs</source>
         <translation>按训练轮数</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>all blocks</source>
         <translation>全部块</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>all cores</source>
         <translation>全部核心</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>never stop early</source>
         <translation>不早停</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>off</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>no clipping</source>
         <translation>不裁剪</translation>
     </message>
     <message>
-        <location line="+2" />
+        <location line="+2"/>
         <source>(the user cache folder)</source>
         <translation>（用户缓存文件夹）</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>(start a new run)</source>
         <translation>（开始新的训练）</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>(dataset name + date and time)</source>
         <translation>（数据集名称 + 日期和时间）</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>(default: runs)</source>
         <translation>（默认：runs）</translation>
     </message>
     <message>
-        <location line="+3" />
+        <location line="+3"/>
         <source>Automatic</source>
         <translation>自动</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>LoRA fine-tuning</source>
         <translation>LoRA 微调</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Linear probe (head only)</source>
         <translation>线性探测（只训练分类头）</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Zero-shot (from the class names)</source>
         <translation>零样本（由类别名称生成）</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Class prototypes (mean image)</source>
         <translation>类别原型（图像均值）</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Random</source>
         <translation>随机</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Eager (plain PyTorch)</source>
         <translation>Eager（普通 PyTorch 实现）</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>SDPA (fused kernel)</source>
         <translation>SDPA（融合注意力内核）</translation>
     </message>
@@ -423,182 +424,182 @@ Double-click to rename</source>
 <context>
     <name>ConfigTab</name>
     <message>
-        <location filename="../../gui/tabs/config_tab.py" line="+25" />
+        <location filename="../../gui/tabs/config_tab.py" line="+25"/>
         <source>Model</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location line="+2" />
+        <location line="+2"/>
         <source>Training</source>
         <translation>训练</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Data</source>
         <translation>数据</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Hardware</source>
         <translation>硬件</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Output</source>
         <translation>输出</translation>
     </message>
     <message>
-        <location line="+3" />
+        <location line="+3"/>
         <source>Quick (CPU)</source>
         <translation>快速 (CPU)</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Linear probe (fastest)</source>
         <translation>线性探测（最快）</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Tutorial recipe</source>
         <translation>教程配方</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Best accuracy (GPU)</source>
         <translation>最佳准确率 (GPU)</translation>
     </message>
     <message>
-        <location line="+3" />
+        <location line="+3"/>
         <source>last 4 blocks · minutes on a laptop</source>
         <translation>最后 4 个块 · 笔记本上几分钟</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>head only · seconds</source>
         <translation>仅分类头 · 几秒钟</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>r=8, alpha 32 · 10 epochs</source>
         <translation>r=8, alpha 32 · 10 轮</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>SigLIP 2 B/16, r=16 · wants a GPU</source>
         <translation>SigLIP 2 B/16，r=16 · 需要 GPU</translation>
     </message>
     <message>
-        <location line="+38" />
+        <location line="+38"/>
         <source>No dataset yet: choose a folder of images in step 1 first.</source>
         <translation>还没有数据集：请先在第 1 步选择一个图片文件夹。</translation>
     </message>
     <message>
-        <location line="+2" />
+        <location line="+2"/>
         <source>Go to Dataset</source>
         <translation>转到数据集</translation>
     </message>
     <message>
-        <location line="+10" />
+        <location line="+10"/>
         <source>Copy</source>
         <translation>复制</translation>
     </message>
     <message>
-        <location line="+2" />
+        <location line="+2"/>
         <source>Load config…</source>
         <translation>加载配置…</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Save config…</source>
         <translation>保存配置…</translation>
     </message>
     <message>
-        <location line="+17" />
+        <location line="+17"/>
         <source>Sets {settings}</source>
         <translation>设置：{settings}</translation>
     </message>
     <message>
-        <location line="+41" />
+        <location line="+41"/>
         <source>Command line:</source>
         <translation>命令行：</translation>
     </message>
     <message>
-        <location line="+32" />
+        <location line="+32"/>
         <source>Set in step 1 (Dataset), where the split is shown.</source>
         <translation>在第 1 步（数据集）中设置，那里会显示划分。</translation>
     </message>
     <message>
-        <location line="+15" />
+        <location line="+15"/>
         <source>Choose a dataset in step 1 (Dataset).</source>
         <translation>请在第 1 步（数据集）中选择数据集。</translation>
     </message>
     <message>
-        <location line="+10" />
+        <location line="+10"/>
         <source>Could not load {path}: {error}. Choose a JSON or YAML file saved by LoRA Studio or `python -m engine`.</source>
         <translation>无法加载 {path}：{error}。请选择由 LoRA Studio 或 `python -m engine` 保存的 JSON 或 YAML 文件。</translation>
     </message>
     <message>
-        <location line="+14" />
+        <location line="+14"/>
         <source>Loaded {path}.</source>
         <translation>已加载 {path}。</translation>
     </message>
     <message>
-        <location line="+6" />
+        <location line="+6"/>
         <source>Could not save {path}: {error}.</source>
         <translation>无法保存 {path}：{error}。</translation>
     </message>
     <message>
-        <location line="+4" />
+        <location line="+4"/>
         <source>Saved {path}.</source>
         <translation>已保存 {path}。</translation>
     </message>
     <message>
-        <location line="+15" />
+        <location line="+15"/>
         <source>{count} setting(s) need attention</source>
         <translation>{count} 项设置需要处理</translation>
     </message>
     <message>
-        <location line="+5" />
+        <location line="+5"/>
         <source>{method} · {epochs} epochs · batch {batch}</source>
         <translation>{method} · {epochs} 轮 · 批大小 {batch}</translation>
     </message>
     <message>
-        <location line="+2" />
+        <location line="+2"/>
         <source>{preset} · {method} · {epochs} epochs · batch {batch}</source>
         <translation>{preset} · {method} · {epochs} 轮 · 批大小 {batch}</translation>
     </message>
     <message>
-        <location line="+51" />
+        <location line="+51"/>
         <source>Hide advanced settings</source>
         <translation>隐藏高级设置</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Show advanced settings</source>
         <translation>显示高级设置</translation>
     </message>
     <message>
-        <location line="+8" />
+        <location line="+8"/>
         <source>Command line copied.</source>
         <translation>命令行已复制。</translation>
     </message>
     <message>
-        <location line="+10" />
+        <location line="+10"/>
         <source>Load config</source>
         <translation>加载配置</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Config (*.json *.yaml *.yml)</source>
         <translation>配置文件 (*.json *.yaml *.yml)</translation>
     </message>
     <message>
-        <location line="+6" />
+        <location line="+6"/>
         <source>Save config</source>
         <translation>保存配置</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>JSON (*.json);;YAML (*.yaml)</source>
         <translation>JSON (*.json);;YAML (*.yaml)</translation>
     </message>
@@ -606,17 +607,17 @@ Double-click to rename</source>
 <context>
     <name>ConfusionMatrixPlot</name>
     <message>
-        <location filename="../../gui/widgets/confusion_matrix.py" line="+67" />
+        <location filename="../../gui/widgets/confusion_matrix.py" line="+67"/>
         <source>true class</source>
         <translation>真实类别</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>predicted class</source>
         <translation>预测类别</translation>
     </message>
     <message>
-        <location line="+72" />
+        <location line="+72"/>
         <source>true: {true}
 predicted: {predicted}
 {count} images</source>
@@ -625,7 +626,7 @@ predicted: {predicted}
 {count} 张图片</translation>
     </message>
     <message>
-        <location line="+2" />
+        <location line="+2"/>
         <source>true: {true}
 predicted: {predicted}
 {count} image ({share:.0f} % of {true})</source>
@@ -634,7 +635,7 @@ predicted: {predicted}
 {count} 张图片（占 {true} 的 {share:.0f} %）</translation>
     </message>
     <message>
-        <location line="+2" />
+        <location line="+2"/>
         <source>true: {true}
 predicted: {predicted}
 {count} images ({share:.0f} % of {true})</source>
@@ -646,17 +647,17 @@ predicted: {predicted}
 <context>
     <name>DatasetParts</name>
     <message>
-        <location filename="../../gui/widgets/dataset_parts.py" line="-231" />
+        <location filename="../../gui/widgets/dataset_parts.py" line="-231"/>
         <source>“{name}” has {count} training images, {ratio}× fewer than “{biggest}” ({top}). The model may rarely predict the small classes. Add images to them if you can, or remove some from the largest ones.</source>
         <translation>“{name}”只有 {count} 张训练图像，仅为“{biggest}”（{top} 张）的 1/{ratio}。模型可能很少预测出这些小类别。如有可能，请为它们补充图像，或从最大的类别中删除一些图像。</translation>
     </message>
     <message>
-        <location line="+12" />
+        <location line="+12"/>
         <source>{count} classes have at least {ratio}× fewer training images than “{biggest}” ({top}): {listed} and {more} more. The model may rarely predict the small classes. Add images to them if you can, or remove some from the largest ones.</source>
         <translation>有 {count} 个类别的训练图像不超过“{biggest}”（{top} 张）的 1/{ratio}：{listed} 以及另外 {more} 个。模型可能很少预测出这些小类别。如有可能，请为它们补充图像，或从最大的类别中删除一些图像。</translation>
     </message>
     <message>
-        <location line="+6" />
+        <location line="+6"/>
         <source>{count} classes have at least {ratio}× fewer training images than “{biggest}” ({top}): {listed}. The model may rarely predict the small classes. Add images to them if you can, or remove some from the largest ones.</source>
         <translation>有 {count} 个类别的训练图像不超过“{biggest}”（{top} 张）的 1/{ratio}：{listed}。模型可能很少预测出这些小类别。如有可能，请为它们补充图像，或从最大的类别中删除一些图像。</translation>
     </message>
@@ -664,12 +665,12 @@ predicted: {predicted}
 <context>
     <name>DatasetScanner</name>
     <message>
-        <location filename="../../gui/scan_worker.py" line="+130" />
+        <location filename="../../gui/scan_worker.py" line="+139"/>
         <source>scanning {source}</source>
         <translation>扫描 {source}</translation>
     </message>
     <message>
-        <location line="+13" />
+        <location line="+13"/>
         <source>creating the demo dataset in {target}</source>
         <translation>在 {target} 中创建演示数据集</translation>
     </message>
@@ -677,113 +678,113 @@ predicted: {predicted}
 <context>
     <name>DatasetTab</name>
     <message>
-        <location filename="../../gui/tabs/dataset_tab.py" line="+69" />
+        <location filename="../../gui/tabs/dataset_tab.py" line="+69"/>
         <source>Scanning {name}…</source>
         <translation>正在扫描 {name}…</translation>
     </message>
     <message>
-        <location line="+2" />
+        <location line="+2"/>
         <source>No dataset chosen yet</source>
         <translation>尚未选择数据集</translation>
     </message>
     <message>
-        <location line="+4" />
+        <location line="+4"/>
         <source>Dataset {name}: {classes} classes · {images} images · needs attention</source>
         <translation>数据集 {name}：{classes} 个类别 · {images} 张图像 · 需要处理</translation>
     </message>
     <message>
-        <location line="+2" />
+        <location line="+2"/>
         <source>Dataset {name}: {classes} classes · {images} images</source>
         <translation>数据集 {name}：{classes} 个类别 · {images} 张图像</translation>
     </message>
     <message>
-        <location line="+6" />
+        <location line="+6"/>
         <source>Choose a folder of images</source>
         <translation>选择图片文件夹</translation>
     </message>
     <message>
-        <location line="+63" />
+        <location line="+63"/>
         <source>{done} of {total}</source>
         <translation>{done}/{total}</translation>
     </message>
     <message>
-        <location line="+38" />
+        <location line="+38"/>
         <source>Change…</source>
         <translation>更换…</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Choose another folder (Ctrl+O), or drop one anywhere on this tab</source>
         <translation>选择另一个文件夹（Ctrl+O），或将文件夹拖放到此标签页的任意位置</translation>
     </message>
     <message>
-        <location line="+3" />
+        <location line="+3"/>
         <source>Rescan</source>
         <translation>重新扫描</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Read the folder again (after adding, removing or fixing images)</source>
         <translation>重新读取文件夹（在添加、删除或修复图片之后）</translation>
     </message>
     <message>
-        <location line="+6" />
+        <location line="+6"/>
         <source>Check labels…</source>
         <translation>检查标签…</translation>
     </message>
     <message>
-        <location line="+1" />
-        <source>Find likely label mistakes and near-duplicate images (the same photo in train and test first) with the Config tab's base model; your folder is only read</source>
+        <location line="+1"/>
+        <source>Find likely label mistakes and near-duplicate images (the same photo in train and test first) with the Config tab&apos;s base model; your folder is only read</source>
         <translation>用“配置”标签页中的基础模型查找可能标错的图像和近似重复的图像（优先找出同时出现在训练集和测试集中的同一张照片）；只会读取你的文件夹，不会修改</translation>
     </message>
     <message>
-        <location line="+64" />
+        <location line="+64"/>
         <source>Release to open this folder instead</source>
         <translation>松开鼠标以改为打开此文件夹</translation>
     </message>
     <message>
-        <location line="+1" />
-        <location line="+65" />
+        <location line="+1"/>
+        <location line="+65"/>
         <source>Folder: {root}</source>
         <translation>文件夹：{root}</translation>
     </message>
     <message>
-        <location line="-56" />
+        <location line="-56"/>
         <source>Reading {source}…</source>
         <translation>正在读取 {source}…</translation>
     </message>
     <message>
-        <location line="+4" />
+        <location line="+4"/>
         <source>Checking images: {done} of {total}</source>
         <translation>正在检查图像：{done}/{total}</translation>
     </message>
     <message>
-        <location line="+11" />
+        <location line="+11"/>
         <source>⚠ Could not open this dataset. {message}</source>
         <translation>⚠ 无法打开此数据集。{message}</translation>
     </message>
     <message>
-        <location line="+4" />
+        <location line="+4"/>
         <source>⚠ Could not open this dataset. {message} Still showing {root}.</source>
         <translation>⚠ 无法打开此数据集。{message} 仍显示 {root}。</translation>
     </message>
     <message>
-        <location line="+40" />
+        <location line="+40"/>
         <source>&lt;b&gt;Layout:&lt;/b&gt; {layout}</source>
         <translation>&lt;b&gt;目录结构：&lt;/b&gt;{layout}</translation>
     </message>
     <message>
-        <location line="+5" />
+        <location line="+5"/>
         <source>{classes} classes · {images} images ({splits})</source>
         <translation>{classes} 个类别 · {images} 张图像（{splits}）</translation>
     </message>
     <message>
-        <location line="+29" />
+        <location line="+29"/>
         <source>“{name}” cannot be used: class names must be unique and not empty. The previous name was kept.</source>
         <translation>不能使用“{name}”：类别名称必须唯一且不能为空。已保留原来的名称。</translation>
     </message>
     <message>
-        <location line="+2" />
+        <location line="+2"/>
         <source>A class needs a name. The previous name was kept.</source>
         <translation>类别必须有名称。已保留原来的名称。</translation>
     </message>
@@ -791,57 +792,57 @@ predicted: {predicted}
 <context>
     <name>DemoFlow</name>
     <message>
-        <location filename="../../gui/demo_flow.py" line="+56" />
+        <location filename="../../gui/demo_flow.py" line="+56"/>
         <source>Demo: {stage}</source>
         <translation>演示：{stage}</translation>
     </message>
     <message>
-        <location line="+26" />
+        <location line="+26"/>
         <source>The offline demo model could not be prepared: {message}</source>
         <translation>无法准备离线演示模型：{message}</translation>
     </message>
     <message>
-        <location line="+14" />
+        <location line="+14"/>
         <source>Training could not start: {reason}</source>
         <translation>无法开始训练：{reason}</translation>
     </message>
     <message>
-        <location line="+7" />
-        <source>The demo run ended with status '{status}'.</source>
+        <location line="+7"/>
+        <source>The demo run ended with status &apos;{status}&apos;.</source>
         <translation>演示训练以状态“{status}”结束。</translation>
     </message>
     <message>
-        <location line="+15" />
+        <location line="+15"/>
         <source>Prediction failed: {message}</source>
         <translation>预测失败：{message}</translation>
     </message>
     <message>
-        <location line="+7" />
+        <location line="+7"/>
         <source>Demo stopped: {message}</source>
         <translation>演示已停止：{message}</translation>
     </message>
     <message>
-        <location line="+6" />
+        <location line="+6"/>
         <source>creating a demo dataset of generated images…</source>
         <translation>正在用生成的图片创建演示数据集…</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>preparing the offline demo model…</source>
         <translation>正在准备离线演示模型…</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>training (watch the curves fill in)…</source>
         <translation>正在训练（看曲线逐步画出）…</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>classifying held-out images…</source>
         <translation>正在对留出的图片进行分类…</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>finished. Drop your own images on the Prediction tab, or start with your own folder.</source>
         <translation>已完成。把你自己的图片拖到“预测”标签页，或者从你自己的文件夹开始。</translation>
     </message>
@@ -849,22 +850,22 @@ predicted: {predicted}
 <context>
     <name>DropZone</name>
     <message>
-        <location filename="../../gui/widgets/drop_zone.py" line="+56" />
+        <location filename="../../gui/widgets/drop_zone.py" line="+56"/>
         <source>Drop files here</source>
         <translation>将文件拖放到这里</translation>
     </message>
     <message>
-        <location line="+91" />
+        <location line="+89"/>
         <source>Release to add this image</source>
         <translation>松开鼠标即可添加这张图片</translation>
     </message>
     <message>
-        <location line="+2" />
+        <location line="+2"/>
         <source>Release to add {count} item</source>
         <translation>松开鼠标即可添加 {count} 项</translation>
     </message>
     <message>
-        <location line="+2" />
+        <location line="+2"/>
         <source>Release to add {count} items</source>
         <translation>松开鼠标即可添加 {count} 项</translation>
     </message>
@@ -872,32 +873,32 @@ predicted: {predicted}
 <context>
     <name>EmptyState</name>
     <message>
-        <location filename="../../gui/widgets/dataset_parts.py" line="+89" />
+        <location filename="../../gui/widgets/dataset_parts.py" line="+89"/>
         <source>…or drop a folder of images anywhere here</source>
         <translation>…或将图片文件夹拖放到此处任意位置</translation>
     </message>
     <message>
-        <location line="+4" />
+        <location line="+4"/>
         <source>Start with a folder of labelled images</source>
         <translation>从一个已标注的图片文件夹开始</translation>
     </message>
     <message>
-        <location line="+6" />
+        <location line="+6"/>
         <source>Put each class in its own subfolder (pets/beagle/*.jpg, pets/pug/*.jpg), or use train/val/test folders with class subfolders inside, or a CSV file of path,label. No data yet? The demo dataset has four classes of coloured shapes and trains in a minute.</source>
         <translation>将每个类别放在单独的子文件夹中（pets/beagle/*.jpg、pets/pug/*.jpg），或使用内含类别子文件夹的 train/val/test 文件夹，或使用内容为 path,label 的 CSV 文件。还没有数据？演示数据集包含四类彩色形状，一分钟即可训练完成。</translation>
     </message>
     <message>
-        <location line="+15" />
+        <location line="+15"/>
         <source>Choose a folder of images…</source>
         <translation>选择图片文件夹…</translation>
     </message>
     <message>
-        <location line="+2" />
+        <location line="+2"/>
         <source>Create demo dataset</source>
         <translation>创建演示数据集</translation>
     </message>
     <message>
-        <location line="+23" />
+        <location line="+23"/>
         <source>Open recent: {folder}</source>
         <translation>打开最近使用：{folder}</translation>
     </message>
@@ -905,107 +906,107 @@ predicted: {predicted}
 <context>
     <name>EvaluationView</name>
     <message>
-        <location filename="../../gui/widgets/evaluation_view.py" line="+127" />
-        <source>Open a finished run's evaluation from the summary card in Training, or choose a run and press Evaluate.</source>
+        <location filename="../../gui/widgets/evaluation_view.py" line="+127"/>
+        <source>Open a finished run&apos;s evaluation from the summary card in Training, or choose a run and press Evaluate.</source>
         <translation>可在“训练”页的总结卡片中打开已完成训练任务的评估，或选择一个训练任务后点击“评估”。</translation>
     </message>
     <message>
-        <location line="+6" />
+        <location line="+6"/>
         <source>Which images to evaluate: test images were never used for training or for choosing the best epoch.</source>
         <translation>要评估哪些图片：测试集图片既没有用于训练，也没有用于挑选最佳轮次。</translation>
     </message>
     <message>
-        <location line="+3" />
+        <location line="+3"/>
         <source>Evaluate</source>
         <translation>评估</translation>
     </message>
     <message>
-        <location line="+2" />
+        <location line="+2"/>
         <source>Open report folder</source>
         <translation>打开报告文件夹</translation>
     </message>
     <message>
-        <location line="+7" />
+        <location line="+7"/>
         <source>Class</source>
         <translation>类别</translation>
     </message>
     <message>
-        <location line="+0" />
+        <location line="+0"/>
         <source>Precision</source>
         <translation>精确率</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Recall</source>
         <translation>召回率</translation>
     </message>
     <message>
-        <location line="+0" />
+        <location line="+0"/>
         <source>F1</source>
         <translation>F1</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Images</source>
         <translation>图片数</translation>
     </message>
     <message>
-        <location line="+10" />
+        <location line="+10"/>
         <source>Click a cell of the matrix to see its images.</source>
         <translation>点击矩阵中的单元格，查看其中的图片。</translation>
     </message>
     <message>
-        <location line="+13" />
+        <location line="+13"/>
         <source>Heat maps</source>
         <translation>热力图</translation>
     </message>
     <message>
-        <location line="+1" />
-        <source>Show where the model looked for its class (Grad-CAM) on this cell's images; computed in the background</source>
+        <location line="+1"/>
+        <source>Show where the model looked for its class (Grad-CAM) on this cell&apos;s images; computed in the background</source>
         <translation>在该单元格的图片上显示模型判断类别时关注的区域（Grad-CAM）；在后台计算</translation>
     </message>
     <message>
-        <location line="+19" />
+        <location line="+19"/>
         <source>Images:</source>
         <translation>图片：</translation>
     </message>
     <message>
-        <location line="+7" />
+        <location line="+7"/>
         <source>Per class</source>
         <translation>各类别</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Confidence</source>
         <translation>置信度</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Reliability diagram: how often the model was right at each confidence, before and after calibration</source>
         <translation>可靠性图：校准前后，模型在各置信度下预测正确的比例</translation>
     </message>
     <message>
-        <location line="+44" />
+        <location line="+44"/>
         <source>Evaluating {run} on the {split} images…</source>
         <translation>正在用{split}图片评估 {run}…</translation>
     </message>
     <message>
-        <location line="+9" />
+        <location line="+9"/>
         <source>evaluating {run_dir}</source>
         <translation>评估 {run_dir}</translation>
     </message>
     <message>
-        <location line="+24" />
+        <location line="+24"/>
         <source>✗ Evaluation failed: {message}</source>
         <translation>✗ 评估失败：{message}</translation>
     </message>
     <message>
-        <location line="+36" />
+        <location line="+36"/>
         <source>Click a cell of the matrix to see its images (off the diagonal = mistakes).</source>
         <translation>点击矩阵中的单元格，查看其中的图片（对角线以外 = 预测错误）。</translation>
     </message>
     <message>
-        <location line="+37" />
+        <location line="+37"/>
         <source>{path}
 confidence {confidence}</source>
         <translation>{path}
@@ -1015,7 +1016,7 @@ confidence {confidence}</source>
 <context>
     <name>FolderEditor</name>
     <message>
-        <location filename="../../gui/widgets/config_fields.py" line="+218" />
+        <location filename="../../gui/widgets/config_fields.py" line="+218"/>
         <source>Browse…</source>
         <translation>浏览…</translation>
     </message>
@@ -1023,28 +1024,28 @@ confidence {confidence}</source>
 <context>
     <name>LanguageMenu</name>
     <message>
-        <location filename="../../gui/widgets/language_menu.py" line="+28" />
+        <location filename="../../gui/widgets/language_menu.py" line="+28"/>
         <source>&amp;Language</source>
         <translation>语言 Language(&amp;L)</translation>
     </message>
     <message>
-        <location line="+22" />
-        <location line="+5" />
+        <location line="+22"/>
+        <location line="+5"/>
         <source>Language</source>
         <translation>语言</translation>
     </message>
     <message>
-        <location line="-5" />
-        <source>The translation for {language} is missing from this installation, so the window stays in English. Run 'make qm' in a source checkout.</source>
-        <translation>此安装缺少{language}的翻译，界面仍为英文。如果是源码目录，请运行 'make qm'。</translation>
+        <location line="-5"/>
+        <source>The translation for {language} is missing from this installation, so the window stays in English. Run &apos;make qm&apos; in a source checkout.</source>
+        <translation>此安装缺少{language}的翻译，界面仍为英文。如果是源码目录，请运行 &apos;make qm&apos;。</translation>
     </message>
     <message>
-        <location line="+5" />
+        <location line="+5"/>
         <source>No installed font has Chinese characters, so some texts may show as boxes. On Linux install a CJK font (Debian/Ubuntu: sudo apt install fonts-noto-cjk) and restart LoRA Studio.</source>
         <translation>系统中没有包含中文字符的字体，部分文字可能显示为方框。在 Linux 上请安装 CJK 字体（Debian/Ubuntu：sudo apt install fonts-noto-cjk），然后重新启动 LoRA Studio。</translation>
     </message>
     <message>
-        <location line="+10" />
+        <location line="+10"/>
         <source>LORA_STUDIO_LANG is set: it chooses the language at start-up.</source>
         <translation>已设置 LORA_STUDIO_LANG：启动时由它决定界面语言。</translation>
     </message>
@@ -1052,42 +1053,42 @@ confidence {confidence}</source>
 <context>
     <name>LivePlot</name>
     <message>
-        <location filename="../../gui/widgets/live_plot.py" line="+167" />
+        <location filename="../../gui/widgets/live_plot.py" line="+161"/>
         <source>step</source>
         <translation>步</translation>
     </message>
     <message>
-        <location line="+158" />
+        <location line="+158"/>
         <source>{label}: {value} (step {step})</source>
         <translation>{label}：{value}（第 {step} 步）</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/plots.py" line="-106" />
+        <location filename="../../gui/widgets/plots.py" line="-106"/>
         <source>Loss</source>
         <translation>损失</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>loss</source>
         <translation>损失</translation>
     </message>
     <message>
-        <location line="+28" />
+        <location line="+28"/>
         <source>Accuracy</source>
         <translation>准确率</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>accuracy (%)</source>
         <translation>准确率 (%)</translation>
     </message>
     <message>
-        <location line="+131" />
+        <location line="+131"/>
         <source>Learning rate</source>
         <translation>学习率</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>learning rate</source>
         <translation>学习率</translation>
     </message>
@@ -1095,22 +1096,22 @@ confidence {confidence}</source>
 <context>
     <name>LogPane</name>
     <message>
-        <location filename="../../gui/widgets/log_pane.py" line="+45" />
+        <location filename="../../gui/widgets/log_pane.py" line="+45"/>
         <source>warning: {message}</source>
         <translation>警告：{message}</translation>
     </message>
     <message>
-        <location line="+2" />
+        <location line="+2"/>
         <source>ERROR: {message}</source>
         <translation>错误：{message}</translation>
     </message>
     <message>
-        <location line="+25" />
+        <location line="+25"/>
         <source>Log ({count} lines)</source>
         <translation>日志（{count} 行）</translation>
     </message>
     <message>
-        <location line="+3" />
+        <location line="+3"/>
         <source>Log</source>
         <translation>日志</translation>
     </message>
@@ -1118,17 +1119,17 @@ confidence {confidence}</source>
 <context>
     <name>LossPlot</name>
     <message>
-        <location filename="../../gui/widgets/plots.py" line="-156" />
+        <location filename="../../gui/widgets/plots.py" line="-156"/>
         <source>train (raw)</source>
         <translation>训练集（原始）</translation>
     </message>
     <message>
-        <location line="+2" />
+        <location line="+2"/>
         <source>train (smoothed)</source>
         <translation>训练集（平滑）</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>validation</source>
         <translation>验证集</translation>
     </message>
@@ -1136,7 +1137,7 @@ confidence {confidence}</source>
 <context>
     <name>LrPlot</name>
     <message>
-        <location line="+159" />
+        <location line="+159"/>
         <source>learning rate</source>
         <translation>学习率</translation>
     </message>
@@ -1144,193 +1145,193 @@ confidence {confidence}</source>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../gui/main_window.py" line="+23" />
+        <location filename="../../gui/main_window.py" line="+23"/>
         <source>1 Dataset</source>
         <translation>1 数据集</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>2 Config</source>
         <translation>2 配置</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>3 Training</source>
         <translation>3 训练</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>4 Prediction</source>
         <translation>4 预测</translation>
     </message>
     <message>
-        <location line="+65" />
+        <location line="+65"/>
         <source>Nothing to train on yet: choose a folder of images in step 1 (or create the demo dataset).</source>
         <translation>还没有可训练的数据：请在第 1 步选择一个图片文件夹（或创建演示数据集）。</translation>
     </message>
     <message>
-        <location line="+4" />
+        <location line="+4"/>
         <source>The dataset needs attention first: {reason}</source>
         <translation>请先处理数据集的问题：{reason}</translation>
     </message>
     <message>
-        <location line="+5" />
+        <location line="+5"/>
         <source>A setting needs attention first ({name}): {problem}</source>
         <translation>请先处理一项设置（{name}）：{problem}</translation>
     </message>
     <message>
-        <location line="+54" />
+        <location line="+54"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Open dataset…</source>
         <translation>打开数据集…</translation>
     </message>
     <message>
-        <location line="+2" />
+        <location line="+2"/>
         <source>Open recent dataset</source>
         <translation>最近的数据集</translation>
     </message>
     <message>
-        <location line="+2" />
+        <location line="+2"/>
         <source>Open run…</source>
         <translation>打开运行…</translation>
     </message>
     <message>
-        <location line="+2" />
+        <location line="+2"/>
         <source>Load config…</source>
         <translation>加载配置…</translation>
     </message>
     <message>
-        <location line="+2" />
+        <location line="+2"/>
         <source>Save config…</source>
         <translation>保存配置…</translation>
     </message>
     <message>
-        <location line="+3" />
+        <location line="+3"/>
         <source>Create demo dataset</source>
         <translation>创建演示数据集</translation>
     </message>
     <message>
-        <location line="+3" />
+        <location line="+3"/>
         <source>Quit</source>
         <translation>退出</translation>
     </message>
     <message>
-        <location line="+2" />
+        <location line="+2"/>
         <source>&amp;Run</source>
         <translation>运行(&amp;R)</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Start training</source>
         <translation>开始训练</translation>
     </message>
     <message>
-        <location line="+2" />
+        <location line="+2"/>
         <source>Pause</source>
         <translation>暂停</translation>
     </message>
     <message>
-        <location line="+2" />
+        <location line="+2"/>
         <source>Resume</source>
         <translation>继续</translation>
     </message>
     <message>
-        <location line="+2" />
+        <location line="+2"/>
         <source>Stop…</source>
         <translation>停止…</translation>
     </message>
     <message>
-        <location line="+2" />
+        <location line="+2"/>
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location line="+5" />
+        <location line="+5"/>
         <source>Show training log</source>
         <translation>显示训练日志</translation>
     </message>
     <message>
-        <location line="+2" />
+        <location line="+2"/>
         <source>Export curves as PNG…</source>
         <translation>将曲线导出为 PNG…</translation>
     </message>
     <message>
-        <location line="+4" />
+        <location line="+4"/>
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Open README</source>
         <translation>打开 README</translation>
     </message>
     <message>
-        <location line="+1" />
-        <location line="+94" />
+        <location line="+1"/>
+        <location line="+94"/>
         <source>About LoRA Studio</source>
         <translation>关于 LoRA Studio</translation>
     </message>
     <message>
-        <location line="-73" />
+        <location line="-73"/>
         <source>(none yet)</source>
         <translation>（暂无）</translation>
     </message>
     <message>
-        <location line="+13" />
+        <location line="+13"/>
         <source>Open a run folder</source>
         <translation>打开运行文件夹</translation>
     </message>
     <message>
-        <location line="+7" />
+        <location line="+7"/>
         <source>Not a run folder</source>
         <translation>不是运行文件夹</translation>
     </message>
     <message>
-        <location line="+0" />
+        <location line="+0"/>
         <source>{folder} has no run.json, so it is not a LoRA Studio run. Choose one of the folders inside your runs folder.</source>
         <translation>{folder} 中没有 run.json，所以它不是 LoRA Studio 的运行。请选择运行文件夹中的某个子文件夹。</translation>
     </message>
     <message>
-        <location line="+17" />
+        <location line="+17"/>
         <source>Stop training?</source>
         <translation>停止训练？</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Stop the run after the current step? The model trained so far is saved and can be used or continued later.</source>
         <translation>在当前步结束后停止训练？已训练的模型会被保存，之后可以使用或继续训练。</translation>
     </message>
     <message>
-        <location line="+17" />
+        <location line="+17"/>
         <source>Export curves</source>
         <translation>导出曲线</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>PNG (*.png)</source>
         <translation>PNG 图片 (*.png)</translation>
     </message>
     <message>
-        <location line="+10" />
-        <source>The README is not bundled with this build; see the project's home page.</source>
+        <location line="+10"/>
+        <source>The README is not bundled with this build; see the project&apos;s home page.</source>
         <translation>此版本没有附带 README，请查看项目主页。</translation>
     </message>
     <message>
-        <location line="+15" />
+        <location line="+15"/>
         <source>Training is running</source>
         <translation>训练正在进行</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Stop the run and quit? The model trained so far is saved first.</source>
         <translation>停止训练并退出？已训练的模型会先被保存。</translation>
     </message>
     <message>
-        <location line="+4" />
+        <location line="+4"/>
         <source>Stopping the run and saving the model before quitting…</source>
         <translation>正在停止训练并保存模型，然后退出…</translation>
     </message>
@@ -1338,57 +1339,63 @@ confidence {confidence}</source>
 <context>
     <name>ModelPicker</name>
     <message>
-        <location filename="../../gui/widgets/model_picker.py" line="+20" />
+        <location filename="../../gui/widgets/model_picker.py" line="+20"/>
         <source>Local folder…</source>
         <translation>本地文件夹…</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Offline demo model (untrained)</source>
         <translation>离线演示模型（未训练）</translation>
     </message>
     <message>
-        <location line="+55" />
+        <location line="+74"/>
         <source>Check</source>
         <translation>检查</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Load the model now (in the background) to see whether it works.</source>
         <translation>现在（在后台）加载模型，看看它能否使用。</translation>
     </message>
     <message>
-        <location line="+5" />
+        <location line="+5"/>
         <source>Use the offline demo model</source>
         <translation>使用离线演示模型</translation>
     </message>
     <message>
-        <location line="+69" />
+        <location line="+66"/>
         <source>Folder with a CLIP, SigLIP or DINOv2 checkpoint</source>
         <translation>包含 CLIP、SigLIP 或 DINOv2 检查点的文件夹</translation>
     </message>
     <message>
-        <location line="+22" />
+        <location line="+22"/>
+        <location line="+39"/>
         <source>Loading {ref}…</source>
         <translation>正在加载 {ref}…</translation>
     </message>
     <message>
-        <location line="+3" />
+        <location line="-33"/>
         <source>checking the model {ref}</source>
         <translation>检查模型 {ref}</translation>
     </message>
     <message>
-        <location line="+4" />
+        <location line="+5"/>
         <source>Preparing the offline demo model…</source>
         <translation>正在准备离线演示模型…</translation>
     </message>
     <message>
-        <location line="+3" />
+        <location line="+3"/>
         <source>creating the offline demo model</source>
         <translation>创建离线演示模型</translation>
     </message>
     <message>
-        <location line="+31" />
+        <location line="+28"/>
+        <source>Downloading {ref}: {amount}…</source>
+        <translation>正在下载 {ref}：{amount}…</translation>
+    </message>
+    <message>
+        <location line="+18"/>
         <source>✓ Offline demo model ready. It is tiny and untrained: good for trying the app, not for real photos.</source>
         <translation>✓ 离线演示模型已就绪。它很小且未经训练：适合试用本软件，不适合真实照片。</translation>
     </message>
@@ -1396,17 +1403,17 @@ confidence {confidence}</source>
 <context>
     <name>PredictionDelegate</name>
     <message>
-        <location filename="../../gui/widgets/prediction_results.py" line="+227" />
+        <location filename="../../gui/widgets/prediction_results.py" line="+227"/>
         <source>{title}  ? not sure: none of the classes fits well (best guesses below)</source>
         <translation>{title}  ? 不确定：没有哪个类别很吻合（下面是最可能的猜测）</translation>
     </message>
     <message>
-        <location line="+3" />
+        <location line="+3"/>
         <source>{title}  ⚠ low confidence: check this one</source>
         <translation>{title}  ⚠ 置信度低：请检查这张图片</translation>
     </message>
     <message>
-        <location line="+9" />
+        <location line="+9"/>
         <source>Not predicted: {error}. Check the file, or save it as JPEG or PNG and add it again.</source>
         <translation>未预测：{error}。请检查该文件，或将其另存为 JPEG 或 PNG 后重新添加。</translation>
     </message>
@@ -1414,7 +1421,7 @@ confidence {confidence}</source>
 <context>
     <name>PredictionList</name>
     <message>
-        <location line="+43" />
+        <location line="+43"/>
         <source>Results appear here: each image with its most likely labels and how sure the model is. Results below the “Mark below” confidence are flagged.</source>
         <translation>结果会显示在这里：每张图片及其最可能的标签，以及模型的把握有多大。置信度低于“标记低于”的结果会被标出。</translation>
     </message>
@@ -1422,128 +1429,128 @@ confidence {confidence}</source>
 <context>
     <name>PredictionTab</name>
     <message>
-        <location filename="../../gui/tabs/prediction_tab.py" line="+28" />
+        <location filename="../../gui/tabs/prediction_tab.py" line="+28"/>
         <source>Images (*.jpg *.jpeg *.png *.bmp *.gif *.webp *.tif *.tiff);;All files (*)</source>
         <translation>图片 (*.jpg *.jpeg *.png *.bmp *.gif *.webp *.tif *.tiff);;所有文件 (*)</translation>
     </message>
     <message>
-        <location line="+51" />
-        <location line="+49" />
+        <location line="+51"/>
+        <location line="+49"/>
         <source>Predicting…</source>
         <translation>正在预测…</translation>
     </message>
     <message>
-        <location line="-47" />
+        <location line="-47"/>
         <source>No model chosen yet</source>
         <translation>尚未选择模型</translation>
     </message>
     <message>
-        <location line="+2" />
+        <location line="+2"/>
         <source>Model {run}: {ok:,} predicted · {low:,} low confidence</source>
         <translation>模型 {run}：已预测 {ok:,} 张 · {low:,} 张置信度低</translation>
     </message>
     <message>
-        <location line="+11" />
+        <location line="+11"/>
         <source>Choose a model above, or just add images: the newest run ({run}) is then used.</source>
         <translation>请在上方选择模型，或直接添加图片：届时将使用最新的训练任务（{run}）。</translation>
     </message>
     <message>
-        <location line="+3" />
+        <location line="+3"/>
         <source>No trained model yet. Train one in step 3, or open a run folder you were given.</source>
         <translation>还没有训练好的模型。请在第 3 步训练一个，或打开别人给你的运行文件夹。</translation>
     </message>
     <message>
-        <location line="+6" />
+        <location line="+6"/>
         <source>Loading the model from {run_dir}…</source>
         <translation>正在从 {run_dir} 加载模型…</translation>
     </message>
     <message>
-        <location line="+20" />
+        <location line="+20"/>
         <source>There is no model to predict with yet. Train one in step 3 (Training), or open a run folder with “Open run folder…”; the images you added will be predicted then.</source>
         <translation>还没有可用于预测的模型。请在第 3 步（训练）训练一个，或通过“打开运行文件夹…”打开一个运行文件夹；届时会预测你已添加的图片。</translation>
     </message>
     <message>
-        <location line="+14" />
+        <location line="+14"/>
         <source>Pasted image {number}</source>
         <translation>粘贴的图片 {number}</translation>
     </message>
     <message>
-        <location line="+15" />
+        <location line="+15"/>
         <source>The clipboard holds no image. Copy an image (or image files) first, then press Ctrl+V here.</source>
         <translation>剪贴板中没有图片。请先复制一张图片（或图片文件），再在这里按 Ctrl+V。</translation>
     </message>
     <message>
-        <location line="+16" />
+        <location line="+16"/>
         <source>Could not save {path}: {error}. Choose another folder or file name and export again.</source>
         <translation>无法保存 {path}：{error}。请换一个文件夹或文件名，再导出一次。</translation>
     </message>
     <message>
-        <location line="+7" />
+        <location line="+7"/>
         <source>Saved {count:,} results to {path}.</source>
         <translation>已将 {count:,} 条结果保存到 {path}。</translation>
     </message>
     <message>
-        <location line="+26" />
+        <location line="+26"/>
         <source>Choose a trained run to predict with.</source>
         <translation>选择一个训练任务用于预测。</translation>
     </message>
     <message>
-        <location line="+4" />
+        <location line="+4"/>
         <source>Drop images or folders anywhere here · Ctrl+V pastes an image</source>
         <translation>将图片或文件夹拖放到此页任意位置 · 按 Ctrl+V 粘贴图片</translation>
     </message>
     <message>
-        <location line="+6" />
+        <location line="+6"/>
         <source>Choose images…</source>
         <translation>选择图片…</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Choose a folder…</source>
         <translation>选择文件夹…</translation>
     </message>
     <message>
-        <location line="+67" />
+        <location line="+67"/>
         <source>Could not load the model in {run_dir}. {message} Still using {run}.</source>
         <translation>无法加载 {run_dir} 中的模型。{message} 仍在使用 {run}。</translation>
     </message>
     <message>
-        <location line="+4" />
+        <location line="+4"/>
         <source>Could not load the model in {run_dir}. {message} Choose another run above, or open another run folder.</source>
         <translation>无法加载 {run_dir} 中的模型。{message} 请在上方选择其他训练任务，或打开其他运行文件夹。</translation>
     </message>
     <message>
-        <location line="+7" />
+        <location line="+7"/>
         <source>Predicting: {done:,} of {total:,} images</source>
         <translation>正在预测：第 {done:,}/{total:,} 张图片</translation>
     </message>
     <message>
-        <location line="+25" />
+        <location line="+25"/>
         <source>Stopped. The results so far are kept; add the images again to predict the rest.</source>
         <translation>已停止。目前的结果已保留；重新添加这些图片即可预测剩余部分。</translation>
     </message>
     <message>
-        <location line="+3" />
+        <location line="+3"/>
         <source>Prediction failed. {message}</source>
         <translation>预测失败。{message}</translation>
     </message>
     <message>
-        <location line="+15" />
+        <location line="+15"/>
         <source>Choose images to predict</source>
         <translation>选择要预测的图片</translation>
     </message>
     <message>
-        <location line="+6" />
+        <location line="+6"/>
         <source>Choose a folder of images to predict</source>
         <translation>选择包含待预测图片的文件夹</translation>
     </message>
     <message>
-        <location line="+6" />
+        <location line="+6"/>
         <source>Nothing to export yet: predict some images first.</source>
         <translation>还没有可导出的内容：请先预测一些图片。</translation>
     </message>
     <message>
-        <location line="+5" />
+        <location line="+5"/>
         <source>Export predictions</source>
         <translation>导出预测结果</translation>
     </message>
@@ -1551,22 +1558,22 @@ confidence {confidence}</source>
 <context>
     <name>PredictionWorker</name>
     <message>
-        <location filename="../../gui/prediction_worker.py" line="+60" />
+        <location filename="../../gui/prediction_worker.py" line="+63"/>
         <source>loading the model in {run_dir}</source>
         <translation>加载 {run_dir} 中的模型</translation>
     </message>
     <message>
-        <location line="+13" />
+        <location line="+13"/>
         <source>No model is loaded. Choose a trained run above (or open a run folder), then add the images again.</source>
         <translation>尚未加载模型。请在上方选择一个训练任务（或打开一个运行文件夹），然后重新添加图片。</translation>
     </message>
     <message>
-        <location line="+8" />
+        <location line="+8"/>
         <source>predicting</source>
         <translation>预测</translation>
     </message>
     <message>
-        <location line="+19" />
+        <location line="+19"/>
         <source>drawing heat maps</source>
         <translation>绘制热力图</translation>
     </message>
@@ -1574,64 +1581,64 @@ confidence {confidence}</source>
 <context>
     <name>ProblemList</name>
     <message>
-        <location filename="../../gui/widgets/problem_list.py" line="+31" />
-        <location line="+43" />
+        <location filename="../../gui/widgets/problem_list.py" line="+31"/>
+        <location line="+43"/>
         <source>No problems found.</source>
         <translation>未发现问题。</translation>
     </message>
     <message>
-        <location line="-36" />
+        <location line="-36"/>
         <source>{count} must be fixed before training</source>
         <translation>{count} 个必须在训练前修复</translation>
     </message>
     <message>
-        <location line="+3" />
+        <location line="+3"/>
         <source>{count} skipped or worth a look</source>
         <translation>{count} 个已跳过或值得查看</translation>
     </message>
     <message>
-        <location line="+4" />
+        <location line="+4"/>
         <source>{count} problem: {details}</source>
         <translation>{count} 个问题：{details}</translation>
     </message>
     <message>
-        <location line="+2" />
+        <location line="+2"/>
         <source>{count} problems: {details}</source>
         <translation>{count} 个问题：{details}</translation>
     </message>
     <message>
-        <location line="+29" />
+        <location line="+29"/>
         <source>Copy list</source>
         <translation>复制列表</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Copy every problem (severity, path, reason) as text</source>
         <translation>将所有问题（严重程度、路径、原因）复制为文本</translation>
     </message>
     <message>
-        <location line="+3" />
-        <location line="+48" />
+        <location line="+3"/>
+        <location line="+48"/>
         <source>Show details</source>
         <translation>显示详情</translation>
     </message>
     <message>
-        <location line="-39" />
+        <location line="-39"/>
         <source>File</source>
         <translation>文件</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>What is wrong</source>
         <translation>问题</translation>
     </message>
     <message>
-        <location line="+37" />
+        <location line="+37"/>
         <source>Hide details</source>
         <translation>隐藏详情</translation>
     </message>
     <message>
-        <location line="+13" />
+        <location line="+13"/>
         <source>… and {count} more (Copy list has them all)</source>
         <translation>… 另有 {count} 个（“复制列表”包含全部）</translation>
     </message>
@@ -1639,32 +1646,32 @@ confidence {confidence}</source>
 <context>
     <name>ReliabilityPlot</name>
     <message>
-        <location filename="../../gui/widgets/reliability_plot.py" line="+29" />
+        <location filename="../../gui/widgets/reliability_plot.py" line="+29"/>
         <source>Confidence vs accuracy</source>
         <translation>置信度与准确率</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>confidence</source>
         <translation>置信度</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>accuracy</source>
         <translation>准确率</translation>
     </message>
     <message>
-        <location line="+16" />
+        <location line="+16"/>
         <source>perfectly calibrated</source>
         <translation>完美校准</translation>
     </message>
     <message>
-        <location line="+3" />
+        <location line="+3"/>
         <source>calibrated (ECE {ece:.1%})</source>
         <translation>校准后（ECE {ece:.1%}）</translation>
     </message>
     <message>
-        <location line="+4" />
+        <location line="+4"/>
         <source>before (ECE {ece:.1%})</source>
         <translation>校准前（ECE {ece:.1%}）</translation>
     </message>
@@ -1672,82 +1679,82 @@ confidence {confidence}</source>
 <context>
     <name>ResultBar</name>
     <message>
-        <location filename="../../gui/widgets/result_bar.py" line="+28" />
+        <location filename="../../gui/widgets/result_bar.py" line="+28"/>
         <source>Show top</source>
         <translation>显示前</translation>
     </message>
     <message>
-        <location line="+4" />
+        <location line="+4"/>
         <source>How many labels to show per image</source>
         <translation>每张图片显示多少个标签</translation>
     </message>
     <message>
-        <location line="+3" />
+        <location line="+3"/>
         <source>Mark below</source>
         <translation>标记低于</translation>
     </message>
     <message>
-        <location line="+7" />
+        <location line="+7"/>
         <source>Results whose top label is below this confidence are marked: check those by eye before trusting them</source>
         <translation>首选标签的置信度低于此值的结果会被标记：相信它们之前请先亲眼检查</translation>
     </message>
     <message>
-        <location line="+5" />
+        <location line="+5"/>
         <source>Not sure</source>
         <translation>不确定</translation>
     </message>
     <message>
-        <location line="+1" />
-        <source>Below the mark, say 'not sure' instead of naming a class when the top probability is below the mark: for images that may show none of your classes. Trained runs calibrate their probabilities on the validation images, so the mark means what it says.</source>
+        <location line="+1"/>
+        <source>Below the mark, say &apos;not sure&apos; instead of naming a class when the top probability is below the mark: for images that may show none of your classes. Trained runs calibrate their probabilities on the validation images, so the mark means what it says.</source>
         <translation>当最高概率低于标记值时，显示“不确定”而不是给出某个类别：适用于可能不属于任何类别的图片。训练任务会在验证集图片上校准概率，因此标记值名副其实。</translation>
     </message>
     <message>
-        <location line="+7" />
+        <location line="+7"/>
         <source>Heat maps</source>
         <translation>热力图</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Show where the model looked for its class (Grad-CAM) instead of the photo; computed in the background</source>
         <translation>显示模型判断类别时关注的区域（Grad-CAM），而不是原图；在后台计算</translation>
     </message>
     <message>
-        <location line="+6" />
+        <location line="+6"/>
         <source>Export</source>
         <translation>导出</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Save all results as CSV (one row per image) or JSON (full top-k)</source>
         <translation>将所有结果保存为 CSV（每张图片一行）或 JSON（完整的 top-k）</translation>
     </message>
     <message>
-        <location line="+9" />
+        <location line="+9"/>
         <source>Clear</source>
         <translation>清空</translation>
     </message>
     <message>
-        <location line="+10" />
+        <location line="+10"/>
         <source>No results yet.</source>
         <translation>暂无结果。</translation>
     </message>
     <message>
-        <location line="+2" />
+        <location line="+2"/>
         <source>{count:,} predicted</source>
         <translation>已预测 {count:,} 张</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>{count:,} not sure</source>
         <translation>{count:,} 张不确定</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>{count:,} low confidence</source>
         <translation>{count:,} 张置信度低</translation>
     </message>
     <message>
-        <location line="+2" />
+        <location line="+2"/>
         <source>{count:,} not predicted</source>
         <translation>{count:,} 张未预测</translation>
     </message>
@@ -1755,62 +1762,62 @@ confidence {confidence}</source>
 <context>
     <name>ReviewFlow</name>
     <message>
-        <location filename="../../gui/review_flow.py" line="+26" />
+        <location filename="../../gui/review_flow.py" line="+26"/>
         <source>Decoding images for the data check…</source>
         <translation>正在为数据检查解码图像…</translation>
     </message>
     <message>
-        <location line="+2" />
+        <location line="+2"/>
         <source>Embedding images for the data check…</source>
         <translation>正在为数据检查计算图像嵌入…</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Checking for the data check…</source>
         <translation>正在进行数据检查…</translation>
     </message>
     <message>
-        <location line="+45" />
+        <location line="+47"/>
         <source>checking the dataset</source>
         <translation>检查数据集</translation>
     </message>
     <message>
-        <location line="+5" />
+        <location line="+5"/>
         <source>Checking labels and duplicates with {model}…</source>
         <translation>正在用 {model} 检查标签和重复图像…</translation>
     </message>
     <message>
-        <location line="+14" />
+        <location line="+14"/>
         <source>⚠ The data check could not run. {error}</source>
         <translation>⚠ 无法运行数据检查。{error}</translation>
     </message>
     <message>
-        <location line="+14" />
+        <location line="+14"/>
         <source>Saved the reviewed dataset ({count} decisions) to {path}. It is now the dataset; your folder {root} is unchanged.</source>
         <translation>已将审核后的数据集（{count} 个决定）保存到 {path}。它现在是当前数据集；你的文件夹 {root} 未作改动。</translation>
     </message>
     <message>
-        <location line="+17" />
+        <location line="+17"/>
         <source>Nothing to move: every decision so far keeps an image where it is.</source>
         <translation>无需移动：目前所有决定都会让图像留在原处。</translation>
     </message>
     <message>
-        <location line="+8" />
+        <location line="+8"/>
         <source>⚠ Moving stopped: {error}</source>
         <translation>⚠ 移动已中止：{error}</translation>
     </message>
     <message>
-        <location line="+6" />
+        <location line="+6"/>
         <source>Moved {count} files in {root} (excluded images went to {name}-excluded beside it).</source>
         <translation>已移动 {root} 中的 {count} 个文件（排除的图像已移到旁边的 {name}-excluded 文件夹）。</translation>
     </message>
     <message>
-        <location line="+10" />
+        <location line="+10"/>
         <source>… and {count} more (see details)</source>
         <translation>… 另有 {count} 项（见详细信息）</translation>
     </message>
     <message>
-        <location line="+2" />
+        <location line="+2"/>
         <source>This moves {count} files in your dataset folder:
 
 {moves}
@@ -1823,7 +1830,7 @@ Nothing is deleted or overwritten.</source>
 不会删除或覆盖任何文件。</translation>
     </message>
     <message>
-        <location line="+4" />
+        <location line="+4"/>
         <source>Apply the review to your folder?</source>
         <translation>将审核结果应用到你的文件夹？</translation>
     </message>
@@ -1831,34 +1838,34 @@ Nothing is deleted or overwritten.</source>
 <context>
     <name>ReviewModel</name>
     <message>
-        <location filename="../../gui/widgets/review_model.py" line="+19" />
+        <location filename="../../gui/widgets/review_model.py" line="+19"/>
         <source>undecided</source>
         <translation>未决定</translation>
     </message>
     <message>
-        <location line="+2" />
+        <location line="+2"/>
         <source>→ relabel as {name}</source>
         <translation>→ 改标为 {name}</translation>
     </message>
     <message>
-        <location line="+2" />
+        <location line="+2"/>
         <source>✓ keep</source>
         <translation>✓ 保留</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>✗ exclude</source>
         <translation>✗ 排除</translation>
     </message>
     <message>
-        <location line="+80" />
+        <location line="+80"/>
         <source>{given} → {suggested}?
 label quality {score} · {split}</source>
         <translation>{given} → {suggested}？
 标签质量 {score} · {split}</translation>
     </message>
     <message>
-        <location line="+6" />
+        <location line="+6"/>
         <source>{name}
 similarity {similarity} · {where}</source>
         <translation>{name}
@@ -1868,62 +1875,62 @@ similarity {similarity} · {where}</source>
 <context>
     <name>ReviewPage</name>
     <message>
-        <location filename="../../gui/widgets/review_page.py" line="+21" />
+        <location filename="../../gui/widgets/review_page.py" line="+21"/>
         <source>K keep · R relabel as suggested · 1–9 relabel as class N · X exclude · U undo · arrows move</source>
         <translation>K 保留 · R 改为建议的类别 · 1–9 改为第 N 个类别 · X 排除 · U 撤销 · 方向键移动</translation>
     </message>
     <message>
-        <location line="+76" />
+        <location line="+76"/>
         <source>Save reviewed dataset</source>
         <translation>保存审核后的数据集</translation>
     </message>
     <message>
-        <location line="+1" />
-        <source>Write your folder's images with these decisions as a CSV dataset in LoRA Studio's data folder and open it: your folder stays as it is</source>
+        <location line="+1"/>
+        <source>Write your folder&apos;s images with these decisions as a CSV dataset in LoRA Studio&apos;s data folder and open it: your folder stays as it is</source>
         <translation>按这些决定将你文件夹中的图像写成 CSV 数据集，保存到 LoRA Studio 的数据文件夹并打开它：你的文件夹保持不变</translation>
     </message>
     <message>
-        <location line="+5" />
+        <location line="+5"/>
         <source>Apply to folder…</source>
         <translation>应用到文件夹…</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Move relabelled images into their new class folder and excluded ones out of the dataset, after showing you every move</source>
         <translation>先列出每一项移动，再将改了标签的图像移到新的类别文件夹，并将排除的图像移出数据集</translation>
     </message>
     <message>
-        <location line="+5" />
+        <location line="+5"/>
         <source>Back to the dataset</source>
         <translation>返回数据集</translation>
     </message>
     <message>
-        <location line="+12" />
+        <location line="+12"/>
         <source>Label mistakes</source>
         <translation>标签错误</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Near-duplicates</source>
         <translation>近似重复</translation>
     </message>
     <message>
-        <location line="+14" />
+        <location line="+14"/>
         <source>Classes: {classes}</source>
         <translation>类别：{classes}</translation>
     </message>
     <message>
-        <location line="+17" />
+        <location line="+17"/>
         <source>&lt;b&gt;Data check&lt;/b&gt; of {checked} labelled images ({source}): {issues} likely label mistakes, {pairs} near-duplicate pairs ({leaks} across splits). Decided: {decided} of {total}.</source>
         <translation>&lt;b&gt;数据检查&lt;/b&gt;：{checked} 张已标注图像（{source}）中有 {issues} 个可能的标签错误、{pairs} 对近似重复（{leaks} 对跨划分）。已决定：{decided}/{total}。</translation>
     </message>
     <message>
-        <location line="+8" />
+        <location line="+8"/>
         <source>Label mistakes ({count})</source>
         <translation>标签错误（{count}）</translation>
     </message>
     <message>
-        <location line="+2" />
+        <location line="+2"/>
         <source>Near-duplicates ({count})</source>
         <translation>近似重复（{count}）</translation>
     </message>
@@ -1931,37 +1938,37 @@ similarity {similarity} · {where}</source>
 <context>
     <name>RunChooser</name>
     <message>
-        <location filename="../../gui/widgets/run_chooser.py" line="+60" />
+        <location filename="../../gui/widgets/run_chooser.py" line="+60"/>
         <source>Model:</source>
         <translation>模型：</translation>
     </message>
     <message>
-        <location line="+5" />
+        <location line="+5"/>
         <source>Open run folder…</source>
         <translation>打开运行文件夹…</translation>
     </message>
     <message>
-        <location line="+3" />
+        <location line="+3"/>
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Look for new runs in the runs folder</source>
         <translation>在 runs 文件夹中查找新的训练任务</translation>
     </message>
     <message>
-        <location line="+16" />
+        <location line="+16"/>
         <source>Choose a trained run ({count} found)</source>
         <translation>选择一个训练任务（找到 {count} 个）</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>No trained runs yet: train one in step 3, or open a run folder</source>
         <translation>还没有训练任务：请在第 3 步训练一个，或打开一个运行文件夹</translation>
     </message>
     <message>
-        <location line="+14" />
+        <location line="+14"/>
         <source>Open a run folder</source>
         <translation>打开运行文件夹</translation>
     </message>
@@ -1969,37 +1976,37 @@ similarity {similarity} · {where}</source>
 <context>
     <name>RunControls</name>
     <message>
-        <location filename="../../gui/widgets/run_controls.py" line="+16" />
+        <location filename="../../gui/widgets/run_controls.py" line="+16"/>
         <source>Start training</source>
         <translation>开始训练</translation>
     </message>
     <message>
-        <location line="+2" />
+        <location line="+2"/>
         <source>Pause</source>
         <translation>暂停</translation>
     </message>
     <message>
-        <location line="+2" />
+        <location line="+2"/>
         <source>Resume</source>
         <translation>继续训练</translation>
     </message>
     <message>
-        <location line="+2" />
+        <location line="+2"/>
         <source>Stop</source>
         <translation>停止</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Stop after the current step; the model so far is saved.</source>
         <translation>在当前步完成后停止；目前训练的模型会被保存。</translation>
     </message>
     <message>
-        <location line="+2" />
+        <location line="+2"/>
         <source>Ready.</source>
         <translation>就绪。</translation>
     </message>
     <message>
-        <location line="+3" />
+        <location line="+3"/>
         <source>%p %</source>
         <translation>%p%</translation>
     </message>
@@ -2007,60 +2014,60 @@ similarity {similarity} · {where}</source>
 <context>
     <name>RunHistory</name>
     <message>
-        <location filename="../../gui/widgets/run_history.py" line="+15" />
+        <location filename="../../gui/widgets/run_history.py" line="+15"/>
         <source>completed</source>
         <translation>已完成</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>stopped</source>
         <translation>已停止</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>failed</source>
         <translation>失败</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>interrupted</source>
         <translation>已中断</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>running</source>
         <translation>运行中</translation>
     </message>
     <message>
-        <location line="+11" />
-        <location line="+38" />
+        <location line="+11"/>
+        <location line="+38"/>
         <source>Earlier runs — tick to compare</source>
         <translation>之前的训练任务 — 勾选以对比</translation>
     </message>
     <message>
-        <location line="-36" />
+        <location line="-36"/>
         <source>Tick a run to overlay its validation curves; double-click to open it.</source>
         <translation>勾选训练任务可叠加显示其验证集曲线；双击可打开。</translation>
     </message>
     <message>
-        <location line="+6" />
+        <location line="+6"/>
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
     <message>
-        <location line="+28" />
+        <location line="+28"/>
         <source>Earlier runs appear here.</source>
         <translation>之前的训练任务会显示在这里。</translation>
     </message>
     <message>
-        <location line="+39" />
+        <location line="+39"/>
         <source>{name}
 damaged: cannot be opened</source>
         <translation>{name}
 已损坏：无法打开</translation>
     </message>
     <message>
-        <location line="+10" />
+        <location line="+10"/>
         <source>{path}
 model: {model}
 classes: {classes}</source>
@@ -2069,7 +2076,7 @@ classes: {classes}</source>
 类别：{classes}</translation>
     </message>
     <message>
-        <location line="+13" />
+        <location line="+13"/>
         <source>{name}
 {status} · val {accuracy}</source>
         <translation>{name}
@@ -2079,77 +2086,77 @@ classes: {classes}</source>
 <context>
     <name>RunSummaryCard</name>
     <message>
-        <location filename="../../gui/widgets/run_summary.py" line="+16" />
+        <location filename="../../gui/widgets/run_summary.py" line="+16"/>
         <source>Training finished</source>
         <translation>训练完成</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Training stopped — the model so far is saved and usable</source>
         <translation>训练已停止 — 目前的模型已保存，可以使用</translation>
     </message>
     <message>
-        <location line="+2" />
+        <location line="+2"/>
         <source>Training failed</source>
         <translation>训练失败</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Training was interrupted (its process ended without finishing)</source>
         <translation>训练被中断（其进程未完成就结束了）</translation>
     </message>
     <message>
-        <location line="+38" />
+        <location line="+38"/>
         <source>Best validation accuracy</source>
         <translation>最佳验证集准确率</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Start (step 0)</source>
         <translation>起点（第 0 步）</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Test accuracy</source>
         <translation>测试集准确率</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Time</source>
         <translation>用时</translation>
     </message>
     <message>
-        <location line="+8" />
+        <location line="+8"/>
         <source>Open evaluation</source>
         <translation>打开评估</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Try it in Prediction</source>
         <translation>在预测中试用</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Continue training</source>
         <translation>继续训练</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Resume this run from its last checkpoint.</source>
         <translation>从最后一个检查点继续这次训练。</translation>
     </message>
     <message>
-        <location line="+26" />
+        <location line="+26"/>
         <source>{accuracy} (epoch {epoch})</source>
         <translation>{accuracy}（第 {epoch} 轮）</translation>
     </message>
     <message>
-        <location line="+12" />
-        <source>Saved in &lt;a href="{url}"&gt;{path}&lt;/a&gt;</source>
-        <translation>保存在 &lt;a href="{url}"&gt;{path}&lt;/a&gt;</translation>
+        <location line="+12"/>
+        <source>Saved in &lt;a href=&quot;{url}&quot;&gt;{path}&lt;/a&gt;</source>
+        <translation>保存在 &lt;a href=&quot;{url}&quot;&gt;{path}&lt;/a&gt;</translation>
     </message>
     <message>
-        <location line="+3" />
+        <location line="+3"/>
         <source>Nothing was saved.</source>
         <translation>没有保存任何内容。</translation>
     </message>
@@ -2157,17 +2164,17 @@ classes: {classes}</source>
 <context>
     <name>ScanWorker</name>
     <message>
-        <location filename="../../gui/scan_worker.py" line="-97" />
+        <location filename="../../gui/scan_worker.py" line="-106"/>
         <source>The system refused while {doing}: {error} ({file}). Check that the folder exists, that you may write to it and that the disk has space, then try again.</source>
         <translation>执行“{doing}”时系统拒绝了操作：{error}（{file}）。请检查文件夹是否存在、你是否有写入权限以及磁盘空间是否充足，然后重试。</translation>
     </message>
     <message>
-        <location line="+4" />
+        <location line="+4"/>
         <source>The system refused while {doing}: {error}. Check that the folder exists, that you may write to it and that the disk has space, then try again.</source>
         <translation>执行“{doing}”时系统拒绝了操作：{error}。请检查文件夹是否存在、你是否有写入权限以及磁盘空间是否充足，然后重试。</translation>
     </message>
     <message>
-        <location line="+3" />
+        <location line="+3"/>
         <source>Something went wrong while {doing}: {kind}: {error}. This is probably a bug in LoRA Studio; please report it with the details below.
 
 {details}</source>
@@ -2179,37 +2186,37 @@ classes: {classes}</source>
 <context>
     <name>SplitBox</name>
     <message>
-        <location filename="../../gui/widgets/dataset_parts.py" line="-105" />
+        <location filename="../../gui/widgets/dataset_parts.py" line="-105"/>
         <source>Automatic split (the folder has no train/val/test folders)</source>
         <translation>自动划分（该文件夹没有 train/val/test 子文件夹）</translation>
     </message>
     <message>
-        <location line="+5" />
+        <location line="+5"/>
         <source>Share of each class held out to choose the best epoch.</source>
         <translation>每个类别中留作验证、用于选出最佳训练轮次的比例。</translation>
     </message>
     <message>
-        <location line="+2" />
+        <location line="+2"/>
         <source>Share of each class kept aside for the final, honest score.</source>
         <translation>每个类别中预留出来、用于最终客观评分的比例。</translation>
     </message>
     <message>
-        <location line="+4" />
+        <location line="+4"/>
         <source>Same seed, same split: change it to draw a different split.</source>
         <translation>种子相同，划分就相同：修改种子可得到不同的划分。</translation>
     </message>
     <message>
-        <location line="+3" />
+        <location line="+3"/>
         <source>Validation</source>
         <translation>验证集比例</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Test</source>
         <translation>测试集比例</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Seed</source>
         <translation>随机种子</translation>
     </message>
@@ -2217,27 +2224,27 @@ classes: {classes}</source>
 <context>
     <name>Splits</name>
     <message>
-        <location line="-116" />
+        <location line="-110"/>
         <source>train</source>
         <translation>训练</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>val</source>
         <translation>验证</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>test</source>
         <translation>测试</translation>
     </message>
     <message>
-        <location line="+19" />
+        <location line="+13"/>
         <source>{split} {count}</source>
         <translation>{split} {count}</translation>
     </message>
     <message>
-        <location line="+3" />
+        <location line="+3"/>
         <source>no images</source>
         <translation>没有图像</translation>
     </message>
@@ -2245,38 +2252,38 @@ classes: {classes}</source>
 <context>
     <name>StatusBar</name>
     <message>
-        <location filename="../../gui/status_bar.py" line="+63" />
+        <location filename="../../gui/status_bar.py" line="+63"/>
         <source>detecting hardware…</source>
         <translation>正在检测硬件…</translation>
     </message>
     <message>
-        <location line="+1" />
-        <location line="+47" />
+        <location line="+1"/>
+        <location line="+47"/>
         <source>no run</source>
         <translation>无运行</translation>
     </message>
     <message>
-        <location line="-44" />
+        <location line="-44"/>
         <source>Where training runs, in which number format, on how many threads.</source>
         <translation>训练在哪里运行、使用哪种数值精度、使用多少个线程。</translation>
     </message>
     <message>
-        <location line="+20" />
+        <location line="+20"/>
         <source>detecting the hardware</source>
         <translation>检测硬件</translation>
     </message>
     <message>
-        <location line="+3" />
+        <location line="+3"/>
         <source>hardware: unknown</source>
         <translation>硬件：未知</translation>
     </message>
     <message>
-        <location line="+12" />
+        <location line="+12"/>
         <source>preparing the engine</source>
         <translation>准备引擎</translation>
     </message>
     <message>
-        <location line="+8" />
+        <location line="+8"/>
         <source>run: {name}</source>
         <translation>运行：{name}</translation>
     </message>
@@ -2284,7 +2291,7 @@ classes: {classes}</source>
 <context>
     <name>ThumbnailModel</name>
     <message>
-        <location filename="../../gui/widgets/image_grid.py" line="+78" />
+        <location filename="../../gui/widgets/image_grid.py" line="+78"/>
         <source>{path}
 Cannot show this image: {problem}</source>
         <translation>{path}
@@ -2294,7 +2301,7 @@ Cannot show this image: {problem}</source>
 <context>
     <name>TrainingPlots</name>
     <message>
-        <location filename="../../gui/widgets/plots.py" line="+64" />
+        <location filename="../../gui/widgets/plots.py" line="+64"/>
         <source>{run} (val)</source>
         <translation>{run}（验证集）</translation>
     </message>
@@ -2302,92 +2309,92 @@ Cannot show this image: {problem}</source>
 <context>
     <name>TrainingTab</name>
     <message>
-        <location filename="../../gui/tabs/training_tab.py" line="+32" />
+        <location filename="../../gui/tabs/training_tab.py" line="+32"/>
         <source>Go to Dataset</source>
         <translation>前往数据集</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Go to Config</source>
         <translation>前往配置</translation>
     </message>
     <message>
-        <location line="+2" />
+        <location line="+2"/>
         <source>Completed.</source>
         <translation>已完成。</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Stopped.</source>
         <translation>已停止。</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Failed.</source>
         <translation>失败。</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Interrupted.</source>
         <translation>已中断。</translation>
     </message>
     <message>
-        <location line="+24" />
+        <location line="+24"/>
         <source>Choose a dataset in step 1 first.</source>
         <translation>请先在第 1 步中选择数据集。</translation>
     </message>
     <message>
-        <location line="+30" />
+        <location line="+30"/>
         <source>Curves</source>
         <translation>曲线</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Evaluation</source>
         <translation>评估</translation>
     </message>
     <message>
-        <location line="+65" />
+        <location line="+65"/>
         <source>Preparing…</source>
         <translation>准备中…</translation>
     </message>
     <message>
-        <location line="+30" />
+        <location line="+30"/>
         <source>Paused (the current step finishes first).</source>
         <translation>已暂停（当前步会先完成）。</translation>
     </message>
     <message>
-        <location line="+6" />
+        <location line="+6"/>
         <source>Resumed.</source>
         <translation>已继续。</translation>
     </message>
     <message>
-        <location line="+6" />
+        <location line="+6"/>
         <source>Stopping: saving the model trained so far…</source>
         <translation>正在停止：保存目前训练的模型…</translation>
     </message>
     <message>
-        <location line="+41" />
+        <location line="+41"/>
         <source>The run ended without a result.</source>
         <translation>训练任务已结束，但没有结果。</translation>
     </message>
     <message>
-        <location line="+17" />
+        <location line="+17"/>
         <source>Training failed</source>
         <translation>训练失败</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>Training failed without a message.</source>
         <translation>训练失败，没有错误信息。</translation>
     </message>
     <message>
-        <location line="+3" />
+        <location line="+3"/>
         <source>The log below the curves has the details. Fix the problem and press Start training again.</source>
         <translation>曲线下方的日志中有详细信息。解决问题后，再次点击“开始训练”。</translation>
     </message>
     <message>
-        <location line="+68" />
+        <location line="+68"/>
         <source>Go to {step}</source>
         <translation>前往{step}</translation>
     </message>
@@ -2395,7 +2402,7 @@ Cannot show this image: {problem}</source>
 <context>
     <name>TrainingWorker</name>
     <message>
-        <location filename="../../gui/worker.py" line="+145" />
+        <location filename="../../gui/worker.py" line="+148"/>
         <source>The training loop ended without reporting a result.</source>
         <translation>训练循环已结束，但没有报告结果。</translation>
     </message>
@@ -2403,12 +2410,12 @@ Cannot show this image: {problem}</source>
 <context>
     <name>about</name>
     <message>
-        <location filename="../../gui/about.py" line="+13" />
+        <location filename="../../gui/about.py" line="+13"/>
         <source>development</source>
         <translation>开发版</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>&lt;b&gt;LoRA Studio&lt;/b&gt; {version}&lt;br&gt;Fine-tunes a CLIP image encoder with LoRA into an image classifier: choose a folder of images, train, watch the curves, then drop images to classify them.&lt;br&gt;Built with PySide6, pyqtgraph, PyTorch, transformers and peft.</source>
         <translation>&lt;b&gt;LoRA Studio&lt;/b&gt; {version}&lt;br&gt;用 LoRA 将 CLIP 图像编码器微调为图像分类器：选择一个图片文件夹，开始训练，观察曲线，然后拖入图片进行分类。&lt;br&gt;基于 PySide6、pyqtgraph、PyTorch、transformers 和 peft 构建。</translation>
     </message>
@@ -2416,77 +2423,77 @@ Cannot show this image: {problem}</source>
 <context>
     <name>evaluation_view</name>
     <message>
-        <location filename="../../gui/widgets/evaluation_view.py" line="-290" />
+        <location filename="../../gui/widgets/evaluation_view.py" line="-290"/>
         <source>test</source>
         <translation>测试集</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>val</source>
         <translation>验证集</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>train</source>
         <translation>训练集</translation>
     </message>
     <message>
-        <location line="+16" />
+        <location line="+16"/>
         <source>&lt;b&gt;Accuracy {accuracy}&lt;/b&gt;</source>
         <translation>&lt;b&gt;准确率 {accuracy}&lt;/b&gt;</translation>
     </message>
     <message>
-        <location line="+3" />
+        <location line="+3"/>
         <source>top-5 {accuracy}</source>
         <translation>top-5 准确率 {accuracy}</translation>
     </message>
     <message>
-        <location line="+2" />
+        <location line="+2"/>
         <source>{count} {split} images</source>
         <translation>{count} 张{split}图片</translation>
     </message>
     <message>
-        <location line="+2" />
+        <location line="+2"/>
         <source>{count} mistake</source>
         <translation>{count} 个错误</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>{count} mistakes</source>
         <translation>{count} 个错误</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>{count} classes</source>
         <translation>{count} 个类别</translation>
     </message>
     <message>
-        <location line="+2" />
+        <location line="+2"/>
         <source>calibration error {error} ({before} uncalibrated; temperature {temperature:.2f})</source>
         <translation>校准误差 {error}（未校准时 {before}；温度 {temperature:.2f}）</translation>
     </message>
     <message>
-        <location line="+10" />
+        <location line="+10"/>
         <source>{count} correct image: true &lt;b&gt;{true}&lt;/b&gt;, predicted &lt;b&gt;{predicted}&lt;/b&gt;</source>
         <translation>{count} 张预测正确的图片：真实 &lt;b&gt;{true}&lt;/b&gt;，预测 &lt;b&gt;{predicted}&lt;/b&gt;</translation>
     </message>
     <message>
-        <location line="+2" />
+        <location line="+2"/>
         <source>{count} correct images: true &lt;b&gt;{true}&lt;/b&gt;, predicted &lt;b&gt;{predicted}&lt;/b&gt;</source>
         <translation>{count} 张预测正确的图片：真实 &lt;b&gt;{true}&lt;/b&gt;，预测 &lt;b&gt;{predicted}&lt;/b&gt;</translation>
     </message>
     <message>
-        <location line="+3" />
+        <location line="+3"/>
         <source>{count} mistaken image: true &lt;b&gt;{true}&lt;/b&gt;, predicted &lt;b&gt;{predicted}&lt;/b&gt;</source>
         <translation>{count} 张预测错误的图片：真实 &lt;b&gt;{true}&lt;/b&gt;，预测 &lt;b&gt;{predicted}&lt;/b&gt;</translation>
     </message>
     <message>
-        <location line="+2" />
+        <location line="+2"/>
         <source>{count} mistaken images: true &lt;b&gt;{true}&lt;/b&gt;, predicted &lt;b&gt;{predicted}&lt;/b&gt;</source>
         <translation>{count} 张预测错误的图片：真实 &lt;b&gt;{true}&lt;/b&gt;，预测 &lt;b&gt;{predicted}&lt;/b&gt;</translation>
     </message>
     <message>
-        <location line="+4" />
+        <location line="+4"/>
         <source>{cell} — showing the first {count}</source>
         <translation>{cell}——仅显示前 {count} 张</translation>
     </message>
@@ -2494,72 +2501,72 @@ Cannot show this image: {problem}</source>
 <context>
     <name>event_text</name>
     <message>
-        <location filename="../../gui/event_text.py" line="+15" />
+        <location filename="../../gui/event_text.py" line="+15"/>
         <source>train</source>
         <translation>训练集</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>val</source>
         <translation>验证集</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>test</source>
         <translation>测试集</translation>
     </message>
     <message>
-        <location line="+12" />
+        <location line="+12"/>
         <source>Run {name}: {classes} classes, {images} training images, {steps} steps on {device} ({precision}), resumed at step {start}; {trainable} of {total} parameters train.</source>
         <translation>训练任务 {name}：{classes} 个类别，{images} 张训练图像，在 {device}（{precision}）上训练 {steps} 步，从第 {start} 步继续；{total} 个参数中有 {trainable} 个参与训练。</translation>
     </message>
     <message>
-        <location line="+4" />
+        <location line="+4"/>
         <source>Run {name}: {classes} classes, {images} training images, {steps} steps on {device} ({precision}); {trainable} of {total} parameters train.</source>
         <translation>训练任务 {name}：{classes} 个类别，{images} 张训练图像，在 {device}（{precision}）上训练 {steps} 步；{total} 个参数中有 {trainable} 个参与训练。</translation>
     </message>
     <message>
-        <location line="+8" />
+        <location line="+8"/>
         <source>Saved the best checkpoint (epoch {epoch}).</source>
         <translation>已保存最佳检查点（第 {epoch} 轮）。</translation>
     </message>
     <message>
-        <location line="+2" />
+        <location line="+2"/>
         <source>Saved the last checkpoint (epoch {epoch}).</source>
         <translation>已保存最新检查点（第 {epoch} 轮）。</translation>
     </message>
     <message>
-        <location line="+2" />
+        <location line="+2"/>
         <source>Saved the final checkpoint (epoch {epoch}).</source>
         <translation>已保存最终检查点（第 {epoch} 轮）。</translation>
     </message>
     <message>
-        <location line="+2" />
+        <location line="+2"/>
         <source>Saved the {label} checkpoint (epoch {epoch}).</source>
         <translation>已保存 {label} 检查点（第 {epoch} 轮）。</translation>
     </message>
     <message>
-        <location line="+3" />
+        <location line="+3"/>
         <source>Stopped early after epoch {epoch}: validation accuracy did not improve for {patience} epoch(s); the best was epoch {best_epoch}.</source>
         <translation>在第 {epoch} 轮后提前停止：验证集准确率连续 {patience} 轮没有提升；最佳为第 {best_epoch} 轮。</translation>
     </message>
     <message>
-        <location line="+11" />
+        <location line="+11"/>
         <source>{split} accuracy zero-shot (before training): {accuracy}, loss {loss} — best so far</source>
         <translation>{split}准确率（零样本，训练前）：{accuracy}，损失 {loss} — 目前最佳</translation>
     </message>
     <message>
-        <location line="+3" />
+        <location line="+3"/>
         <source>{split} accuracy zero-shot (before training): {accuracy}, loss {loss}</source>
         <translation>{split}准确率（零样本，训练前）：{accuracy}，损失 {loss}</translation>
     </message>
     <message>
-        <location line="+3" />
+        <location line="+3"/>
         <source>{split} accuracy epoch {epoch}: {accuracy}, loss {loss} — best so far</source>
         <translation>{split}准确率（第 {epoch} 轮）：{accuracy}，损失 {loss} — 目前最佳</translation>
     </message>
     <message>
-        <location line="+3" />
+        <location line="+3"/>
         <source>{split} accuracy epoch {epoch}: {accuracy}, loss {loss}</source>
         <translation>{split}准确率（第 {epoch} 轮）：{accuracy}，损失 {loss}</translation>
     </message>
@@ -2567,52 +2574,52 @@ Cannot show this image: {problem}</source>
 <context>
     <name>format</name>
     <message>
-        <location filename="../../gui/format.py" line="+10" />
+        <location filename="../../gui/format.py" line="+10"/>
         <source>completed</source>
         <translation>已完成</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>stopped</source>
         <translation>已停止</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>failed</source>
         <translation>失败</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>damaged</source>
         <translation>已损坏</translation>
     </message>
     <message>
-        <location line="+18" />
+        <location line="+18"/>
         <source>{value} %</source>
         <translation>{value}%</translation>
     </message>
     <message>
-        <location line="+23" />
+        <location line="+23"/>
         <source>{status} · best val {accuracy}</source>
         <translation>{status} · 最佳验证准确率 {accuracy}</translation>
     </message>
     <message>
-        <location line="+3" />
+        <location line="+3"/>
         <source>Preparing…</source>
         <translation>准备中…</translation>
     </message>
     <message>
-        <location line="+3" />
+        <location line="+3"/>
         <source>epoch {epoch}/{epochs} · step {step}/{total} · {share} % · {rate} img/s · {left} left</source>
         <translation>第 {epoch}/{epochs} 轮 · 第 {step}/{total} 步 · {share}% · {rate} 图/秒 · 剩余 {left}</translation>
     </message>
     <message>
-        <location line="+6" />
+        <location line="+6"/>
         <source>Paused · {progress}</source>
         <translation>已暂停 · {progress}</translation>
     </message>
     <message>
-        <location line="+2" />
+        <location line="+2"/>
         <source>Stopping… · {progress}</source>
         <translation>正在停止… · {progress}</translation>
     </message>
@@ -2620,17 +2627,22 @@ Cannot show this image: {problem}</source>
 <context>
     <name>model_picker</name>
     <message>
-        <location filename="../../gui/widgets/model_picker.py" line="-176" />
+        <location filename="../../gui/widgets/model_picker.py" line="-198"/>
         <source>Ready: {family}, {size} px images, {dim}-dim embeddings, {params} M image-encoder parameters.</source>
         <translation>可以使用：{family}，{size} px 图像，{dim} 维嵌入，图像编码器 {params} M 参数。</translation>
     </message>
     <message>
-        <location line="+5" />
+        <location line="+5"/>
         <source>It has no text tower: the classifier starts from the class prototypes (mean image of each class).</source>
         <translation>它没有文本编码器：分类头将从类别原型（每个类别图像的均值）开始。</translation>
     </message>
     <message>
-        <location line="+3" />
+        <location line="+3"/>
+        <source>Its class names cannot be read as text ({reason}): the classifier starts from the class prototypes (mean image of each class), and zero-shot is not available.</source>
+        <translation>无法把类别名称作为文本读取（{reason}）：分类器从类别原型（每个类别的平均图像）开始，零样本不可用。</translation>
+    </message>
+    <message>
+        <location line="+5"/>
         <source>This is the untrained demo model: good for trying the app, not for real photos.</source>
         <translation>这是未经训练的演示模型：适合试用本软件，不适合真实照片。</translation>
     </message>
@@ -2638,17 +2650,17 @@ Cannot show this image: {problem}</source>
 <context>
     <name>prediction_results</name>
     <message>
-        <location filename="../../gui/widgets/prediction_results.py" line="-112" />
+        <location filename="../../gui/widgets/prediction_results.py" line="-112"/>
         <source>{title}: not predicted: {error}. Check the file, or save it as JPEG or PNG and add it again.</source>
         <translation>{title}：未预测：{error}。请检查该文件，或将其另存为 JPEG 或 PNG 后重新添加。</translation>
     </message>
     <message>
-        <location line="+5" />
+        <location line="+5"/>
         <source>{title}: not sure (none of the classes fits well): {labels}</source>
         <translation>{title}：不确定（没有哪个类别很吻合）：{labels}</translation>
     </message>
     <message>
-        <location line="+3" />
+        <location line="+3"/>
         <source>{title}: {labels} (low confidence)</source>
         <translation>{title}：{labels}（置信度低）</translation>
     </message>
@@ -2656,12 +2668,12 @@ Cannot show this image: {problem}</source>
 <context>
     <name>prediction_tab</name>
     <message>
-        <location filename="../../gui/tabs/prediction_tab.py" line="-314" />
+        <location filename="../../gui/tabs/prediction_tab.py" line="-314"/>
         <source>{names} and {count} more</source>
         <translation>{names} 等另外 {count} 个</translation>
     </message>
     <message>
-        <location line="+2" />
+        <location line="+2"/>
         <source>Using {run}: {count} classes ({names}).</source>
         <translation>正在使用 {run}：{count} 个类别（{names}）。</translation>
     </message>
@@ -2669,37 +2681,37 @@ Cannot show this image: {problem}</source>
 <context>
     <name>run_chooser</name>
     <message>
-        <location filename="../../gui/widgets/run_chooser.py" line="-87" />
+        <location filename="../../gui/widgets/run_chooser.py" line="-87"/>
         <source>stopped</source>
         <translation>已停止</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>interrupted</source>
         <translation>已中断</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>failed</source>
         <translation>失败</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>running</source>
         <translation>运行中</translation>
     </message>
     <message>
-        <location line="+1" />
+        <location line="+1"/>
         <source>damaged</source>
         <translation>已损坏</translation>
     </message>
     <message>
-        <location line="+15" />
+        <location line="+15"/>
         <source>{run} · val {accuracy:.1f} %</source>
         <translation>{run} · 验证集 {accuracy:.1f} %</translation>
     </message>
     <message>
-        <location line="+4" />
+        <location line="+4"/>
         <source>{run} ({status})</source>
         <translation>{run}（{status}）</translation>
     </message>
@@ -2707,12 +2719,12 @@ Cannot show this image: {problem}</source>
 <context>
     <name>status_bar</name>
     <message>
-        <location filename="../../gui/status_bar.py" line="-84" />
+        <location filename="../../gui/status_bar.py" line="-84"/>
         <source>{where} · {precision} · {n} thread</source>
         <translation>{where} · {precision} · {n} 个线程</translation>
     </message>
     <message>
-        <location line="+2" />
+        <location line="+2"/>
         <source>{where} · {precision} · {n} threads</source>
         <translation>{where} · {precision} · {n} 个线程</translation>
     </message>
@@ -2720,7 +2732,7 @@ Cannot show this image: {problem}</source>
 <context>
     <name>worker</name>
     <message>
-        <location filename="../../gui/worker.py" line="-94" />
+        <location filename="../../gui/worker.py" line="-97"/>
         <source>Training stopped with an unexpected error ({error}). The log below has the details; please report it if it happens again.</source>
         <translation>训练因意外错误而停止（{error}）。下方日志中有详细信息；如果再次出现，请报告此问题。</translation>
     </message>
