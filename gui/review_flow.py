@@ -97,13 +97,21 @@ class ReviewFlow(QObject):
 
     # -- decisions -----------------------------------------------------------------------
     def save(self, decisions: dict) -> str:
-        """Write the reviewed CSV into the app's data folder; returns its path."""
+        """Write the reviewed CSV into the app's data folder; returns its path, or "" when it
+        could not be written (the reason goes to the banner, like Apply's)."""
         from engine.config import default_data_dir
+        from engine.errors import UserError
         from engine.review.decisions import write_reviewed_csv
 
         stamp = dt.datetime.now().strftime("%Y-%m-%d-%H%M%S")
         name = f"{Path(self.index.root).name or 'dataset'}-reviewed-{stamp}.csv"
-        path = write_reviewed_csv(self.index, decisions, default_data_dir() / "reviewed" / name)
+        try:
+            path = write_reviewed_csv(self.index, decisions,
+                                      default_data_dir() / "reviewed" / name)
+        except (UserError, OSError) as exc:
+            self.message.emit(translate("ReviewFlow", "⚠ The reviewed dataset was not saved: "
+                                        "{error}").format(error=exc))
+            return ""
         root = self.index.root
         self.dataset_saved.emit(str(path))  # opens it (a new scan clears the banner first)
         self.message.emit(translate("ReviewFlow", "Saved the reviewed dataset ({count} decisions) "

@@ -4,9 +4,11 @@ Each flagged image gets keep, relabel (to a class) or exclude. Saving writes a C
 dataset (path,label,split: the CSV layout the app reads) of the whole dataset with the
 decisions applied, into the app's data folder; the user trains from it and their folder
 stays as it was. Only "apply to folder" changes the folder, and only by the moves that
-`plan_moves` lists and the user confirmed: a relabelled image moves to its new class's
-folder beside the old one, an excluded image to `<dataset>-excluded/`, outside the
-dataset. Nothing is ever overwritten or deleted.
+`plan_moves` lists and the user confirmed: a relabelled image moves to the top of its new
+class's folder (sub-folders inside a class are part of that class, so the image cannot stay
+in one), in the same split folder for train/val/test layouts; an excluded image goes to
+`<dataset>-excluded/`, outside the dataset, under its own relative path. Nothing is ever
+overwritten or deleted.
 """
 from __future__ import annotations
 
@@ -69,25 +71,54 @@ def reviewed_rows(index, decisions: dict[str, Decision]) -> list[tuple[str, str,
 
 
 def write_reviewed_csv(index, decisions: dict[str, Decision], path: str | os.PathLike) -> Path:
-    """The dataset with the decisions applied, as a CSV the app trains from."""
+    """The dataset with the decisions applied, as a CSV the app trains from. Written to a
+    temporary file and renamed: a failure leaves no file, neither half-written nor temp."""
+    rows = reviewed_rows(index, decisions)  # a bad decision fails before anything is written
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["path", "label", "split"])
-        writer.writerows(reviewed_rows(index, decisions))
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["path", "label", "split"])
+            writer.writerows(rows)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return path
+
+
+def _key(path: Path) -> str:
+    # case-folded: on Windows and macOS "X.jpg" and "x.jpg" are the same file
+    return str(path).casefold()
 
 
 def _free(target: Path, taken: set[str]) -> Path:
     """`target`, or target with ' (2)', ' (3)'... when a file (or a planned move) has it."""
     candidate, n = target, 1
-    while candidate.exists() or str(candidate) in taken:
+    while os.path.lexists(candidate) or _key(candidate) in taken:
         n += 1
         candidate = target.with_name(f"{target.stem} ({n}){target.suffix}")
     return candidate
+
+
+def _classes_base(index, root: Path, src: Path, folder: str) -> Path:
+    """The folder holding `src`'s class folder: the dataset folder, its split folder
+    (train/, val/...) or Stanford Dogs' Images/. Sub-folders below the class folder are
+    part of the class, so the class is found by position, not by the image's parent."""
+    try:
+        parts = src.relative_to(root).parts
+    except ValueError:
+        parts = ()
+    depth = 1 if index.layout == "split-folders" else 0
+    if index.layout == "stanford-dogs" and parts and parts[0] != folder:
+        depth = 1  # root/Images/n02085620-Chihuahua/...
+    if len(parts) < depth + 2 or parts[depth] != folder:
+        raise UserError(_("{path} is not inside its class folder '{folder}' under {root}; "
+                          "rescan the folder and check again.").format(
+            path=src, folder=folder, root=root))
+    return root.joinpath(*parts[:depth])
 
 
 def plan_moves(index, decisions: dict[str, Decision]) -> list[Move]:
@@ -111,12 +142,13 @@ def plan_moves(index, decisions: dict[str, Decision]) -> list[Move]:
             new = folders.get(d.label)
             if new is None or new == current:
                 continue
-            target = _free(src.parent.parent / new / src.name, taken)
+            base = _classes_base(index, root, src, current)
+            target = _free(base / new / src.name, taken)
             reason = _("relabelled to {label}").format(label=names[new])
         else:
             target = _free(excluded / src.relative_to(root), taken)
             reason = _("excluded")
-        taken.add(str(target))
+        taken.add(_key(target))
         moves.append(Move(str(src), str(target), reason))
     return moves
 
@@ -131,7 +163,13 @@ def apply_moves(moves: list[Move]) -> list[Move]:
             raise UserError(_("{path} is no longer there: {done} of {total} moves were made. "
                               "Rescan the folder and check again.").format(
                 path=src, done=len(done), total=len(moves)))
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(src, target)  # a rename; a copy + delete only across file systems
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(src, target)  # a rename; a copy + delete only across file systems
+        except OSError as exc:
+            raise UserError(_("Cannot move {path} to {target}: {error}. {done} of {total} moves "
+                              "were made. Rescan the folder and check again.").format(
+                path=src, target=target, error=exc.strerror or exc, done=len(done),
+                total=len(moves))) from exc
         done.append(Move(str(src), str(target), move.reason))
     return done

@@ -121,3 +121,44 @@ def test_a_duplicate_pair_decision_is_about_its_second_image(qtbot, tmp_path):
     qtbot.keyClick(page.duplicate_grid, Qt.Key.Key_X)
     assert page.decisions()[second].action == "exclude" and first not in page.decisions()
     page.shutdown()
+
+
+@pytest.mark.parametrize("failure", ["disk", "decisions"])
+def test_a_failed_save_is_shown_and_writes_nothing(qtbot, tmp_path, monkeypatch, failure):
+    import engine.review.decisions as decisions_module
+    from engine.errors import UserError
+    from engine.review.check import DataReport
+
+    data = colour_folder(tmp_path / "colours", per_class=3)
+    tab = DatasetTab(None)
+    qtbot.addWidget(tab)
+    tab.show()
+    with qtbot.waitSignal(tab.dataset_ready, timeout=30_000):
+        tab.open_folder(str(data))
+    first = tab.index.samples[0].path
+    issue = {"path": first, "split": "train", "given": "blue", "suggested": "red", "score": 0.1,
+             "given_probability": 0.1, "suggested_probability": 0.9, "flagged": True}
+    report = DataReport(root=str(data), layout=tab.index.layout, source="test", created="",
+                        report_dir=str(tmp_path / "r"), checked=12, images=12, issues=[issue],
+                        duplicates=[])
+    tab.review_flow.index = tab.index
+    tab._on_report(report)
+    qtbot.keyClick(tab.review_page.label_grid, Qt.Key.Key_X)
+    home = tmp_path / "home"
+    if failure == "disk":  # the data folder cannot hold the reviewed/ folder
+        home.mkdir(parents=True, exist_ok=True)
+        (home / "reviewed").write_text("a file where the folder should be")
+    else:
+        def broken(index, decisions):
+            raise UserError("Cannot relabel this image: the dataset has no such class.")
+        monkeypatch.setattr(decisions_module, "reviewed_rows", broken)
+    before = fingerprint(home) if home.exists() else {}
+    opened = []
+    tab.review_flow.dataset_saved.connect(opened.append)
+    qtbot.mouseClick(tab.review_page.save_button, Qt.MouseButton.LeftButton)
+    assert tab.banner.isVisible() and "not saved" in tab.banner.text()
+    assert ("no such class" in tab.banner.text()) == (failure == "decisions")
+    assert opened == [] and tab.pages.currentIndex() == 2  # still reviewing, decisions kept
+    assert tab.review_page.decisions()[first].action == "exclude"
+    assert (fingerprint(home) if home.exists() else {}) == before  # nothing half-written
+    tab.shutdown()
