@@ -54,8 +54,11 @@ def _train(ref, data, tmp_path):
                          early_stop_patience=0, num_threads=2)
     events = list(train(config))
     assert events[-1].status == "completed", events[-1].error
-    adapter = load_file(str(tmp_path / "runs" / "run" / "adapter" / "adapter_model.safetensors"))
-    assert max(float(t.abs().max()) for k, t in adapter.items() if "lora_B" in k) > 0  # trained
+    # the run trained (checkpoints/last holds the trained adapter; the run folder's own model
+    # may be the start: a tiny random model's epoch need not beat step 0, and then it is kept)
+    adapter = load_file(str(tmp_path / "runs" / "run" / "checkpoints" / "last" / "adapter" /
+                            "adapter_model.safetensors"))
+    assert max(float(t.abs().max()) for k, t in adapter.items() if "lora_B" in k) > 0
     downloads = [e for e in events if e.kind == "progress" and e.stage == "download"]
     assert downloads and downloads[-1].done == downloads[-1].total > 0
     return tmp_path / "runs" / "run"

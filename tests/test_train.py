@@ -183,7 +183,7 @@ def test_max_steps_grad_accum_and_early_stopping(tmp_path, monkeypatch, learnabl
                                                  tiny_clip_dir):
     monkeypatch.setenv("LORA_STUDIO_CACHE_DIR", str(tmp_path / "cache"))
     threads = torch.get_num_threads()
-    # lr 0: accuracy never improves after epoch 1, so patience 1 stops after epoch 2
+    # lr 0: accuracy never improves on step 0 (the start), so patience 1 stops after epoch 1
     config = tiny_config(learnable_dir, tiny_clip_dir, tmp_path / "runs", epochs=6, lr=0.0,
                          head_lr=0.0, grad_accum=2, early_stop_patience=1, method="linear-probe")
     events = list(train(config))
@@ -191,7 +191,7 @@ def test_max_steps_grad_accum_and_early_stopping(tmp_path, monkeypatch, learnabl
     started = _of(events, RunStarted)[0]
     assert started.steps_per_epoch == math.ceil(math.ceil(started.num_train / 16) / 2)
     stop = [e for e in events if e.kind == "early_stopped"]
-    assert len(stop) == 1 and stop[0].epoch == 2 and stop[0].best_epoch == 1
+    assert len(stop) == 1 and stop[0].epoch == 1 and stop[0].best_epoch == 0
     assert events[-1].status == "completed"
 
     config = tiny_config(learnable_dir, tiny_clip_dir, tmp_path / "runs", max_steps=4,

@@ -35,7 +35,7 @@ from engine.training.learner import Learner
 from engine.training.phases import (load_dataset, load_model, open_run_folder, prepare,
                                     prepare_inputs)
 from engine.training.progress import with_progress
-from engine.training.record import Recorder, StepMeter, Tracker
+from engine.training.record import Recorder, StepMeter, Tracker, kept_start_note
 
 
 def train(config: TrainConfig, control: TrainControl | None = None, *,
@@ -162,9 +162,14 @@ def start(learner: Learner, built, run_dir: Path, rec: Recorder) -> Iterator[Eve
         result = learner.validate()
         tracker.zero_shot = result.accuracy
         rec.update(zero_shot_val_accuracy=result.accuracy)
+        # step 0 is a candidate for the best model: the adapter is still a no-op (LoRA B is
+        # zero), so a run whose every epoch scores lower keeps the model it started from
+        is_best = tracker.record(result.accuracy, 0)
         yield rec(Evaluation(step=0, epoch=0, split="val", loss=result.loss,
                              accuracy=result.accuracy, per_class_accuracy=result.per_class,
-                             zero_shot=config.head_init == "zero-shot"))
+                             zero_shot=config.head_init == "zero-shot", is_best=is_best))
+        if is_best:
+            yield from save_best(learner, tracker, 0, run_dir, rec)
     return tracker
 
 
@@ -217,13 +222,20 @@ def end_epoch(learner: Learner, tracker: Tracker, epoch: int, run_dir: Path,
         yield rec(Evaluation(step=tracker.step, epoch=epoch, split="val", loss=result.loss,
                              accuracy=result.accuracy, per_class_accuracy=result.per_class,
                              is_best=is_best))
-        if is_best and rec.main:
-            best = ckpt.save_weights(run_dir / "checkpoints" / "best", learner.model)
-            ckpt.publish_weights(best, run_dir)  # the run folder always holds the best model
-            rec.update(best=tracker.best_dict())
-            yield rec(CheckpointSaved(step=tracker.step, epoch=epoch, path=str(best),
-                                      label="best"))
+        if is_best:
+            yield from save_best(learner, tracker, epoch, run_dir, rec)
     yield from save_last(learner, tracker, epoch, run_dir, rec)
+
+
+def save_best(learner: Learner, tracker: Tracker, epoch: int, run_dir: Path,
+              rec: Recorder) -> Iterator[Event]:
+    """Write checkpoints/best and publish it: the run folder always holds the best model."""
+    if not rec.main:
+        return
+    best = ckpt.save_weights(run_dir / "checkpoints" / "best", learner.model)
+    ckpt.publish_weights(best, run_dir)
+    rec.update(best=tracker.best_dict())
+    yield rec(CheckpointSaved(step=tracker.step, epoch=epoch, path=str(best), label="best"))
 
 
 def finish(learner: Learner, tracker: Tracker, status: str, run_dir: Path,
@@ -238,6 +250,9 @@ def finish(learner: Learner, tracker: Tracker, status: str, run_dir: Path,
         ckpt.publish_weights(final, run_dir)
         yield rec(CheckpointSaved(step=tracker.step, epoch=tracker.epoch, path=str(run_dir),
                                   label="final"))
+    kept = kept_start_note(tracker)  # no epoch beat step 0: say the folder holds the start
+    if kept is not None:
+        yield rec(kept)
     test_accuracy = None
     if status == "completed" and tracker.best_epoch is not None:
         learner.setup.accelerator.wait_for_everyone()  # the main process may still write best/

@@ -24,7 +24,11 @@ MAX_LISTED_PROBLEMS = 20  # more than this and the log only says how many more
 
 @dataclass
 class Tracker:
-    """Where the run is and the best epoch so far; saved in checkpoints for resuming."""
+    """Where the run is and the best epoch so far; saved in checkpoints for resuming.
+
+    Epoch 0 (step 0) is the starting model, recorded before training when there is a
+    validation split: an epoch only becomes the best by scoring strictly higher.
+    """
 
     patience: int
     steps_per_epoch: int  # of the plan the steps refer to (resume checks it still holds)
@@ -68,6 +72,19 @@ class Tracker:
         for key, value in state.items():
             if hasattr(self, key) and key not in ("patience", "steps_per_epoch"):
                 setattr(self, key, value)
+
+
+def kept_start_note(tracker: Tracker) -> Log | None:
+    """The log line for a run whose folder keeps its starting model (the best is step 0)."""
+    if tracker.best_epoch != 0 or tracker.best_accuracy is None:
+        return None
+    if tracker.epoch == 0:  # stopped before the first epoch was validated
+        text = _("Stopped before the first epoch was validated; the saved model is the "
+                 "starting one ({accuracy:.1%}).")
+    else:
+        text = _("No epoch beat the starting model ({accuracy:.1%}); the saved model is the "
+                 "starting one.")
+    return Log(level="info", message=text.format(accuracy=tracker.best_accuracy))
 
 
 class StepMeter:

@@ -94,7 +94,14 @@ class RunSummaryCard(QFrame):
         self.detail.setText(finished.error if finished.status == "failed" else "")
         self.detail.setVisible(bool(self.detail.text()))
         best = finished.best_val_accuracy
-        if best is not None and finished.best_epoch is not None:
+        kept_start = best is not None and finished.best_epoch == 0  # no epoch beat step 0
+        self.values["best"].setToolTip(translate(
+            "RunSummaryCard", "No epoch scored higher than the model the run started from, so "
+            "the saved model is the starting one.") if kept_start else "")
+        if kept_start:
+            self.values["best"].setText(translate("RunSummaryCard", "{accuracy} (the start)")
+                                        .format(accuracy=fmt.percent(best)))
+        elif best is not None and finished.best_epoch is not None:
             self.values["best"].setText(translate("RunSummaryCard", "{accuracy} (epoch {epoch})")
                                         .format(accuracy=fmt.percent(best),
                                                 epoch=finished.best_epoch))

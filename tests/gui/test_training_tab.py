@@ -85,6 +85,19 @@ def test_points_progress_and_summary_after_a_run(qtbot, tab, fake_train):
     assert tab.progress.value() == tab.progress.maximum()
 
 
+def test_summary_card_says_when_the_saved_model_is_the_start(qtbot, tab):
+    card = tab.summary
+    kept = RunFinished(status="completed", run_dir="", best_val_accuracy=0.9, best_epoch=0,
+                       test_accuracy=0.8, elapsed_s=2.0)
+    card.show_result(kept, zero_shot=0.9)
+    assert card.values["best"].text() == "90.0 % (the start)"
+    assert "saved model is the starting one" in card.values["best"].toolTip()
+    card.show_result(RunFinished(status="completed", run_dir="", best_val_accuracy=0.95,
+                                 best_epoch=2, elapsed_s=2.0), zero_shot=0.9)
+    assert card.values["best"].text() == "95.0 % (epoch 2)"
+    assert card.values["best"].toolTip() == ""
+
+
 def test_engine_failure_shows_dialog_and_a_new_run_can_start(qtbot, tab, fake_train):
     tab.train_fn = fake_train(steps=50, fail_at=12)
     states = []
