@@ -56,8 +56,8 @@ def describe_model(facts: dict) -> str:
         text += " " + translate("model_picker", "It has no text tower: the classifier starts "
                                 "from the class prototypes (mean image of each class).")
     elif facts.get("no_tokenizer"):
-        text += " " + translate("model_picker", "Its class names cannot be read as text "
-                                "({reason}): the classifier starts from the class prototypes "
+        text += " " + translate("model_picker", "Its class names cannot be read as text: "
+                                "{reason}. The classifier starts from the class prototypes "
                                 "(mean image of each class), and zero-shot is not "
                                 "available.").format(reason=facts["no_tokenizer"])
     if facts["demo"]:

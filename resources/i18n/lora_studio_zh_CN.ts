@@ -1792,7 +1792,12 @@ confidence {confidence}</source>
         <translation>⚠ 无法运行数据检查。{error}</translation>
     </message>
     <message>
-        <location line="+14"/>
+        <location line="+17"/>
+        <source>⚠ The reviewed dataset was not saved: {error}</source>
+        <translation>⚠ 审查后的数据集没有保存：{error}</translation>
+    </message>
+    <message>
+        <location line="+5"/>
         <source>Saved the reviewed dataset ({count} decisions) to {path}. It is now the dataset; your folder {root} is unchanged.</source>
         <translation>已将审核后的数据集（{count} 个决定）保存到 {path}。它现在是当前数据集；你的文件夹 {root} 未作改动。</translation>
     </message>
@@ -2147,6 +2152,16 @@ classes: {classes}</source>
     </message>
     <message>
         <location line="+26"/>
+        <source>No epoch scored higher than the model the run started from, so the saved model is the starting one.</source>
+        <translation>没有任何轮次的得分高于训练起始时的模型，所以保存的是起始模型。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>{accuracy} (the start)</source>
+        <translation>{accuracy}（起始模型）</translation>
+    </message>
+    <message>
+        <location line="+3"/>
         <source>{accuracy} (epoch {epoch})</source>
         <translation>{accuracy}（第 {epoch} 轮）</translation>
     </message>
@@ -2638,8 +2653,8 @@ Cannot show this image: {problem}</source>
     </message>
     <message>
         <location line="+3"/>
-        <source>Its class names cannot be read as text ({reason}): the classifier starts from the class prototypes (mean image of each class), and zero-shot is not available.</source>
-        <translation>无法把类别名称作为文本读取（{reason}）：分类器从类别原型（每个类别的平均图像）开始，零样本不可用。</translation>
+        <source>Its class names cannot be read as text: {reason}. The classifier starts from the class prototypes (mean image of each class), and zero-shot is not available.</source>
+        <translation>无法把类别名称作为文本读取：{reason}。分类器从类别原型（每个类别的平均图像）开始，零样本不可用。</translation>
     </message>
     <message>
         <location line="+5"/>
