@@ -94,7 +94,7 @@ def prototype_head(learner: Learner, rec: Recorder) -> Iterator[Event]:
     missing = [n for n, p in zip(names, present.tolist()) if not p]
     note = (_(" {classes} had no training images and keep their zero-shot row.").format(
         classes=_(", ").join(missing)) if missing else "")
-    if learner.has_val and learner.model.no_zero_shot:  # no text tower or tokenizer: nothing to compare
+    if learner.has_val and learner.model.no_zero_shot:  # no text head to compare with
         note = _(" Step 0 on the validation images: {proto:.1%} (nearest class "
                  "centroid).").format(proto=learner.validate().accuracy) + note
     elif learner.has_val:
