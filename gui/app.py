@@ -72,6 +72,9 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationName(APPLICATION)
     app.setStyle("Fusion")
 
+    from gui import errors
+
+    errors.install()  # an exception escaping any slot or thread reaches the window, not stderr
     from gui import i18n
     from gui.settings import Settings
 

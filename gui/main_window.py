@@ -9,8 +9,10 @@ from pathlib import Path
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QUrl
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QMessageBox, QTabWidget, QWidget
+from PySide6.QtWidgets import (QFileDialog, QMainWindow, QMenu, QMessageBox, QTabWidget,
+                               QVBoxLayout, QWidget)
 
+from gui.errors import on_action
 from gui.i18n import current_language, dynamic, translate
 from gui.settings import Settings
 from gui.status_bar import StatusBar, hardware_from_run
@@ -18,6 +20,7 @@ from gui.tabs.config_tab import ConfigTab
 from gui.tabs.dataset_tab import DatasetTab
 from gui.tabs.prediction_tab import PredictionTab
 from gui.tabs.training_tab import TrainingTab
+from gui.widgets.error_banner import ErrorBanner
 from gui.widgets.language_menu import LanguageMenu
 
 TAB_TITLES = (QT_TRANSLATE_NOOP("MainWindow", "1 Dataset"),
@@ -45,7 +48,14 @@ class MainWindow(QMainWindow):
         for tab, title in zip(self.all_tabs, TAB_TITLES):
             self.tabs.addTab(tab, translate("MainWindow", title))
             tab.state_changed.connect(self._on_tab_state_changed)
-        self.setCentralWidget(self.tabs)
+        self.error_banner = ErrorBanner()  # gui.errors shows every failure here
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.error_banner)
+        column.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
         self.status = StatusBar(self)
         self.setStatusBar(self.status)
         self._build_menus()
@@ -65,17 +75,21 @@ class MainWindow(QMainWindow):
         self.dataset_tab.dataset_ready.connect(self._on_dataset_ready)
         self.dataset_tab.model_for_checks = lambda: self.config_tab.config().model
         self.config_tab.config_changed.connect(lambda _config: self._update_blocker())
-        self.config_tab.dataset_requested.connect(lambda: self.show_tab(self.dataset_tab))
-        self.config_tab.dataset_folder_requested.connect(self.dataset_tab.open_folder)
+        self.config_tab.dataset_requested.connect(on_action(
+            self.config_tab.banner.action, lambda: self.show_tab(self.dataset_tab)))
+        self.config_tab.dataset_folder_requested.connect(on_action(
+            self.config_tab.load_button, self.dataset_tab.open_folder))
         self.training_tab.set_config_provider(self._config_for_training)
         self.training_tab.set_dataset_provider(lambda: self.dataset_index)
-        self.training_tab.navigate_requested.connect(
-            lambda step: self.show_tab(self.dataset_tab if step == "dataset" else self.config_tab))
+        self.training_tab.navigate_requested.connect(on_action(
+            self.training_tab.banner.action,
+            lambda step: self.show_tab(self.dataset_tab if step == "dataset" else self.config_tab)))
         self.training_tab.status_message.connect(self.status.set_progress)
         self.training_tab.controls_changed.connect(self._update_actions)
         self.training_tab.run_started.connect(self._on_training_run_started)
         self.training_tab.run_finished.connect(self._on_training_run_finished)
-        self.training_tab.prediction_requested.connect(self._on_prediction_requested)
+        self.training_tab.prediction_requested.connect(on_action(
+            self.training_tab.summary.predict_button, self._on_prediction_requested))
         runs_root = self.config_tab.config().output_dir
         self.training_tab.set_runs_root(runs_root)
         self.prediction_tab.set_runs_root(runs_root)
@@ -142,9 +156,10 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentWidget(tab)
 
     # --- menus ------------------------------------------------------------------------------
-    def _action(self, menu: QMenu, text: str, slot, shortcut=None) -> QAction:
+    def _action(self, menu: QMenu, text: str, slot, shortcut=None, name: str = "") -> QAction:
+        """A menu item whose failures are reported naming it (or `name`)."""
         action = menu.addAction(text)
-        action.triggered.connect(lambda _checked=False: slot())
+        action.triggered.connect(on_action(action, lambda: slot(), name or None))
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
         return action
@@ -155,7 +170,7 @@ class MainWindow(QMainWindow):
         self._action(file, translate("MainWindow", "Open dataset…"), self._open_dataset,
                      QKeySequence.StandardKey.Open)
         self.recent_menu = file.addMenu(translate("MainWindow", "Open recent dataset"))
-        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        self.recent_menu.aboutToShow.connect(on_action(self.recent_menu, self._fill_recent_menu))
         self._action(file, translate("MainWindow", "Open run…"), self._choose_run)
         file.addSeparator()
         self._action(file, translate("MainWindow", "Load config…"),
@@ -209,7 +224,8 @@ class MainWindow(QMainWindow):
         self.recent_menu.clear()
         folders = self.settings.recent("datasets")
         for folder in folders:
-            self._action(self.recent_menu, folder, lambda f=folder: self._open_recent(f))
+            self._action(self.recent_menu, folder, lambda f=folder: self._open_recent(f),
+                         name=self.recent_menu.title())
         if not folders:
             self.recent_menu.addAction(translate("MainWindow", "(none yet)")).setEnabled(False)
 
@@ -252,6 +268,10 @@ class MainWindow(QMainWindow):
                 translate("MainWindow", "Stop the run after the current step? The model trained "
                           "so far is saved and can be used or continued later.")):
             self.training_tab.stop()
+
+    def show_error(self, text: str) -> None:
+        """Where gui.errors reports a failed action: the banner above the tabs."""
+        self.error_banner.show_error(text)
 
     def notify(self, title: str, text: str) -> QMessageBox:
         """A non-blocking message (open(), not exec(): nothing waits on the user)."""

@@ -8,7 +8,6 @@ unwinds scan_dataset cleanly without killing the thread.
 from __future__ import annotations
 
 import threading
-import traceback
 from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
@@ -33,7 +32,8 @@ class _Cancelled(Exception):
 
 
 def describe_error(exc: BaseException, doing: str) -> str:
-    """A plain message: UserErrors already explain themselves; anything else is a bug.
+    """A plain message: UserErrors already explain themselves; anything else is a bug, whose
+    traceback goes to the log file (gui.errors) that the message names.
 
     `doing` is a translated phrase ("scanning {source}") that the message puts in a sentence.
     """
@@ -50,11 +50,13 @@ def describe_error(exc: BaseException, doing: str) -> str:
         return translate("ScanWorker", "The system refused while {doing}: {error}. Check that the "
                          "folder exists, that you may write to it and that the disk has space, "
                          "then try again.").format(doing=doing, error=exc.strerror or exc)
+    # the traceback goes to the log file, never into the window
+    from gui.errors import details_text, write_log
+
     return translate("ScanWorker", "Something went wrong while {doing}: {kind}: {error}. This is "
-                     "probably a bug in LoRA Studio; please report it with the details "
-                     "below.\n\n{details}").format(
+                     "probably a bug in LoRA Studio; please report it. {details}").format(
         doing=doing, kind=type(exc).__name__, error=exc,
-        details="".join(traceback.format_exception(exc)).strip())
+        details=details_text(write_log(exc, doing)))
 
 
 class FunctionThread(QThread):

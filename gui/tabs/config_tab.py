@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (QFileDialog, QFormLayout, QGridLayout, QGroupBox,
                                QVBoxLayout, QWidget)
 
 from engine.config import PRESETS, TrainConfig, apply_preset, field_info, to_command_line
+from gui.errors import on_action
 from gui.i18n import dynamic, translate
 from gui.settings import Settings
 from gui.widgets.banner import Banner
@@ -80,21 +81,25 @@ class ConfigTab(QWidget):
         self.banner = Banner(translate("ConfigTab", "No dataset yet: choose a folder of images "
                                        "in step 1 first."),
                              translate("ConfigTab", "Go to Dataset"))
-        self.banner.action.clicked.connect(self.dataset_requested)
+        self.banner.action.clicked.connect(self.dataset_requested)  # main_window goes there
         self.preset_buttons: dict[str, QPushButton] = {}
         self.advanced_toggle = QToolButton()
         self.advanced_toggle.setCheckable(True)
         self.advanced_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.advanced_toggle.toggled.connect(self._on_advanced_toggle_toggled)
+        self.advanced_toggle.toggled.connect(on_action(self.advanced_toggle,
+                                                       self._on_advanced_toggle_toggled))
         self.command_line = QLineEdit()
         self.command_line.setReadOnly(True)
         self.command_line.setMinimumWidth(120)
         self.copy_button = QPushButton(translate("ConfigTab", "Copy"))
-        self.copy_button.clicked.connect(self._on_copy_button_clicked)
+        self.copy_button.clicked.connect(on_action(self.copy_button,
+                                                   self._on_copy_button_clicked))
         self.load_button = QPushButton(translate("ConfigTab", "Load config…"))
         self.save_button = QPushButton(translate("ConfigTab", "Save config…"))
-        self.load_button.clicked.connect(self._on_load_button_clicked)
-        self.save_button.clicked.connect(self._on_save_button_clicked)
+        self.load_button.clicked.connect(on_action(self.load_button,
+                                                   self._on_load_button_clicked))
+        self.save_button.clicked.connect(on_action(self.save_button,
+                                                   self._on_save_button_clicked))
         self.message = QLabel()
         self.message.setWordWrap(True)
         self._build_layout()
@@ -111,7 +116,7 @@ class ConfigTab(QWidget):
             button.setMinimumHeight(56)
             button.setToolTip(translate("ConfigTab", "Sets {settings}").format(
                 settings=", ".join(f"{k} = {v}" for k, v in PRESETS[name].items())))
-            button.clicked.connect(lambda _=False, n=name: self.apply_preset(n))
+            button.clicked.connect(on_action(button, lambda n=name: self.apply_preset(n)))
             presets.addWidget(button)
             self.preset_buttons[name] = button
         boxes = {key: QGroupBox(translate("ConfigTab", title)) for key, title in GROUPS}

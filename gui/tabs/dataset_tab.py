@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QPushButton, QSplitter,
                                QStackedWidget, QVBoxLayout, QWidget)
 
+from gui.errors import on_action
 from gui.i18n import dynamic, translate
 from gui.review_flow import ReviewFlow
 from gui.scan_worker import DatasetScanner
@@ -128,7 +129,8 @@ class DatasetTab(QWidget):
                                   "border: 1px solid palette(mid); border-radius: 4px; }")
         root.addWidget(self.banner)
         self.busy = BusyRow(self)
-        self.busy.cancel_button.clicked.connect(self.scanner.cancel)
+        self.busy.cancel_button.clicked.connect(on_action(self.busy.cancel_button,
+                                                          self.scanner.cancel))
         root.addWidget(self.busy)
         self.pages = QStackedWidget()
         root.addWidget(self.pages, 1)
@@ -147,15 +149,15 @@ class DatasetTab(QWidget):
             "DatasetTab", "{done} of {total}").format(done=f"{d:,}", total=f"{t:,}")))
         flow.idle.connect(self.busy.stop)
         flow.idle.connect(lambda: self.check_button.setEnabled(True))
-        self.busy.cancel_button.clicked.connect(flow.cancel)
+        self.busy.cancel_button.clicked.connect(on_action(self.busy.cancel_button, flow.cancel))
         flow.message.connect(self._show_banner)
         flow.dataset_saved.connect(self.open_folder)
         flow.folder_changed.connect(self._rescan)
         page = self.review_page = ReviewPage()
         flow.report_ready.connect(self._on_report)
-        page.back.connect(lambda: self.pages.setCurrentIndex(1))
-        page.save_requested.connect(flow.save)
-        page.apply_requested.connect(flow.apply)
+        page.back.connect(on_action(page.back_button, lambda: self.pages.setCurrentIndex(1)))
+        page.save_requested.connect(on_action(page.save_button, flow.save))
+        page.apply_requested.connect(on_action(page.apply_button, flow.apply))
         return page
 
     def _on_report(self, report) -> None:
@@ -164,13 +166,17 @@ class DatasetTab(QWidget):
 
     def _build_empty_page(self) -> QWidget:
         self.drop_zone = EmptyState(accept_paths=_is_dataset_source)
-        self.drop_zone.paths_dropped.connect(lambda paths: self.open_folder(paths[0]))
+        self.drop_zone.paths_dropped.connect(on_action(
+            self, lambda paths: self.open_folder(paths[0]),
+            translate("DatasetTab", "Drop a folder")))
         self.drop_zone.highlight_changed.connect(self._on_drag_highlight)
-        self.drop_zone.recent_chosen.connect(self.open_folder)
+        self.drop_zone.recent_chosen.connect(on_action(
+            self, self.open_folder, translate("DatasetTab", "Open a recent folder")))
         self.choose_button = self.drop_zone.choose_button
-        self.choose_button.clicked.connect(self.choose_folder)
+        self.choose_button.clicked.connect(on_action(self.choose_button, self.choose_folder))
         self.demo_button = self.drop_zone.demo_button
-        self.demo_button.clicked.connect(lambda: self.create_demo_dataset())
+        self.demo_button.clicked.connect(on_action(self.demo_button,
+                                                   lambda: self.create_demo_dataset()))
         return self.drop_zone
 
     def _build_main_page(self) -> QWidget:
@@ -184,11 +190,11 @@ class DatasetTab(QWidget):
         change = QPushButton(translate("DatasetTab", "Change…"))
         change.setToolTip(translate("DatasetTab", "Choose another folder (Ctrl+O), or drop one "
                                     "anywhere on this tab"))
-        change.clicked.connect(self.choose_folder)
+        change.clicked.connect(on_action(change, self.choose_folder))
         self.rescan_button = rescan = QPushButton(translate("DatasetTab", "Rescan"))
         rescan.setToolTip(translate("DatasetTab", "Read the folder again (after adding, removing "
                                     "or fixing images)"))
-        rescan.clicked.connect(self._rescan)
+        rescan.clicked.connect(on_action(rescan, self._rescan))
         bar.addWidget(self.folder_label, 1)
         bar.addWidget(change)
         bar.addWidget(rescan)
@@ -198,7 +204,8 @@ class DatasetTab(QWidget):
                                                "images (the same photo in train and test first) "
                                                "with the Config tab's base model; your folder is "
                                                "only read"))
-        self.check_button.clicked.connect(lambda: self.review_flow.start(self._index))
+        self.check_button.clicked.connect(on_action(
+            self.check_button, lambda: self.review_flow.start(self._index)))
         bar.addWidget(self.check_button)
         layout.addLayout(bar)
         self.layout_label = QLabel()

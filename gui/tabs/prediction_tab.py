@@ -17,6 +17,7 @@ from PySide6.QtGui import QImage, QKeySequence, QShortcut
 from PySide6.QtWidgets import (QApplication, QFileDialog, QHBoxLayout, QLabel, QPushButton,
                                QVBoxLayout, QWidget)
 
+from gui.errors import on_action
 from gui.i18n import dynamic, translate
 from gui.prediction_worker import PredictionService
 from gui.widgets.busy_row import BusyRow
@@ -65,8 +66,10 @@ class PredictionTab(QWidget):
         self.service.explain_failed.connect(self._say)
         self._build()
         self.drop_zone.watch(self)
-        QShortcut(QKeySequence.StandardKey.Paste, self, self.paste_from_clipboard,
-                  context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.paste_shortcut = QShortcut(
+            QKeySequence.StandardKey.Paste, self,
+            on_action(self, self.paste_from_clipboard, translate("PredictionTab", "Paste")),
+            context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.refresh_runs()
 
     # -- public interface ----------------------------------------------------------
@@ -127,7 +130,12 @@ class PredictionTab(QWidget):
             return
         self.busy.start(translate("PredictionTab", "Predicting…"))
         self._set_state("running")
-        self.service.predict(paths, top_k=max(5, self.top_k.value()))
+        try:
+            self.service.predict(paths, top_k=max(5, self.top_k.value()))
+        except BaseException:  # nothing was queued: no busy row (gui.errors reports why)
+            self.busy.stop()
+            self._set_state("attention")
+            raise
 
     def predict_image(self, image: QImage) -> None:
         """Predict an image that is not a file (pasted, or dragged from another app)."""
@@ -195,8 +203,10 @@ class PredictionTab(QWidget):
         root.setSpacing(8)
         self.chooser = RunChooser()
         self.run_combo = self.chooser.combo
-        self.chooser.chosen.connect(self._on_run_chosen)
-        self.chooser.refresh_requested.connect(self.refresh_runs)
+        self.chooser.chosen.connect(on_action(self.chooser, self._on_run_chosen,
+                                              translate("RunChooser", "Choose a run")))
+        self.chooser.refresh_requested.connect(on_action(self.chooser.refresh_button,
+                                                         self.refresh_runs))
         root.addWidget(self.chooser)
         self.model_label = QLabel(translate("PredictionTab",
                                             "Choose a trained run to predict with."))
@@ -204,28 +214,32 @@ class PredictionTab(QWidget):
         root.addWidget(self.model_label)
         self.drop_zone = DropZone(translate(
             "PredictionTab", "Drop images or folders anywhere here · Ctrl+V pastes an image"))
-        self.drop_zone.paths_dropped.connect(self.predict_paths)
-        self.drop_zone.image_dropped.connect(self.predict_image)
+        dropped = translate("PredictionTab", "Drop images")
+        self.drop_zone.paths_dropped.connect(on_action(self, self.predict_paths, dropped))
+        self.drop_zone.image_dropped.connect(on_action(self, self.predict_image, dropped))
         buttons = QHBoxLayout()
         buttons.addStretch(1)
+        self.choose_buttons: list[QPushButton] = []  # images, folder
         for text, slot in ((translate("PredictionTab", "Choose images…"), self._choose_files),
                            (translate("PredictionTab", "Choose a folder…"), self._choose_folder)):
             button = QPushButton(text)
-            button.clicked.connect(slot)
+            button.clicked.connect(on_action(button, slot))
             buttons.addWidget(button)
+            self.choose_buttons.append(button)
         buttons.addStretch(1)
         self.drop_zone.content_layout().addLayout(buttons)
         root.addWidget(self.drop_zone)
         self.busy = BusyRow(self)
-        self.busy.cancel_button.clicked.connect(self.service.cancel)
+        self.busy.cancel_button.clicked.connect(on_action(self.busy.cancel_button,
+                                                          self.service.cancel))
         root.addWidget(self.busy)
         self.result_bar = bar = ResultBar()
         bar.top_k_changed.connect(lambda k: self.results.results_model.set_shown_k(k))
         bar.threshold_changed.connect(self._on_threshold)
-        bar.export_requested.connect(self._choose_export)
-        bar.clear_requested.connect(self.clear_results)
-        bar.not_sure_changed.connect(self._on_not_sure)
-        bar.heat_changed.connect(self._on_heat)
+        bar.export_requested.connect(on_action(bar.export_button, self._choose_export))
+        bar.clear_requested.connect(on_action(bar.clear_button, self.clear_results))
+        bar.not_sure_changed.connect(on_action(bar.not_sure, self._on_not_sure))
+        bar.heat_changed.connect(on_action(bar.heat, self._on_heat))
         self.summary, self.top_k, self.threshold = bar.summary, bar.top_k, bar.threshold
         root.addWidget(bar)
         self.message = QLabel()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
+from gui.errors import on_action
 from gui.i18n import translate
 
 
@@ -21,7 +22,7 @@ class BusyRow(QWidget):
         self.bar.setMaximumWidth(320)
         self.bar.setTextVisible(True)
         self.cancel_button = QPushButton(translate("BusyRow", "Cancel"))
-        self.cancel_button.clicked.connect(self._on_cancel_clicked)
+        self.cancel_button.clicked.connect(on_action(self.cancel_button, self._on_cancel_clicked))
         layout.addWidget(self.label, 1)
         layout.addWidget(self.bar)
         layout.addWidget(self.cancel_button)

@@ -6,6 +6,7 @@ from PySide6.QtCore import QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QFont
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from gui.errors import on_action
 from gui.i18n import again, dynamic, translate
 from gui.widgets.dataset_parts import SPLITS, ClassTable, SplitBox, split_counts_text
 from gui.widgets.image_grid import ImageGrid
@@ -70,8 +71,9 @@ class ClassGallery(QWidget):
         self.grid = ImageGrid(loader)
         self.grid.setToolTip(translate("ClassGallery", "Double-click an image to open it in your "
                                        "image viewer"))
-        self.grid.image_activated.connect(
-            lambda path: QDesktopServices.openUrl(QUrl.fromLocalFile(path)))
+        self.grid.image_activated.connect(on_action(
+            self.grid, lambda path: QDesktopServices.openUrl(QUrl.fromLocalFile(path)),
+            translate("ClassGallery", "Open an image")))
         layout.addWidget(self.grid, 1)
 
     def show_class(self, name: str, samples: list) -> None:

@@ -15,6 +15,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFontMetrics, QPalette, QPen
 from PySide6.QtWidgets import QGraphicsRectItem, QToolTip, QWidget
 
+from gui.errors import on_action
 from gui.i18n import translate
 
 MAX_CELL_TEXT_CLASSES = 15  # beyond this, counts only appear on hover
@@ -59,7 +60,9 @@ class ConfusionMatrixPlot(pg.PlotWidget):
         self._selection.setVisible(False)
         item.addItem(self._selection)
         self.scene().sigMouseMoved.connect(self._on_scene_mouse_moved)
-        self.scene().sigMouseClicked.connect(self._on_scene_mouse_clicked)
+        self.scene().sigMouseClicked.connect(on_action(
+            self, self._on_scene_mouse_clicked,
+            translate("EvaluationView", "Show a cell's images")))
         self._apply_palette()
 
     def retranslate(self) -> None:

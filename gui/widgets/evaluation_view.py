@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLay
                                QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
 from gui import format as fmt
+from gui.errors import on_action
 from gui.i18n import translate
 from gui.scan_worker import FunctionThread
 from gui.widgets.cell_heatmaps import CellHeatMaps
@@ -171,18 +172,24 @@ class EvaluationView(QWidget):
         self.heat_box.setToolTip(translate(
             "EvaluationView", "Show where the model looked for its class (Grad-CAM) on this "
             "cell's images; computed in the background"))
-        self.heat_box.toggled.connect(self._on_heat_toggled)
+        self.heat_box.toggled.connect(on_action(self.heat_box, self._on_heat_toggled))
         self.heat_maps = CellHeatMaps(self)
         self.heat_maps.ready.connect(self._on_heat_ready)
         self.heat_maps.failed.connect(lambda text: self._show("cell_title", lambda: f"⚠ {text}"))
         self._heat: dict[str, QIcon] = {}
         self._cell_paths: list[str] = []
         self._build_layout()
-        self.evaluate_button.clicked.connect(lambda: self.evaluate(self.run_dir))
-        self.report_button.clicked.connect(self._on_report_button_clicked)
-        self.matrix.cell_clicked.connect(self._on_matrix_cell_clicked)
-        self.cell_images.itemDoubleClicked.connect(
-            lambda item: QDesktopServices.openUrl(QUrl.fromLocalFile(item.data(PATH_ROLE))))
+        self.evaluate_button.clicked.connect(on_action(self.evaluate_button,
+                                                       lambda: self.evaluate(self.run_dir)))
+        self.report_button.clicked.connect(on_action(self.report_button,
+                                                     self._on_report_button_clicked))
+        self.matrix.cell_clicked.connect(on_action(
+            self.matrix, self._on_matrix_cell_clicked,
+            translate("EvaluationView", "Show a cell's images")))
+        self.cell_images.itemDoubleClicked.connect(on_action(
+            self.cell_images,
+            lambda item: QDesktopServices.openUrl(QUrl.fromLocalFile(item.data(PATH_ROLE))),
+            translate("EvaluationView", "Open an image")))
 
     def _build_layout(self) -> None:
         top = QHBoxLayout()
@@ -249,15 +256,20 @@ class EvaluationView(QWidget):
 
             return evaluate_run(run_dir, split=split, progress=progress)
 
-        thread = FunctionThread(job, translate("EvaluationView", "evaluating {run_dir}").format(
-            run_dir=run_dir))
-        thread.progress.connect(self._on_thread_progress)
-        thread.succeeded.connect(self._on_thread_succeeded)
-        thread.failed.connect(self._on_thread_failed)
-        thread.finished.connect(self._on_thread_finished)
+        try:
+            thread = FunctionThread(job, translate("EvaluationView", "evaluating {run_dir}")
+                                    .format(run_dir=run_dir))
+            thread.progress.connect(self._on_thread_progress)
+            thread.succeeded.connect(self._on_thread_succeeded)
+            thread.failed.connect(self._on_thread_failed)
+            thread.finished.connect(self._on_thread_finished)
+            thread.start()
+        except BaseException:  # nothing runs: Evaluate stays possible (gui.errors reports it)
+            self.busy.setVisible(False)
+            self.set_run(run_dir)
+            raise
         self._thread = thread
         self._threads.add(thread)
-        thread.start()
 
     def _on_thread_progress(self, done: int, total: int) -> None:
         if self.sender() is self._thread and total > 0:

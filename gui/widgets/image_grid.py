@@ -13,6 +13,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QPalette, QPixmap, QPainter
 from PySide6.QtWidgets import QAbstractItemView, QListView, QStyle, QWidget
 
+from gui.errors import on_action
 from gui.i18n import translate
 from gui.widgets.thumbnails import ThumbnailLoader
 
@@ -120,7 +121,8 @@ class ImageGrid(QListView):
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self._apply_style()
-        self.doubleClicked.connect(self._on_double_clicked)
+        self.doubleClicked.connect(on_action(self, self._on_double_clicked,
+                                             translate("ClassGallery", "Open an image")))
 
     def set_paths(self, paths: list[str]) -> None:
         """Show these images; queued decodes for the previous ones are dropped."""

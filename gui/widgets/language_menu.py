@@ -12,6 +12,7 @@ from PySide6.QtGui import QAction, QActionGroup, QFontDatabase
 from PySide6.QtWidgets import QMenu, QMessageBox, QWidget
 
 from gui import i18n
+from gui.errors import on_action
 from gui.i18n import translate
 from gui.settings import Settings
 
@@ -33,7 +34,8 @@ class LanguageMenu(QMenu):
         for code, name in i18n.LANGUAGES.items():
             action = QAction(name, self, checkable=True)
             action.setData(code)
-            action.triggered.connect(lambda _checked=False, c=code: self.choose(c))
+            action.triggered.connect(on_action(action, lambda c=code: self.choose(c),
+                                               translate("LanguageMenu", "Language")))
             self._group.addAction(action)
             self.addAction(action)
             self.language_actions[code] = action
@@ -44,8 +46,10 @@ class LanguageMenu(QMenu):
         self.settings.set_language(language)
         if language == i18n.current_language():
             return
-        ok = i18n.switch_language(language)
-        self.retranslate()
+        try:
+            ok = i18n.switch_language(language)
+        finally:
+            self.retranslate()  # the tick follows the language the window really has
         if not ok:
             QMessageBox.warning(self.parentWidget(), translate("LanguageMenu", "Language"), translate(
                 "LanguageMenu", "The translation for {language} is missing from this "

@@ -7,6 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QPlainTextEdit, QToolButton, QVBoxLayout, QWidget
 
+from gui.errors import on_action
 from gui.i18n import translate
 
 MAX_LINES = 5000  # a week-long run must not grow the widget without bound
@@ -30,7 +31,8 @@ class LogPane(QWidget):
         layout.addWidget(self.toggle, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(self.text)
         self._count = 0
-        self.toggle.toggled.connect(self._on_toggle_toggled)
+        self.toggle.toggled.connect(on_action(self.toggle, self._on_toggle_toggled,
+                                              translate("LogPane", "Log")))
         self._on_toggle_toggled(False)
 
     @property

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QPus
 
 from engine.config import DEFAULT_MODEL
 from engine.model.backbones import FAMILIES
+from gui.errors import on_action
 from gui.i18n import dynamic, engine_text, translate
 from gui.scan_worker import FunctionThread
 
@@ -113,10 +114,11 @@ class ModelPicker(QWidget):
         self._value = DEFAULT_MODEL
         self._threads: set[FunctionThread] = set()
         self._checking = ""
-        self.combo.activated.connect(self._on_combo_activated)
+        self.combo.activated.connect(on_action(self.combo, self._on_combo_activated,
+                                               translate("ModelPicker", "Choose a base model")))
         self.combo.editTextChanged.connect(self._on_combo_edit_text_changed)
-        self.check_button.clicked.connect(self.check)
-        self.demo_button.clicked.connect(self.use_demo_model)
+        self.check_button.clicked.connect(on_action(self.check_button, self.check))
+        self.demo_button.clicked.connect(on_action(self.demo_button, self.use_demo_model))
 
     def _add_recommended(self) -> None:
         """Each family's heading (not selectable), then its recommended checkpoints, with
@@ -204,14 +206,20 @@ class ModelPicker(QWidget):
                   self._on_demo_succeeded, self._on_check_failed)
 
     def _run(self, fn, doing: str, on_ok, on_fail, on_progress=None) -> None:
-        thread = FunctionThread(fn, doing)
-        if on_progress is not None:
-            thread.progress.connect(on_progress)
-        thread.succeeded.connect(on_ok)
-        thread.failed.connect(on_fail)
-        thread.finished.connect(self._on_thread_finished)
+        try:
+            thread = FunctionThread(fn, doing)
+            if on_progress is not None:
+                thread.progress.connect(on_progress)
+            thread.succeeded.connect(on_ok)
+            thread.failed.connect(on_fail)
+            thread.finished.connect(self._on_thread_finished)
+            thread.start()
+        except BaseException:  # nothing runs: the buttons stay usable (gui.errors reports it)
+            self._show_status("")
+            self.check_button.setEnabled(True)
+            self.demo_button.setEnabled(True)
+            raise
         self._threads.add(thread)
-        thread.start()
 
     def _on_thread_finished(self) -> None:
         self._threads.discard(self.sender())

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QApplication, QHBoxLayout, QHe
                                QLabel, QPushButton, QStyle, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
+from gui.errors import on_action
 from gui.i18n import dynamic, translate
 
 MAX_ROWS = 5000  # beyond this the table is useless to read; Copy still has them all
@@ -76,10 +77,10 @@ class ProblemList(QWidget):
         self.copy_button = QPushButton(translate("ProblemList", "Copy list"))
         self.copy_button.setToolTip(translate("ProblemList", "Copy every problem (severity, path, "
                                               "reason) as text"))
-        self.copy_button.clicked.connect(self.copy_to_clipboard)
+        self.copy_button.clicked.connect(on_action(self.copy_button, self.copy_to_clipboard))
         self.details_button = QPushButton(translate("ProblemList", "Show details"))
         self.details_button.setCheckable(True)
-        self.details_button.toggled.connect(self.set_expanded)
+        self.details_button.toggled.connect(on_action(self.details_button, self.set_expanded))
         bar.addWidget(self.icon)
         bar.addWidget(self.summary, 1)
         bar.addWidget(self.copy_button)

@@ -69,7 +69,7 @@ class ResultBar(QWidget):
         export.setMenu(menu)
         self.export_button = export
         row.addWidget(export)
-        clear = QPushButton(translate("ResultBar", "Clear"))
+        clear = self.clear_button = QPushButton(translate("ResultBar", "Clear"))
         clear.clicked.connect(self.clear_requested)
         row.addWidget(clear)
         self._counts = (0, 0, 0, False)

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QLabel, QListView
                                QTabWidget, QVBoxLayout, QWidget)
 
 from engine.review.decisions import Decision
+from gui.errors import on_action
 from gui.i18n import dynamic, translate
 from gui.widgets.review_model import ReviewModel
 from gui.widgets.thumbnails import ThumbnailLoader
@@ -99,14 +100,16 @@ class ReviewPage(QWidget):
                                               "Write your folder's images with these decisions "
                                               "as a CSV dataset in LoRA Studio's data folder and "
                                               "open it: your folder stays as it is"))
-        self.save_button.clicked.connect(lambda: self.save_requested.emit(self.decisions()))
+        self.save_button.clicked.connect(on_action(
+            self.save_button, lambda: self.save_requested.emit(self.decisions())))
         self.apply_button = QPushButton(translate("ReviewPage", "Apply to folder…"))
         self.apply_button.setToolTip(translate("ReviewPage",
                                                "Move relabelled images into their new class "
                                                "folder and excluded ones out of the dataset, "
                                                "after showing you every move"))
-        self.apply_button.clicked.connect(lambda: self.apply_requested.emit(self.decisions()))
-        back = QPushButton(translate("ReviewPage", "Back to the dataset"))
+        self.apply_button.clicked.connect(on_action(
+            self.apply_button, lambda: self.apply_requested.emit(self.decisions())))
+        back = self.back_button = QPushButton(translate("ReviewPage", "Back to the dataset"))
         back.clicked.connect(self.back)
         for button in (self.save_button, self.apply_button, back):
             bar.addWidget(button)

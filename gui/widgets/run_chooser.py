@@ -6,6 +6,7 @@ from pathlib import Path
 from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, Signal
 from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QWidget
 
+from gui.errors import on_action
 from gui.i18n import dynamic, translate
 
 # engine.runs' run statuses, as a run's label shows them (unknown ones show as they are)
@@ -60,13 +61,16 @@ class RunChooser(QWidget):
         bar.addWidget(QLabel(translate("RunChooser", "Model:")))
         self.combo = QComboBox()
         self.combo.setMinimumWidth(320)
-        self.combo.activated.connect(self._on_activated)
+        self.combo.activated.connect(on_action(self.combo, self._on_activated,
+                                               translate("RunChooser", "Choose a run")))
         bar.addWidget(self.combo, 1)
         open_button = QPushButton(translate("RunChooser", "Open run folder…"))
-        open_button.clicked.connect(self.choose_folder)
+        self.open_button = open_button
+        open_button.clicked.connect(on_action(open_button, self.choose_folder))
         bar.addWidget(open_button)
         refresh = QPushButton(translate("RunChooser", "Refresh"))
         refresh.setToolTip(translate("RunChooser", "Look for new runs in the runs folder"))
+        self.refresh_button = refresh
         refresh.clicked.connect(self.refresh_requested)
         bar.addWidget(refresh)
 

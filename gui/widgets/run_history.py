@@ -6,6 +6,7 @@ from PySide6.QtWidgets import (QLabel, QListWidget, QListWidgetItem, QPushButton
                                QWidget)
 
 from gui import format as fmt
+from gui.errors import on_action
 from gui.i18n import dynamic, translate
 
 PATH_ROLE = Qt.ItemDataRole.UserRole
@@ -43,9 +44,10 @@ class RunHistory(QWidget):
         layout.addWidget(self.problem)
         layout.addWidget(self.refresh_button)
         self.list.itemChanged.connect(self._on_list_item_changed)
-        self.list.itemDoubleClicked.connect(self._on_list_item_double_clicked)
+        self.list.itemDoubleClicked.connect(on_action(
+            self.list, self._on_list_item_double_clicked, translate("RunHistory", "Open a run")))
         self.list.currentItemChanged.connect(self._on_list_current_item_changed)
-        self.refresh_button.clicked.connect(lambda: self.refresh())
+        self.refresh_button.clicked.connect(on_action(self.refresh_button, lambda: self.refresh()))
 
     def refresh(self, root: str | None = None, exclude: str = "") -> None:
         """Re-read the runs folder; ticked runs stay ticked."""

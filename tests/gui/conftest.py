@@ -35,6 +35,29 @@ def isolated_profile(tmp_path, monkeypatch):
     gc.collect()
 
 
+@pytest.fixture(autouse=True)
+def no_unexpected_error_reports(request):
+    """A failure gui.errors caught and showed in the window fails the test too, unless the
+    test expects it (the `error_reports` fixture): a caught error must not pass unseen."""
+    from gui.errors import shown_messages
+
+    before = len(shown_messages())
+    yield
+    if "error_reports" not in request.fixturenames:
+        shown = shown_messages()[before:]
+        assert not shown, "the window reported a failure:\n" + "\n".join(shown)
+
+
+@pytest.fixture
+def error_reports():
+    """reports() -> the messages gui.errors has shown since the test began."""
+    from gui.errors import reporter
+
+    history = reporter().history
+    start = len(history)
+    return lambda: history[start:]
+
+
 @pytest.fixture
 def settings(tmp_path) -> Settings:
     return Settings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
