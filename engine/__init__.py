@@ -22,7 +22,8 @@ imports its own wing and the wings below it, never one above (tests/test_layers.
     data/      dataset layouts, validation, image reading, the dataset index and splits,
                the decode cache, augmentation, Stanford Dogs preparation
 
-The ground everything stands on: config (settings with help text), events (what the loop
+The ground everything stands on: arguments (the command line's checks of ranges and paths,
+made while arguments are parsed), config (settings with help text), events (what the loop
 tells a front end), errors, hardware (device and precision), i18n (the translations of
 user-facing texts, from the gettext catalogues in locale/), libraries (the third-party
 libraries' first imports, made in one thread at a time before any engine work), runs

@@ -66,6 +66,10 @@ class TrainConfig:
                         "with zero-shot; what models without text, DINOv2, always use); 'random' "
                         "reproduces the tutorial's randomly initialised head.", "model",
                         choices=["zero-shot", "prototype", "random"])
+    init_from: str = _f("", "Run folder whose saved model (LoRA weights and head) a new run "
+                        "starts from, to train on with other settings; it needs the same base "
+                        "model, LoRA layout and classes (empty = start from the base model).",
+                        "model", advanced=True)
     prompt_templates: list = _f(list(DEFAULT_TEMPLATES), "Prompts for the zero-shot head; {} is "
                                 "replaced by each class's display name.", "model", advanced=True)
     # --- LoRA -----------------------------------------------------------------------
@@ -268,8 +272,11 @@ def preset_title(name: str) -> str:
 
 
 # --- command line ---------------------------------------------------------------------
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add one --option per config field, with the field's help text."""
+def add_arguments(parser: argparse.ArgumentParser,
+                  types: dict[str, Any] | None = None) -> None:
+    """Add one --option per config field, with the field's help text; `types` maps a field
+    name to the argparse type that checks its value (default: the field's Python type)."""
+    types = types or {}
     for f in field_info():
         default = getattr(TrainConfig(), f.name)
         flag = "--" + f.name.replace("_", "-")
@@ -284,7 +291,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             parser.add_argument(flag, dest=f.name, nargs="+", default=None, help=help_text,
                                 choices=meta.get("choices"), metavar=f.name.upper())
         else:
-            kind = type(default)
+            kind = types.get(f.name, type(default))
             parser.add_argument(flag, dest=f.name, type=kind, default=None, help=help_text,
                                 choices=meta.get("choices"))
 

@@ -118,6 +118,7 @@ class RunFinished(Event):
     test_accuracy: float | None = None
     elapsed_s: float = 0.0
     error: str = ""
+    invalid_input: bool = False  # failed because of the user's input (CLI exit code 2)
 
 
 EVENT_TYPES: dict[str, type[Event]] = {

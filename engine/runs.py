@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine.errors import UserError
 from engine.events import Event, event_from_dict
 from engine.i18n import _
 
@@ -55,16 +56,21 @@ def create_run_dir(output_dir: str | Path, data_dir: str, run_name: str = "",
                    now: _dt.datetime | None = None) -> Path:
     """Create a new, unique run folder: <dataset>-YYYY-MM-DD-HHMM[-n] (or <run_name>[-n])."""
     root = Path(output_dir)
-    root.mkdir(parents=True, exist_ok=True)
     now = now or _dt.datetime.now()
     base = _slug(run_name) if run_name else f"{dataset_name(data_dir)}-{now:%Y-%m-%d-%H%M}"
-    for n in range(1, 10_000):
-        candidate = root / (base if n == 1 else f"{base}-{n}")
-        try:
-            candidate.mkdir()  # atomic: two runs started at once never share a folder
-            return candidate
-        except FileExistsError:
-            continue
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        for n in range(1, 10_000):
+            candidate = root / (base if n == 1 else f"{base}-{n}")
+            try:
+                candidate.mkdir()  # atomic: two runs started at once never share a folder
+                return candidate
+            except FileExistsError:
+                continue
+    except OSError as exc:  # not "a file disappeared": say which folder cannot be written
+        raise UserError(_("The output folder {folder} cannot be created or written ({reason}). "
+                          "Choose another output folder.").format(
+            folder=root, reason=exc.strerror or exc)) from exc
     raise RuntimeError(_("could not find a free run folder name under {folder}").format(
         folder=root))
 

@@ -125,10 +125,14 @@ def copy_run(run_dir: Path, target: Path) -> Path:
 
 
 def run_cli(argv: list[str]) -> int:
-    """`python -m engine ARGV` in-process (engine.cli.main.main can be called more than once)."""
+    """`python -m engine ARGV` in-process (engine.cli.main.main can be called more than once);
+    its exit code, also when argparse ends invalid input with SystemExit(2)."""
     from engine.cli import main as cli
 
-    return cli.main(argv)
+    try:
+        return cli.main(argv)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 1
 
 
 def train_short(tmp_path_factory, model_dir, data_dir, **overrides) -> list:

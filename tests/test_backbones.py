@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
+
+from engine.training.resume import resume_request
 import torch
 
 from run_factory import _embed_train_images, train_short
@@ -170,8 +172,7 @@ def test_each_family_resumes_with_the_frozen_block_cache(tmp_path, family, famil
             control.stop()
     assert first[-1].status == "stopped", first[-1].error
     assert any(getattr(e, "stage", "") == "frozen" for e in first)
-    second = list(train(TrainConfig(resume_from=first[-1].run_dir, num_threads=1,
-                                    precision="fp32")))
+    second = list(train(resume_request(first[-1].run_dir, num_threads=1, precision="fp32")))
     assert second[-1].status == "completed", second[-1].error
     assert next(e for e in second if isinstance(e, RunStarted)).start_step == 3
 

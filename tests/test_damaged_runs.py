@@ -16,6 +16,7 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
+from engine.training.resume import resume_request
 from run_factory import copy_run, run_cli
 
 pytestmark = pytest.mark.usefixtures("isolated_home")
@@ -210,7 +211,7 @@ def test_the_training_loop_itself_reports_a_damaged_checkpoint(stopped_run, tmp_
     run_dir = copy_run(stopped_run, tmp_path / "stopped")
     path = _last(run_dir) / "optimizer.pt"
     truncate(path)
-    events = list(train(TrainConfig(resume_from=str(run_dir))))
+    events = list(train(resume_request(run_dir)))
     finished = [e for e in events if isinstance(e, RunFinished)]
     assert finished and finished[-1].status == "failed"
     assert str(path) in finished[-1].error and "damaged" in finished[-1].error

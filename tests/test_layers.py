@@ -22,7 +22,8 @@ LAYERS = (
     ("use",),  # what a trained run is for: predict, evaluate, export, report images
     ("model",),  # the classifier, LoRA, the hub, checkpoints, frozen-block cache, safety
     ("data",),  # layouts, validation, image reading, the index, decode cache, augmentation
-    ("config", "events", "errors", "hardware", "i18n", "libraries", "runs", "safe_read"),  # the ground
+    ("arguments", "config", "events", "errors", "hardware", "i18n", "libraries", "runs",
+     "safe_read"),  # the ground
 )
 ENTRY_POINTS = {"engine.__main__"}  # `python -m engine` calls the cli: nothing imports it
 

@@ -15,6 +15,7 @@ import torch
 from safetensors.torch import load_file
 
 from engine.config import TrainConfig
+from engine.training.resume import resume_request
 from engine.events import Evaluation, Step
 from engine.training.control import TrainControl
 from engine.training.loop import train
@@ -150,7 +151,7 @@ def test_a_stop_before_the_first_epoch_keeps_the_start_and_resumes(tmp_path, lea
     assert all(not v.any() for v in _lora_b(run_dir).values())
     load_run_classifier(run_dir)  # usable
     # the resumed run still compares its epochs with step 0, restored from checkpoints/last
-    second = list(train(TrainConfig(resume_from=str(run_dir), num_threads=1, precision="fp32")))
+    second = list(train(resume_request(run_dir, num_threads=1, precision="fp32")))
     assert second[-1].status == "completed", second[-1].error
     assert second[-1].best_epoch == 0 and second[-1].best_val_accuracy == step0.accuracy
     assert all(not v.any() for v in _lora_b(run_dir).values())

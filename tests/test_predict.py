@@ -310,11 +310,12 @@ def test_adapter_config_cannot_trigger_code(run, tmp_path, monkeypatch, change):
 
 def test_cli_predict_writes_results_and_flags_failures(run, learnable_split_dir, tmp_path, capsys):
     out = tmp_path / "results.json"
+    (tmp_path / "broken.jpg").write_bytes(b"\xff\xd8\xff not really a JPEG")
     code = run_cli(["predict", str(run), str(learnable_split_dir / "test" / "red_circle"),
-                 str(tmp_path / "missing.jpg"), "--top-k", "2", "--output", str(out)])
+                    str(tmp_path / "broken.jpg"), "--top-k", "2", "--output", str(out)])
     printed = capsys.readouterr()
     assert code == 1  # one input could not be predicted
-    assert "missing.jpg: cannot predict" in printed.out and "red circle" in printed.out
+    assert "broken.jpg: cannot predict" in printed.out and "red circle" in printed.out
     data = read_json(out)
     assert len(data) == 9 and all(len(d["top"]) == 2 for d in data[:8])
     assert run_cli(["predict", str(run), str(learnable_split_dir / "test" / "red_circle")]) == 0

@@ -10,6 +10,7 @@ import torch
 from safetensors.torch import load_file
 
 from engine.config import TrainConfig
+from engine.training.resume import resume_request
 from engine.training.control import TrainControl
 from engine.events import Log, RunFinished, RunStarted, Step
 from engine.runs import read_run
@@ -65,7 +66,7 @@ def test_resumed_run_ends_with_the_uninterrupted_weights(tmp_path, learnable_dir
     assert first[-1].status == "stopped", first[-1].error
     run_dir = first[-1].run_dir
     assert read_run(run_dir)["status"] == "stopped"
-    second = list(train(TrainConfig(resume_from=run_dir, num_threads=1, precision="fp32")))
+    second = list(train(resume_request(run_dir, num_threads=1, precision="fp32")))
     assert second[-1].status == "completed", second[-1].error
     assert any(getattr(e, "stage", "") == "frozen" for e in second) == cached
     started = [e for e in second if isinstance(e, RunStarted)][0]

@@ -170,7 +170,10 @@ def main(monkeypatch):
     import engine.cli.main
 
     def run(argv: list[str]) -> int:
-        return engine.cli.main.main(argv)
+        try:
+            return engine.cli.main.main(argv)
+        except SystemExit as exc:  # invalid input found while parsing
+            return exc.code
 
     return run
 
@@ -199,7 +202,12 @@ def test_cli_train_with_config_file_and_runs_listing(tmp_path, capsys, main, lea
 def test_cli_train_reports_failures_and_bad_input(tmp_path, capsys, main, tiny_clip_dir):
     code = main(["train", "--data-dir", str(tmp_path / "nowhere"), "--model", str(tiny_clip_dir),
                  "--output-dir", str(tmp_path / "runs"), "--num-threads", "1"])
-    assert code == 1
+    assert code == 2  # checked while parsing, before any work
+    assert "--data-dir" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    code = main(["train", "--data-dir", str(tmp_path / "empty"), "--model", str(tiny_clip_dir),
+                 "--output-dir", str(tmp_path / "runs"), "--num-threads", "1"])
+    assert code == 2  # the input cannot work: found by the engine, still exit 2
     assert "Run failed:" in capsys.readouterr().err
     assert main(["train", "--output-dir", str(tmp_path)]) == 2  # no dataset given
     assert "--data-dir" in capsys.readouterr().err

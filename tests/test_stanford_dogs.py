@@ -110,7 +110,7 @@ def test_user_mistakes_are_explained(archive, tmp_path):
     with pytest.raises(UserError, match="not found"):
         prepare_stanford_dogs(tmp_path / "nope.tar", output=tmp_path / "o", log=print)
     (tmp_path / "fake.tar").write_bytes(b"not a tar at all" * 100)
-    with pytest.raises(UserError, match="not a readable tar"):
+    with pytest.raises(UserError, match="not a tar archive"):
         prepare_stanford_dogs(tmp_path / "fake.tar", output=tmp_path / "o", log=print)
     other = tmp_path / "other.tar"
     with tarfile.open(other, "w") as tar:

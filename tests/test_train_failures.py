@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from engine.config import TrainConfig
+from engine.training.resume import resume_request
 from engine.events import Log, RunFinished, event_from_dict
 from engine.model.classifier import ImageClassifier
 from engine.training.loop import train
@@ -104,7 +105,7 @@ def test_full_disk_keeps_the_previous_checkpoint(tmp_path, monkeypatch, learnabl
     state = json.load(open(os.path.join(checkpoints, "last", "state.json")))
     assert state["state"]["epoch"] == 1
     monkeypatch.setattr(ckpt, "save_file", real_save)  # space freed: the run resumes from it
-    resumed = list(train(TrainConfig(resume_from=finished.run_dir, num_threads=1)))
+    resumed = list(train(resume_request(finished.run_dir, num_threads=1)))
     assert resumed[-1].status == "completed", resumed[-1].error
     started = [e for e in resumed if e.kind == "run_started"][0]
     assert started.start_step == state["state"]["step"] == started.steps_per_epoch

@@ -109,12 +109,7 @@ def _loadavg() -> list[float] | None:
 
 def _cmd_bench(args: argparse.Namespace) -> int:
     from engine.bench.report import format_table
-    from engine.errors import UserError
 
-    unknown = [n for n in args.only or [] if n not in SECTIONS]
-    if unknown:
-        raise UserError(f"unknown section(s) {', '.join(unknown)}: "
-                        f"choose from {', '.join(SECTIONS)}")
     mode = "smoke" if args.smoke else "quick" if args.quick else "full"
     args.output = args.output or default_output(mode)
     result = run_bench(mode, args.output, args.only, args.device)
@@ -135,10 +130,12 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
                            "a few minutes")
     size.add_argument("--smoke", action="store_true",
                       help="tiny model and 16 training images: checks the harness only (tests)")
-    p.add_argument("--output", default=None,
+    from engine.arguments import writable_file
+
+    p.add_argument("--output", default=None, type=writable_file((".json",)),
                    help=f"JSON file to write (default {DEFAULT_OUTPUT}, or bench-quick.json "
                         "beside it with --quick); fixtures are cached in its folder and reused")
-    p.add_argument("--only", nargs="+", metavar="NAME",
+    p.add_argument("--only", nargs="+", metavar="NAME", choices=SECTIONS,
                    help=f"run only these sections: {', '.join(SECTIONS)}")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
                    help="device for the training and prediction sections (default auto)")

@@ -16,6 +16,8 @@ import re
 import sys
 from typing import Callable
 
+from engine.cli import checks
+from engine.cli.checks import number
 from engine.i18n import _, columns
 
 
@@ -79,13 +81,35 @@ class Parser(argparse.ArgumentParser):
                 action.help = _("show this help message and exit")
 
     def error(self, message: str):
-        self.print_usage(sys.stderr)
-        self.exit(2, _("{prog}: error: {message}").format(prog=self.prog, message=message) + "\n")
+        """Invalid input: one line naming the option, exit 2 (the usage is one --help away)."""
+        self.exit(2, _("{prog}: error: {message} (see {prog} --help)").format(
+            prog=self.prog, message=message) + "\n")
+
+
+def _fractions(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--val-fraction", type=number(float, 0.0, 0.5), default=0.15,
+                   help=_("share of each class held out for validation when the folder has no "
+                          "val split (0 to 0.5, default 0.15)"))
+    p.add_argument("--test-fraction", type=number(float, 0.0, 0.5), default=0.15,
+                   help=_("share of each class held out for the test when the folder has no "
+                          "test split (0 to 0.5, default 0.15)"))
+    p.add_argument("--seed", type=number(int, 0), default=42,
+                   help=_("seed of the split (default 42)"))
+
+
+def _check_fractions(args: argparse.Namespace) -> None:
+    from engine.errors import UserError
+
+    if args.val_fraction + args.test_fraction >= 0.9:
+        raise UserError(_("--val-fraction and --test-fraction together must leave most images "
+                          "for training (they add up to {total:g}).").format(
+            total=args.val_fraction + args.test_fraction))
 
 
 def _cmd_scan(args: argparse.Namespace) -> int:
     from engine.data.index import scan_dataset, format_report
 
+    _check_fractions(args)
     index = scan_dataset(args.folder, val_fraction=args.val_fraction,
                          test_fraction=args.test_fraction, seed=args.seed)
     print(format_report(index))
@@ -95,6 +119,7 @@ def _cmd_scan(args: argparse.Namespace) -> int:
 def _cmd_prepare_dogs(args: argparse.Namespace) -> int:
     from engine.data.stanford_dogs import prepare_stanford_dogs
 
+    _check_fractions(args)
     result = prepare_stanford_dogs(args.archive, num_classes=args.classes, output=args.output,
                                    seed=args.seed, val_fraction=args.val_fraction,
                                    test_fraction=args.test_fraction, breeds=args.breeds,
@@ -113,25 +138,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("scan", help=_("Check a dataset folder and show what would be trained "
                                       "on."))
-    p.add_argument("folder", help=_("dataset folder or CSV of path,label"))
-    p.add_argument("--val-fraction", type=float, default=0.15)
-    p.add_argument("--test-fraction", type=float, default=0.15)
-    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("folder", type=checks.dataset, help=_("dataset folder or CSV of path,label"))
+    _fractions(p)
     p.set_defaults(func=_cmd_scan)
 
     p = sub.add_parser("prepare-stanford-dogs",
                        help=_("Make a train/val/test folder of N breeds from the Stanford Dogs "
                               "images.tar."))
-    p.add_argument("--archive", required=True, help=_("local copy of the official images.tar"))
-    p.add_argument("--classes", type=int, default=10,
+    p.add_argument("--archive", required=True, type=checks.existing_file,
+                   help=_("local copy of the official images.tar"))
+    p.add_argument("--classes", type=number(int, 1, 120), default=10,
                    help=_("number of breeds to keep (default 10)"))
     p.add_argument("--breeds", nargs="*", default=None,
                    help=_("exact breeds to keep (folder or display names) instead of a random "
                           "choice"))
-    p.add_argument("--output", required=True, help=_("folder to create (must be empty or new)"))
-    p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--val-fraction", type=float, default=0.15)
-    p.add_argument("--test-fraction", type=float, default=0.15)
+    p.add_argument("--output", required=True, type=checks.new_folder,
+                   help=_("folder to create (must be empty or new)"))
+    _fractions(p)
     p.set_defaults(func=_cmd_prepare_dogs)
 
     for register in extra:
@@ -160,8 +183,11 @@ def _extra_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command. Exit codes: 0 done, 1 failed (one line + the log file holding the
+    details), 2 invalid input (one line naming the option or input), 130 interrupted."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # for the details log's header
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
@@ -171,6 +197,21 @@ def main(argv: list[str] | None = None) -> int:
         from engine.errors import UserError
 
         if isinstance(exc, UserError):
-            print(_("error: {message}").format(message=exc), file=sys.stderr)
+            message = " ".join(str(exc).split())  # one line, whatever the error held
+            print(_("error: {message}").format(message=message), file=sys.stderr)
             return 2
-        raise
+        return report_failure(exc, args.argv)
+
+
+def report_failure(exc: BaseException, argv: list[str]) -> int:
+    """An unexpected failure: its message on one line, the traceback in a log file; exit 1."""
+    from engine.cli.details import exception_details, write_details
+
+    message = " ".join(str(exc).split()) or type(exc).__name__
+    path = write_details(exception_details(exc), argv)
+    if path is None:
+        print(_("error: {message}").format(message=message), file=sys.stderr)
+    else:
+        print(_("error: {message} (details: {path})").format(message=message, path=path),
+              file=sys.stderr)
+    return 1

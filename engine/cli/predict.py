@@ -9,6 +9,8 @@ import argparse
 import sys
 from typing import Callable
 
+from engine.cli import checks
+from engine.cli.checks import number
 from engine.i18n import _
 
 
@@ -90,11 +92,13 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("run", help=_("run folder (runs/<name>) holding run.json, adapter/ and "
-                                 "head.safetensors"))
+    p.add_argument("run", type=checks.run_folder,
+                   help=_("run folder (runs/<name>) holding run.json, adapter/ and "
+                          "head.safetensors"))
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"],
                    help=_("where to compute: auto picks cuda, then mps, then cpu"))
-    p.add_argument("--batch-size", type=int, default=32, help=_("images per forward pass"))
+    p.add_argument("--batch-size", type=number(int, 1, 4096), default=32,
+                   help=_("images per forward pass (1 to 4096, default 32)"))
 
 
 def register_cli(sub: argparse._SubParsersAction) -> None:
@@ -103,33 +107,36 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
     _common(p)
     p.add_argument("--split", default="test", choices=["test", "val", "train"],
                    help=_("which split of the run's own dataset (from its split.json)"))
-    p.add_argument("--folder", default=None,
+    p.add_argument("--folder", default=None, type=checks.existing_folder,
                    help=_("evaluate on this labelled folder instead (class sub-folders named "
                           "like the run's classes)"))
-    p.add_argument("--data-root", default=None,
+    p.add_argument("--data-root", default=None, type=checks.existing_folder,
                    help=_("new location of the run's dataset, if it was moved"))
     p.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser("predict", help=_("Classify images or folders with a trained run."))
     _common(p)
-    p.add_argument("paths", nargs="+",
+    p.add_argument("paths", nargs="+", type=checks.existing_path,
                    help=_("image files and/or folders (searched recursively)"))
-    p.add_argument("--top-k", type=int, default=5, help=_("how many labels to keep per image"))
-    p.add_argument("--output", default=None,
+    p.add_argument("--top-k", type=number(int, 1), default=5,
+                   help=_("how many labels to keep per image (at least 1, default 5; more "
+                          "than the run's classes keeps them all)"))
+    p.add_argument("--output", default=None, type=checks.writable_file((".csv", ".json")),
                    help=_("also save the predictions: a .csv or .json file name"))
-    p.add_argument("--not-sure-below", type=float, default=0.0, metavar="P",
+    p.add_argument("--not-sure-below", type=number(float, 0.0, 1.0), default=0.0, metavar="P",
                    help=_("call an image 'not sure' instead of naming a class when its "
                           "(calibrated) top probability is below P, e.g. 0.5 (default: 0, "
                           "always name one)"))
-    p.add_argument("--explain", default=None, metavar="DIR",
+    p.add_argument("--explain", default=None, metavar="DIR", type=checks.writable_folder,
                    help=_("also write a heat map per image into DIR: where the model looked "
                           "for its class (Grad-CAM), as PNG overlays"))
     p.set_defaults(func=_cmd_predict)
 
     p = sub.add_parser("export", help=_("Write a standalone model folder (LoRA merged) that "
                                         "loads with transformers alone."))
-    p.add_argument("run", help=_("run folder (runs/<name>)"))
-    p.add_argument("--output", required=True, help=_("folder to create (must be new or empty)"))
+    p.add_argument("run", type=checks.run_folder, help=_("run folder (runs/<name>)"))
+    p.add_argument("--output", required=True, type=checks.new_folder,
+                   help=_("folder to create (must be new or empty)"))
     p.add_argument("--onnx", action="store_true",
                    help=_("also write model.onnx (pixel_values -> probabilities; needs "
                           "`onnx`)"))

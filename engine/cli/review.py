@@ -10,6 +10,8 @@ import argparse
 import json
 import sys
 
+from engine.cli import checks
+from engine.cli.checks import number
 from engine.config import DEFAULT_MODEL
 from engine.i18n import _
 
@@ -54,24 +56,24 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
                       "out-of-sample probabilities to cleanlab, and compares embeddings to "
                       "find near-duplicates (the same photo in train and test first). Writes "
                       "data_check.json, label_issues.csv and near_duplicates.csv."))
-    p.add_argument("data", metavar="DATA_DIR",
+    p.add_argument("data", metavar="DATA_DIR", type=checks.dataset,
                    help=_("dataset folder (class folders, train/val/test folders, Stanford "
                           "Dogs 'Images') or a CSV of path,label"))
-    p.add_argument("--run", default=None, metavar="RUN_DIR",
+    p.add_argument("--run", default=None, metavar="RUN_DIR", type=checks.run_folder,
                    help=_("embed with this trained run's fine-tuned model instead of the base "
                           "model (its features know your classes better)"))
-    p.add_argument("--model", default=DEFAULT_MODEL,
+    p.add_argument("--model", default=DEFAULT_MODEL, type=checks.model_ref,
                    help=_("base model for the embeddings without --run (default: "
                           "{model})").format(model=DEFAULT_MODEL))
-    p.add_argument("--output", default=None, metavar="DIR",
+    p.add_argument("--output", default=None, metavar="DIR", type=checks.writable_folder,
                    help=_("report folder (default: RUN_DIR/data_check with --run, else the "
                           "app's data folder, reports/<dataset>-<date>)"))
-    p.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD,
+    p.add_argument("--threshold", type=number(float, 0.0, 1.0), default=DEFAULT_THRESHOLD,
                    help=_("cosine similarity of the (centred) embeddings from which two images "
                           "are near-duplicate candidates; their thumbnails must match too "
                           "(default: {threshold})").format(threshold=DEFAULT_THRESHOLD))
-    p.add_argument("--folds", type=int, default=5,
-                   help=_("cross-validation folds of the probe (default: 5)"))
+    p.add_argument("--folds", type=number(int, 2, 20), default=5,
+                   help=_("cross-validation folds of the probe (2 to 20, default: 5)"))
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"],
                    help=_("where to compute (default: auto)"))
     p.add_argument("--json", action="store_true", help=_("print the whole report as JSON"))

@@ -16,11 +16,13 @@ import sys
 import time
 from pathlib import Path
 
-from engine.config import PRESETS, TrainConfig, add_arguments, from_args
+from engine.cli import checks
+from engine.config import PRESETS, TrainConfig, add_arguments, field_info, from_args
 from engine.errors import UserError
 from engine.i18n import N_, _, columns, pad
 
 EXIT_FAILED = 1
+EXIT_INVALID = 2  # the input cannot work (the message names it); nothing was trained
 EXIT_STOPPED = 130  # like a shell's Ctrl-C, but the run folder is complete and resumable
 
 
@@ -31,25 +33,40 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
         description=_("Train a classifier. Example: {example}").format(
             example="python -m engine train --data-dir photos/ "
                     "--model openai/clip-vit-base-patch32 --epochs 5"))
-    p.add_argument("--config", metavar="FILE",
+    p.add_argument("--config", metavar="FILE", type=checks.existing_file,
                    help=_("JSON or YAML file of settings; options given here override it"))
     p.add_argument("--preset", choices=sorted(PRESETS), metavar="NAME",
                    help=_("start from a named preset, applied before --config and options: "
                           "{presets}").format(presets=", ".join(f"'{name}'" for name in PRESETS)))
     p.add_argument("--json", action="store_true", help=_("print every event as one JSON line"))
-    add_arguments(p)
+    add_arguments(p, _option_checks())
     p.set_defaults(func=_cmd_train)
 
     r = sub.add_parser("runs", help=_("List the training runs in a folder, newest first."))
-    r.add_argument("folder", nargs="?", default="runs", help=_("folder of runs (default: runs)"))
+    r.add_argument("folder", nargs="?", default=None, type=checks.existing_folder,
+                   help=_("folder of runs (default: runs)"))
     r.set_defaults(func=_cmd_runs)
 
 
+def _option_checks() -> dict:
+    """The argparse type of each option: numbers in their field's range, paths that exist
+    (inputs) or can be written (outputs)."""
+    types = {f.name: checks.config_number(f.name) for f in field_info()
+             if type(getattr(TrainConfig(), f.name)) in (int, float)}
+    types.update(data_dir=checks.dataset, model=checks.model_ref, resume_from=checks.run_folder,
+                 init_from=checks.run_folder,
+                 output_dir=checks.writable_folder, cache_dir=checks.writable_folder)
+    return types
+
+
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
-    """Preset, then --config file, then command-line options (last one wins)."""
-    config = TrainConfig()
+    """Preset, then --config file, then command-line options (last one wins), over the
+    defaults, or over a resumed run's own settings (engine.training.resume checks them).
+
+    Raises UserError (exit 2) naming the option when the result is not usable."""
+    changes: dict = {}
     if args.preset:
-        config = config.replace(**PRESETS[args.preset])
+        changes.update(PRESETS[args.preset])
     if args.config:
         data = _read_mapping(Path(args.config))
         try:
@@ -57,12 +74,26 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         except (TypeError, ValueError) as exc:
             raise UserError(_("The config file {path} has a wrong value: {error}").format(
                 path=args.config, error=exc)) from None
-        known = {k for k in data if k in loaded.to_dict()}
-        config = config.replace(**{k: getattr(loaded, k) for k in known})
-    config = from_args(args, config)
+        changes.update({k: getattr(loaded, k) for k in data if k in loaded.to_dict()})
+    given = from_args(args, TrainConfig())
+    changes.update({f.name: getattr(given, f.name) for f in field_info()
+                    if getattr(args, f.name, None) is not None})
+    resume_from = changes.get("resume_from", "")
+    if resume_from:
+        from engine.training.resume import machine_defaults, stored_config
+
+        base = machine_defaults(stored_config(Path(resume_from)))
+    else:
+        base = TrainConfig()
+    config = base.replace(**changes)
     if not config.data_dir and not config.resume_from:
         raise UserError(_("Say which images to train on: --data-dir FOLDER (or a CSV of "
                           "path,label), or --resume-from RUN_FOLDER to continue a run."))
+    problems = config.validate()
+    if problems:
+        raise UserError(" ".join(_("{option}: {problem}").format(
+            option="--" + name.replace("_", "-"), problem=problem)
+            for name, problem in problems.items()))
     return config
 
 
@@ -117,10 +148,22 @@ def _cmd_train(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     if config.resume_from:
         from engine.model.checkpoint import check_resume
+        from engine.training.resume import check_resume_config
 
         check_resume(config.resume_from)  # a damaged run folder: one plain error, exit 2
+        resume = check_resume_config(config, Path(config.resume_from))  # refused changes: 2
+        outputs = {"output_dir": resume.copy_to[0]} if resume.copy_to else {}
+    else:
+        outputs = {"output_dir": config.output_dir}
+    if config.cache_dir:
+        outputs["cache_dir"] = config.cache_dir
+    for name, folder in outputs.items():  # before any work: where the results will go
+        problem = checks.folder_problem(Path(folder))
+        if problem:
+            raise UserError(_("{option}: {problem}").format(
+                option="--" + name.replace("_", "-"), problem=problem))
     show = os.environ.get("RANK", "0") == "0"  # under torchrun only the first process prints
-    printer = EventPrinter(as_json=args.json)
+    printer = EventPrinter(as_json=args.json, command=args.argv)
     control = TrainControl()
     finished = None
     with _ctrl_c_stops(control):
@@ -130,24 +173,37 @@ def _cmd_train(args: argparse.Namespace) -> int:
             if event.kind == "run_finished":
                 finished = event
     if finished is None or finished.status == "failed":
-        return EXIT_FAILED
+        return EXIT_INVALID if finished is not None and finished.invalid_input else EXIT_FAILED
     return EXIT_STOPPED if finished.status == "stopped" else 0
 
 
 class EventPrinter:
-    """Events as short readable lines (or JSON lines)."""
+    """Events as short readable lines (or JSON lines).
 
-    def __init__(self, as_json: bool = False, out=None):
+    A failure's traceback (an error log of the run) is not for the terminal: it goes to a
+    log file, and the run's last line names that file."""
+
+    def __init__(self, as_json: bool = False, out=None, command: list[str] | None = None):
         self.as_json = as_json
         self.out = out or sys.stdout
+        self.command = command or []
+        self.details: Path | None = None  # where the last traceback was written
         self._total = 0
         self._last_progress = 0.0
 
     def print(self, event) -> None:
+        if event.kind == "log" and event.level == "error" and \
+                event.message.startswith("Traceback"):
+            from engine.cli.details import write_details
+
+            self.details = write_details(event.message, self.command)
+            return
         if self.as_json:
             print(json.dumps(event.to_dict(), sort_keys=True), file=self.out, flush=True)
             return
         line = self.format(event)
+        if line and event.kind == "run_finished" and self.details is not None:
+            line += " " + _("(details: {path})").format(path=self.details)
         if line:
             stream = sys.stderr if event.kind == "run_finished" and event.status == "failed" \
                 else self.out
@@ -273,9 +329,10 @@ def _duration(seconds: float) -> str:
 def _cmd_runs(args: argparse.Namespace) -> int:
     from engine.runs import list_runs
 
-    runs = list_runs(args.folder, damaged=True)
+    folder = args.folder or "runs"
+    runs = list_runs(folder, damaged=True)
     if not runs:
-        print(_("No runs in {folder}.").format(folder=args.folder))
+        print(_("No runs in {folder}.").format(folder=folder))
         return 0
     pct = lambda v: "-" if v is None else f"{v:.1%}"  # noqa: E731
     rows = [(_("name"), _("status"), _("method"), _("best val"), _("test"), _("created"),

@@ -11,6 +11,8 @@ import json
 import sys
 from typing import Callable
 
+from engine.cli import checks
+from engine.cli.checks import config_number, number
 from engine.config import DEFAULT_MODEL, TrainConfig
 from engine.i18n import N_, _, columns, pad
 
@@ -67,8 +69,6 @@ def format_result(result) -> str:
     return "\n".join(lines)
 
 
-
-
 def _warn_problems(problems: list[dict]) -> None:
     for p in problems[:MAX_PROBLEMS_SHOWN]:
         print(_("warning: {path}: {reason}").format(path=p["path"], reason=p["reason"]),
@@ -107,16 +107,19 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
                       "validation accuracy. Example: {example}").format(
             example=f"python -m engine zero-shot --model {DEFAULT_MODEL} --data photos/ "
                     "--split val"))
-    p.add_argument("--model", default=DEFAULT_MODEL, help=_help("model"))
-    p.add_argument("--data", required=True, metavar="DIR",
+    p.add_argument("--model", default=DEFAULT_MODEL, type=checks.model_ref, help=_help("model"))
+    p.add_argument("--data", required=True, metavar="DIR", type=checks.dataset,
                    help=_("folder of labelled images (class folders, train/val/test folders, "
                           "the Stanford Dogs 'Images' folder, or a CSV of path,label)"))
     p.add_argument("--split", default="val", choices=SPLIT_CHOICES,
                    help=_("which images to score: the val, test or train split, or all images "
                           "(default: val)"))
-    p.add_argument("--val-fraction", type=float, default=None, help=_help("val_fraction"))
-    p.add_argument("--test-fraction", type=float, default=None, help=_help("test_fraction"))
-    p.add_argument("--seed", type=int, default=None, help=_help("split_seed"))
+    p.add_argument("--val-fraction", type=config_number("val_fraction"), default=None,
+                   help=_help("val_fraction"))
+    p.add_argument("--test-fraction", type=config_number("test_fraction"), default=None,
+                   help=_help("test_fraction"))
+    p.add_argument("--seed", type=config_number("split_seed"), default=None,
+                   help=_help("split_seed"))
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"],
                    help=_("where to compute: auto picks cuda, then mps, then cpu (default: "
                           "auto)"))
@@ -124,10 +127,10 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
                    help=_("number format: auto uses bf16 where the CPU/GPU computes it "
                           "natively, fp16 on older GPUs, fp32 otherwise, as training does "
                           "(default: auto)"))
-    p.add_argument("--batch-size", type=int, default=None,
+    p.add_argument("--batch-size", type=config_number("batch_size"), default=None,
                    help=_("images per forward pass (default: {size}, as training)").format(
                        size=defaults.batch_size))
-    p.add_argument("--threads", type=int, default=0,
+    p.add_argument("--threads", type=number(int, 0, 1024), default=0,
                    help=_("CPU threads for torch (default: 0 = all cores, as training)"))
     p.add_argument("--json", action="store_true",
                    help=_("print the result as JSON (overall and per-class accuracy, image "

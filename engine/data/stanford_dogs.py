@@ -77,9 +77,12 @@ def _open_archive(archive: Path) -> tarfile.TarFile:
                           "path.").format(archive=archive))
     try:
         return tarfile.open(archive, "r:*")
+    except tarfile.ReadError:  # its message lists every compression tried, on many lines
+        raise UserError(_("{archive} is not a tar archive: give the Stanford Dogs images.tar "
+                          "as downloaded.").format(archive=archive)) from None
     except (tarfile.TarError, OSError) as exc:
         raise UserError(_("{archive} is not a readable tar archive ({error}).").format(
-            archive=archive, error=exc)) from None
+            archive=archive, error=" ".join(str(exc).split()))) from None
 
 
 def prepare_stanford_dogs(archive: str | os.PathLike, *, num_classes: int = 10,

@@ -36,6 +36,7 @@ from engine.training.phases import (load_dataset, load_model, open_run_folder, p
                                     prepare_inputs)
 from engine.training.progress import with_progress
 from engine.training.record import Recorder, StepMeter, Tracker, kept_start_note
+from engine.training.resume import follow_new_schedule
 
 
 def train(config: TrainConfig, control: TrainControl | None = None, *,
@@ -55,7 +56,8 @@ def train(config: TrainConfig, control: TrainControl | None = None, *,
     except Exception as exc:  # every failure ends the run in words, never as a traceback
         if not isinstance(exc, UserError):  # the details, for a bug report
             yield rec(Log(level="error", message="".join(traceback.format_exception(exc))[-4000:]))
-        yield rec.finish("failed", error=describe_failure(exc, config, rec.device))
+        yield rec.finish("failed", error=describe_failure(exc, config, rec.device),
+                         invalid_input=isinstance(exc, UserError))
     finally:
         rec.close()
 
@@ -68,7 +70,8 @@ def _train(config: TrainConfig, control: TrainControl, dataset: DatasetIndex | N
     run_dir = yield from open_run_folder(setup, dataset, built, rec)       # 4. run folder
     inputs = yield from prepare_inputs(setup, dataset, built, control, rec)  # 5. inputs
     learner = Learner(setup, dataset, built, inputs)                       # 6. optimiser
-    if setup.config.head_init == "prototype" and setup.resume_dir is None:
+    if setup.config.head_init == "prototype" and setup.resume_dir is None and \
+            not setup.config.init_from:
         yield from prototype_head(learner, rec)                            # (its head)
     if setup.config.compile:                                               # (optional)
         yield from compile_net(learner, rec)
@@ -143,6 +146,8 @@ def start(learner: Learner, built, run_dir: Path, rec: Recorder) -> Iterator[Eve
                 "started with, so its data order differs from an uninterrupted run.")))
         yield rec(Log(level="info", message=_("Resumed from step {step} (epoch {epoch}).").format(
             step=tracker.step, epoch=tracker.step // plan.steps_per_epoch + 1)))
+        if setup.resume is not None and setup.resume.length_changed():
+            yield rec(follow_new_schedule(learner, setup.resume.previous, tracker.step))
     rec.started(run_dir, tracker)
     world = setup.world
     yield rec(RunStarted(

@@ -20,7 +20,8 @@ from engine.hardware import Precision, resolve_device_type, resolve_precision, s
 from engine.i18n import _
 from engine.training import distributed
 from engine.training.progress import with_progress
-from engine.training.record import Recorder, dataset_warnings, open_run, resume_config, run_metadata
+from engine.training.record import Recorder, dataset_warnings, open_run, run_metadata
+from engine.training.resume import Resume, check_resume_config, copy_run
 
 
 @dataclass
@@ -34,6 +35,7 @@ class Setup:
     rank: int
     world: int
     precision: Precision
+    resume: Resume | None = None  # what a resumed run changed (its notes are logged)
 
 
 @dataclass
@@ -63,18 +65,37 @@ def prepare(config: TrainConfig, rec: Recorder) -> Setup:
             problems=" ".join(_("{field}: {problem}").format(field=k, problem=v)
                               for k, v in problems.items())))
     resume_dir = Path(config.resume_from) if config.resume_from else None
+    resume = None
     if resume_dir is not None:
-        config = resume_config(config, resume_dir)
+        resume = check_resume_config(config, resume_dir)
+        config = resume.config
     accelerator = distributed.make_accelerator(resolve_device_type(config.device))
     device = accelerator.device
     rec.main, rec.device = accelerator.is_main_process, str(device)
+    if resume is not None and resume.copy_to is not None:
+        resume_dir = _continue_in_copy(resume, resume_dir, accelerator)
+        config = resume.config = config.replace(resume_from=str(resume_dir))
     precision = resolve_precision(config.precision, device.type)
     set_threads(config.num_threads)
     from accelerate.utils import set_seed
 
     set_seed(config.seed)  # LoRA init, random head, dropout: identical on every process
     return Setup(config, resume_dir, accelerator, device, accelerator.process_index,
-                 accelerator.num_processes, precision)
+                 accelerator.num_processes, precision, resume)
+
+
+def _continue_in_copy(resume: Resume, run_dir: Path, accelerator) -> Path:
+    """Copy the run to the requested output folder/name (main process) and continue there."""
+    target = ""
+    if accelerator.is_main_process:
+        target = str(copy_run(run_dir, *resume.copy_to))
+        resume.notes.append(_("Continuing in a copy, {copy}; {run} stays as it was.").format(
+            copy=target, run=run_dir))
+    if accelerator.num_processes > 1:
+        from accelerate.utils import broadcast_object_list
+
+        target = broadcast_object_list([target], from_process=0)[0]
+    return Path(target)
 
 
 def load_dataset(setup: Setup, dataset: DatasetIndex | None,
@@ -83,6 +104,8 @@ def load_dataset(setup: Setup, dataset: DatasetIndex | None,
     from engine.training.inputs import load_index
 
     config = setup.config
+    for note in setup.resume.notes if setup.resume else []:  # what the resume changed
+        yield rec(Log(level="info", message=note))
     if dataset is None:
         dataset = yield from with_progress("scan", _("Checking the dataset"),
                                            lambda p: load_index(config, setup.resume_dir, p))
@@ -127,6 +150,10 @@ def load_model(setup: Setup, dataset: DatasetIndex, rec: Recorder) -> Iterator[E
             "starts from the class prototypes (mean embedding of each class's training "
             "images) instead of the zero-shot head.").format(model=config.model,
                                                               reason=model.no_zero_shot)))
+    if config.init_from:  # a new run from a saved run's model (engine/training/warm_start)
+        from engine.training.warm_start import warm_start
+
+        yield rec(warm_start(model, config, dataset.class_names))
     trainable, total = count_parameters(model)  # the probe's tower is frozen: head only
     model.to(setup.device)
     for message in use_compute_format(model, setup):

@@ -11,10 +11,8 @@ from typing import Any, Iterable, Iterator
 
 import torch
 
-from engine.model.checkpoint import resolve_dir
 from engine.config import TrainConfig
 from engine.data.index import DatasetIndex
-from engine.errors import UserError
 from engine.events import Event, Log, RunFinished, Step
 from engine.i18n import _
 from engine.runs import RunWriter, create_run_dir, library_versions, process_marker, read_run
@@ -177,9 +175,9 @@ class Recorder:
             self.writer.update(**changes)
 
     def finish(self, status: str, *, test_accuracy: float | None = None,
-               error: str = "") -> RunFinished:
+               error: str = "", invalid_input: bool = False) -> RunFinished:
         t = self.tracker
-        event = RunFinished(status=status, run_dir=self.run_dir,
+        event = RunFinished(status=status, run_dir=self.run_dir, invalid_input=invalid_input,
                             best_val_accuracy=t.best_accuracy if t else None,
                             best_epoch=t.best_epoch if t else None,
                             test_accuracy=test_accuracy, elapsed_s=round(self.elapsed(), 2),
@@ -215,20 +213,6 @@ def dataset_warnings(problems: Iterable) -> Iterator[Log]:
             count=len(warnings) - MAX_LISTED_PROBLEMS))
 
 
-def resume_config(config: TrainConfig, run_dir: Path) -> TrainConfig:
-    """The config a resumed run continues with: the run's own, on this machine's hardware."""
-    if not (run_dir / "run.json").is_file():
-        raise UserError(_("{path} is not a LoRA Studio run folder (run.json is missing), so "
-                          "there is nothing to resume.").format(path=run_dir))
-    if resolve_dir(run_dir / "checkpoints" / "last") is None:
-        raise UserError(_("{path} has no checkpoint to resume from (checkpoints/last is "
-                          "missing): it ended before its first save. Start a new run "
-                          "instead.").format(path=run_dir))
-    stored = TrainConfig.from_dict(read_run(run_dir).get("config", {}))
-    return stored.replace(device=config.device, precision=config.precision,
-                          num_threads=config.num_threads, resume_from=str(run_dir))
-
-
 def run_metadata(config: TrainConfig, dataset: DatasetIndex, info, precision: str, device: str,
                  world: int, trainable: int, total: int, created: str) -> dict[str, Any]:
     """The initial run.json."""
@@ -256,7 +240,8 @@ def open_run(config: TrainConfig, resume_dir: Path | None, dataset: DatasetIndex
         if rec.main:
             old = read_run(run_dir)
             meta = {**old, "status": "running", "error": "", "hardware": meta["hardware"],
-                    "process": meta["process"], "resumed": int(old.get("resumed", 0)) + 1}
+                    "process": meta["process"], "resumed": int(old.get("resumed", 0)) + 1,
+                    "config": meta["config"]}  # with what the resume changed
     elif rec.main:
         run_dir = create_run_dir(config.output_dir, config.data_dir or dataset.root, config.run_name)
     if accelerator.num_processes > 1 and resume_dir is None:

@@ -6,6 +6,7 @@ plots, so a fast loop never floods the GUI thread.
 """
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Callable
 
@@ -16,6 +17,7 @@ from engine.config import TrainConfig
 from engine.events import Evaluation, Event, Progress, RunFinished, RunStarted, Step
 from gui import format as fmt
 from gui.event_text import log_line
+from gui.errors import on_action
 from gui.i18n import translate
 from gui.settings import Settings
 from gui.widgets.banner import Banner
@@ -74,17 +76,19 @@ class TrainingTab(QWidget):
         self.start_button, self.pause_button = c.start_button, c.pause_button
         self.resume_button, self.stop_button = c.resume_button, c.stop_button
         self.stats, self.progress = c.stats, c.progress
-        self.start_button.clicked.connect(lambda: self.start())
-        self.pause_button.clicked.connect(self.pause)
-        self.resume_button.clicked.connect(self.resume)
-        self.stop_button.clicked.connect(self.stop)
+        for button, slot in ((self.start_button, lambda: self.start()),
+                             (self.pause_button, self.pause), (self.resume_button, self.resume),
+                             (self.stop_button, self.stop)):
+            button.clicked.connect(on_action(button, slot))
         self.banner = Banner(self._blocker[0], translate("TrainingTab", GO_TO["dataset"]))
         self.banner.action.clicked.connect(lambda: self.navigate_requested.emit(self._blocker[1]))
         self.summary = RunSummaryCard()
         self.summary.hide()
-        self.summary.evaluation_requested.connect(self.open_evaluation)
+        self.summary.evaluation_requested.connect(on_action(self.summary.evaluate_button,
+                                                            self.open_evaluation))
         self.summary.prediction_requested.connect(self.prediction_requested)
-        self.summary.continue_requested.connect(self.continue_run)
+        self.summary.continue_requested.connect(on_action(self.summary.continue_button,
+                                                          self.continue_run))
         self.plots = TrainingPlots()
         self.evaluation = EvaluationView()
         self.pages = QTabWidget()
@@ -92,8 +96,11 @@ class TrainingTab(QWidget):
         self.pages.addTab(self.plots, translate("TrainingTab", "Curves"))
         self.pages.addTab(self.evaluation, translate("TrainingTab", "Evaluation"))
         self.history = RunHistory()
-        self.history.comparison_toggled.connect(self._on_history_comparison_toggled)
-        self.history.open_requested.connect(self.show_run)
+        self.history.comparison_toggled.connect(on_action(
+            self.history.list, self._on_history_comparison_toggled,
+            translate("TrainingTab", "Compare runs")))
+        self.history.open_requested.connect(on_action(
+            self.history.list, self.show_run, translate("TrainingTab", "Open a run")))
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.pages)
         splitter.addWidget(self.history)
@@ -147,13 +154,21 @@ class TrainingTab(QWidget):
         return "paused" if self.worker.paused else "running"
 
     def start(self, config: TrainConfig | None = None) -> bool:
-        """Start a run with `config` (default: the config tab's). False if nothing started."""
+        """Start a run with `config` (default: the config tab's). False if nothing started.
+
+        A config that continues a run (the Config tab's "Continue run") goes through the same
+        Continue training dialog as the button: a resumed run keeps its own settings."""
         if self.is_running():
             return False
         config = config or self._provider()
         if config is None:
             self.banner.setVisible(True)
             return False
+        if config.resume_from:
+            return self.continue_run(config.resume_from)
+        return self._start(config)
+
+    def _start(self, config: TrainConfig) -> bool:
         self.started, self.finished, self.zero_shot, self._last_step = None, None, None, None
         self._stage = translate("TrainingTab", "Preparing…")
         self.plots.reset()
@@ -165,10 +180,16 @@ class TrainingTab(QWidget):
             self._previous_worker.thread_.deleteLater()
             self._previous_worker.deleteLater()
             self._previous_worker = None
-        self.worker = TrainingWorker(config, self.train_fn, dataset=self._dataset_for(config))
-        self.worker.event_received.connect(self._on_worker_event_received)
-        self.worker.thread_.finished.connect(self._on_thread_finished)
-        self.worker.start()
+        try:
+            self.worker = TrainingWorker(config, self.train_fn, dataset=self._dataset_for(config))
+            self.worker.event_received.connect(self._on_worker_event_received)
+            self.worker.thread_.finished.connect(self._on_thread_finished)
+            self.worker.start()
+        except BaseException:  # nothing runs: Start stays possible (gui.errors reports it)
+            self.worker = None
+            self.controls.set_steps(0, 1)
+            self._update_buttons()
+            raise
         self.banner.hide()
         self._text_timer.start()
         self._update_buttons()
@@ -176,11 +197,29 @@ class TrainingTab(QWidget):
         return True
 
     def continue_run(self, run_dir: str) -> bool:
-        """Resume a stopped run from its last checkpoint."""
-        config = self._provider()
-        if config is None:
+        """Resume a run from its last checkpoint: the dialog asks how long it trains on (the
+        rest stays the run's own, engine/training/resume.py); True when it opened."""
+        from engine.runs import read_run
+        from engine.training.resume import stored_config
+        from gui.widgets.continue_dialog import ContinueDialog
+
+        if self.is_running():
             return False
-        return self.start(config.replace(resume_from=run_dir))
+        stored = stored_config(Path(run_dir))  # not a run, no checkpoint: a plain UserError
+        dialog = ContinueDialog(run_dir, stored, read_run(run_dir).get("status", ""), self)
+        self.continue_dialog = dialog
+        dialog.accepted.connect(on_action(dialog, lambda: self._start(
+            self._resume_request(run_dir, dialog.changes()))))
+        dialog.open()
+        return True
+
+    def _resume_request(self, run_dir: str, changes: dict) -> TrainConfig:
+        """The run's own settings, this machine's from the Config tab, the dialog's length."""
+        from engine.training.resume import MACHINE, resume_request
+
+        here = self._provider() or TrainConfig()
+        return resume_request(run_dir, **{name: getattr(here, name) for name in MACHINE},
+                              **changes)
 
     def pause(self) -> None:
         if self.worker is not None:
@@ -295,6 +334,8 @@ class TrainingTab(QWidget):
         finished = next((e for e in reversed(events) if isinstance(e, RunFinished)), None)
         if finished is None:
             finished = _interrupted(run_dir)
+        elif finished.run_dir != run_dir:  # the folder was moved or copied since: this one
+            finished = dataclasses.replace(finished, run_dir=run_dir)
         zero = next((e.accuracy for e in events if isinstance(e, Evaluation) and e.zero_shot), None)
         if finished is not None:
             self.finished, self.zero_shot = finished, zero

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QDoubleSp
                                QHBoxLayout, QLineEdit, QPlainTextEdit, QPushButton, QSpinBox,
                                QWidget)
 
+from gui.errors import on_action
 from gui.i18n import engine_text, translate
 
 LABELS = {
@@ -56,6 +57,7 @@ LABELS = {
     "output_dir": QT_TRANSLATE_NOOP("ConfigFields", "Runs folder"),
     "run_name": QT_TRANSLATE_NOOP("ConfigFields", "Run name"),
     "resume_from": QT_TRANSLATE_NOOP("ConfigFields", "Continue run"),
+    "init_from": QT_TRANSLATE_NOOP("ConfigFields", "Start from run"),
 }
 # What 0 means for fields where 0 switches a feature off (shown instead of "0").
 ZERO_MEANS = {"max_steps": QT_TRANSLATE_NOOP("ConfigFields", "use epochs"),
@@ -64,9 +66,10 @@ ZERO_MEANS = {"max_steps": QT_TRANSLATE_NOOP("ConfigFields", "use epochs"),
               "early_stop_patience": QT_TRANSLATE_NOOP("ConfigFields", "never stop early"),
               "color_jitter": QT_TRANSLATE_NOOP("ConfigFields", "off"),
               "grad_clip": QT_TRANSLATE_NOOP("ConfigFields", "no clipping")}
-FOLDER_FIELDS = {"data_dir", "output_dir", "cache_dir", "resume_from"}
+FOLDER_FIELDS = {"data_dir", "output_dir", "cache_dir", "resume_from", "init_from"}
 PLACEHOLDERS = {"cache_dir": QT_TRANSLATE_NOOP("ConfigFields", "(the user cache folder)"),
                 "resume_from": QT_TRANSLATE_NOOP("ConfigFields", "(start a new run)"),
+                "init_from": QT_TRANSLATE_NOOP("ConfigFields", "(the base model)"),
                 "run_name": QT_TRANSLATE_NOOP("ConfigFields", "(dataset name + date and time)"),
                 "output_dir": QT_TRANSLATE_NOOP("ConfigFields", "(default: runs)")}
 # How a fixed choice reads in its combo box (the value itself is the item's data, and what
@@ -297,7 +300,7 @@ class FolderEditor(TextEditor):
         self.line.setPlaceholderText(placeholder_for(self.name))
         self.line.textChanged.connect(self.changed)
         self.browse = QPushButton(translate("FolderEditor", "Browse…"))
-        self.browse.clicked.connect(self._on_browse_clicked)
+        self.browse.clicked.connect(on_action(self.browse, self._on_browse_clicked))
         row.addWidget(self.line, 1)
         row.addWidget(self.browse)
         return widget

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QPushBut
 
 from engine.events import RunFinished
 from gui import format as fmt
+from gui.errors import on_action
 from gui.i18n import translate
 
 HEADLINES = {
@@ -65,12 +66,15 @@ class RunSummaryCard(QFrame):
             self.values[key] = value
         self.saved = QLabel()
         self.saved.setOpenExternalLinks(False)
-        self.saved.linkActivated.connect(self._on_saved_link_activated)
+        self.saved.linkActivated.connect(on_action(
+            self.saved, self._on_saved_link_activated,
+            translate("RunSummaryCard", "Open the run folder")))
         self.evaluate_button = QPushButton(translate("RunSummaryCard", "Open evaluation"))
         self.predict_button = QPushButton(translate("RunSummaryCard", "Try it in Prediction"))
         self.continue_button = QPushButton(translate("RunSummaryCard", "Continue training"))
-        self.continue_button.setToolTip(translate("RunSummaryCard",
-                                                  "Resume this run from its last checkpoint."))
+        self.continue_button.setToolTip(translate(
+            "RunSummaryCard", "Resume this run from its last checkpoint, for as many epochs as "
+            "you choose (a finished run trains on for more)."))
         self.predict_button.setDefault(True)
         self.evaluate_button.clicked.connect(lambda: self.evaluation_requested.emit(self.run_dir))
         self.predict_button.clicked.connect(lambda: self.prediction_requested.emit(self.run_dir))
@@ -121,8 +125,8 @@ class RunSummaryCard(QFrame):
         self.evaluate_button.setEnabled(usable)
         self.predict_button.setEnabled(usable)
         resumable = (Path(finished.run_dir) / "checkpoints" / "last").is_dir() if finished.run_dir else False
-        self.continue_button.setVisible(finished.status in ("stopped", "interrupted")
-                                        and resumable)
+        self.continue_button.setVisible(finished.status in ("stopped", "interrupted",
+                                                            "completed") and resumable)
         self.show()
 
     def _on_saved_link_activated(self, url: str) -> None:

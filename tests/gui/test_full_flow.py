@@ -85,7 +85,10 @@ def test_folder_to_classifier_through_the_window(qtbot, main_window, learnable_d
     run_dir, status = stopped.args
     assert status == "stopped" and (Path(run_dir) / "head.safetensors").is_file()
     assert training.summary.continue_button.isVisibleTo(training)
-    run_dir2, status = run_and_wait(qtbot, w, training.summary.continue_button.click)
+    training.summary.continue_button.click()  # asks how long to train on; the rest stays
+    dialog = training.continue_dialog
+    assert dialog.isVisible() and dialog.fields["epochs"].value() == 3
+    run_dir2, status = run_and_wait(qtbot, w, dialog.buttons.accepted.emit)
     assert (run_dir2, status) == (run_dir, "completed")
     assert training.started.start_step > 0  # resumed from the checkpoint, not from scratch
     card = training.summary

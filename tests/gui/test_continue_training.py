@@ -1,0 +1,85 @@
+"""Continue training in the window follows the engine's resume rules: the dialog changes only
+how long the run trains and when it stops early; everything else stays the run's own."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from PySide6.QtWidgets import QLabel
+
+from engine.config import TrainConfig
+from engine.runs import read_run
+from gui.tabs.training_tab import TrainingTab
+
+
+@pytest.fixture
+def tab(qtbot, settings, tmp_path):
+    t = TrainingTab(settings)
+    # the Config tab holds other settings than the run: they must not leak into the resume
+    t.set_config_provider(lambda: TrainConfig(data_dir=str(tmp_path), lr=0.3, batch_size=4,
+                                              output_dir=str(tmp_path / "elsewhere"),
+                                              num_threads=1, precision="fp32"))
+    t.set_blocker("")
+    qtbot.addWidget(t)
+    t.resize(1200, 800)
+    t.show()
+    yield t
+    if t.is_running():
+        t.stop()
+        t.wait_for_worker()
+    qtbot.waitUntil(lambda: not t.is_running(), timeout=30_000)
+    t.shutdown()
+
+
+@pytest.fixture
+def finished_run(trained_run, tmp_path):
+    target = tmp_path / "runs" / trained_run.name
+    shutil.copytree(trained_run, target)
+    return target
+
+
+def test_continue_a_finished_run_for_more_epochs(qtbot, tab, finished_run):
+    stored = read_run(finished_run)["config"]
+    tab.show_run(str(finished_run))
+    assert tab.summary.continue_button.isVisibleTo(tab)  # a finished run can train on
+    qtbot.mouseClick(tab.summary.continue_button, qtbot_button())
+    dialog = tab.continue_dialog
+    assert dialog.isVisible()
+    assert dialog.fields["epochs"].value() == stored["epochs"] * 2
+    assert "Start from run" in dialog.findChild(QLabel, "continueNote").text()
+    dialog.fields["epochs"].setValue(stored["epochs"] + 1)
+    with qtbot.waitSignal(tab.run_finished, timeout=120_000) as finished:
+        dialog.buttons.accepted.emit()
+    assert finished.args[1] == "completed", tab.log.plain_text()
+    assert finished.args[0] == str(finished_run), tab.log.plain_text()  # continued in place
+    meta = read_run(finished_run)
+    assert meta["config"]["epochs"] == stored["epochs"] + 1
+    assert meta["config"]["lr"] == stored["lr"] and meta["config"]["batch_size"] == \
+        stored["batch_size"]  # the Config tab's other settings did not leak in
+    log = tab.log.plain_text()
+    assert f"Resuming with --epochs {stored['epochs'] + 1}" in log
+    assert "schedule now ends at step" in log
+
+
+def test_the_config_tabs_continue_run_uses_the_same_dialog(qtbot, tab, finished_run):
+    tab.set_config_provider(lambda: TrainConfig(resume_from=str(finished_run), lr=0.3))
+    assert tab.start()
+    assert tab.continue_dialog.isVisible() and not tab.is_running()
+    tab.continue_dialog.reject()
+    assert not tab.is_running()
+    assert read_run(finished_run)["status"] == "completed"  # nothing changed
+
+
+def test_continuing_a_folder_that_is_not_a_run_says_so(qtbot, tab, tmp_path, error_reports):
+    (tmp_path / "not-a-run").mkdir()
+    tab.summary.run_dir = str(tmp_path / "not-a-run")
+    tab.summary.continue_button.show()
+    qtbot.mouseClick(tab.summary.continue_button, qtbot_button())
+    assert not tab.is_running()
+    assert any("not a LoRA Studio run folder" in text for text in error_reports())
+
+
+def qtbot_button():
+    from PySide6.QtCore import Qt
+
+    return Qt.MouseButton.LeftButton
