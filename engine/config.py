@@ -103,6 +103,9 @@ class TrainConfig:
                         max=1.0, advanced=True)
     weight_decay: float = _f(0.01, "AdamW weight decay.", "training", min=0.0, max=1.0,
                              advanced=True)
+    decay_bias: bool = _f(False, "Apply the weight decay to the classifier head's bias too, as "
+                          "the tutorial's single AdamW over every parameter does (off: biases "
+                          "are not decayed, the usual practice).", "training", advanced=True)
     warmup_ratio: float = _f(0.05, "Share of the steps spent warming the learning rate up before "
                              "the cosine decay.", "training", min=0.0, max=0.5, advanced=True)
     grad_clip: float = _f(1.0, "Clip the gradient norm to this value (0 = no clipping).",
@@ -246,10 +249,14 @@ PRESETS: dict[str, dict[str, Any]] = {
     },
     N_("Linear probe (fastest)"): {"method": "linear-probe", "epochs": 10, "augment": False,
                                "head_lr": 1e-3, "batch_size": 64},
-    N_("Tutorial recipe"): {
+    N_("Tutorial recipe"): {  # exactly the tutorial's (engine/bench/tutorial_reference.py):
+        # one AdamW at 5e-4, weight decay 0.01 on every parameter, cosine to 0 over all steps
+        # without warm-up, no clipping, no augmentation, a random head, no early stopping
         "method": "lora", "epochs": 10, "lora_r": 8, "lora_alpha": 32.0, "lora_dropout": 0.1,
         "target_modules": ["q_proj", "v_proj"], "lora_last_n_blocks": 0, "lr": 5e-4,
-        "batch_size": 32, "head_init": "random", "early_stop_patience": 0,
+        "head_lr": 5e-4, "weight_decay": 0.01, "decay_bias": True, "warmup_ratio": 0.0,
+        "grad_clip": 0.0, "augment": False, "color_jitter": 0.0, "batch_size": 32,
+        "head_init": "random", "early_stop_patience": 0,
     },
     N_("Best accuracy (GPU)"): {
         # SigLIP 2 B/16: the best published zero-shot start at CLIP B/16's size (not measured

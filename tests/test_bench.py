@@ -85,11 +85,74 @@ def test_tutorial_reference_trains_and_predicts(tiny_clip_dir, learnable_split_d
     assert name in classes and 0 < confidence <= 1
 
 
-def test_unknown_section_is_a_user_error(capsys):
-    from engine.cli.main import main
+def test_the_memory_section_measures_a_whole_run_report_included(tmp_path):
+    """The peak is that of a whole run: training, calibration, the test pass and the test
+    report (which predicts with the trained model in memory, no second copy)."""
+    from engine.bench.plan import PLANS, Context
+    from engine.bench.report import format_table
+    from engine.bench.sections_system import memory
 
-    assert main(["bench", "--smoke", "--only", "nope"]) == 2
-    assert "unknown section" in capsys.readouterr().err
+    result = memory(Context(PLANS["smoke"], tmp_path, log=lambda message: None))
+    engine = result["engine"]
+    assert engine["status"] == "completed" and engine["steps"] == PLANS["smoke"].memory_steps
+    assert engine["phases"] == ["training", "test", "report"]
+    assert engine["calibrated"] and engine["report_written"] and engine["test_images"] > 0
+    assert 0 < engine["peak_rss_before_training_mb"] <= engine["peak_rss_before_report_mb"] \
+        <= engine["peak_rss_mb"] == result["engine_peak_rss_mb"]
+    assert result["whole_run"] and "test report" in result["note"]
+    table = format_table({"meta": {"mode": "smoke", "cpu": "x", "cores": 2, "ram_gb": 1,
+                                   "os": "", "python": "", "torch": ""},
+                          "gpu": {}, "memory": {**result}})
+    assert "peak RSS of a whole tiny run" in table and "before the test report" in table
+
+
+def test_the_job_section_runs_the_same_recipe_on_both_sides_interleaved(tmp_path, monkeypatch):
+    import engine.bench.sections_modes as modes
+    import engine.bench.tutorial_reference as reference
+    from engine.bench.plan import PLANS, Context
+    from engine.bench.sections_job import job
+    from engine.config import PRESETS
+
+    order, configs = [], []
+    job_of_tutorial = reference.tutorial_job
+
+    def watched_tutorial(*args, **kwargs):
+        for accuracy in job_of_tutorial(*args, **kwargs):
+            order.append("tutorial")
+            yield accuracy
+
+    class WatchedRun(modes.TimedRun):
+        def __init__(self, config, dataset=None):
+            configs.append(config)
+            super().__init__(config, dataset)
+
+        def until(self, stop=lambda event: False):
+            super().until(stop)
+            order.append("engine")
+
+    monkeypatch.setattr(reference, "tutorial_job", watched_tutorial)
+    monkeypatch.setattr(modes, "TimedRun", WatchedRun)
+    plan = PLANS["smoke"]
+    result = job(Context(plan, tmp_path, log=lambda message: None))
+    assert order == ["engine", "tutorial", "tutorial", "engine", "engine"]  # A B, B A, the end
+    config = configs[0]
+    for key, value in PRESETS["Tutorial recipe"].items():
+        if key not in ("epochs", "batch_size"):  # the job's size is the bench's
+            assert getattr(config, key) == value, key
+    assert (config.epochs, config.batch_size) == (plan.job_epochs, plan.batch_size)
+    assert result["recipe"] == "Tutorial recipe" and result["interleaved"]
+    assert len(result["engine"]["epoch_wall_s"]) == len(result["tutorial"]["epoch_wall_s"]) == 2
+    assert result["engine"]["wall_s"] == pytest.approx(sum(result["engine"]["epoch_wall_s"]),
+                                                       abs=0.05)
+    assert result["ratio"] > 0 and len(result["tutorial"]["val_accuracy"]) == 2
+
+
+def test_unknown_section_is_a_user_error(capsys):
+    from run_factory import run_cli
+
+    assert run_cli(["bench", "--smoke", "--only", "nope"]) == 2  # refused while parsing
+    err = capsys.readouterr().err
+    assert "--only" in err and "invalid choice: 'nope'" in err and "memory" in err
 
 
 @pytest.mark.slow

@@ -27,7 +27,7 @@ def _classifier(tiny_clip_dir, dropout: float = 0.0):
 
 def test_frozen_layers_go_to_bf16_and_trainable_ones_stay_fp32(tiny_clip_dir):
     model, _ = _classifier(tiny_clip_dir)
-    total_frozen = sum(p.numel() for m in cf._frozen_layers(model) for p in m.parameters())
+    total_frozen = sum(p.numel() for m in cf.frozen_layers(model) for p in m.parameters())
     saved = cf.hold_frozen_weights_in(model.vision, torch.bfloat16)
     assert saved == total_frozen * 2  # 4 bytes -> 2 bytes each
     assert cf.hold_frozen_weights_in(model.vision, torch.bfloat16) == 0  # once is enough

@@ -8,40 +8,60 @@ from __future__ import annotations
 import json
 import sys
 import time
+from pathlib import Path
 
 from engine.bench.measure import (MemorySampler, current_rss_mb, emit_result, peak_rss_self_mb,
                                   quiet_warnings)
 
 
 def engine_memory(args: dict) -> dict:
-    """Peak memory of engine.training.loop on args['config'] for args['steps'] training steps."""
+    """Peak memory of a whole engine.training.loop run on args['config'], cut to args['steps']
+    optimiser steps (max_steps): model load, decode cache, the steps, validation, calibration,
+    the test pass and the test report, as a user's run ends. The peak so far is read as
+    each phase begins, so the result also says which phase set the peak."""
     from engine.config import TrainConfig
-    from engine.training.control import TrainControl
     from engine.training.loop import train
 
     from engine.bench.plan import trim_split
     from engine.data.index import scan_dataset
 
-    config = TrainConfig.from_dict(args["config"])
+    config = TrainConfig.from_dict(args["config"]).replace(max_steps=args["steps"])
     index = trim_split(scan_dataset(config.data_dir), "val", args.get("val_per_class", 2))
-    control = TrainControl()
-    steps, finished, precision, at_start = 0, None, "", {}
+    steps, finished, precision, at_start = 0, None, "", None
+    phases: list[str] = []
+    peaks: dict[str, float] = {}  # peak RSS (VmHWM) when each phase began
+
+    def enter(phase: str) -> None:
+        if phase not in phases:
+            phases.append(phase)
+            peaks[phase] = peak_rss_self_mb()
+
     with MemorySampler() as mem:
-        for event in train(config, control, dataset=index):
+        for event in train(config, dataset=index):
             if event.kind == "run_started":  # model built, images cached: the load's peak
-                precision = event.precision
-                at_start = {"peak_rss_before_training_mb": peak_rss_self_mb(),
-                            "rss_at_training_start_mb": current_rss_mb()}
-            if event.kind == "step":
+                precision, at_start = event.precision, current_rss_mb()
+                enter("training")
+            elif event.kind == "step":
                 steps += 1
-                if steps >= args["steps"]:
-                    control.stop()  # stop saves the adapter; no test pass to inflate memory
-            if event.kind == "run_finished":
+            elif event.kind == "evaluation" and event.split == "test":
+                enter("test")  # calibration and the test pass have run: the report is next
+            elif event.kind == "progress" and event.stage == "evaluate":
+                enter("report")  # (its model is ready and its predictions begin)
+            elif event.kind == "run_finished":
                 finished = event
-    if finished is None or finished.status == "failed":
+    if finished is None or finished.status != "completed":
         raise RuntimeError(finished.error if finished else "no RunFinished")
-    return {"steps": steps, "precision": precision, "peak": mem.peak,
-            "peak_rss_mb": peak_rss_self_mb(), **at_start}
+    peak = peak_rss_self_mb()
+    run_dir = Path(finished.run_dir)
+    calibrated = "calibration" in json.loads((run_dir / "run.json").read_text("utf-8"))
+    return {"steps": steps, "precision": precision, "peak": mem.peak, "peak_rss_mb": peak,
+            "status": finished.status, "run_dir": str(run_dir), "phases": phases,
+            "calibrated": calibrated, "report_written": (run_dir / "report" / "report.json").is_file(),
+            "test_images": len(index.split("test")),
+            "peak_rss_before_training_mb": peaks.get("training"),
+            "rss_at_training_start_mb": at_start,
+            "peak_rss_before_report_mb": peaks.get("test"),
+            "report_added_mb": round(peak - peaks["test"], 1) if "test" in peaks else None}
 
 
 def reference_memory(args: dict) -> dict:

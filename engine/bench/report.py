@@ -107,15 +107,22 @@ def _variants(sec: dict) -> list[str]:
 
 def _job(sec: dict) -> list[str]:
     e, t = sec["engine"], sec["tutorial"]
-    rows = [["engine (Tutorial recipe preset, precision auto)", e["wall_s"],
+    recipe = sec.get("recipe", "Tutorial recipe")
+    rows = [[f"engine, *{recipe}* preset (the same recipe), precision auto", e["wall_s"],
              e.get("best_val_accuracy")],
-            ["tutorial's loop", t["wall_s"], max(t["val_accuracy"], default=None)]]
+            ["tutorial's loop (fp32)", t["wall_s"], max(t["val_accuracy"], default=None)]]
+    how = f", interleaved {sec['interleaved']}" if sec.get("interleaved") else ""
     lines = [f"**1c. The tutorial's whole job** — {sec['model']}, {sec['epochs']} epochs over "
-             f"{sec['train_images']} images, {sec['val_images']} validated after each epoch", ""]
+             f"{sec['train_images']} images, {sec['val_images']} validated after each epoch, "
+             f"the tutorial's recipe on both sides{how}", ""]
     lines += _table(["contender", "seconds", "best val accuracy"], rows)
     goal = sec.get("goal")
     lines += ["", f"Engine vs tutorial, whole job: **{sec['ratio']:.2f}x**"
               + (f" (goal {goal}x on a bf16 CPU: {_met(sec['ratio'] >= goal)})." if goal else ".")]
+    if sec.get("per_round"):
+        lines[-1] += (f" Per epoch (the first includes each side's set-up): median "
+                      f"{_x(sec['per_round_median'])} (rounds: "
+                      f"{', '.join(_x(v) for v in sec['per_round'])}).")
     return lines
 
 
@@ -169,7 +176,9 @@ def _prediction(sec: dict) -> list[str]:
              r["folder_images_per_s"]]]
     lines = [f"**4. Prediction** — {sec['model']}, folder of {e['folder_images']} images", ""]
     lines += _table(["", "load s", "single p50 ms", "single p95 ms", "folder images/s"], rows)
-    lines += ["", f"Folder throughput: {_x(sec['folder_speedup'])} the tutorial's."]
+    rounds = (f" (median of {sec['folder_rounds']} interleaved rounds)"
+              if sec.get("folder_rounds") else "")
+    lines += ["", f"Folder throughput: {_x(sec['folder_speedup'])} the tutorial's{rounds}."]
     return lines
 
 
@@ -189,11 +198,16 @@ def _gui(sec: dict) -> list[str]:
 
 def _memory(sec: dict) -> list[str]:
     e = sec["engine"]
-    return [f"**6. Memory** — peak RSS of a {sec['model']} training run at batch "
-            f"{sec['batch_size']}: **{sec['engine_peak_rss_mb']:,.0f} MB** (goal < "
-            f"{sec['goal_mb']:,} MB: {_met(sec['goal_met'])}; anonymous "
+    whole = e.get("peak_rss_before_report_mb") is not None
+    what = (f"a whole {sec['model']} run at batch {sec['batch_size']} (training, calibration, "
+            f"test pass and report on {e.get('test_images')} test images)" if whole else
+            f"a {sec['model']} training run at batch {sec['batch_size']}")
+    return [f"**6. Memory** — peak RSS of {what}: **{sec['engine_peak_rss_mb']:,.0f} MB** "
+            f"(goal < {sec['goal_mb']:,} MB: {_met(sec['goal_met'])}; anonymous "
             f"{e['peak']['anon_mb']:,.0f} MB; {_mb(e.get('peak_rss_before_training_mb'))} "
-            "before the first step)"
+            "before the first step"
+            + (f", {_mb(e['peak_rss_before_report_mb'])} before the test report" if whole else "")
+            + ")"
             + (f"; tutorial loop incl. workers (PSS): {_mb(sec['reference_peak_tree_pss_mb'])}"
                if sec.get("reference_peak_tree_pss_mb") else "")
             + ". Decode cache: "

@@ -155,9 +155,9 @@ def _tutorial_job(ctx: Context, model: str, device: str) -> dict:
     t0 = time.perf_counter()
     result = run_to_end(config, dataset=ctx.index())
     result["wall_s"] = round(time.perf_counter() - t0, 2)
-    result["note"] = ("model load, decode cache (warm from the earlier sections), zero-shot "
-                      "evaluation, every epoch with its evaluation and checkpoints, the test "
-                      "report")
+    result["note"] = ("model load, decode cache (warm from the earlier sections), the step-0 "
+                      "evaluation, every epoch with its evaluation and checkpoints, calibration, "
+                      "the test report")
     return result
 
 

@@ -6,7 +6,10 @@ choices on purpose, slow ones included:
   every epoch, inside DataLoader(num_workers=4, shuffle=True) worker processes;
 - the whole CLIPModel (text tower loaded too), fp32, peft LoRA on q_proj/v_proj
   (r=8, alpha=32, dropout 0.1) applied to the whole model;
-- get_image_features -> nn.Linear head, AdamW(lr=5e-4), cross-entropy, cosine schedule;
+- get_image_features -> nn.Linear head (random init), one AdamW(lr=5e-4) over every parameter
+  with torch's default weight decay 0.01 (the head's bias included), cross-entropy, a cosine
+  schedule to 0 over every step (no warm-up), no gradient clipping, no augmentation (the
+  processor's resize and centre crop only), every epoch (no early stopping);
 - predict(image_path): one image at a time through the processor and the model.
 Only the transformers 5 API change is adapted (get_image_features returns an output
 object: its pooler_output is the projected embedding).
@@ -14,7 +17,7 @@ object: its pooler_output is the projected embedding).
 from __future__ import annotations
 
 import time
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import torch
 from PIL import Image
@@ -150,18 +153,18 @@ def _shutdown(it) -> None:
         stop()
 
 
-def run_tutorial_job(model_dir: str, train: Sequence[tuple[str, int]],
-                     val: Sequence[tuple[str, int]], num_classes: int, *, epochs: int = 10,
-                     batch_size: int = 32, device: str = "cpu", seed: int = 0,
-                     num_workers: int = NUM_WORKERS) -> dict:
-    """The tutorial's whole job: `epochs` epochs over `train`, then its validation loop over
-    `val` after each epoch. Returns the validation accuracies and the seconds it took."""
-    start = time.perf_counter()
+def tutorial_job(model_dir: str, train: Sequence[tuple[str, int]],
+                 val: Sequence[tuple[str, int]], num_classes: int, *, epochs: int = 10,
+                 batch_size: int = 32, device: str = "cpu", seed: int = 0,
+                 num_workers: int = NUM_WORKERS) -> Iterator[float]:
+    """The tutorial's whole job an epoch per next(), so another contender can run in
+    between: `epochs` epochs over `train`, each followed by the tutorial's validation loop
+    over `val`; yields each epoch's validation accuracy (the first epoch includes building
+    the model)."""
     trainer = TutorialTrainer(model_dir, train, num_classes, batch_size=batch_size,
                               epochs=epochs, device=device, seed=seed, num_workers=num_workers)
     val_loader = DataLoader(TutorialDataset(val, trainer.processor), batch_size=batch_size,
                             shuffle=False, num_workers=num_workers)
-    accuracies = []
     for _ in range(epochs):
         for images, labels in trainer.loader:
             trainer.train_step(images, labels)
@@ -171,7 +174,14 @@ def run_tutorial_job(model_dir: str, train: Sequence[tuple[str, int]],
             for images, labels in val_loader:
                 logits = trainer.model(images.to(trainer.device))
                 correct += int((logits.argmax(-1).cpu() == labels).sum())
-        accuracies.append(correct / max(1, len(val)))
+        yield correct / max(1, len(val))
+
+
+def run_tutorial_job(model_dir: str, train: Sequence[tuple[str, int]],
+                     val: Sequence[tuple[str, int]], num_classes: int, **options) -> dict:
+    """tutorial_job from start to end: the validation accuracies and the seconds it took."""
+    start = time.perf_counter()
+    accuracies = list(tutorial_job(model_dir, train, val, num_classes, **options))
     return {"wall_s": round(time.perf_counter() - start, 2), "val_accuracy": accuracies}
 
 
@@ -193,4 +203,5 @@ def make_predict(classifier: TutorialClassifier, processor, class_names: Sequenc
 
 
 __all__ = ["TutorialDataset", "TutorialClassifier", "TutorialTrainer", "load_tutorial_model",
-           "make_loader", "loader_throughput", "make_predict", "run_tutorial_job", "NUM_WORKERS"]
+           "make_loader", "loader_throughput", "make_predict", "tutorial_job", "run_tutorial_job",
+           "NUM_WORKERS"]

@@ -46,7 +46,7 @@ def set_attention(model: nn.Module, implementation: str) -> None:
             return
 
 
-def _frozen_layers(model: nn.Module):
+def frozen_layers(model: nn.Module):
     """Linear and convolution layers none of whose own parameters train."""
     for module in model.modules():
         if isinstance(module, (nn.Linear, nn.Conv2d)):
@@ -64,7 +64,7 @@ def hold_frozen_weights_in(model: nn.Module, dtype: torch.dtype | None) -> int:
     if dtype is None:
         return 0
     saved = 0
-    for module in _frozen_layers(model):
+    for module in frozen_layers(model):
         for p in module.parameters(recurse=False):
             if p.dtype != dtype and p.is_floating_point():
                 saved += p.numel() * (p.element_size() - torch.empty((), dtype=dtype).element_size())

@@ -36,10 +36,11 @@ class Learner:
                                                    (model if self.lora else model.head))
         self.params = [p for p in model.parameters() if p.requires_grad]
         head = set(model.head.parameters())
-        groups = [  # LoRA at lr, the head at head_lr; biases are not decayed
+        groups = [  # LoRA at lr, the head at head_lr; its bias decayed only if asked
             {"params": [p for p in self.params if p not in head], "lr": config.lr},
             {"params": [model.head.weight], "lr": config.head_lr},
-            {"params": [model.head.bias], "lr": config.head_lr, "weight_decay": 0.0},
+            {"params": [model.head.bias], "lr": config.head_lr,
+             "weight_decay": config.weight_decay if config.decay_bias else 0.0},
         ]
         self.optimizer = torch.optim.AdamW([g for g in groups if g["params"]],
                                            weight_decay=config.weight_decay)

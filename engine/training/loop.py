@@ -269,7 +269,7 @@ def finish(learner: Learner, tracker: Tracker, status: str, run_dir: Path,
                              loss=result.loss, accuracy=result.accuracy,
                              per_class_accuracy=result.per_class))
         if rec.main:
-            yield from _full_report(rec, run_dir)
+            yield from _full_report(learner, rec, run_dir)
     yield rec.finish(status, test_accuracy=test_accuracy)
 
 
@@ -305,13 +305,23 @@ def save_last(learner: Learner, tracker: Tracker, epoch: int, run_dir: Path,
     yield rec(CheckpointSaved(step=tracker.step, epoch=epoch, path=str(path), label="last"))
 
 
-def _full_report(rec: Recorder, run_dir: Path) -> Iterator[Event]:
-    """The evaluation report (report/); a problem writing it never fails the run."""
+def _full_report(learner: Learner, rec: Recorder, run_dir: Path) -> Iterator[Event]:
+    """The evaluation report (report/); a problem writing it never fails the run.
+
+    It predicts with the model in memory, which holds what the folder saved (the best
+    weights, calibrated): made into the prediction model in place, exactly as `python -m
+    engine evaluate` loads it from the folder (engine.use.predict.prediction_model), so the
+    report is the one a later evaluation writes and no second copy of the model is loaded.
+    The training model is not used again after this."""
     from engine.use.evaluate import evaluate_run
+    from engine.use.predict import Predictor
+
+    def report(progress):
+        predictor = Predictor(run_dir, classifier=learner.model)
+        return evaluate_run(run_dir, split="test", progress=progress, predictor=predictor)
 
     try:
-        yield from with_progress("evaluate", _("Writing the test report"),
-                                 lambda p: evaluate_run(run_dir, split="test", progress=p))
+        yield from with_progress("evaluate", _("Writing the test report"), report)
         yield rec(Log(level="info", message=_("Test report written to {path}").format(
             path=run_dir / "report")))
     except Exception as exc:  # the model is saved; a report problem must not fail the run

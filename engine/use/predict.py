@@ -154,19 +154,70 @@ def check_base_model(info, classifier) -> list[str]:
     return []
 
 
+def prediction_model(classifier, device: torch.device, precision, merge: bool = True):
+    """(the classifier made ready to predict, in place; its attention kernel): on `device`, in
+    eval mode, LoRA merged into the weights (unless `merge` is False), the frozen weights in
+    the compute format of `precision` (engine.hardware.Precision), the attention kernel
+    fastest here.
+
+    The merge adds the fp32 LoRA update to the base weights already held in the compute
+    format, as training held them (engine.model.compute_format), so a classifier loaded from
+    a run folder (fp32 base weights) and the one a run just trained (base weights maybe
+    already in bf16) become bit-identical models: a run's own test report predicts exactly
+    as `python -m engine evaluate` on its folder does later."""
+    from engine.model.compute_format import hold_frozen_weights_in, use_compute_format
+
+    model = classifier.to(device).eval().requires_grad_(False)
+    vision = model.vision
+    if merge and hasattr(vision, "merge_and_unload"):
+        from peft.tuners.tuners_utils import BaseTunerLayer
+
+        if precision.dtype is not None:  # round the base weights first, then add the update
+            for layer in vision.modules():
+                if isinstance(layer, BaseTunerLayer):
+                    hold_frozen_weights_in(layer.get_base_layer(), precision.dtype)
+        model.vision = vision.merge_and_unload()
+    attention, _why, _saved = use_compute_format(model, "auto", device.type, precision)
+    return model, attention
+
+
+def can_reuse(classifier, device: torch.device, precision) -> bool:
+    """Whether prediction_model(classifier, device, precision) gives exactly the model a
+    fresh load of the run folder gives: its frozen weights are fp32 (any compute format can
+    be made from them) or already in `precision`'s format. Not so after training in bf16
+    where prediction computes in fp32 (a CPU without fast bf16 told to train in bf16)."""
+    from engine.model.compute_format import frozen_layers
+
+    wanted = precision.dtype or torch.float32
+    return all(p.dtype in (torch.float32, wanted) for layer in frozen_layers(classifier)
+               for p in layer.parameters(recurse=False) if p.is_floating_point())
+
+
 class Predictor:
     """A trained run, ready to classify images. Loading takes a few seconds (base model)."""
 
     def __init__(self, run_dir: str | os.PathLike, device: str = "auto", merge: bool = True,
                  precision: str = "auto", low_confidence: float = LOW_CONFIDENCE,
-                 not_sure_below: float = 0.0):
+                 not_sure_below: float = 0.0, *, classifier=None):
+        """`classifier`: the run's classifier already in memory (the one a run just trained,
+        holding exactly the weights the folder saved), used instead of loading a second copy
+        and turned into the prediction model in place (merged, eval mode). Where it cannot
+        give exactly what a fresh load gives (see can_reuse) the folder is loaded instead and
+        `classifier` is left as it is; `reused` says which happened."""
         from engine.data.augment import Augmenter
         from engine.hardware import resolve_device_type, resolve_precision
         from engine.model.classifier import BaseModelInfo, load_run_classifier
-        from engine.model.compute_format import use_compute_format
+        from engine.model.safety import check_run_folder
 
         self.run_dir = Path(run_dir)
-        classifier, meta = load_run_classifier(self.run_dir, merge=merge)
+        self.device = torch.device(resolve_device_type(device))
+        self.precision = resolve_precision(precision, self.device.type)
+        self.reused = classifier is not None and can_reuse(classifier, self.device,
+                                                           self.precision)
+        if self.reused:
+            meta = check_run_folder(self.run_dir)
+        else:
+            classifier, meta = load_run_classifier(self.run_dir, merge=False)
         self.run: dict = meta
         self.info = BaseModelInfo.from_dict(meta["base_model"])
         self.class_names: list[str] = [str(n) for n in meta["class_names"]]
@@ -174,14 +225,10 @@ class Predictor:
         self.framing = self.info.framing  # None: a run from before framings (centre square)
         self.resolution = prediction_resolution(self.info)
         self.augmenter = Augmenter.for_model(self.info, augment=False)
-        self.device = torch.device(resolve_device_type(device))
-        self.precision = resolve_precision(precision, self.device.type)
-        self.model = classifier.to(self.device).eval().requires_grad_(False)
         self.low_confidence = low_confidence
         self.not_sure_below = not_sure_below  # 0: always name a class
-        # the merged weights in the compute format, the attention kernel fastest here
-        self.attention, _why, _saved = use_compute_format(self.model, "auto", self.device.type,
-                                                          self.precision)
+        self.model, self.attention = prediction_model(classifier, self.device, self.precision,
+                                                      merge)
 
     @property
     def temperature(self) -> float:
