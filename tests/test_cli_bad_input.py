@@ -46,6 +46,22 @@ def unwritable(workspace: Path) -> Path:
     return Path("/sys/lora-studio-test-out")
 
 
+def read_only_run(run: Path, workspace: Path) -> Path:
+    """A copy of `run` whose report folders cannot be written: a read-only run folder, or
+    (root writes anywhere) one whose report/ and data_check/ are files."""
+    import shutil
+
+    copy = workspace / "read-only-run"
+    shutil.copytree(run, copy)
+    shutil.rmtree(copy / "report", ignore_errors=True)
+    if os.geteuid() != 0:
+        copy.chmod(0o555)
+    else:
+        (copy / "report").write_text("a file where the report folder goes\n")
+        (copy / "data_check").write_text("a file where the data check folder goes\n")
+    return copy
+
+
 @pytest.fixture(scope="module")
 def resumable(tmp_path_factory, tiny_clip_dir, learnable_dir):
     """A real run stopped after its first step (checkpoints/last present)."""
@@ -85,10 +101,11 @@ def workspace(tmp_path, monkeypatch, run, learnable_split_dir, tiny_clip_dir, re
     (work / "empty").mkdir()
     (work / "broken.json").write_text("{ not json")
     (work / "wrong-type.json").write_text(json.dumps({"lr": "fast"}))
+    (work / "wrong-word.yaml").write_text("lora_r: 8\nepochs: abc\n")
     (work / "out-of-range.json").write_text(json.dumps({"epochs": 0}))
     (work / "settings.json").write_text(json.dumps({"data_dir": str(learnable_split_dir),
                                                     "lora_r": 4}))
-    values = dict(run=run, data=learnable_split_dir, model=tiny_clip_dir, work=work,
+    values = dict(sysrun=read_only_run(run, work), run=run, data=learnable_split_dir, model=tiny_clip_dir, work=work,
                   resumable=resumable, unwritable=unwritable(tmp_path))
     return {k: str(v) for k, v in values.items()}
 
@@ -144,6 +161,8 @@ BAD = [
     ("train-missing-config", "train --config {work}/missing.json", 2, "--config"),
     ("train-broken-config", "train --config {work}/broken.json", 2, "broken.json"),
     ("train-config-wrong-type", "train --config {work}/wrong-type.json", 2, "wrong-type.json"),
+    ("train-config-wrong-word", "train --data-dir {data} --config {work}/wrong-word.yaml", 2,
+     "wrong-word.yaml has a wrong value: epochs: 'abc' is not a whole number"),
     ("train-config-out-of-range", "train --data-dir {data} --config {work}/out-of-range.json", 2,
      "--epochs"),
     ("train-missing-model", "train --data-dir {data} --model {work}/no-model", 2, "--model"),
@@ -207,6 +226,8 @@ BAD = [
     ("export-output-not-empty", "export {run} --output {work}/full", 2, "not empty"),
     ("export-unwritable-output", "export {run} --output {unwritable}", 2, "--output"),
     ("export-not-a-run", "export {data} --output {work}/exported", 2, "run.json"),
+    ("evaluate-read-only-run", "evaluate {sysrun}", 2, "copy the run folder"),
+    ("check-run-read-only-default-output", "check-labels {data} --run {sysrun}", 2, "--output"),
     # bench
     ("bench-unknown-section", "bench --only speed", 2, "--only"),
     ("bench-output-suffix", "bench --output {work}/bench.txt", 2, "--output"),

@@ -8,6 +8,7 @@ from pathlib import Path
 from engine.arguments import (config_number, dataset, existing_file, existing_folder,  # noqa: F401
                               existing_path, folder_problem, new_folder, number, run_folder,
                               writable_file, writable_folder)
+from engine.errors import UserError
 from engine.i18n import _
 
 
@@ -26,3 +27,11 @@ def model_ref(text: str) -> str:
             _("{ref} is neither a folder here nor a Hugging Face id such as "
               "openai/clip-vit-base-patch32").format(ref=text))
     return text
+
+
+def require_writable(folder: str | Path, advice: str) -> None:
+    """Before any work: a default output folder (one no option named) can be written;
+    otherwise UserError: why not, then `advice` (what to do instead)."""
+    problem = folder_problem(Path(folder))
+    if problem:
+        raise UserError(_("{problem}. {advice}").format(problem=problem, advice=advice))

@@ -37,8 +37,13 @@ def _load_predictor(args: argparse.Namespace):
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from engine.use.evaluate import evaluate_run
 
+    checks.require_writable(Path(args.run) / "report", _(
+        "evaluate writes its report into the run folder: copy the run folder to a place you "
+        "can write to and evaluate the copy."))
     report = evaluate_run(args.run, split=args.split, folder=args.folder,
                           progress=_progress(_("evaluating")), predictor=_load_predictor(args),
                           batch_size=args.batch_size, data_root=args.data_root)

@@ -32,8 +32,11 @@ def _progress():
 def _cmd_check_labels(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
-    from engine.review.check import check_dataset
+    from engine.review.check import check_dataset, default_report_dir
 
+    if not args.output:  # where the report will go, before hours of embedding
+        checks.require_writable(default_report_dir(args.data, args.run),
+                                _("Choose where the report goes with --output DIR."))
     report = check_dataset(args.data, model_ref=None if args.run else args.model,
                            run_dir=args.run, output=args.output, threshold=args.threshold,
                            folds=args.folds, device=args.device,
