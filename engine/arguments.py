@@ -53,7 +53,7 @@ def number(kind: type, low: float | None = None, high: float | None = None) -> C
 def existing_path(text: str) -> str:
     """A file or folder that exists."""
     if not text.strip():
-        raise argparse.ArgumentTypeError(_("needs a path, not an empty text"))
+        raise argparse.ArgumentTypeError(_("needs a path, not an empty value"))
     if not Path(text).expanduser().exists():
         raise argparse.ArgumentTypeError(_("{path} does not exist").format(path=text))
     return text
@@ -124,7 +124,7 @@ def folder_problem(path: Path) -> str:
 def writable_folder(text: str) -> str:
     """A folder that exists and can be written, or can be created."""
     if not text.strip():
-        raise argparse.ArgumentTypeError(_("needs a folder, not an empty text"))
+        raise argparse.ArgumentTypeError(_("needs a folder, not an empty value"))
     problem = folder_problem(Path(text))
     if problem:
         raise argparse.ArgumentTypeError(problem)
@@ -146,7 +146,7 @@ def writable_file(suffixes: tuple[str, ...] = ()) -> Check:
 
     def check(text: str) -> str:
         if not text.strip():
-            raise argparse.ArgumentTypeError(_("needs a file name, not an empty text"))
+            raise argparse.ArgumentTypeError(_("needs a file name, not an empty value"))
         path = Path(text).expanduser()
         if suffixes and path.suffix.lower() not in suffixes:
             raise argparse.ArgumentTypeError(

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.errors import UserError
 from engine.i18n import N_, _
 
 DEFAULT_MODEL = "openai/clip-vit-base-patch32"
@@ -23,6 +24,16 @@ DEFAULT_TEMPLATES = (
     "a photo of the {}, a type of object.",
     "a low resolution photo of a {}.",
 )
+
+
+class ConfigValueError(UserError, ValueError):
+    """A value of a config file or dict that does not fit its field; the message names the
+    field ("epochs: 'abc' is not a whole number"). Also a ValueError, as type errors of
+    from_dict always were."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def _f(default: Any, help: str, group: str, **extra: Any) -> Any:
@@ -141,7 +152,8 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
-        """Build from a dict, ignoring unknown keys (configs from newer versions still load)."""
+        """Build from a dict, ignoring unknown keys (configs from newer versions still load).
+        A value that does not fit its field raises ConfigValueError naming the field."""
         names = {f.name: f for f in dataclasses.fields(cls)}
         kwargs = {}
         for key, value in data.items():
@@ -210,21 +222,68 @@ class TrainConfig:
         return cls.from_dict(data)
 
 
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off", "")
+
+
 def _coerce(f: dataclasses.Field, value: Any) -> Any:
+    """`value` (from JSON, YAML or a GUI editor) as the type of field `f`; ConfigValueError
+    naming the field when it cannot be read as one."""
     default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+    shown = repr(value) if isinstance(value, str) else json.dumps(value, default=str)
+
+    def wrong(template: str) -> ConfigValueError:  # an already translated sentence
+        return ConfigValueError(template.format(field=f.name, value=shown), f.name)
+
     if isinstance(default, bool):
-        if isinstance(value, str):
-            return value.strip().lower() in ("1", "true", "yes", "on")
-        return bool(value)
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in TRUE_WORDS + FALSE_WORDS:
+            return value.strip().lower() in TRUE_WORDS
+        if isinstance(value, (int, float)) and value in (0, 1):
+            return bool(value)
+        raise wrong(_("{field}: {value} is not true or false."))
     if isinstance(default, int):
-        return int(value)
+        number = _number(value)
+        if number is None or number != int(number):
+            raise wrong(_("{field}: {value} is not a whole number."))
+        return int(number)
     if isinstance(default, float):
-        return float(value)
+        number = _number(value)
+        if number is None:
+            raise wrong(_("{field}: {value} is not a number."))
+        return number
     if isinstance(default, list):
         if isinstance(value, str):
             return [v.strip() for v in value.split(",") if v.strip()]
-        return list(value)
-    return value if value is None else str(value)
+        if isinstance(value, (list, tuple)) and all(isinstance(v, (str, int, float))
+                                                    for v in value):
+            return [str(v) for v in value]
+        raise wrong(_("{field}: {value} is not a list of texts."))
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list, tuple)):
+        raise wrong(_("{field}: {value} is not a text."))
+    return str(value)
+
+
+def _number(value: Any) -> float | None:
+    """A finite number from a number or a numeric text (YAML reads 5e-4 as text); None for
+    anything else (true/false included: they are not numbers)."""
+    import math
+
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float)):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            return None
+    else:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def field_info() -> list[dataclasses.Field]:
@@ -269,8 +328,44 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 
 
-def apply_preset(config: TrainConfig, name: str) -> TrainConfig:
-    return config.replace(**PRESETS[name])
+# What a preset decides: every field that shapes the training itself. A preset sets each of
+# them (to its own value, or else to the default), so the result never depends on what was
+# set before it. The dataset and its split, the seed, the prompts, hardware and output stay
+# the user's; the base model changes only with a preset that names one (PRESET_MODELS).
+PRESET_FIELDS = ("method", "head_init", "lora_r", "lora_alpha", "lora_dropout", "target_modules",
+                 "lora_last_n_blocks", "cache_frozen_blocks", "epochs", "max_steps", "batch_size",
+                 "grad_accum", "lr", "head_lr", "weight_decay", "decay_bias", "warmup_ratio",
+                 "grad_clip", "early_stop_patience", "augment", "color_jitter")
+PRESET_MODELS = frozenset(p["model"] for p in PRESETS.values() if "model" in p)
+
+
+def preset_values(name: str) -> dict[str, Any]:
+    """Every value preset `name` sets: its own, and the default of each other PRESET_FIELDS."""
+    default = TrainConfig()
+    return {**{key: getattr(default, key) for key in PRESET_FIELDS}, **PRESETS[name]}
+
+
+def apply_preset(config: TrainConfig, name: str, own_model: str | None = None) -> TrainConfig:
+    """`config` with preset `name` applied: the same result whatever preset came before.
+
+    A preset that names no base model leaves the user's: `own_model` (the model the user
+    chose, when the caller knows it), else config.model unless another preset picked it,
+    in which case it goes back to the default model."""
+    values = preset_values(name)
+    if "model" not in values:
+        if own_model is not None:
+            values["model"] = own_model
+        elif config.model in PRESET_MODELS:
+            values["model"] = DEFAULT_MODEL
+    return config.replace(**values)
+
+
+def active_preset(config: TrainConfig) -> str:
+    """The preset whose every value `config` holds ("" when none: a setting was changed)."""
+    for name in PRESETS:
+        if all(getattr(config, key) == value for key, value in preset_values(name).items()):
+            return name
+    return ""
 
 
 def preset_title(name: str) -> str:

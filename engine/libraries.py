@@ -48,6 +48,7 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
         "transformers.models.dinov2.modeling_dinov2",
         "peft",
         "peft.utils",
+        "peft.tuners.tuners_utils",  # merging LoRA after rounding the base weights
         "accelerate",
         "accelerate.utils",
         "accelerate.state",

@@ -250,7 +250,9 @@ def test_format_report_lists_layout_counts_and_problems(learnable_split_dir, cop
 
 
 def main(argv: list[str]) -> int:
-    return cli.main(argv)
+    from run_factory import run_cli
+
+    return run_cli(argv)  # the exit code, also of invalid input refused while parsing
 
 
 def test_cli_scan_exit_codes(learnable_dir, tmp_path, capsys):

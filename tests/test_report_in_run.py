@@ -50,6 +50,13 @@ def test_the_runs_report_reuses_the_best_model_and_equals_a_later_evaluation(
     evaluate = evaluate_module.evaluate_run
     monkeypatch.setattr(evaluate_module, "evaluate_run",
                         lambda *a, **k: used.append(k.get("predictor")) or evaluate(*a, **k))
+    # a temperature kept, whatever this run's cross-validation decides (24 validation images
+    # may leave it at 1): the report must hold the calibrated head that is in memory
+    import engine.use.calibration as calibration_module
+
+    decide = calibration_module.calibration_summary
+    monkeypatch.setattr(calibration_module, "calibration_summary", lambda logits, labels: {
+        **decide(logits, labels), "status": "calibrated", "temperature": 0.5})
 
     events = list(train(_config(learnable_split_dir, tiny_clip_dir, tmp_path / "runs",
                                 precision)))

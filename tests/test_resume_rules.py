@@ -165,3 +165,31 @@ def test_init_from_refuses_other_classes(completed, learnable_split_dir, tiny_cl
                      init_from=str(completed))
     finished = list(train(config))[-1]
     assert finished.status == "failed" and "same classes" in finished.error
+
+
+def test_a_resume_can_name_the_new_place_of_the_runs_images(tmp_path, learnable_dir,
+                                                           tiny_clip_dir):
+    """The dataset moved: --data-dir NEW is accepted when every listed image is there, the
+    run continues on them (and its next resume still finds them); another folder is refused."""
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(learnable_dir, data)
+    first = list(train(_config(data, tiny_clip_dir, tmp_path / "runs", run_name="moving")))
+    assert first[-1].status == "completed", first[-1].error
+    run_dir = Path(first[-1].run_dir)
+    moved = tmp_path / "moved-data"
+    data.rename(moved)
+    gone = list(train(resume_request(run_dir, epochs=3, num_threads=1, precision="fp32")))
+    assert gone[-1].status == "failed" and "--data-dir NEW_PLACE" in gone[-1].error
+    events = list(train(resume_request(run_dir, epochs=3, data_dir=str(moved), num_threads=1,
+                                       precision="fp32")))
+    assert events[-1].status == "completed", events[-1].error
+    assert "from their new place" in _logs(events)
+    assert read_run(run_dir)["config"]["data_dir"] == str(moved)
+    again = list(train(resume_request(run_dir, epochs=4, num_threads=1, precision="fp32")))
+    assert again[-1].status == "completed", again[-1].error  # found via the recorded place
+    elsewhere = tmp_path / "other"
+    elsewhere.mkdir()
+    refused = list(train(resume_request(run_dir, epochs=5, data_dir=str(elsewhere))))[-1]
+    assert refused.status == "failed" and refused.invalid_input and "--data-dir" in refused.error

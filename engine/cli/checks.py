@@ -33,5 +33,6 @@ def require_writable(folder: str | Path, advice: str) -> None:
     """Before any work: a default output folder (one no option named) can be written;
     otherwise UserError: why not, then `advice` (what to do instead)."""
     problem = folder_problem(Path(folder))
-    if problem:
-        raise UserError(_("{problem}. {advice}").format(problem=problem, advice=advice))
+    if problem:  # a sentence of its own here: it starts with a capital
+        raise UserError(_("{problem}. {advice}").format(problem=problem[:1].upper() + problem[1:],
+                                                         advice=advice))

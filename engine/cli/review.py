@@ -20,11 +20,17 @@ def _progress():
     if not sys.stderr.isatty():
         return None
     words = {"scan": _("checking files"), "decode": _("decoding images"),
-             "embed": _("embedding")}
+             "embed": _("embedding"), "probe": _("cross-validating the probe (folds)"),
+             "rank": _("ranking likely label mistakes"),
+             "duplicates": _("finding near-duplicates"), "report": _("writing the report")}
 
     def show(stage: str, done: int, total: int) -> None:
+        word = words.get(stage, stage)
+        if total <= 0:  # a phase whose length is unknown: its words only
+            print(f"\r{word}…", file=sys.stderr, flush=True)
+            return
         end = "\n" if done >= total else ""
-        print(f"\r{words.get(stage, stage)} {done}/{total}", end=end, file=sys.stderr, flush=True)
+        print(f"\r{word} {done}/{total}", end=end, file=sys.stderr, flush=True)
 
     return show
 

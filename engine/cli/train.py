@@ -17,7 +17,8 @@ import time
 from pathlib import Path
 
 from engine.cli import checks
-from engine.config import PRESETS, TrainConfig, add_arguments, field_info, from_args
+from engine.config import (PRESETS, TrainConfig, add_arguments, field_info, from_args,
+                           preset_values)
 from engine.errors import UserError
 from engine.i18n import N_, _, columns, pad
 
@@ -66,7 +67,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     Raises UserError (exit 2) naming the option when the result is not usable."""
     changes: dict = {}
     if args.preset:
-        changes.update(PRESETS[args.preset])
+        changes.update(preset_values(args.preset))  # every field it owns, defaults too
     if args.config:
         data = _read_mapping(Path(args.config))
         try:

@@ -227,6 +227,8 @@ class DecodeCache:
              cancel: Callable[[], bool] | None = None) -> CacheResult:
         """Decode (or reuse) every path. Unreadable images are skipped and reported."""
         n = len(paths)
+        if progress:  # the count is known at once; the files' keys take a while on a slow disk
+            progress(0, n)
         keys = [self.entry_key(p) for p in paths]
         shape = (n, 3, self.resolution, self.resolution)
         set_path = None
@@ -245,8 +247,6 @@ class DecodeCache:
         kept: list[int] = []
         failed: list[Problem] = []
         decoded = reused = 0
-        if progress:
-            progress(0, n)
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
             try:
                 for i, (arr, reason, was_decoded) in enumerate(pool.map(self._fetch, paths, keys)):

@@ -39,7 +39,7 @@ class Sample:
 
 @dataclass(frozen=True)
 class DatasetIndex:
-    root: str
+    root: str  # the dataset as the user chose it: its folder, or the CSV file itself
     layout: str  # "split-folders" | "class-folders" | "stanford-dogs" | "csv"
     layout_description: str
     classes: list[ClassInfo]
@@ -50,6 +50,13 @@ class DatasetIndex:
     val_fraction: float | None = None
     test_fraction: float | None = None
     notes: list[str] = field(default_factory=list)  # plain-language facts (conversions, skips)
+
+    @property
+    def folder(self) -> str:
+        """The folder relative image paths start from: root, or the folder holding the CSV."""
+        if self.layout == "csv" and self.root.lower().endswith(".csv"):
+            return os.path.dirname(self.root)
+        return self.root  # a folder (or an older split.json, which saved the CSV's folder)
 
     @property
     def class_names(self) -> list[str]:
@@ -75,12 +82,15 @@ class DatasetIndex:
         return replace(self, classes=classes)
 
     def to_split_json(self) -> dict:
-        """The exact split, JSON-serialisable; paths relative to root where possible."""
+        """The exact split, JSON-serialisable. "root" is the folder paths are relative to
+        (where possible: a CSV's absolute paths outside its folder stay absolute), "source"
+        the dataset itself (the folder, or the CSV file)."""
         files: dict[str, list[dict]] = {s: [] for s in SPLITS}
         for s in self.samples:
-            files[s.split].append({"path": _relative(s.path, self.root),
+            files[s.split].append({"path": _relative(s.path, self.folder),
                                    "class": self.classes[s.label].folder})
-        return {"format_version": SPLIT_FORMAT_VERSION, "root": self.root, "layout": self.layout,
+        return {"format_version": SPLIT_FORMAT_VERSION, "root": self.folder,
+                "source": self.root, "layout": self.layout,
                 "layout_description": self.layout_description, "split_source": self.split_source,
                 "seed": self.seed, "val_fraction": self.val_fraction,
                 "test_fraction": self.test_fraction,
@@ -100,6 +110,55 @@ def _relative(path: str, root: str) -> str:
         return Path(path).relative_to(root).as_posix()
     except ValueError:
         return path  # outside root (a CSV with absolute paths): keep it absolute
+
+
+def _listed(data: dict) -> list[tuple[str, str, str]]:
+    """(split, path as saved, class) of every file a split.json lists."""
+    return [(split, item["path"], item["class"])
+            for split in SPLITS for item in data["files"].get(split, [])]
+
+
+def _resolve(saved: str, base: str) -> str:
+    """A saved path: absolute ones as they are, relative ones (always '/') under `base`."""
+    if os.path.isabs(saved):
+        return os.path.normpath(saved)
+    return os.path.normpath(os.path.join(base, *saved.split("/")))
+
+
+def listed_folder(data: dict) -> str:
+    """The folder that holds every image a split.json lists: its root when all paths are
+    relative, else the deepest folder above them all (a CSV of absolute paths lists images
+    outside its own folder). A moved dataset is found again by naming this folder's new
+    place (load_split's `root`, the command line's --data-root)."""
+    saved = [path for _split, path, _cls in _listed(data)]
+    folders = [os.path.dirname(os.path.normpath(p)) for p in saved if os.path.isabs(p)]
+    if not folders:
+        return data["root"]
+    if len(folders) < len(saved):
+        folders.append(data["root"])
+    try:
+        return os.path.commonpath(folders)
+    except ValueError:  # on different drives (Windows): no folder holds them all
+        return data["root"]
+
+
+def listed_paths(data: dict, root: str | os.PathLike | None = None) -> list[tuple[str, str, str]]:
+    """(split, absolute path, class) of every file a split.json lists, relative and absolute
+    paths alike; with `root`, listed_folder(data) is replaced by `root` (the dataset moved)."""
+    base = data["root"]
+    rows = [(split, _resolve(path, base), cls) for split, path, cls in _listed(data)]
+    if not root:
+        return rows
+    old, new = listed_folder(data), str(Path(root).expanduser().resolve())
+    moved = []
+    for split, path, cls in rows:
+        try:
+            inside = os.path.relpath(path, old)
+        except ValueError:  # another drive (Windows): not under the old folder
+            inside = ""
+        ok = inside and not inside.startswith(os.pardir)
+        moved.append((split, os.path.normpath(os.path.join(new, inside)) if ok else path, cls))
+    return moved
 
 
 def split_counts(n: int, val_fraction: float, test_fraction: float) -> tuple[int, int, int]:
@@ -173,7 +232,7 @@ def _notes(disc: Discovery, facts: Iterable, auto: int, seed: int, val: float, t
 def _finish(disc: Discovery, kept: list[tuple[str, str, str]], problems: list[Problem],
             **extra) -> DatasetIndex:
     """Build the index from (path, class, split) rows and add the dataset-level checks."""
-    classes = [ClassInfo(f, readable_name(f)) for f in disc.classes]
+    classes, problems = _classes(disc), problems + _name_clashes(disc)
     label = {c.folder: i for i, c in enumerate(classes)}
     order = {s: i for i, s in enumerate(SPLITS)}
     rows = sorted(kept, key=lambda r: (order[r[2]], label[r[1]], r[0]))
@@ -185,6 +244,26 @@ def _finish(disc: Discovery, kept: list[tuple[str, str, str]], problems: list[Pr
     where = {f: disc.where.get(f, disc.root) for f in display}
     blocking = dataset_problems(index.counts(), display, where, disc.root, present)
     return replace(index, problems=problems + blocking)
+
+
+def _given_names(disc: Discovery) -> dict[str, str]:
+    """The display names the dataset gives (a CSV's column), except any that another class
+    already goes by: class names must stay unique."""
+    taken: dict[str, int] = Counter(disc.names.get(f) or readable_name(f) for f in disc.classes)
+    return {f: name for f, name in disc.names.items() if taken[name] == 1}
+
+
+def _classes(disc: Discovery) -> list[ClassInfo]:
+    given = _given_names(disc)
+    return [ClassInfo(f, given.get(f) or readable_name(f)) for f in disc.classes]
+
+
+def _name_clashes(disc: Discovery) -> list[Problem]:
+    given = _given_names(disc)
+    return [Problem(disc.where.get(f, disc.root), _(
+        "display name '{name}' of class '{label}' is used by another class too; the class "
+        "keeps the name '{kept}'").format(name=name, label=f, kept=readable_name(f)))
+        for f, name in sorted(disc.names.items()) if f in disc.where and f not in given]
 
 
 def scan_dataset(source: str | os.PathLike, *, val_fraction: float = 0.15,
@@ -229,8 +308,9 @@ def load_split(split_json: str | os.PathLike | dict, root: str | os.PathLike | N
                ) -> DatasetIndex:
     """Rebuild the exact split saved by DatasetIndex.save_split (files are not re-verified).
 
-    `root` overrides the saved dataset folder (the dataset was moved). Listed files that
-    are gone become problems, so an evaluation never silently runs on fewer files.
+    `root` is the new place of the folder holding the listed images (listed_folder: the
+    dataset was moved); relative and absolute paths are found there alike. Listed files
+    that are gone become problems, so an evaluation never silently runs on fewer files.
     """
     data = split_json
     if not isinstance(data, dict):
@@ -240,23 +320,22 @@ def load_split(split_json: str | os.PathLike | dict, root: str | os.PathLike | N
             raise DatasetError(_("Cannot read the split file {path}: {error}").format(
                 path=split_json, error=exc)) from None
     try:
-        base = str(Path(root).resolve()) if root else data["root"]
-        disc = Discovery(base, data["layout"],  # saved in the language of its scan: translate
+        source = data.get("source") or data["root"]  # older files: the folder only
+        if root and source == data["root"]:  # a moved folder dataset is its new folder
+            source = str(Path(root).expanduser().resolve())
+        disc = Discovery(source, data["layout"],  # saved in the language of its scan: translate
                          _(data.get("layout_description") or DESCRIPTIONS.get(data["layout"], "")))
         disc.classes = [c["folder"] for c in data["classes"]]
         names = {c["folder"]: c["display_name"] for c in data["classes"]}
         problems, kept = [], []
-        for split in SPLITS:
-            for item in data["files"].get(split, []):
-                path = os.path.normpath(os.path.join(base, *item["path"].split("/")))
-                if not os.path.isfile(path):
-                    problems.append(Problem(path, _("listed in split.json but missing now")))
-                elif item["class"] in names:
-                    kept.append((path, item["class"], split))
-                else:
-                    problems.append(Problem(path, _("class '{name}' is not in the split file's "
-                                                    "class list; skipped").format(
-                        name=item["class"])))
+        for split, path, cls in listed_paths(data, root):
+            if not os.path.isfile(path):
+                problems.append(Problem(path, _("listed in split.json but missing now")))
+            elif cls in names:
+                kept.append((path, cls, split))
+            else:
+                problems.append(Problem(path, _("class '{name}' is not in the split file's "
+                                                "class list; skipped").format(name=cls)))
     except (KeyError, TypeError, AttributeError) as exc:
         raise DatasetError(_("The split file is not a LoRA Studio split.json (missing "
                              "{what}).").format(what=exc)) from None

@@ -53,7 +53,7 @@ class Entry:
 
 @dataclass
 class Discovery:
-    root: str
+    root: str  # the dataset: its folder, or the CSV file itself
     layout: str
     description: str
     classes: list[str] = field(default_factory=list)  # every class key found, even empty ones
@@ -61,6 +61,7 @@ class Discovery:
     entries: list[Entry] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     ignored: Counter = field(default_factory=Counter)  # silently skipped OS litter, by kind
+    names: dict[str, str] = field(default_factory=dict)  # class key -> display name (a CSV's)
 
     @property
     def split_source(self) -> str:
@@ -211,7 +212,8 @@ def _read_csv_rows(path: Path) -> list[list[str]]:
 
 _HEADER = {"path": ("path", "file", "filename", "file_name", "filepath", "image", "image_path"),
            "label": ("label", "class", "category", "class_name", "breed"),
-           "split": ("split", "subset", "set", "fold")}
+           "split": ("split", "subset", "set", "fold"),
+           "display_name": ("display_name", "display name")}
 
 
 def _columns(first: list[str]) -> tuple[dict[str, int], bool]:
@@ -220,11 +222,18 @@ def _columns(first: list[str]) -> tuple[dict[str, int], bool]:
             for key, names in _HEADER.items()}
     if cols["path"] >= 0 and cols["label"] >= 0:
         return cols, True
-    return {"path": 0, "label": 1, "split": 2}, False
+    return {"path": 0, "label": 1, "split": 2, "display_name": 3}, False
 
 
 def discover_csv(path: Path) -> Discovery:
-    disc = Discovery(str(path.parent), "csv", _(DESCRIPTIONS["csv"]))
+    """A CSV of path,label[,split[,display_name]]: the dataset is the file (its root), and
+    relative paths are relative to its folder; absolute ones stay absolute.
+
+    The optional display_name column carries the class names the user chose (the reviewed
+    CSV writes it): in the file itself rather than a sidecar, so the names travel wherever
+    the CSV is copied and a spreadsheet shows and edits them. The first name given for a
+    class counts."""
+    disc = Discovery(str(path), "csv", _(DESCRIPTIONS["csv"]))
     try:
         rows = _read_csv_rows(path)
     except OSError as exc:
@@ -239,6 +248,7 @@ def discover_csv(path: Path) -> Discovery:
         cell = lambda key: row[cols[key]] if 0 <= cols[key] < len(row) else ""  # noqa: E731
         where = _("{file} row {row}").format(file=path.name, row=n)
         rel, label, split_text = cell("path"), cell("label"), cell("split")
+        name = " ".join(cell("display_name").split())
         if not rel or not label:
             disc.problems.append(Problem(str(path), _("{where}: needs both a path and a label; "
                                                       "skipped").format(where=where)))
@@ -265,6 +275,11 @@ def discover_csv(path: Path) -> Discovery:
         if label not in disc.where:
             disc.classes.append(label)
             disc.where[label] = str(path)
+        if name and disc.names.setdefault(label, name) != name:
+            disc.problems.append(Problem(str(image), _(
+                "{where}: display name '{name}' differs from '{first}' given earlier for class "
+                "'{label}'; the first one is used").format(where=where, name=name,
+                                                           first=disc.names[label], label=label)))
         disc.entries.append(Entry(str(image), label, split))
     disc.classes.sort(key=lambda c: (c.lower(), c))
     return disc

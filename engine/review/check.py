@@ -71,7 +71,12 @@ def check_dataset(data_dir: str, *, model_ref: str | None = None, run_dir: str |
                   output: str | None = None, threshold: float = DEFAULT_THRESHOLD,
                   folds: int = 5, device: str = "auto", index=None,
                   progress: Callable[[str, int, int], None] | None = None) -> DataReport:
-    """Check `data_dir` (or the given `index`) and write the report; see the module doc."""
+    """Check `data_dir` (or the given `index`) and write the report; see the module doc.
+
+    progress(stage, done, total) hears every phase, in order: "scan" (files, without an
+    `index`), "decode" and "embed" (images), "probe" (cross-validation folds), "rank"
+    (cleanlab's ranking: total 0, its length is not known), "duplicates" (images compared)
+    and "report" (files written)."""
     from engine.data.index import scan_dataset
     from engine.review.embeddings import embed_dataset
 
@@ -83,8 +88,10 @@ def check_dataset(data_dir: str, *, model_ref: str | None = None, run_dir: str |
             reasons=" ".join(p.reason for p in index.errors)))
     embedded = embed_dataset(index, model_ref=model_ref, run_dir=run_dir, device=device,
                              progress=progress)
-    issues: list[LabelIssue] = find_label_issues(embedded, folds=folds)
-    pairs: list[DuplicatePair] = find_near_duplicates(embedded, threshold)
+    issues: list[LabelIssue] = find_label_issues(embedded, folds=folds, progress=progress)
+    pairs: list[DuplicatePair] = find_near_duplicates(
+        embedded, threshold, progress=(lambda d, t: progress("duplicates", d, t))
+        if progress else None)
     out = Path(output) if output else default_report_dir(index.root, run_dir)
     report = DataReport(
         root=index.root, layout=index.layout, source=embedded.source,
@@ -92,7 +99,8 @@ def check_dataset(data_dir: str, *, model_ref: str | None = None, run_dir: str |
         checked=sum(s in CHECKED_SPLITS for s in embedded.splits), images=len(embedded),
         issues=[i.to_dict() for i in issues], duplicates=[p.to_dict() for p in pairs],
         failed=embedded.failed, threshold=threshold, folds=folds)
-    write_data_report(report)
+    write_data_report(report, progress=(lambda d, t: progress("report", d, t))
+                      if progress else None)
     return report
 
 
@@ -105,20 +113,27 @@ def _write_csv(path: Path, rows: list[dict], columns: list[str]) -> None:
     os.replace(tmp, path)
 
 
-def write_data_report(report: DataReport) -> None:
+def write_data_report(report: DataReport,
+                      progress: Callable[[int, int], None] | None = None) -> None:
+    """The report's three files; progress(files written, 3) as they are."""
     from dataclasses import asdict
 
     from engine.runs import write_json_atomic
 
+    tell = progress or (lambda done, total: None)
     out = Path(report.report_dir)
+    tell(0, 3)
     out.mkdir(parents=True, exist_ok=True)
     write_json_atomic(out / REPORT_FILE, asdict(report))
+    tell(1, 3)
     _write_csv(out / "label_issues.csv", report.issues,
                ["path", "split", "given", "suggested", "score", "given_probability",
                 "suggested_probability", "flagged"])
+    tell(2, 3)
     _write_csv(out / "near_duplicates.csv", report.duplicates,
                ["first", "second", "similarity", "pixel_similarity", "across_splits",
                 "first_split", "second_split", "first_label", "second_label"])
+    tell(3, 3)
 
 
 def load_data_report(folder: str | os.PathLike) -> DataReport:

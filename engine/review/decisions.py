@@ -1,9 +1,10 @@
 """The user's review decisions, kept apart from their folder.
 
 Each flagged image gets keep, relabel (to a class) or exclude. Saving writes a CSV
-dataset (path,label,split: the CSV layout the app reads) of the whole dataset with the
-decisions applied, into the app's data folder; the user trains from it and their folder
-stays as it was. Only "apply to folder" changes the folder, and only by the moves that
+dataset (path,label,split,display_name: the CSV layout the app reads; absolute paths, the
+class names the user gave in the last column) of the whole dataset with the decisions
+applied, into the app's data folder; the user trains from it and their folder stays as it
+was. Only "apply to folder" changes the folder, and only by the moves that
 `plan_moves` lists and the user confirmed: a relabelled image moves to the top of its new
 class's folder (sub-folders inside a class are part of that class, so the image cannot stay
 in one), in the same split folder for train/val/test layouts; an excluded image goes to
@@ -71,17 +72,19 @@ def reviewed_rows(index, decisions: dict[str, Decision]) -> list[tuple[str, str,
 
 
 def write_reviewed_csv(index, decisions: dict[str, Decision], path: str | os.PathLike) -> Path:
-    """The dataset with the decisions applied, as a CSV the app trains from. Written to a
-    temporary file and renamed: a failure leaves no file, neither half-written nor temp."""
+    """The dataset with the decisions applied, as a CSV the app trains from, the classes'
+    display names (renames) included. Written to a temporary file and renamed: a failure
+    leaves no file, neither half-written nor temp."""
     rows = reviewed_rows(index, decisions)  # a bad decision fails before anything is written
+    names = {c.folder: c.display_name for c in index.classes}
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     try:
         with open(tmp, "w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)
-            writer.writerow(["path", "label", "split"])
-            writer.writerows(rows)
+            writer.writerow(["path", "label", "split", "display_name"])
+            writer.writerows((image, label, split, names[label]) for image, label, split in rows)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

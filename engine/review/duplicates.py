@@ -11,6 +11,7 @@ Byte-identical copies are already dropped by the dataset scan; this finds the re
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Callable
 
 import torch
 
@@ -39,14 +40,19 @@ class DuplicatePair:
 
 
 def find_near_duplicates(embedded, threshold: float = DEFAULT_THRESHOLD,
-                         pixel_match: float = PIXEL_MATCH, chunk: int = 2048) -> list[DuplicatePair]:
-    """Pairs passing both tests: across splits first, then the most similar."""
+                         pixel_match: float = PIXEL_MATCH, chunk: int = 2048,
+                         progress: Callable[[int, int], None] | None = None
+                         ) -> list[DuplicatePair]:
+    """Pairs passing both tests: across splits first, then the most similar.
+    progress(images compared with all others, images) after each chunk."""
     v = embedded.vectors.float()
     if len(v) > 1:
         v = torch.nn.functional.normalize(v - v.mean(0, keepdim=True), dim=-1)
     t = embedded.thumbs.float()
     n = len(v)
     found: list[tuple[float, float, int, int]] = []
+    if progress:
+        progress(0, n)
     for start in range(0, n, chunk):  # [chunk, N] at a time: memory stays bounded
         sims = v[start:start + chunk] @ v.T
         rows, cols = torch.nonzero(sims >= threshold, as_tuple=True)
@@ -56,6 +62,8 @@ def find_near_duplicates(embedded, threshold: float = DEFAULT_THRESHOLD,
                 pixels = float(t[i] @ t[c])
                 if pixels >= pixel_match:
                     found.append((float(sims[r, c]), pixels, i, c))
+        if progress:
+            progress(min(n, start + chunk), n)
     names = embedded.class_names
     pairs = [DuplicatePair(embedded.paths[i], embedded.paths[j], round(min(s, 1.0), 6),
                            round(min(p, 1.0), 6), embedded.splits[i], embedded.splits[j],

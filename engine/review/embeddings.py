@@ -91,6 +91,8 @@ def embed_dataset(index, *, model_ref: str | None = None, run_dir: str | None = 
     kept = list(loaded.kept)
     vectors, thumbs = [], []
     step = report("embed")
+    if step:  # the first batch takes a while: say at once that embedding began
+        step(0, len(kept))
     with torch.no_grad():
         for start in range(0, len(kept), batch_size):
             rows = loaded.images[start:start + batch_size]

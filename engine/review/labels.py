@@ -10,6 +10,7 @@ it (k-fold), which is what confident learning needs.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Callable
 
 import numpy as np
 import torch
@@ -18,6 +19,7 @@ from engine.errors import UserError
 from engine.i18n import _
 
 CHECKED_SPLITS = ("train", "val")
+Progress = Callable[[str, int, int], None]  # (stage, done, total); total 0: not known
 
 
 @dataclass
@@ -36,8 +38,10 @@ class LabelIssue:
 
 
 def out_of_sample_probabilities(vectors: torch.Tensor, labels: torch.Tensor, n_classes: int,
-                                folds: int = 5, seed: int = 0) -> np.ndarray:
-    """[N, C] probabilities, each row from a logistic-regression probe fitted without it."""
+                                folds: int = 5, seed: int = 0,
+                                progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+    """[N, C] probabilities, each row from a logistic-regression probe fitted without it;
+    progress(folds done, folds) after each fold (a fold of 20,000 images takes seconds)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold
 
@@ -50,19 +54,25 @@ def out_of_sample_probabilities(vectors: torch.Tensor, labels: torch.Tensor, n_c
                           "each in the training and validation images."))
     probs = np.zeros((len(y), n_classes))
     splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
-    for train_idx, held_idx in splitter.split(x, y):
+    if progress:
+        progress(0, k)
+    for fold, (train_idx, held_idx) in enumerate(splitter.split(x, y), start=1):
         probe = LogisticRegression(max_iter=2000, C=10.0)
         probe.fit(x[train_idx], y[train_idx])
         probs[np.ix_(held_idx, probe.classes_)] = probe.predict_proba(x[held_idx])
+        if progress:
+            progress(fold, k)
     return probs
 
 
-def find_label_issues(embedded, folds: int = 5, seed: int = 0) -> list[LabelIssue]:
+def find_label_issues(embedded, folds: int = 5, seed: int = 0,
+                      progress: Progress | None = None) -> list[LabelIssue]:
     """The likely mislabelled train/val images of `embedded`, lowest label quality first.
 
     An image is listed when cleanlab's confident learning flags it, or when the
     out-of-sample probabilities favour another class than its label; `flagged` tells
-    which. cleanlab's label quality score orders the list.
+    which. cleanlab's label quality score orders the list. `progress` hears the folds
+    ("probe", done, total) and then the ranking ("rank", 0, 0: its length is not known).
     """
     from cleanlab.filter import find_label_issues as cl_find
     from cleanlab.rank import get_label_quality_scores
@@ -70,7 +80,10 @@ def find_label_issues(embedded, folds: int = 5, seed: int = 0) -> list[LabelIssu
     chosen = [i for i, s in enumerate(embedded.splits) if s in CHECKED_SPLITS]
     labels = embedded.labels[chosen]
     n_classes = len(embedded.class_names)
-    probs = out_of_sample_probabilities(embedded.vectors[chosen], labels, n_classes, folds, seed)
+    probs = out_of_sample_probabilities(embedded.vectors[chosen], labels, n_classes, folds, seed,
+                                        (lambda d, t: progress("probe", d, t)) if progress else None)
+    if progress:
+        progress("rank", 0, 0)
     y = labels.numpy()
     flagged = set(cl_find(labels=y, pred_probs=probs).nonzero()[0].tolist())
     quality = get_label_quality_scores(y, probs)

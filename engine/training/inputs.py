@@ -8,6 +8,7 @@ augmentation they are the frozen blocks' hidden states (engine/block_cache.py).
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -17,8 +18,10 @@ import torch
 from engine.data.augment import Augmenter
 from engine.data.cache import DecodeCache, cache_resolution
 from engine.config import TrainConfig
-from engine.data.index import DatasetIndex, load_split, scan_dataset
+from engine.data.index import (DatasetIndex, listed_folder, listed_paths, load_split,
+                               scan_dataset)
 from engine.data.validation import Problem
+from engine.errors import UserError
 from engine.i18n import _
 
 SPLITS = ("train", "val", "test")
@@ -69,10 +72,36 @@ class _RowView:
 def load_index(config: TrainConfig, resume_dir: Path | None, progress: ProgressFn) -> DatasetIndex:
     """The run's dataset: its saved split when resuming, otherwise a fresh scan of data_dir."""
     if resume_dir is not None and (resume_dir / "split.json").is_file():
-        return load_split(resume_dir / "split.json")
+        return _own_split(resume_dir, config.data_dir)
     return scan_dataset(config.data_dir, val_fraction=config.val_fraction,
                         test_fraction=config.test_fraction, seed=config.split_seed,
                         progress=progress)
+
+
+def _own_split(run_dir: Path, data_dir: str = "") -> DatasetIndex:
+    """A resumed run's own split.json, whatever dataset the window has open; its images are
+    looked for where the split lists them, else in `data_dir` when that is a folder (their
+    new place: engine.training.resume lets a resume name it). When they are gone so that it
+    cannot train, say where they were expected and what to do."""
+    index = load_split(run_dir / "split.json")  # a damaged file: load_split says so
+    if not index.errors:
+        return index
+    data = json.loads((run_dir / "split.json").read_text(encoding="utf-8"))
+    if data_dir and Path(data_dir).is_dir() and \
+            Path(data_dir).resolve() != Path(listed_folder(data)).resolve():
+        moved = load_split(data, root=data_dir)
+        if not moved.errors:
+            return moved
+    listed = [path for _split, path, _cls in listed_paths(data)]
+    gone = [path for path in listed if not Path(path).is_file()]
+    if gone:
+        raise UserError(_(
+            "This run's images are missing: {gone} of {total} files its split.json lists are "
+            "no longer in {folder} (was the dataset moved or renamed?). Put them back there to "
+            "continue the run, or name their new place: python -m engine train --resume-from "
+            "{run} --data-dir NEW_PLACE (evaluate takes --data-root NEW_PLACE).").format(
+            gone=len(gone), total=len(listed), folder=listed_folder(data), run=run_dir))
+    return index
 
 
 def cache_images(index: DatasetIndex, info, config: TrainConfig,

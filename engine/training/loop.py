@@ -209,7 +209,10 @@ def run_epochs(learner: Learner, tracker: Tracker, control: TrainControl, run_di
         tracker.epoch = epoch
         yield from end_epoch(learner, tracker, epoch, run_dir, rec)
         meter.restart_clock()
-        if tracker.should_stop_early():
+        # an early stop is one that ends the run before its planned end: after the last
+        # planned epoch the run simply completes, whatever the patience count says
+        if tracker.should_stop_early() and epoch < plan.epochs and \
+                tracker.step < plan.total_steps:
             yield rec(EarlyStopped(epoch=epoch, best_epoch=tracker.best_epoch,
                                    patience=config.early_stop_patience))
             break
@@ -274,22 +277,21 @@ def finish(learner: Learner, tracker: Tracker, status: str, run_dir: Path,
 
 
 def calibrate(learner: Learner, run_dir: Path, rec: Recorder) -> Iterator[Event]:
-    """Temperature scaling of the best model on the validation split: its probabilities
-    then say how often it is right. Saved with the head; run.json records what changed."""
-    from engine.use.calibration import calibration_summary
+    """Temperature scaling of the best model on the validation split, kept only where it
+    helps on held-out images (engine.use.calibration): its probabilities then say how often
+    it is right. Saved with the head; run.json records what happened, and the log says it."""
+    from engine.use.calibration import calibration_summary, describe
 
+    # from the raw logits: a continued run's best/ may hold an earlier run's temperature
+    learner.model.head.temperature.fill_(1.0)
     logits, labels = learner.logits("val")
     summary = calibration_summary(logits, labels)
     learner.model.head.temperature.fill_(summary["temperature"])
-    if rec.main:
+    if rec.main:  # saved either way: the folder's head holds the temperature run.json states
         best = ckpt.save_weights(run_dir / "checkpoints" / "best", learner.model)
         ckpt.publish_weights(best, run_dir)
         rec.update(calibration=summary)
-    yield rec(Log(level="info", message=_(
-        "Calibrated the confidence on {images} validation images: temperature {temperature:.2f}, "
-        "expected calibration error {before:.1%} -> {after:.1%}.").format(
-        images=summary["images"], temperature=summary["temperature"],
-        before=summary["ece_before"], after=summary["ece_after"])))
+    yield rec(Log(level="info", message=describe(summary)))
 
 
 def save_last(learner: Learner, tracker: Tracker, epoch: int, run_dir: Path,

@@ -84,12 +84,14 @@ def check_resume_config(config: TrainConfig, run_dir: Path) -> Resume:
     stored = stored_config(run_dir)
     changed = [f for f in TrainConfig.__dataclass_fields__
                if f != "resume_from" and getattr(config, f) != getattr(stored, f)]
-    refused = [f for f in changed if f not in SAFE]
+    moved = "data_dir" in changed and images_found_in(run_dir, config.data_dir)
+    refused = [f for f in changed if f not in SAFE and not (f == "data_dir" and moved)]
     if refused:
         raise UserError(_(
             "A resumed run keeps the settings it was trained with, so {options} cannot change "
             "when continuing {run}. Continue without them (only epochs, max steps, early "
-            "stopping, the output folder and run name, and hardware settings can change), or "
+            "stopping, the output folder and run name, hardware settings, and the new place of "
+            "the run's own images as --data-dir can change), or "
             "start a new run from this run's saved model with your settings: python -m engine "
             "train --init-from {run} --data-dir DATA ...").format(
             options=", ".join(f"{option(f)} ({getattr(stored, f)} -> {getattr(config, f)})"
@@ -98,6 +100,11 @@ def check_resume_config(config: TrainConfig, run_dir: Path) -> Resume:
     for name in changed:
         if name in MACHINE:
             continue  # this machine's settings: the run log's hardware lines say what runs
+        if name == "data_dir":
+            resume.notes.append(_("Resuming with the run's images from their new place, "
+                                  "{new} (the run had {old}).").format(
+                new=config.data_dir, old=stored.data_dir))
+            continue
         resume.notes.append(_("Resuming with {option} {new} (the run had {old}).").format(
             option=option(name), new=getattr(config, name), old=getattr(stored, name)))
     if any(name in OUTPUT for name in changed):
@@ -105,6 +112,20 @@ def check_resume_config(config: TrainConfig, run_dir: Path) -> Resume:
             str(run_dir.parent)
         resume.copy_to = (folder, config.run_name or run_dir.name)
     return resume
+
+
+def images_found_in(run_dir: Path, folder: str) -> bool:
+    """True when `folder` is the new place of every image the run's split.json lists (the
+    dataset was moved): then a resume may name it as its data_dir."""
+    from engine.data.index import load_split
+
+    split = run_dir / "split.json"
+    if not folder or not Path(folder).is_dir() or not split.is_file():
+        return False
+    try:
+        return not load_split(split, root=folder).errors
+    except UserError:
+        return False
 
 
 def copy_run(run_dir: Path, output_dir: str, run_name: str) -> Path:

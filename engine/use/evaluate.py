@@ -40,6 +40,7 @@ class Report:
     run_name: str = ""
     created: str = ""
     # temperature, ece, ece_before, reliability, reliability_before (engine.use.calibration)
+    # on these images; status and fit: what training decided (its calibration_summary)
     calibration: dict = field(default_factory=dict)
 
     @property
@@ -53,6 +54,19 @@ class Report:
 
     def to_dict(self) -> dict:
         return {**asdict(self), "num_images": self.num_images}
+
+    def calibration_text(self) -> str:
+        """What training did with the confidence, and (a second line) the calibration error
+        on these images."""
+        from engine.use.calibration import CALIBRATED, describe
+
+        cal = self.calibration
+        fit = cal.get("fit") or {"temperature": cal["temperature"]}  # a report from before
+        here = (_("On these images: expected calibration error {after:.1%} ({before:.1%} "
+                  "uncalibrated).") if cal.get("status") == CALIBRATED else
+                _("On these images: expected calibration error {after:.1%}.")).format(
+            after=cal["ece"], before=cal["ece_before"])
+        return describe(fit) + "\n  " + here
 
     def summary(self) -> str:
         """A few lines for the command line."""
@@ -73,6 +87,8 @@ class Report:
         for c in self.per_class:
             lines.append(f"  {pad(c['name'], width)}  {c['precision']:9.3f}  {c['recall']:6.3f}  "
                          f"{c['f1']:5.3f}  {c['support']:6d}")
+        if self.calibration:
+            lines.append("  " + self.calibration_text())
         if self.skipped:
             lines.append(_("  {n} image(s) skipped (unreadable or missing).").format(
                 n=len(self.skipped)))
@@ -124,7 +140,7 @@ def _class_map(run_classes: list[dict], found: list, source: str) -> dict[int, i
 
 
 def _samples_from_split(run_dir: Path, split: str, data_root: str | None):
-    from engine.data.index import load_split
+    from engine.data.index import listed_folder, listed_paths, load_split
 
     if split not in SPLITS:
         raise UserError(_("Unknown split '{split}': choose train, val or test (or a folder).")
@@ -143,8 +159,7 @@ def _samples_from_split(run_dir: Path, split: str, data_root: str | None):
         raise damaged(split_json, _("has the wrong contents"), str(exc).rstrip("."),
                       advice) from None
     # load_split reports missing files of every split; keep those of the evaluated one
-    listed = {os.path.normpath(os.path.join(index.root, *item["path"].split("/")))
-              for item in _split_files(data, split)}
+    listed = {path for name, path, _cls in listed_paths(data, data_root) if name == split}
     skipped = [{"path": p.path, "reason": p.reason} for p in index.problems
                if p.severity != "error" and p.path in listed]
     samples = index.split(split)
@@ -152,15 +167,11 @@ def _samples_from_split(run_dir: Path, split: str, data_root: str | None):
         if skipped:
             raise UserError(_("The {split} images listed in split.json are missing from {root} "
                               "(was the dataset moved?). Give its new location (--data-root) or "
-                              "evaluate on a folder.").format(split=split, root=index.root))
+                              "evaluate on a folder.").format(
+                split=split, root=data_root or listed_folder(data)))
         raise UserError(_("This run has no {split} images (its {split} share was 0). Evaluate "
                           "another split or a folder of labelled images.").format(split=split))
     return index, samples, skipped
-
-
-def _split_files(data: dict, split: str) -> list[dict]:
-    """The {path, class} entries split.json (`data`, already read by load_split) lists."""
-    return list((data.get("files") or {}).get(split) or [])
 
 
 def _samples_from_folder(folder: str):
@@ -231,13 +242,18 @@ def compute_metrics(y_true: torch.Tensor, probs: torch.Tensor, class_names: list
     }
 
 
-def _calibration(probs: torch.Tensor, y_true: torch.Tensor, temperature: float) -> dict:
+def _calibration(probs: torch.Tensor, y_true: torch.Tensor, temperature: float,
+                 fit: dict | None = None) -> dict:
     """How well the confidence matches the accuracy here, with and without the run's
-    temperature (1 for runs trained before calibration existed)."""
-    from engine.use.calibration import expected_calibration_error, reliability, uncalibrated
+    temperature (1 for runs trained before calibration existed, or left uncalibrated), and
+    what training decided (`fit`: run.json's calibration)."""
+    from engine.use.calibration import (CALIBRATED, expected_calibration_error, reliability,
+                                        uncalibrated)
 
+    fit = dict(fit) if isinstance(fit, dict) else {}
     before = uncalibrated(probs, temperature) if temperature != 1.0 else probs
-    return {"temperature": temperature,
+    status = fit.get("status") or (CALIBRATED if temperature != 1.0 else "uncalibrated")
+    return {"temperature": temperature, "status": status, "fit": fit,
             "ece": round(expected_calibration_error(probs, y_true), 6),
             "ece_before": round(expected_calibration_error(before, y_true), 6),
             "reliability": reliability(probs, y_true),
@@ -287,7 +303,8 @@ def evaluate_run(run_dir: str | os.PathLike, split: str = "test", folder: str | 
     report = Report(report_dir=str(out), samples=rows, errors=errors, class_names=list(names),
                     source=source, skipped=skipped, run_name=predictor.name,
                     created=dt.datetime.now().isoformat(timespec="seconds"),
-                    calibration=_calibration(probs, y_true, predictor.temperature), **metrics)
+                    calibration=_calibration(probs, y_true, predictor.temperature,
+                                                meta.get("calibration")), **metrics)
     write_report(report)
     return report
 
@@ -310,11 +327,17 @@ def write_report(report: Report) -> None:
     if cal:
         from engine.use.reliability_png import save_reliability
 
-        save_reliability(out / "reliability.png", cal["reliability"], cal["reliability_before"],
-                         title=_("{run} · {source} · temperature {t:.2f}").format(
-                             run=report.run_name, source=source, t=cal["temperature"]),
-                         ece_after=cal["ece"],
-                         ece_before=cal["ece_before"])
+        if cal["temperature"] != 1.0:
+            save_reliability(out / "reliability.png", cal["reliability"],
+                             cal["reliability_before"],
+                             title=_("{run} · {source} · temperature {t:.2f}").format(
+                                 run=report.run_name, source=source, t=cal["temperature"]),
+                             ece_after=cal["ece"], ece_before=cal["ece_before"])
+        else:  # uncalibrated: one set of bars, named so
+            save_reliability(out / "reliability.png", cal["reliability"], None,
+                             title=_("{run} · {source} · uncalibrated").format(
+                                 run=report.run_name, source=source),
+                             ece_after=cal["ece"], calibrated=False)
     tmp = out / ".errors.csv.tmp"
     with open(tmp, "w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=["path", "true", "predicted", "confidence"])

@@ -24,12 +24,16 @@ _DIAGONAL = (200, 60, 60)
 
 def draw_reliability(after: Sequence[dict], before: Sequence[dict] | None = None, *,
                      title: str = "", ece_after: float | None = None,
-                     ece_before: float | None = None) -> Image.Image:
-    """`after`/`before`: engine.use.calibration.reliability() rows."""
+                     ece_before: float | None = None, calibrated: bool = True) -> Image.Image:
+    """`after`/`before`: engine.use.calibration.reliability() rows; `calibrated` False: the
+    run kept its confidence uncalibrated, and `after` is that."""
     title = title or _("Reliability diagram")
-    calibrated = (_("filled: calibrated (ECE {ece:.1%})").format(ece=ece_after)
+    if not calibrated:
+        legend = (_("filled: uncalibrated (ECE {ece:.1%})").format(ece=ece_after)
+                  if ece_after is not None else _("filled: uncalibrated"))
+    else:
+        legend = (_("filled: calibrated (ECE {ece:.1%})").format(ece=ece_after)
                   if ece_after is not None else _("filled: calibrated"))
-    legend = calibrated
     if before is not None:
         legend += "   " + (_("outlined: before calibration (ECE {ece:.1%})").format(ece=ece_before)
                            if ece_before is not None else _("outlined: before calibration"))
