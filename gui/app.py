@@ -1,4 +1,7 @@
-"""Entry point of the desktop app: `lora-studio [--demo] [--screenshots DIR]`.
+"""Entry point of the desktop app: `lora-studio [PATH] [--demo] [--screenshots DIR]`.
+
+PATH opens at once: a dataset folder or CSV file in step 1, a run folder in Training and
+Prediction; anything else gets a plain message in the window.
 
 The window must appear fast, so nothing here imports torch or transformers: they are
 imported in background threads after the window shows (hardware detection, model
@@ -26,6 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lora-studio",
         description="Fine-tune CLIP with LoRA into an image classifier, from a folder of images.")
+    parser.add_argument("path", nargs="?", metavar="PATH",
+                        help="open this at start: a dataset folder, a CSV file of path,label "
+                             "or a run folder")
     parser.add_argument("--demo", action="store_true",
                         help="run the whole workflow on generated images with the offline demo "
                              "model: dataset, a short training run with live curves, predictions")
@@ -53,7 +59,11 @@ def main(argv: list[str] | None = None) -> int:
         from gui.selftest import main as self_test_main  # the packaged build's checks
 
         return self_test_main(argv)
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.path and (args.demo or args.screenshots):
+        parser.error("PATH cannot be combined with --demo or --screenshots (they bring their "
+                     "own dataset)")
     if not has_display():
         if args.screenshots:
             os.environ["QT_QPA_PLATFORM"] = "offscreen"  # screenshots need no screen
@@ -90,12 +100,41 @@ def main(argv: list[str] | None = None) -> int:
     window.show()
     # After the first paint: torch is imported in the background, never before the window.
     QTimer.singleShot(0, window.status.detect_hardware)
+    if args.path:
+        QTimer.singleShot(0, lambda: open_path(window, args.path))
     if args.demo:
         from gui.demo_flow import DemoFlow
 
         window.demo = DemoFlow(window)
         QTimer.singleShot(0, window.demo.start)
     return app.exec()
+
+
+def open_path(window, path: str) -> str:
+    """Open `path` (from the command line) where it belongs; returns "dataset", "run" or
+    "" when it is none of these (the window then says so, and stays as it was)."""
+    from pathlib import Path
+
+    from gui.i18n import translate
+
+    target = Path(path).expanduser().absolute()  # recent lists need absolute paths
+    if (target / "run.json").is_file():
+        window.open_run(str(target))
+        return "run"
+    if target.is_dir() or (target.is_file() and target.suffix.lower() == ".csv"):
+        window.show_tab(window.dataset_tab)
+        window.dataset_tab.open_folder(str(target))
+        return "dataset"
+    title = translate("App", "Cannot open {path}").format(path=path)
+    if not target.exists():
+        text = translate("App", "{path} does not exist. Check the spelling, or choose a "
+                         "folder with File › Open dataset…").format(path=path)
+    else:
+        text = translate("App", "{path} is not a dataset folder, a CSV file of path,label or a "
+                         "run folder. Choose a dataset with File › Open dataset… or a run "
+                         "with File › Open run…").format(path=path)
+    window.notify(title, text)
+    return ""
 
 
 if __name__ == "__main__":

@@ -49,15 +49,32 @@ class DemoFlow(QObject):
         self.stage = ""
         self.run_dir = ""
         self.index = None
+        self._outcome_shown = False  # the status bar says how the demo ended
 
     def _enter(self, stage: str) -> None:
         self.stage = stage
         self.stage_changed.emit(stage)
         self.window.status.set_note(dynamic(lambda: translate("DemoFlow", "Demo: {stage}").format(
-            stage=translate("DemoFlow", STAGE_TEXT[stage]))))
+            stage=translate("DemoFlow", STAGE_TEXT[stage]))), "demo")
+        if stage == "done":
+            self._keep_outcome_until_next_run()
+
+    def _keep_outcome_until_next_run(self) -> None:
+        """How the demo ended stays in the status bar until another run starts: then it is
+        no longer the news (a later run's result must not sit beside "Demo stopped")."""
+        if not self._outcome_shown:
+            self._outcome_shown = True
+            self.window.training_tab.run_started.connect(self._on_later_run_started)
+
+    def _on_later_run_started(self, _run_dir: str) -> None:
+        self.window.training_tab.run_started.disconnect(self._on_later_run_started)
+        self._outcome_shown = False
+        self.window.status.clear_note("demo")
 
     def start(self) -> None:
         w = self.window
+        if self._outcome_shown:  # a new demo: its own stages are the news now
+            self._on_later_run_started("")
         self._enter("dataset")
         w.show_tab(w.dataset_tab)
         w.dataset_tab.dataset_ready.connect(self._on_dataset_ready)
@@ -123,7 +140,8 @@ class DemoFlow(QObject):
     def _fail(self, message: str) -> None:
         self.stage = "failed"
         self.window.status.set_note(dynamic(lambda: translate(
-            "DemoFlow", "Demo stopped: {message}").format(message=again(message))))
+            "DemoFlow", "Demo stopped: {message}").format(message=again(message))), "demo")
+        self._keep_outcome_until_next_run()
         self.failed.emit(message)
 
 

@@ -31,6 +31,19 @@ def percent(fraction: float | None, digits: int = 1) -> str:
     return translate("format", "{value} %").format(value=f"{100.0 * fraction:.{digits}f}")
 
 
+def share(done: int, total: int) -> int:
+    """Whole per cent done, rounded down (100 only when all is done): the one rounding that
+    progress bars and progress texts share, so they never show two numbers."""
+    if total <= 0:
+        return 0
+    return max(0, min(100, int(done) * 100 // int(total)))
+
+
+def share_text(done: int, total: int) -> str:
+    """'30 %': share() as a bar or a line shows it."""
+    return translate("format", "{value} %").format(value=share(done, total))
+
+
 def status_text(status: str) -> str:
     """An engine run status ('completed', ...) in words; unknown ones as they are."""
     return translate("format", STATUS_TEXT[status]) if status in STATUS_TEXT else status
@@ -56,11 +69,10 @@ def _run_progress(phase: str, started, last_step, finished) -> str:
     if started is None or last_step is None:
         return translate("format", "Preparing…")
     epoch = min(started.epochs, int(last_step.epoch) + 1)
-    share = 100.0 * last_step.step / max(1, started.total_steps)
     text = translate("format", "epoch {epoch}/{epochs} · step {step}/{total} · {share} % · "
                      "{rate} img/s · {left} left").format(
         epoch=epoch, epochs=started.epochs, step=last_step.step, total=started.total_steps,
-        share=f"{share:.0f}", rate=f"{last_step.images_per_s:.1f}",
+        share=share(last_step.step, started.total_steps), rate=f"{last_step.images_per_s:.1f}",
         left=duration(last_step.eta_s))
     if phase == "paused":
         return translate("format", "Paused · {progress}").format(progress=text)

@@ -7,19 +7,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QUrl
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QTimer, QUrl
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (QFileDialog, QMainWindow, QMenu, QMessageBox, QTabWidget,
                                QVBoxLayout, QWidget)
 
 from gui.errors import on_action
 from gui.i18n import current_language, dynamic, translate
+from gui.readiness import Readiness, config_readiness, dataset_readiness, training_blocker
 from gui.settings import Settings
 from gui.status_bar import StatusBar, hardware_from_run
 from gui.tabs.config_tab import ConfigTab
 from gui.tabs.dataset_tab import DatasetTab
 from gui.tabs.prediction_tab import PredictionTab
 from gui.tabs.training_tab import TrainingTab
+from gui.widgets.banner import Banner
 from gui.widgets.error_banner import ErrorBanner
 from gui.widgets.language_menu import LanguageMenu
 
@@ -38,6 +40,8 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("LoRA Studio")
         self._closing = False  # a close is waiting for the run to stop
         self.dataset_index = None  # the DatasetIndex step 1 last reported (or None)
+        self.dataset_shown = None  # ... or the one it shows, blocking problems and all
+        self._runs_root = ""
         self.last_notice: QMessageBox | None = None
         self.dataset_tab = DatasetTab(self.settings)
         self.config_tab = ConfigTab(self.settings)
@@ -49,11 +53,16 @@ class MainWindow(QMainWindow):
             self.tabs.addTab(tab, translate("MainWindow", title))
             tab.state_changed.connect(self._on_tab_state_changed)
         self.error_banner = ErrorBanner()  # gui.errors shows every failure here
+        # a close waiting for the run to save (closeEvent)
+        self.closing_banner = Banner(translate("MainWindow", "Saving the model before closing…"
+                                               " The window closes when it is saved."))
+        self.closing_banner.hide()
         central = QWidget()
         column = QVBoxLayout(central)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
         column.addWidget(self.error_banner)
+        column.addWidget(self.closing_banner)
         column.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
         self.status = StatusBar(self)
@@ -62,6 +71,7 @@ class MainWindow(QMainWindow):
         self._wire()
         self._update_blocker()
         self._update_actions()
+        self.setMinimumSize(1024, 680)  # every tab fits; 680 px high fits a 1366x768 laptop
         geometry = self.settings.geometry("main")
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(1280, 820)
@@ -74,7 +84,9 @@ class MainWindow(QMainWindow):
     def _wire(self) -> None:
         self.dataset_tab.dataset_ready.connect(self._on_dataset_ready)
         self.dataset_tab.model_for_checks = lambda: self.config_tab.config().model
-        self.config_tab.config_changed.connect(lambda _config: self._update_blocker())
+        self._runs_root_timer = QTimer(self, singleShot=True, interval=400)
+        self._runs_root_timer.timeout.connect(self._on_runs_root_timer_timeout)
+        self.config_tab.config_changed.connect(self._on_config_changed)
         self.config_tab.dataset_requested.connect(on_action(
             self.config_tab.banner.action, lambda: self.show_tab(self.dataset_tab)))
         self.config_tab.dataset_folder_requested.connect(on_action(
@@ -90,37 +102,44 @@ class MainWindow(QMainWindow):
         self.training_tab.run_finished.connect(self._on_training_run_finished)
         self.training_tab.prediction_requested.connect(on_action(
             self.training_tab.summary.predict_button, self._on_prediction_requested))
-        runs_root = self.config_tab.config().output_dir
-        self.training_tab.set_runs_root(runs_root)
-        self.prediction_tab.set_runs_root(runs_root)
+        self._set_runs_root(self.config_tab.config().output_dir)
+
+    def _set_runs_root(self, root: str) -> None:
+        """Earlier runs (Training) and the run list (Prediction) follow the output folder."""
+        if root != self._runs_root:
+            self._runs_root = root
+            self.training_tab.set_runs_root(root)
+            self.prediction_tab.set_runs_root(root)
+
+    def _on_config_changed(self, _config) -> None:
+        self._update_blocker()
+        self._runs_root_timer.start()  # typed a character at a time: read it once it settles
+
+    def _on_runs_root_timer_timeout(self) -> None:
+        if not self.training_tab.is_running():  # a run keeps writing where it started
+            self._set_runs_root(self.config_tab.config().output_dir)
+
+    def _readiness(self):
+        """(dataset, config) readiness, decided by gui.readiness for every tab alike."""
+        dataset = dataset_readiness(self.dataset_shown)
+        if self.config_tab.config().resume_from:  # a continued run reads its own split.json
+            dataset = Readiness("ready")
+        return dataset, config_readiness(dataset, self.config_tab.problems())
 
     def _config_for_training(self):
-        return None if self.config_tab.problems() else self.config_tab.config()
+        dataset, config = self._readiness()
+        return self.config_tab.config() if dataset.ready and config.ready else None
 
     def _update_blocker(self) -> None:
         """Tell the training tab what (if anything) must happen before a run can start."""
-        index = self.dataset_index
-        problems = self.config_tab.problems()
-        if index is None:
-            self.training_tab.set_blocker(translate(
-                "MainWindow", "Nothing to train on yet: choose a folder of images in step 1 (or "
-                "create the demo dataset)."), "dataset")
-        elif index.errors:
-            self.training_tab.set_blocker(translate(
-                "MainWindow", "The dataset needs attention first: {reason}").format(
-                reason=index.errors[0].reason), "dataset")
-        elif problems:
-            name, text = next(iter(problems.items()))
-            self.training_tab.set_blocker(translate(
-                "MainWindow", "A setting needs attention first ({name}): {problem}").format(
-                name=name, problem=text), "config")
-        else:
-            self.training_tab.set_blocker("")
+        self.training_tab.set_blocker(*training_blocker(*self._readiness()))
         self._update_actions()
 
     def _on_dataset_ready(self, index) -> None:
         self.dataset_index = index
-        self.config_tab.set_dataset(index)
+        # None also means "shown, but blocked": then the tab's own index says why
+        self.dataset_shown = index if index is not None else self.dataset_tab.index
+        self.config_tab.set_dataset(self.dataset_shown)
         if index is not None:
             self.settings.add_recent("datasets", index.root)
         self._update_blocker()
@@ -133,12 +152,14 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def _on_training_run_finished(self, run_dir: str, status: str) -> None:
-        self.prediction_tab.set_runs_root(self.config_tab.config().output_dir)
+        if self._closing:
+            self.close()  # the run has stopped cleanly; finish the close the user asked for
+            return  # (loading its model for step 4 would only delay the close)
+        self._set_runs_root(self.config_tab.config().output_dir)
+        self.prediction_tab.refresh_runs()  # the run that ended is one to choose now
         if status in ("completed", "stopped") and run_dir and (Path(run_dir) / "head.safetensors").is_file():
             self.prediction_tab.open_run(run_dir)  # step 4 is ready when the user gets there
         self._update_actions()
-        if self._closing:
-            self.close()  # the run has stopped cleanly; finish the close the user asked for
 
     def _on_prediction_requested(self, run_dir: str) -> None:
         if run_dir and run_dir != self.prediction_tab.run_dir:
@@ -317,8 +338,12 @@ class MainWindow(QMainWindow):
                                       "far is saved first.")):
                 self._closing = True
                 self.training_tab.stop()
-                self.status.set_note(translate(
-                    "MainWindow", "Stopping the run and saving the model before quitting…"))
+                # The window stays, saying why, until the run has ended (then it closes):
+                # nothing else can be started meanwhile.
+                self.closing_banner.show()
+                self.tabs.setEnabled(False)
+                self.menuBar().setEnabled(False)
+                self.status.set_note(self.closing_banner.text(), "closing")
             return
         self.settings.save_geometry("main", self.saveGeometry())
         self.shutdown()

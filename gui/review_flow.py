@@ -8,6 +8,7 @@ worker; the file moves are a handful of renames after an explicit yes.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Callable
 
@@ -18,15 +19,30 @@ from gui.i18n import translate
 from gui.scan_worker import FunctionThread, keep_alive
 
 MAX_LISTED_MOVES = 40  # the dialog's text; its details list every move
+# What a save adds to the dataset's name; a dataset reviewed again keeps its first name.
+REVIEWED_SUFFIX = re.compile(r"-reviewed-\d{4}-\d{2}-\d{2}-\d{6}(-\d+)?$")
+
+
+def reviewed_csv_path(root: str, folder: Path, now: dt.datetime | None = None) -> Path:
+    """<dataset>-reviewed-<time>.csv in `folder`, never an existing file: each save writes
+    its own CSV, so a run trained on an earlier one keeps the dataset it recorded."""
+    source = Path(root)
+    stem = source.stem if source.suffix.lower() == ".csv" else source.name
+    stem = REVIEWED_SUFFIX.sub("", stem) or "dataset"
+    base = f"{stem}-reviewed-{(now or dt.datetime.now()):%Y-%m-%d-%H%M%S}"
+    path, n = folder / f"{base}.csv", 1
+    while path.exists():
+        n += 1
+        path = folder / f"{base}-{n}.csv"
+    return path
 
 
 def _stage_text(stage: str) -> str:
-    """What the busy row says while the data check is at `stage` (called in the worker)."""
-    if stage == "decode":
-        return translate("ReviewFlow", "Decoding images for the data check…")
-    if stage == "embed":
-        return translate("ReviewFlow", "Embedding images for the data check…")
-    return translate("ReviewFlow", "Checking for the data check…")
+    """What the busy row says while the data check is at `stage` (called in the worker): the
+    stage's words, whose {done} and {total} the row fills with each count."""
+    from gui.progress_text import template
+
+    return template(stage)
 
 
 class ReviewFlow(QObject):
@@ -97,17 +113,16 @@ class ReviewFlow(QObject):
 
     # -- decisions -----------------------------------------------------------------------
     def save(self, decisions: dict) -> str:
-        """Write the reviewed CSV into the app's data folder; returns its path, or "" when it
-        could not be written (the reason goes to the banner, like Apply's)."""
+        """Write the reviewed CSV (with the display names the dataset has now) into the app's
+        data folder; returns its path, or "" when it could not be written (the reason goes to
+        the banner, like Apply's)."""
         from engine.config import default_data_dir
         from engine.errors import UserError
         from engine.review.decisions import write_reviewed_csv
 
-        stamp = dt.datetime.now().strftime("%Y-%m-%d-%H%M%S")
-        name = f"{Path(self.index.root).name or 'dataset'}-reviewed-{stamp}.csv"
         try:
-            path = write_reviewed_csv(self.index, decisions,
-                                      default_data_dir() / "reviewed" / name)
+            path = write_reviewed_csv(self.index, decisions, reviewed_csv_path(
+                self.index.root, default_data_dir() / "reviewed"))
         except (UserError, OSError) as exc:
             self.message.emit(translate("ReviewFlow", "⚠ The reviewed dataset was not saved: "
                                         "{error}").format(error=exc))

@@ -3,7 +3,8 @@
 It runs the demo (dataset, a short training run, predictions), opens the evaluation of
 the run with a confusion cell selected, runs the data check of the demo dataset (the
 review view, a few decisions made) and turns the Prediction tab's heat maps on, and grabs
-the window at each step. Works
+the window at each step. Last, the evaluation view alone at 1280x800 shows a synthetic
+120-class report (many_class_report), its worst confusion zoomed in. Works
 offscreen (app.py selects the offscreen platform when there is no display), so it is
 also how documentation images and visual checks are made on a headless machine.
 Beside the PNGs, texts.json lists every text each shot shows (gui.i18n.shown_texts), which
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import json
 import sys
+import tempfile
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
@@ -24,6 +26,61 @@ SHOT_SIZE = (1360, 860)
 SETTLE_MS = 800  # lets thumbnails decoded in the background arrive before a grab
 WATCHDOG_MS = 15 * 60 * 1000
 NAMES = ("1-dataset", "2-config", "3-training", "4-prediction")
+MANY_SIZE = (1280, 800)  # the 120-class evaluation shot
+
+
+def many_class_report(folder: str | Path, classes: int = 120, per_class: int = 10,
+                      seed: int = 7):
+    """A synthetic evaluation Report of `classes` classes named like "Breed_Name_Number_007",
+    `per_class` test images each, written into `folder` as small JPEGs in landscape, portrait
+    and square shapes. Every ninth class has a look-alike it is often taken for; other
+    mistakes are scattered. The evaluation view shows it exactly as it shows a real one."""
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    from engine.use.evaluate import Report
+
+    rng = np.random.default_rng(seed)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    names = [f"Breed_Name_Number_{i:03d}" for i in range(classes)]
+    lookalike = {t: (t + 1 + t % 5) % classes for t in range(0, classes, 9)}
+    shapes = ((120, 80), (80, 120), (100, 100))  # landscape, portrait, square
+    confusion = np.zeros((classes, classes), dtype=int)
+    samples = []
+    for t, name in enumerate(names):
+        colour = tuple(int(c) for c in rng.integers(40, 220, 3))
+        for k in range(per_class):
+            if t in lookalike and k < 2 + (t // 9) % 4:  # 2 to 5 of its images
+                p = lookalike[t]
+            elif rng.random() < 0.1:
+                p = int(rng.integers(classes))
+            else:
+                p = t
+            w, h = shapes[k % 3]
+            image = Image.new("RGB", (w, h), colour)
+            ImageDraw.Draw(image).ellipse((w // 4, h // 4, 3 * w // 4, 3 * h // 4),
+                                          fill=tuple(255 - c for c in colour))
+            path = folder / f"{name}_{k:02d}.jpg"
+            image.save(path, quality=85)
+            low, high = (0.55, 0.99) if p == t else (0.3, 0.8)
+            samples.append({"path": str(path), "true": name, "predicted": names[p],
+                            "confidence": round(float(rng.uniform(low, high)), 3)})
+            confusion[t, p] += 1
+    right = np.diag(confusion).astype(float)
+    precision = right / np.maximum(confusion.sum(axis=0), 1)
+    recall = right / np.maximum(confusion.sum(axis=1), 1)
+    f1 = np.divide(2 * precision * recall, precision + recall,
+                   out=np.zeros_like(right), where=precision + recall > 0)
+    per_class_rows = [{"name": n, "folder": n, "precision": float(precision[i]),
+                       "recall": float(recall[i]), "f1": float(f1[i]),
+                       "support": int(confusion[i].sum())} for i, n in enumerate(names)]
+    errors = sorted((s for s in samples if s["true"] != s["predicted"]),
+                    key=lambda s: -s["confidence"])
+    return Report(accuracy=float(right.sum() / confusion.sum()), top5_accuracy=None,
+                  per_class=per_class_rows, confusion=confusion.tolist(), class_names=names,
+                  errors=errors, report_dir="", samples=samples, macro_f1=float(f1.mean()),
+                  run_name=f"{classes} synthetic classes")
 
 
 def worst_cell(confusion: list[list[int]]) -> tuple[int, int]:
@@ -48,17 +105,19 @@ class ScreenshotSession:
         self.flow.finished.connect(lambda run_dir: QTimer.singleShot(SETTLE_MS, self._shoot_tabs))
         self.flow.failed.connect(self._fail)
 
-    def grab(self, name: str) -> None:
+    def grab(self, name: str, widget=None) -> None:
+        """Save `widget` (the window unless given) as NAME.png and list the texts it shows."""
+        widget = widget or self.window
         self.app.processEvents()
         path = self.out / f"{name}.png"
-        if not self.window.grab().save(str(path), "PNG"):
+        if not widget.grab().save(str(path), "PNG"):
             self._fail(f"could not write {path}")
             return
         self.saved.append(path)
         from gui.i18n import shown_texts
 
         try:
-            self.texts[name] = shown_texts(self.window)
+            self.texts[name] = shown_texts(widget)
         except Exception as exc:  # noqa: BLE001 - a timer callback: fail loudly, never hang
             self._fail(f"could not list the texts of {name}: {exc!r}")
             return
@@ -137,6 +196,30 @@ class ScreenshotSession:
                 any(p.name == "8-heat-maps.png" for p in self.saved):
             return  # more chunks to come, or already taken
         self.grab("8-heat-maps")
+        self._shoot_many_classes()
+
+    def _shoot_many_classes(self) -> None:
+        """The evaluation view alone at 1280x800 with a synthetic 120-class report, the
+        most confused pair clicked (its images listed, the matrix zoomed onto it)."""
+        from gui.widgets.evaluation_view import EvaluationView
+
+        self._images = tempfile.TemporaryDirectory(prefix="lora-studio-120-classes-")
+        view = self.many_view = EvaluationView()
+        view.setWindowTitle("LoRA Studio")
+        view.resize(*MANY_SIZE)
+        view.show()
+        view.set_report(many_class_report(self._images.name))
+        self.app.processEvents()  # the view box takes its size before the zoom
+        view.pairs.setCurrentCell(0, 0)
+        view.pairs.cellClicked.emit(0, 0)  # what a click on the first row does
+        view.grab()  # the first paint asks for the thumbnails
+        QTimer.singleShot(SETTLE_MS, self._done_many_classes)
+
+    def _done_many_classes(self) -> None:
+        self.grab("9-many-classes", self.many_view)
+        self.many_view.shutdown()
+        self.many_view.close()
+        self._images.cleanup()
         self.app.exit(0)
 
     def _fail(self, message: str) -> None:

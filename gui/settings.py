@@ -1,7 +1,9 @@
-"""Per-user GUI settings: window geometry, recent folders and the language, nothing else.
+"""Per-user GUI settings: window geometry, recent folders, the language and the base model
+last chosen, nothing else.
 
 Everything that defines a result lives in a run's run.json; QSettings only remembers
-where the window was and which folders the user opened lately. With $LORA_STUDIO_HOME set
+where the window was, which folders the user opened lately and which base model to offer
+first. With $LORA_STUDIO_HOME set
 they live in $LORA_STUDIO_HOME/settings.ini; tests redirect QSettings to a temporary INI
 file (tests/gui/conftest.py), so they never touch the real profile.
 """
@@ -62,6 +64,16 @@ class Settings:
     def set_language(self, language: str) -> None:
         self._q.setValue("language", language)
         self._q.sync()
+
+    # --- the base model the user chose last (Config tab; the offline demo model too) -----
+    def model(self) -> str | None:
+        value = self._q.value("config/model")
+        return str(value) if value else None
+
+    def set_model(self, ref: str) -> None:
+        if ref != self.model():
+            self._q.setValue("config/model", ref)
+            self._q.sync()
 
     # --- recent folders ---------------------------------------------------------------
     def recent(self, kind: str) -> list[str]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QStatusBar, QWidget
 
 from gui.i18n import dynamic, translate
@@ -62,7 +64,8 @@ class StatusBar(QStatusBar):
         super().__init__(parent)
         self.hardware = QLabel(translate("StatusBar", "detecting hardware…"))
         self.run = QLabel(translate("StatusBar", "no run"))
-        self.note = QLabel("")  # passing remarks (the demo's stage, a stop in progress)
+        self.note = ElidingLabel()  # passing remarks (the demo's stage, a stop in progress)
+        self.note_owner = ""  # who set the note: only they take it away (clear_note)
         self.progress = QLabel("")
         self.hardware.setToolTip(translate("StatusBar", "Where training runs, in which number "
                                            "format, on how many threads."))
@@ -113,13 +116,35 @@ class StatusBar(QStatusBar):
     def set_progress(self, text: str) -> None:
         self.progress.setText(text)
 
-    def set_note(self, text: str) -> None:
+    def set_note(self, text: str, owner: str = "") -> None:
         self.note.setText(text)
+        self.note.setToolTip(text)
+        self.note_owner = owner
+
+    def clear_note(self, owner: str) -> None:
+        """Take the note away if `owner` set it (a later note of someone else stays)."""
+        if self.note_owner == owner:
+            self.set_note("")
 
     def wait(self, ms: int = 60_000) -> None:
         self._shutting_down = True
         for thread in list(self._threads):  # the list may grow while the first one ends
             thread.wait(ms)
+
+
+class ElidingLabel(QLabel):
+    """A one-line label that gives way to the rest of the bar: a long remark ends in "…"
+    (its tool tip keeps it whole) instead of widening the window."""
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt API)
+        return QSize(0, super().minimumSizeHint().height())
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        painter = QPainter(self)
+        painter.setPen(self.palette().color(self.foregroundRole()))
+        text = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight,
+                                             self.contentsRect().width())
+        painter.drawText(self.contentsRect(), int(self.alignment()), text)
 
 
 def _separator() -> QLabel:

@@ -15,9 +15,11 @@ from PySide6.QtWidgets import (QFileDialog, QFormLayout, QGridLayout, QGroupBox,
                                QLabel, QLineEdit, QPushButton, QScrollArea, QToolButton,
                                QVBoxLayout, QWidget)
 
-from engine.config import PRESETS, TrainConfig, apply_preset, field_info, to_command_line
+from engine.config import (DEFAULT_MODEL, PRESETS, ConfigValueError, TrainConfig, active_preset,
+                           apply_preset, field_info, to_command_line)
 from gui.errors import on_action
 from gui.i18n import dynamic, translate
+from gui.readiness import config_readiness, dataset_readiness, dataset_text, go_to_text
 from gui.settings import Settings
 from gui.widgets.banner import Banner
 from gui.widgets.config_fields import FieldEditor, label_for, make_editor
@@ -57,6 +59,14 @@ def preset_button_text(name: str) -> str:
     return f"{preset_name(name)}\n{hint}".strip()
 
 
+def config_file_path(path: str, yaml: bool) -> str:
+    """The file a config is saved to: `path` when it names .json/.yaml/.yml, else `path` with
+    the suffix of the format chosen in the save dialog (JSON unless YAML was chosen)."""
+    if Path(path).suffix.lower() in (".json", ".yaml", ".yml"):
+        return path
+    return path + (".yaml" if yaml else ".json")
+
+
 def default_output_dir() -> str:
     """Runs go to the user's LoRA Studio folder, not the current directory (which may be '/')."""
     from engine.config import default_data_dir
@@ -75,12 +85,12 @@ class ConfigTab(QWidget):
         self.settings = settings
         self._index = None
         self._loading = False
+        self._own_model = DEFAULT_MODEL  # the model the user chose; presets naming none keep it
         self.editors: dict[str, FieldEditor] = {}
         self.errors: dict[str, QLabel] = {}
         self._rows: dict[str, tuple[QFormLayout, QWidget, bool]] = {}
-        self.banner = Banner(translate("ConfigTab", "No dataset yet: choose a folder of images "
-                                       "in step 1 first."),
-                             translate("ConfigTab", "Go to Dataset"))
+        # what the dataset lacks, in the words every tab uses (gui.readiness)
+        self.banner = Banner(dataset_text(dataset_readiness(None)), go_to_text("dataset"))
         self.banner.action.clicked.connect(self.dataset_requested)  # main_window goes there
         self.preset_buttons: dict[str, QPushButton] = {}
         self.advanced_toggle = QToolButton()
@@ -103,7 +113,12 @@ class ConfigTab(QWidget):
         self.message = QLabel()
         self.message.setWordWrap(True)
         self._build_layout()
-        self._set_config(apply_preset(TrainConfig(output_dir=default_output_dir()), "Quick (CPU)"))
+        self.editors["model"].changed.connect(self._on_model_changed)
+        # a failed check marks the tab as needing attention; a passed one takes the mark away
+        self.model_picker.check_finished.connect(lambda _ok, _message: self._refresh())
+        self._own_model = self._remembered_model()
+        self._set_config(apply_preset(TrainConfig(output_dir=default_output_dir()), "Quick (CPU)",
+                                      own_model=self._own_model))
         self._on_advanced_toggle_toggled(False)
 
     # --- layout -----------------------------------------------------------------------
@@ -115,7 +130,9 @@ class ConfigTab(QWidget):
             button.setCheckable(True)
             button.setMinimumHeight(56)
             button.setToolTip(translate("ConfigTab", "Sets {settings}").format(
-                settings=", ".join(f"{k} = {v}" for k, v in PRESETS[name].items())))
+                settings=", ".join(f"{k} = {v}" for k, v in PRESETS[name].items())) + "\n" +
+                translate("ConfigTab", "Every other training setting goes back to its default; "
+                          "the dataset, hardware and output settings stay as they are."))
             button.clicked.connect(on_action(button, lambda n=name: self.apply_preset(n)))
             presets.addWidget(button)
             self.preset_buttons[name] = button
@@ -171,13 +188,14 @@ class ConfigTab(QWidget):
 
     # --- public interface ---------------------------------------------------------------
     def set_dataset(self, index) -> None:
-        """The dataset from tab 1 (engine.data.index.DatasetIndex) or None.
+        """The dataset tab 1 shows (engine.data.index.DatasetIndex, blocking problems and
+        all) or None; the banner says what it lacks, in gui.readiness's words.
 
         Step 1 owns the split: its fractions and seed are copied here (so the command line
         reproduces the same split) and locked, with a tooltip saying where to change them.
         """
         self._index = index
-        self.banner.setVisible(index is None)
+        self.banner.show_state(dataset_text(dataset_readiness(index)))
         self._loading = True
         try:
             self.editors["data_dir"].set_value(index.root if index is not None else "")
@@ -198,19 +216,29 @@ class ConfigTab(QWidget):
         return TrainConfig.from_dict(values)
 
     def problems(self) -> dict[str, str]:
-        """validate() plus what only the GUI knows (no dataset chosen yet)."""
+        """validate() plus what only the GUI knows (no dataset chosen yet, the base model's
+        check failed)."""
         config = self.config()
         problems = config.validate()
-        if not config.data_dir:
+        if not config.data_dir and not config.resume_from:  # a continued run has its own
             problems["data_dir"] = translate("ConfigTab", "Choose a dataset in step 1 (Dataset).")
+        if self.model_picker.check_error and "model" not in problems:
+            problems["model"] = self.model_picker.check_error
         return problems
 
     def apply_preset(self, name: str) -> None:
-        self._set_config(apply_preset(self.config(), name))
+        """Every setting the preset decides, whatever was set before; the base model stays the
+        user's own unless the preset names one."""
+        self._set_config(apply_preset(self.config(), name, own_model=self._own_model))
 
     def load_config(self, path: str) -> None:
         try:
             loaded = TrainConfig.load(path)
+        except ConfigValueError as exc:  # a value that does not fit its field: named
+            self._show_message(translate(
+                "ConfigTab", "Could not load {path}: {error} Correct it in the file, or choose "
+                "another file.").format(path=path, error=exc), error=True)
+            return
         except Exception as exc:  # noqa: BLE001 - bad files are the user's to fix, not a crash
             self._show_message(translate(
                 "ConfigTab", "Could not load {path}: {error}. Choose a JSON or YAML file saved by "
@@ -222,6 +250,7 @@ class ConfigTab(QWidget):
                                        in SPLIT_FIELDS.items()
                                        if getattr(self._index, attr, None) is not None})
         self._set_config(loaded)
+        self._remember_model(loaded.model)
         if wanted and Path(wanted).exists() and (self._index is None or
                                                  Path(wanted).resolve() != Path(self._index.root).resolve()):
             self.dataset_folder_requested.emit(wanted)  # step 1 opens the config's dataset
@@ -263,16 +292,14 @@ class ConfigTab(QWidget):
             preset=preset_name(preset), method=c.method, epochs=c.epochs, batch=c.batch_size))
 
     def state(self) -> str:
-        if self._index is None:
-            return ""
-        return "attention" if self.problems() else "done"
+        """"done" (✓) only with a dataset ready to train on, valid settings and a base model
+        whose check (if one ran) did not fail; "attention" (!) when a setting needs fixing;
+        no mark while the dataset is missing or blocked. gui.readiness.config_readiness
+        decides, for every tab alike (a failed check is one of problems())."""
+        return config_readiness(dataset_readiness(self._index), self.problems()).mark
 
     def active_preset(self) -> str:
-        config = self.config()
-        for name in PRESETS:
-            if apply_preset(config, name) == config:
-                return name
-        return ""
+        return active_preset(self.config())
 
     def shutdown(self) -> None:
         self.model_picker.wait()
@@ -291,10 +318,36 @@ class ConfigTab(QWidget):
         if not self._loading:
             self._refresh()
 
+    def _on_model_changed(self) -> None:
+        if not self._loading:  # the user's choice, not a preset's or a loaded config's
+            self._remember_model(self.editors["model"].value())
+
+    def _remember_model(self, ref: str) -> None:
+        """`ref` is the user's own model: presets that name none keep it, and the next start
+        offers it first."""
+        self._own_model = ref
+        if ref:
+            self.settings.set_model(ref)
+
+    def _remembered_model(self) -> str:
+        """The model chosen at the last start (the default when none, or when it was a
+        local folder that is gone)."""
+        ref = self.settings.model()
+        if not ref:
+            return DEFAULT_MODEL
+        if Path(ref).is_absolute() and not Path(ref).exists():
+            self._show_message(translate(
+                "ConfigTab", "The base model chosen last, {path}, is no longer there: the "
+                "default model is chosen instead.").format(path=ref))
+            return DEFAULT_MODEL
+        return ref
+
     def _refresh(self) -> None:
         problems = self.problems()
         for name, label in self.errors.items():
             text = problems.get(name, "")
+            if name == "model" and text == self.model_picker.check_error:
+                text = ""  # the picker's own status line already shows it, in red
             label.setText(text)
             label.setVisible(bool(text))
             if text and self._rows[name][2]:
@@ -334,11 +387,12 @@ class ConfigTab(QWidget):
             self.load_config(path)
 
     def ask_save_config(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(
+        filters = translate("ConfigTab", "JSON (*.json);;YAML (*.yaml)")
+        path, chosen = QFileDialog.getSaveFileName(
             self, translate("ConfigTab", "Save config"), self.settings.last_folder("configs"),
-            translate("ConfigTab", "JSON (*.json);;YAML (*.yaml)"))
-        if path:
-            self.save_config(path if Path(path).suffix else path + ".json")
+            filters)
+        if path:  # the file's suffix decides the format; without one, the chosen filter does
+            self.save_config(config_file_path(path, yaml=chosen == filters.split(";;")[-1]))
 
     def retranslate(self) -> None:
         """After a language switch: the spin boxes' special texts and the validation messages

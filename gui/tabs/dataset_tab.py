@@ -16,10 +16,13 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QPushButton, QSplitter,
                                QStackedWidget, QVBoxLayout, QWidget)
 
+from gui.engine_texts import engine_again
 from gui.errors import on_action
 from gui.i18n import dynamic, translate
+from gui.readiness import dataset_readiness, dataset_text
 from gui.review_flow import ReviewFlow
 from gui.scan_worker import DatasetScanner
+from gui.widgets.banner import Banner
 from gui.widgets.busy_row import BusyRow
 from gui.widgets.class_panels import ClassGallery, ClassPanel
 from gui.widgets.dataset_parts import (NAME_COL, SPLITS, EmptyState, imbalance_warning,
@@ -27,6 +30,13 @@ from gui.widgets.dataset_parts import (NAME_COL, SPLITS, EmptyState, imbalance_w
 from gui.widgets.problem_list import ProblemList, ProblemRow
 from gui.widgets.review_page import ReviewPage
 from gui.widgets.thumbnails import ThumbnailLoader
+
+
+def _source_text(root: str) -> str:
+    """The bar's "Folder: …", or "File: …" for a CSV dataset (the file is the dataset)."""
+    if root.lower().endswith(".csv"):
+        return translate("DatasetTab", "File: {root}").format(root=root)
+    return translate("DatasetTab", "Folder: {root}").format(root=root)
 
 
 def _is_dataset_source(paths: list[str]) -> bool:
@@ -80,6 +90,7 @@ class DatasetTab(QWidget):
 
     def choose_folder(self) -> None:
         start = self._source or (recent_folders(self._settings) or [str(Path.home())])[0]
+        start = os.path.dirname(start) if os.path.isfile(start) else start  # a CSV dataset
         path = QFileDialog.getExistingDirectory(
             self, translate("DatasetTab", "Choose a folder of images"), start)
         if path:
@@ -120,13 +131,11 @@ class DatasetTab(QWidget):
         root = QVBoxLayout(self)
         root.setContentsMargins(16, 16, 16, 16)
         root.setSpacing(8)
-        self.banner = QLabel()
-        self.banner.setWordWrap(True)
-        self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # The result of the last scan, check, save or move (closable; the next result of the
+        # same action replaces it)
+        self.banner = Banner()
+        self.banner.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.banner.setVisible(False)
-        # Palette roles, not fixed colours: the notice stays readable in dark mode.
-        self.banner.setStyleSheet("QLabel { background: palette(alternate-base); padding: 8px; "
-                                  "border: 1px solid palette(mid); border-radius: 4px; }")
         root.addWidget(self.banner)
         self.busy = BusyRow(self)
         self.busy.cancel_button.clicked.connect(on_action(self.busy.cancel_button,
@@ -143,14 +152,15 @@ class DatasetTab(QWidget):
 
         self.model_for_checks = lambda: DEFAULT_MODEL  # main_window passes the Config tab's
         flow = self.review_flow = ReviewFlow(self, lambda: self.model_for_checks())
-        flow.busy.connect(self.busy.start)
+        # each stage's words (a template, gui/progress_text.py); the counts fill them in
+        flow.busy.connect(lambda text: self.busy.set_text(text) if self.busy.active
+                          else self.busy.start(text))
         flow.busy.connect(lambda _: self.check_button.setEnabled(False))
-        flow.progress.connect(lambda d, t: self.busy.progress(d, t, translate(
-            "DatasetTab", "{done} of {total}").format(done=f"{d:,}", total=f"{t:,}")))
+        flow.progress.connect(self.busy.progress)
         flow.idle.connect(self.busy.stop)
         flow.idle.connect(lambda: self.check_button.setEnabled(True))
         self.busy.cancel_button.clicked.connect(on_action(self.busy.cancel_button, flow.cancel))
-        flow.message.connect(self._show_banner)
+        flow.message.connect(lambda text: self._show_banner(text, "review"))
         flow.dataset_saved.connect(self.open_folder)
         flow.folder_changed.connect(self._rescan)
         page = self.review_page = ReviewPage()
@@ -161,6 +171,7 @@ class DatasetTab(QWidget):
         return page
 
     def _on_report(self, report) -> None:
+        self.banner.clear("review")  # a failed check before this one is no longer the news
         self.review_page.show_report(report, self._index)
         self.pages.setCurrentIndex(2)
 
@@ -211,6 +222,12 @@ class DatasetTab(QWidget):
         self.layout_label = QLabel()
         self.layout_label.setWordWrap(True)
         layout.addWidget(self.layout_label)
+        # what blocks training, in the words the Config and Training tabs use (gui.readiness)
+        self.readiness_banner = Banner("", translate("DatasetTab", "Show the problems"))
+        self.readiness_banner.action.clicked.connect(on_action(
+            self.readiness_banner.action, lambda: self.problems.set_expanded(True)))
+        self.readiness_banner.setVisible(False)
+        layout.addWidget(self.readiness_banner)
         vsplit = QSplitter(Qt.Orientation.Vertical)
         hsplit = QSplitter(Qt.Orientation.Horizontal)
         self.class_panel = ClassPanel()
@@ -256,16 +273,15 @@ class DatasetTab(QWidget):
         self.drop_zone.set_recent(recent_folders(self._settings)[:4])
         self.pages.setCurrentIndex(0)
 
-    def _show_banner(self, text: str) -> None:
-        self.banner.setText(text)
-        self.banner.setVisible(bool(text))
+    def _show_banner(self, text: str, source: str = "") -> None:
+        self.banner.show_message(text, source)
 
     def _on_drag_highlight(self, on: bool) -> None:
         if self.pages.currentIndex() == 1:
             root = self._index.root if self._index else self._source
             self.folder_label.setText(
                 translate("DatasetTab", "Release to open this folder instead") if on
-                else translate("DatasetTab", "Folder: {root}").format(root=root))
+                else _source_text(root))
 
     # -- scanning ------------------------------------------------------------------
     def _rescan(self) -> None:
@@ -289,15 +305,17 @@ class DatasetTab(QWidget):
 
     def _on_scan_failed(self, message: str) -> None:
         self.busy.stop()
-        text = translate("DatasetTab", "⚠ Could not open this dataset. {message}").format(
-            message=message)
+        text = dynamic(lambda: translate(
+            "DatasetTab", "⚠ Could not open this dataset. {message}").format(
+            message=engine_again(message)))
         if self._index is not None:
-            self._source = self._index.root  # Rescan must mean the dataset on screen
-            text = translate("DatasetTab", "⚠ Could not open this dataset. {message} Still "
-                             "showing {root}.").format(message=message, root=self._index.root)
+            self._source = root = self._index.root  # Rescan must mean the dataset on screen
+            text = dynamic(lambda: translate(
+                "DatasetTab", "⚠ Could not open this dataset. {message} Still showing "
+                "{root}.").format(message=engine_again(message), root=root))
         else:
             self._show_empty()
-        self._show_banner(text)
+        self._show_banner(text, "scan")
         self._set_state(self._resting_state() if self._index is not None else "attention")
         self.dataset_ready.emit(self._index if self._usable() else None)
 
@@ -320,21 +338,26 @@ class DatasetTab(QWidget):
         self.dataset_ready.emit(self._index if self._usable() else None)
 
     def _usable(self) -> bool:
-        return self._index is not None and not self._index.errors
+        return dataset_readiness(self._index).ready
 
     def _resting_state(self) -> str:
-        if self._index is None:
-            return ""
-        return "attention" if self._index.errors else "done"
+        return dataset_readiness(self._index).mark
+
+    def _show_readiness(self) -> None:
+        """Say what blocks training, as the Config and Training tabs say it."""
+        readiness = dataset_readiness(self._index)
+        self.readiness_banner.show_state(dataset_text(readiness) if readiness.state == "blocked"
+                                         else "")
 
     # -- showing an index ----------------------------------------------------------
     def _fill(self) -> None:
         index = self._index
-        self.folder_label.setText(translate("DatasetTab", "Folder: {root}").format(root=index.root))
-        notes = [html.escape(note) for note in index.notes]  # conversions, skips, the split
+        self.folder_label.setText(_source_text(index.root))
+        # engine texts (conversions, skips, the split), made again after a language switch
         self.layout_label.setText(dynamic(lambda: "<br>".join(
             [translate("DatasetTab", "<b>Layout:</b> {layout}").format(
-                layout=html.escape(index.layout_description))] + notes)))
+                layout=html.escape(engine_again(index.layout_description)))]
+            + [html.escape(engine_again(note)) for note in index.notes])))
         self.split_box.setVisible(index.split_source == "automatic")
         counts = index.counts()
         totals = {s: sum(c.get(s, 0) for c in counts.values()) for s in SPLITS}
@@ -349,6 +372,7 @@ class DatasetTab(QWidget):
         self.table.fill(index, small)
         self.problems.set_problems([ProblemRow(p.path, p.reason, p.severity)
                                     for p in index.problems])
+        self._show_readiness()
         row = max(0, min(self.table.currentRow(), len(index.classes) - 1))
         self.table.setCurrentCell(row, NAME_COL)
         self._show_class(row)

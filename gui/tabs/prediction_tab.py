@@ -17,9 +17,11 @@ from PySide6.QtGui import QImage, QKeySequence, QShortcut
 from PySide6.QtWidgets import (QApplication, QFileDialog, QHBoxLayout, QLabel, QPushButton,
                                QVBoxLayout, QWidget)
 
+from gui.engine_texts import engine_again, engine_dynamic
 from gui.errors import on_action
 from gui.i18n import dynamic, translate
 from gui.prediction_worker import PredictionService
+from gui.widgets.banner import Banner
 from gui.widgets.busy_row import BusyRow
 from gui.widgets.drop_zone import DropZone
 from gui.widgets.prediction_results import PredictionList
@@ -63,7 +65,8 @@ class PredictionTab(QWidget):
         self.service.results_ready.connect(self._on_results)
         self.service.idle.connect(self._on_idle)
         self.service.explained.connect(lambda maps: self.results.results_model.add_heat_maps(maps))
-        self.service.explain_failed.connect(self._say)
+        self.service.explain_failed.connect(lambda text: self._say(engine_dynamic(text), "heat"))
+        self._reveal = False  # show the first result of the next batch (scroll to it)
         self._build()
         self.drop_zone.watch(self)
         self.paste_shortcut = QShortcut(
@@ -130,6 +133,7 @@ class PredictionTab(QWidget):
             return
         self.busy.start(translate("PredictionTab", "Predicting…"))
         self._set_state("running")
+        self._reveal = True
         try:
             self.service.predict(paths, top_k=max(5, self.top_k.value()))
         except BaseException:  # nothing was queued: no busy row (gui.errors reports why)
@@ -144,6 +148,7 @@ class PredictionTab(QWidget):
         image.save(path, "PNG")
         self._titles[path] = translate("PredictionTab", "Pasted image {number}").format(
             number=self._pasted)
+        self.message.clear("paste")  # "the clipboard holds no image" is over
         self.predict_paths([path])
 
     def paste_from_clipboard(self) -> None:
@@ -153,12 +158,13 @@ class PredictionTab(QWidget):
         paths = paths_from_mime(mime)
         image = None if paths else image_from_mime(mime)
         if paths:
+            self.message.clear("paste")
             self.predict_paths(paths)
         elif image is not None:
             self.predict_image(image)
         else:
             self._say(translate("PredictionTab", "The clipboard holds no image. Copy an image "
-                                "(or image files) first, then press Ctrl+V here."))
+                                "(or image files) first, then press Ctrl+V here."), "paste")
 
     def export(self, path: str) -> None:
         """Write all results to CSV or JSON (by suffix) with engine.use.predict.export_predictions."""
@@ -242,19 +248,18 @@ class PredictionTab(QWidget):
         bar.heat_changed.connect(on_action(bar.heat, self._on_heat))
         self.summary, self.top_k, self.threshold = bar.summary, bar.top_k, bar.threshold
         root.addWidget(bar)
-        self.message = QLabel()
+        self.message = Banner()  # the last action's outcome; closable, the next one replaces it
         self.message.setVisible(False)
-        self.message.setWordWrap(True)
-        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         root.addWidget(self.message)
         self.results = PredictionList()
         root.addWidget(self.results, 1)
 
     # -- handlers ------------------------------------------------------------------
-    def _say(self, text: str) -> None:
-        """The tab's one message line (hidden when there is nothing to say)."""
-        self.message.setText(text)
-        self.message.setVisible(bool(text))
+    def _say(self, text: str, source: str = "") -> None:
+        """The tab's one message (hidden when there is nothing to say); `source` names the
+        action it is about, whose next result clears it (gui.widgets.banner)."""
+        self.message.show_message(text, source)
 
     def _set_state(self, state: str) -> None:
         if state != self._state:
@@ -290,13 +295,15 @@ class PredictionTab(QWidget):
         self._waiting = []
         self.refresh_runs()  # first: it resets the model line, which must show the error
         if self._run_dir:
-            text = translate("PredictionTab", "Could not load the model in {run_dir}. {message} "
-                             "Still using {run}.").format(run_dir=run_dir, message=message,
-                                                          run=Path(self._run_dir).name)
+            run = Path(self._run_dir).name
+            text = dynamic(lambda: translate(
+                "PredictionTab", "Could not load the model in {run_dir}. {message} Still using "
+                "{run}.").format(run_dir=run_dir, message=engine_again(message), run=run))
         else:
-            text = translate("PredictionTab", "Could not load the model in {run_dir}. {message} "
-                             "Choose another run above, or open another run folder.").format(
-                run_dir=run_dir, message=message)
+            text = dynamic(lambda: translate(
+                "PredictionTab", "Could not load the model in {run_dir}. {message} Choose "
+                "another run above, or open another run folder.").format(
+                run_dir=run_dir, message=engine_again(message)))
         self.model_label.setText(text)
         self._set_state("done" if self._run_dir else "attention")
 
@@ -307,7 +314,11 @@ class PredictionTab(QWidget):
 
     def _on_results(self, predictions: list) -> None:
         model = self.results.results_model
+        first = model.rowCount()
         model.add(predictions, self._titles)
+        if self._reveal and model.rowCount() > first:
+            self._reveal = False
+            self.results.reveal(first)  # what was just added, not somewhere below the fold
         self._update_summary()
         if model.show_heat:
             self.service.explain(model.paths_without_heat())
@@ -327,11 +338,13 @@ class PredictionTab(QWidget):
         self._set_state("done" if self._run_dir else "")
         if status == "cancelled":
             self._say(translate("PredictionTab", "Stopped. The results so far are kept; add the "
-                                "images again to predict the rest."))
+                                "images again to predict the rest."), "predict")
         elif status == "failed":
-            self._say(translate("PredictionTab", "Prediction failed. {message}").format(
-                message=message))
+            self._say(dynamic(lambda: translate("PredictionTab", "Prediction failed. {message}")
+                              .format(message=engine_again(message))), "predict")
             self._set_state("attention")
+        else:
+            self.message.clear("predict")  # an earlier failure is no longer the news
         self._update_summary()
 
     def _on_threshold(self, share: float) -> None:

@@ -19,20 +19,19 @@ from gui import format as fmt
 from gui.event_text import log_line
 from gui.errors import on_action
 from gui.i18n import translate
+from gui.progress_text import stage_line
+from gui.readiness import dataset_readiness, dataset_text, go_to_text
 from gui.settings import Settings
 from gui.widgets.banner import Banner
 from gui.widgets.evaluation_view import EvaluationView
 from gui.widgets.log_pane import LogPane
-from gui.widgets.plots import TrainingPlots
+from gui.widgets.plots import TrainingPlots, history_before, start_accuracy
 from gui.widgets.run_controls import RunControls
 from gui.widgets.run_history import RunHistory
 from gui.widgets.run_summary import RunSummaryCard
 from gui.worker import TrainFn, TrainingWorker
 
 TEXT_REFRESH_MS = 100
-# The banner's button: the step that fixes what blocks a run.
-GO_TO = {"dataset": QT_TRANSLATE_NOOP("TrainingTab", "Go to Dataset"),
-         "config": QT_TRANSLATE_NOOP("TrainingTab", "Go to Config")}
 # The one-line status after a run ends.
 ENDED = {"completed": QT_TRANSLATE_NOOP("TrainingTab", "Completed."),
          "stopped": QT_TRANSLATE_NOOP("TrainingTab", "Stopped."),
@@ -61,9 +60,11 @@ class TrainingTab(QWidget):
         self.error_dialog: QMessageBox | None = None
         self._provider: Callable[[], TrainConfig | None] = lambda: None
         self._dataset_provider: Callable[[], object] = lambda: None
-        self._blocker = (translate("TrainingTab", "Choose a dataset in step 1 first."), "dataset")
+        self._blocker = (dataset_text(dataset_readiness(None)), "dataset")
         self._last_step: Step | None = None
-        self._stage = ""
+        self._stage = ""  # the words (and counts) of the stage now running, "" between stages
+        self._count: tuple[int, int] | None = None  # its (done, total) before the first step
+        self._history: list[Event] = []  # a continued run's metrics.jsonl, read at its start
         self._text_timer = QTimer(self)
         self._text_timer.setInterval(TEXT_REFRESH_MS)
         self._text_timer.timeout.connect(self._on_text_timer_timeout)
@@ -80,7 +81,7 @@ class TrainingTab(QWidget):
                              (self.pause_button, self.pause), (self.resume_button, self.resume),
                              (self.stop_button, self.stop)):
             button.clicked.connect(on_action(button, slot))
-        self.banner = Banner(self._blocker[0], translate("TrainingTab", GO_TO["dataset"]))
+        self.banner = Banner(self._blocker[0], go_to_text("dataset"))  # what blocks a run
         self.banner.action.clicked.connect(lambda: self.navigate_requested.emit(self._blocker[1]))
         self.summary = RunSummaryCard()
         self.summary.hide()
@@ -96,6 +97,7 @@ class TrainingTab(QWidget):
         self.pages.addTab(self.plots, translate("TrainingTab", "Curves"))
         self.pages.addTab(self.evaluation, translate("TrainingTab", "Evaluation"))
         self.history = RunHistory()
+        self.run_started.connect(self.history.set_current)  # not an "earlier" run
         self.history.comparison_toggled.connect(on_action(
             self.history.list, self._on_history_comparison_toggled,
             translate("TrainingTab", "Compare runs")))
@@ -134,9 +136,12 @@ class TrainingTab(QWidget):
     def set_blocker(self, text: str, step: str = "") -> None:
         """What stops a run from starting ("" = nothing): shown with a button to that step."""
         self._blocker = (text, step)
-        self.banner.set_text(text, _go_to(step) if step else None)
+        if step:
+            self.banner.action.setText(go_to_text(step))
         self.banner.action.setVisible(bool(step))
-        self.banner.setVisible(bool(text) and not self.is_running())
+        self.banner.show_state(text)  # stays hidden if the user closed this very text
+        if self.is_running():
+            self.banner.hide()
         self._update_buttons()
 
     def set_runs_root(self, root: str) -> None:
@@ -170,7 +175,8 @@ class TrainingTab(QWidget):
 
     def _start(self, config: TrainConfig) -> bool:
         self.started, self.finished, self.zero_shot, self._last_step = None, None, None, None
-        self._stage = translate("TrainingTab", "Preparing…")
+        self._stage, self._count = translate("TrainingTab", "Preparing…"), None
+        self._history = _history(config)
         self.plots.reset()
         self.summary.hide()
         self.log.clear()
@@ -256,13 +262,20 @@ class TrainingTab(QWidget):
         line = log_line(ev)
         if line is not None:
             self.log.append(*line)
+        if isinstance(ev, Progress):  # text and bar follow on the next timer tick
+            self._stage = stage_line(ev.stage, ev.done, ev.total, ev.message)
+            self._count = (ev.done, ev.total)
+            return
+        self._stage, self._count = "", None  # any other event: the stage before it has ended
         if isinstance(ev, Step):
             self._last_step = ev  # text and bar follow on the next timer tick
-        elif isinstance(ev, Progress):
-            self._stage = ev.message or f"{ev.stage} {ev.done}/{ev.total}"
         elif isinstance(ev, RunStarted):
-            self.started, self._stage = ev, ""
+            self.started = ev
             self.controls.set_steps(ev.start_step, ev.total_steps)
+            if self._history:  # continued: the curves so far, then the new points
+                past = history_before(self._history, ev.start_step)
+                self.plots.add_events(past)
+                self.zero_shot = start_accuracy(past)
             self.run_started.emit(ev.run_dir)
         elif isinstance(ev, Evaluation) and ev.split == "val" and (ev.zero_shot or ev.epoch == 0):
             self.zero_shot = ev.accuracy
@@ -275,16 +288,22 @@ class TrainingTab(QWidget):
         # called by that thread's own signal, and deleting a sender inside it is unsafe.
         self._previous_worker, self.worker = self.worker, None
         self._text_timer.stop()
+        self._stage, self._count = "", None
         self.plots.flush()
         if finished is None:  # cannot happen (the worker guarantees one); stay safe
             finished = RunFinished(status="failed", run_dir="", error=translate(
                 "TrainingTab", "The run ended without a result."))
-        self.controls.set_steps(1 if finished.status == "completed" else 0, 1)
         self.summary.show_result(finished, zero_shot=self.zero_shot)
-        self.stats.setText(translate("TrainingTab", ENDED[finished.status])
-                           if finished.status in ENDED else f"{finished.status.capitalize()}.")
+        reached = self._reached()
+        self.stats.setText(self._ended_text(finished.status, reached))
+        if finished.status == "completed":
+            self.controls.set_steps(1, 1)
+        elif reached is not None:  # stopped or failed: the bar stays where the run got to
+            self.controls.set_steps(reached, self.started.total_steps)
+        elif self.controls.is_busy():  # ended before anything was counted: no moving bar
+            self.controls.set_steps(0, 1)
         self._update_buttons()
-        self.banner.setVisible(bool(self._blocker[0]))
+        self.banner.show_state(self._blocker[0])
         self.history.refresh(exclude=finished.run_dir)
         if finished.status == "failed":
             self._show_failure(finished)
@@ -310,13 +329,39 @@ class TrainingTab(QWidget):
     def _refresh_text(self) -> None:
         text = self.status_text()
         self.stats.setText(text)
-        if self._last_step is not None and self.started is not None:
+        if self.started is None:  # before the steps the bar counts the stage, if it can
+            if self._count is not None and self._count[1] > 0:
+                self.controls.set_steps(*self._count)
+            else:
+                self.controls.set_busy()
+        elif self._last_step is not None:  # one source: the step the text shows
             self.controls.set_steps(self._last_step.step, self.started.total_steps)
         self.status_message.emit(text)
 
     def status_text(self) -> str:
-        return fmt.run_progress(self.phase(), self.started, self._last_step, self._stage,
+        text = fmt.run_progress(self.phase(), self.started, self._last_step, self._stage,
                                 self.finished)
+        if self._stage and self._last_step is not None and self.is_running():
+            return translate("TrainingTab", "{stage} · {progress}").format(stage=self._stage,
+                                                                         progress=text)
+        return text
+
+    def _reached(self) -> int | None:
+        """The last step the run got to (None before it started its steps)."""
+        if self.started is None:
+            return None
+        return self._last_step.step if self._last_step is not None else self.started.start_step
+
+    def _ended_text(self, status: str, reached: int | None) -> str:
+        """'Stopped. At step 94 of 310 (30 %).': where a run that did not complete got to,
+        the number the bar keeps showing."""
+        ended = translate("TrainingTab", ENDED[status]) if status in ENDED else \
+            f"{status.capitalize()}."
+        if status == "completed" or reached is None:
+            return ended
+        total = self.started.total_steps
+        return translate("TrainingTab", "{ended} At step {step} of {total} ({share}).").format(
+            ended=ended, step=reached, total=total, share=fmt.share_text(reached, total))
 
     # --- finished runs ---------------------------------------------------------------------------
     def open_evaluation(self, run_dir: str) -> None:
@@ -336,7 +381,7 @@ class TrainingTab(QWidget):
             finished = _interrupted(run_dir)
         elif finished.run_dir != run_dir:  # the folder was moved or copied since: this one
             finished = dataclasses.replace(finished, run_dir=run_dir)
-        zero = next((e.accuracy for e in events if isinstance(e, Evaluation) and e.zero_shot), None)
+        zero = start_accuracy(events)  # the step-0 point, zero-shot or not
         if finished is not None:
             self.finished, self.zero_shot = finished, zero
             self.summary.show_result(finished, zero_shot=zero)
@@ -364,11 +409,11 @@ class TrainingTab(QWidget):
         self.evaluation.shutdown()
 
 
-def _go_to(step: str) -> str:
-    """The banner button's text for a step ("dataset", "config")."""
-    if step in GO_TO:
-        return translate("TrainingTab", GO_TO[step])
-    return translate("TrainingTab", "Go to {step}").format(step=step.capitalize())
+def _history(config: TrainConfig) -> list[Event]:
+    """The events of the run `config` continues (its curves so far), or [] for a new run."""
+    from engine.runs import read_metrics
+
+    return read_metrics(config.resume_from) if config.resume_from else []
 
 
 def _interrupted(run_dir: str) -> RunFinished | None:

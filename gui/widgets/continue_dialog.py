@@ -49,7 +49,8 @@ class ContinueDialog(QDialog):
         if status == "completed":  # it ran all its epochs: more is the point of continuing
             self.fields["epochs"].setValue(stored.epochs * 2)
         note = QLabel(translate(
-            "ContinueDialog", "The run keeps the settings it was trained with: learning rate, "
+            "ContinueDialog", "Epochs and max steps count the whole run, the part already "
+            "trained included. The run keeps the settings it was trained with: learning rate, "
             "batch size, LoRA, data and augmentation stay as they were, and the learning-rate "
             "schedule is stretched to the new length. Device, precision and threads come from "
             "the Config tab. To train on with other settings, start a new run from this run's "

@@ -123,8 +123,10 @@ class SplitBox(QGroupBox):
         self.seed.setToolTip(translate("SplitBox", "Same seed, same split: change it to draw a "
                                        "different split."))
         self.seed.valueChanged.connect(self.changed)
-        for label, box in ((translate("SplitBox", "Validation"), self.val),
-                           (translate("SplitBox", "Test"), self.test),
+        # "share", not "Validation"/"Test": the class table's "Test" column holds counts, and
+        # one English text may have only one translation (gui.i18n re-makes texts by text)
+        for label, box in ((translate("SplitBox", "Validation share"), self.val),
+                           (translate("SplitBox", "Test share"), self.test),
                            (translate("SplitBox", "Seed"), self.seed)):
             row.addWidget(QLabel(label))
             row.addWidget(box, 1)

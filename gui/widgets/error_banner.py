@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QToolButton, QWidget
+from PySide6.QtWidgets import QWidget
 
 from gui.errors import log_folder, on_action
 from gui.i18n import translate
@@ -23,14 +23,7 @@ class ErrorBanner(Banner):
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.action.setToolTip(translate("ErrorBanner", "The log files hold each failure's "
                                          "details, for a bug report"))
-        self.close_button = QToolButton()
-        self.close_button.setText("✕")
-        self.close_button.setAutoRaise(True)
-        self.close_button.setToolTip(translate("ErrorBanner", "Hide this message"))
-        self.layout().addWidget(self.close_button)
         self.action.clicked.connect(on_action(self.action, self.open_log_folder))
-        self.close_button.clicked.connect(on_action(
-            self.close_button, self.hide, translate("ErrorBanner", "Hide this message")))
         self.message = ""
         self.count = 0
         self.hide()

@@ -1,5 +1,7 @@
 """Evaluation of a finished run: accuracy summary, per-class table, confusion matrix, and
-the images behind any confusion cell.
+the images behind any confusion cell. With many classes the matrix zooms and a "Most
+confused" list names the largest mistakes; a click on one shows its cell like a click on
+the matrix, and zooms onto it.
 
 engine.use.evaluate.evaluate_run runs off the GUI thread (it loads the model and classifies
 every image of the split); this view only displays its Report.
@@ -10,42 +12,28 @@ import os
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import QSize, Qt, QUrl, Signal
+from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QIcon, QPixmap
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout,
-                               QHeaderView, QLabel, QListView, QListWidget, QListWidgetItem,
-                               QProgressBar, QPushButton, QSplitter, QTableWidget,
-                               QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QListWidgetItem,
+                               QProgressBar, QPushButton, QSplitter, QTabWidget, QVBoxLayout,
+                               QWidget)
 
 from gui import format as fmt
 from gui.errors import on_action
 from gui.i18n import translate
 from gui.scan_worker import FunctionThread
 from gui.widgets.cell_heatmaps import CellHeatMaps
+from gui.widgets.confused_pairs import ConfusedPairs
 from gui.widgets.confusion_matrix import ConfusionMatrixPlot
-from gui.widgets.image_grid import placeholder_pixmap
+from gui.widgets.evaluation_texts import (MAX_CELL_IMAGES, cell_title_text, split_name,
+                                          summary_text)
+from gui.widgets.image_grid import placeholder_pixmap, thumbnail_strip
+from gui.widgets.per_class_table import PerClassTable
 from gui.widgets.reliability_plot import ReliabilityPlot
 from gui.widgets.thumbnails import ThumbnailLoader
 
-SORT_ROLE = Qt.ItemDataRole.UserRole
 PATH_ROLE = Qt.ItemDataRole.UserRole + 1
-MAX_CELL_IMAGES = 300  # a cell of a huge test set lists its first images, says how many more
 THUMB = 96
-
-
-class NumberItem(QTableWidgetItem):
-    """Shows formatted text, sorts by the number behind it."""
-
-    def __init__(self, value: float, text: str) -> None:
-        super().__init__(text)
-        self.setData(SORT_ROLE, float(value))
-        self.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-
-    def __lt__(self, other: QTableWidgetItem) -> bool:
-        mine, theirs = self.data(SORT_ROLE), other.data(SORT_ROLE)
-        if mine is None or theirs is None:
-            return super().__lt__(other)
-        return mine < theirs
 
 
 def _name(value, class_names: list[str]) -> str:
@@ -55,14 +43,6 @@ def _name(value, class_names: list[str]) -> str:
     return str(value)
 
 
-def split_name(split: str) -> str:
-    """A split as the user reads it ("test" -> 测试集 in Chinese)."""
-    names = {"test": translate("evaluation_view", "test"),
-             "val": translate("evaluation_view", "val"),
-             "train": translate("evaluation_view", "train")}
-    return names.get(split, split)
-
-
 def cell_samples(report, true: int, predicted: int) -> list[dict]:
     """The report's samples whose true and predicted classes are this cell's, surest first."""
     names = list(report.class_names)
@@ -70,46 +50,6 @@ def cell_samples(report, true: int, predicted: int) -> list[dict]:
     picked = [s for s in report.samples
               if _name(s["true"], names) == t and _name(s["predicted"], names) == p]
     return sorted(picked, key=lambda s: -float(s.get("confidence", 0.0)))
-
-
-def summary_text(accuracy: float, top5: float | None, total: int, split: str, wrong: int,
-                 classes: int, cal: dict) -> str:
-    """'<b>Accuracy 92.5 %</b> · 120 test images · 9 mistakes · 4 classes', the summary."""
-    parts = [translate("evaluation_view", "<b>Accuracy {accuracy}</b>").format(
-        accuracy=fmt.percent(accuracy))]
-    if top5 is not None:
-        parts.append(translate("evaluation_view", "top-5 {accuracy}").format(
-            accuracy=fmt.percent(top5)))
-    parts.append(translate("evaluation_view", "{count} {split} images").format(
-        count=total, split=split_name(split)))
-    parts.append((translate("evaluation_view", "{count} mistake") if wrong == 1 else
-                  translate("evaluation_view", "{count} mistakes")).format(count=wrong))
-    parts.append(translate("evaluation_view", "{count} classes").format(count=classes))
-    if cal:
-        parts.append(translate("evaluation_view", "calibration error {error} ({before} "
-                               "uncalibrated; temperature {temperature:.2f})").format(
-            error=fmt.percent(cal["ece"]), before=fmt.percent(cal["ece_before"]),
-            temperature=cal["temperature"]))
-    return " · ".join(parts)
-
-
-def cell_title_text(count: int, true: str, predicted: str, correct: bool) -> str:
-    """The line above a confusion cell's images."""
-    if correct:
-        text = (translate("evaluation_view", "{count} correct image: true <b>{true}</b>, "
-                          "predicted <b>{predicted}</b>") if count == 1 else
-                translate("evaluation_view", "{count} correct images: true <b>{true}</b>, "
-                          "predicted <b>{predicted}</b>"))
-    else:
-        text = (translate("evaluation_view", "{count} mistaken image: true <b>{true}</b>, "
-                          "predicted <b>{predicted}</b>") if count == 1 else
-                translate("evaluation_view", "{count} mistaken images: true <b>{true}</b>, "
-                          "predicted <b>{predicted}</b>"))
-    text = text.format(count=count, true=true, predicted=predicted)
-    if count > MAX_CELL_IMAGES:
-        text = translate("evaluation_view", "{cell} — showing the first {count}").format(
-            cell=text, count=MAX_CELL_IMAGES)
-    return text
 
 
 class EvaluationView(QWidget):
@@ -141,30 +81,22 @@ class EvaluationView(QWidget):
         self.busy = QProgressBar()
         self.busy.setVisible(False)
         self.matrix = ConfusionMatrixPlot()
-        self.table = QTableWidget(0, 5)
-        self.table.setHorizontalHeaderLabels([
-            translate("EvaluationView", "Class"), translate("EvaluationView", "Precision"),
-            translate("EvaluationView", "Recall"), translate("EvaluationView", "F1"),
-            translate("EvaluationView", "Images")])
-        self.table.setSortingEnabled(True)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.verticalHeader().setVisible(False)
-        self.table.setWordWrap(False)  # one line per class; long names elide
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table = PerClassTable()
+        self.zoom_hint = QLabel(translate("EvaluationView", "Scroll to zoom, drag to move, "
+                                          "hover a cell for its classes"))
+        self.zoom_hint.setEnabled(False)  # a quiet hint, in the palette's disabled colour
+        self.zoom_hint.setWordWrap(True)  # a narrow matrix pane gets two lines, not wider
+        self.fit_button = QPushButton(translate("EvaluationView", "Fit"))
+        self.fit_button.setToolTip(translate("EvaluationView", "Show the whole matrix"))
+        self.fit_button.clicked.connect(on_action(self.fit_button, self.matrix.fit))
+        self.pairs = ConfusedPairs()
+        self.pairs.pair_clicked.connect(on_action(
+            self.pairs, self._on_pair_clicked, translate("EvaluationView", "Show a cell's images")))
         self.cell_title = QLabel()
+        self.cell_title.setWordWrap(True)  # long class names wrap in the narrower right pane
         self._show("cell_title", lambda: translate(
             "EvaluationView", "Click a cell of the matrix to see its images."))
-        self.cell_images = QListWidget()
-        self.cell_images.setViewMode(QListView.ViewMode.IconMode)
-        self.cell_images.setFlow(QListView.Flow.LeftToRight)
-        self.cell_images.setWrapping(False)
-        self.cell_images.setIconSize(QSize(THUMB, THUMB))
-        self.cell_images.setGridSize(QSize(THUMB + 40, THUMB + 44))
-        self.cell_images.setMovement(QListView.Movement.Static)
-        self.cell_images.setFixedHeight(THUMB + 64)
+        self.cell_images = thumbnail_strip(THUMB, lines=2, width=THUMB + 48)  # confidence, name
         self.loader = ThumbnailLoader(THUMB, parent=self)
         self.loader.ready.connect(self._on_loader_ready)
         self.reliability = ReliabilityPlot()
@@ -199,14 +131,41 @@ class EvaluationView(QWidget):
         top.addWidget(self.evaluate_button)
         top.addWidget(self.report_button)
         splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self.matrix)
+        matrix_pane = QWidget()
+        column = QVBoxLayout(matrix_pane)
+        column.setContentsMargins(0, 0, 0, 0)
+        zoom_bar = QHBoxLayout()
+        zoom_bar.addWidget(self.zoom_hint, 1)
+        zoom_bar.addWidget(self.fit_button)
+        column.addLayout(zoom_bar)
+        column.addWidget(self.matrix, 1)
+        self._set_zoom_bar_visible(False)
+        splitter.addWidget(matrix_pane)
         self.side_tabs = QTabWidget()
         self.side_tabs.addTab(self.table, translate("EvaluationView", "Per class"))
+        self.side_tabs.addTab(self.pairs, translate("EvaluationView", "Most confused"))
+        self.side_tabs.setTabVisible(1, False)  # shown with many classes (set_report)
         self.side_tabs.addTab(self.reliability, translate("EvaluationView", "Confidence"))
-        self.side_tabs.setTabToolTip(1, translate(
+        self.side_tabs.setTabToolTip(2, translate(
             "EvaluationView", "Reliability diagram: how often the model was right at "
             "each confidence, before and after calibration"))
-        splitter.addWidget(self.side_tabs)
+        # The matrix takes the whole height on the left (a square wants it); the tables and
+        # the clicked cell's images share the right, so a 1024x680 window still shows both.
+        cell_pane = QWidget()
+        cell_column = QVBoxLayout(cell_pane)
+        cell_column.setContentsMargins(0, 0, 0, 0)
+        cell_bar = QHBoxLayout()
+        cell_bar.addWidget(self.cell_title, 1)
+        cell_bar.addWidget(self.heat_box)
+        cell_column.addLayout(cell_bar)
+        cell_column.addWidget(self.cell_images)
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.side_tabs)
+        right.addWidget(cell_pane)
+        right.setStretchFactor(0, 1)
+        right.setStretchFactor(1, 0)
+        right.setChildrenCollapsible(False)
+        splitter.addWidget(right)
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
@@ -214,11 +173,6 @@ class EvaluationView(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.busy)
         layout.addWidget(splitter, 1)
-        cell_bar = QHBoxLayout()
-        cell_bar.addWidget(self.cell_title, 1)
-        cell_bar.addWidget(self.heat_box)
-        layout.addLayout(cell_bar)
-        layout.addWidget(self.cell_images)
 
     def _show(self, label: str, make: Callable[[], str]) -> None:
         """Set the text of the label attribute `label` to make(); retranslate() makes it again."""
@@ -319,24 +273,17 @@ class EvaluationView(QWidget):
         self.reliability.set_calibration(cal)
         self.report_button.setEnabled(bool(getattr(report, "report_dir", "")))
         self.matrix.set_matrix(report.confusion, names)
-        self._fill_table(report.per_class)
+        many = self.matrix.zoomable  # many classes: zoom, and name the worst mistakes
+        self._set_zoom_bar_visible(many)
+        self.pairs.set_pairs(report.confusion, names, self.matrix.cell_text)
+        self.side_tabs.setTabVisible(self.side_tabs.indexOf(self.pairs), many)
+        if many:
+            self.side_tabs.setCurrentWidget(self.pairs)
+        self.table.fill(report.per_class)
         self.cell_images.clear()
         self._show("cell_title", lambda: translate(
             "EvaluationView", "Click a cell of the matrix to see its images "
             "(off the diagonal = mistakes)."))
-
-    def _fill_table(self, per_class: list[dict]) -> None:
-        self.table.setSortingEnabled(False)  # otherwise rows move while being filled
-        self.table.setRowCount(len(per_class))
-        for row, entry in enumerate(per_class):
-            self.table.setItem(row, 0, QTableWidgetItem(str(entry["name"])))
-            for col, key in enumerate(("precision", "recall", "f1"), start=1):
-                value = float(entry[key])
-                self.table.setItem(row, col, NumberItem(value, fmt.percent(value)))
-            support = int(entry["support"])
-            self.table.setItem(row, 4, NumberItem(support, str(support)))
-        self.table.setSortingEnabled(True)
-        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
 
     def show_cell(self, true: int, predicted: int) -> list[dict]:
         """List the images of one confusion cell (also what a click on the matrix does)."""
@@ -389,6 +336,15 @@ class EvaluationView(QWidget):
 
     def _on_matrix_cell_clicked(self, true: int, predicted: int) -> None:
         self.show_cell(true, predicted)
+
+    def _on_pair_clicked(self, true: int, predicted: int) -> None:
+        """A row of "Most confused": that cell's images, and the cell found in the matrix."""
+        self.show_cell(true, predicted)
+        self.matrix.zoom_to_cell(true, predicted)
+
+    def _set_zoom_bar_visible(self, visible: bool) -> None:
+        self.zoom_hint.setVisible(visible)
+        self.fit_button.setVisible(visible)
 
     def _on_loader_ready(self, path: str) -> None:
         pixmap = self.loader.get(path)

@@ -114,6 +114,7 @@ class ModelPicker(QWidget):
         self._value = DEFAULT_MODEL
         self._threads: set[FunctionThread] = set()
         self._checking = ""
+        self.check_error = ""  # why the last check of the current model failed ("" = it did not)
         self.combo.activated.connect(on_action(self.combo, self._on_combo_activated,
                                                translate("ModelPicker", "Choose a base model")))
         self.combo.editTextChanged.connect(self._on_combo_edit_text_changed)
@@ -158,6 +159,7 @@ class ModelPicker(QWidget):
             return  # an action item, handled by _on_combo_activated
         if text.strip() != self._value:
             self._value = text.strip()
+            self.check_error = ""  # another model: not checked yet
             self._show_status("")
             self.changed.emit()
 
@@ -203,7 +205,7 @@ class ModelPicker(QWidget):
         self.demo_button.setEnabled(False)
         self._run(lambda progress: make_demo_model(),
                   translate("ModelPicker", "creating the offline demo model"),
-                  self._on_demo_succeeded, self._on_check_failed)
+                  self._on_demo_succeeded, self._on_demo_failed)
 
     def _run(self, fn, doing: str, on_ok, on_fail, on_progress=None) -> None:
         try:
@@ -243,11 +245,19 @@ class ModelPicker(QWidget):
         if self._checking != self.value():
             return  # the user picked another model meanwhile
         text = describe_model(facts)
+        self.check_error = ""
         self._show_status(dynamic(lambda: "✓ " + describe_model(facts)))
         self.demo_button.setVisible(False)
         self.check_finished.emit(True, text)
 
     def _on_check_failed(self, message: str) -> None:
+        if self._checking != self.value():
+            return  # the user picked another model meanwhile: this one is not checked yet
+        self.check_error = message  # the config tab shows the model as needing attention
+        self._on_demo_failed(message)
+
+    def _on_demo_failed(self, message: str) -> None:
+        """The demo model could not be made: the current model is not known to be broken."""
         self._show_status("✗ " + message, error=True)  # an engine text, already translated
         self.demo_button.setVisible(True)
         self.check_finished.emit(False, message)

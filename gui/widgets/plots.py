@@ -191,6 +191,33 @@ class LrPlot(LivePlot):
         self._point("lr", ev.step, ev.lr)
 
 
+POINTS = (Step, Evaluation, CheckpointSaved)  # the events drawn at a step
+
+
+def whole_run(events: list[Event]) -> list[Event]:
+    """A run's metrics.jsonl as one run, each step drawn once: where it was continued from a
+    checkpoint, the points it had drawn past that checkpoint (a stretch after the last save
+    that an interruption lost, trained again) and an early stop it went on past are dropped."""
+    kept: list[Event] = []
+    for ev in events:
+        if isinstance(ev, RunStarted):
+            kept = [e for e in kept if not isinstance(e, EarlyStopped) and
+                    not (isinstance(e, POINTS) and e.step > ev.start_step)]
+        kept.append(ev)
+    return kept
+
+
+def history_before(events: list[Event], step: int) -> list[Event]:
+    """The points a continued run had before `step`, its resume point (with it)."""
+    return [e for e in whole_run(events) if isinstance(e, POINTS) and e.step <= step]
+
+
+def start_accuracy(events: list[Event]) -> float | None:
+    """The validation accuracy at step 0 (zero-shot, or the starting head's), if measured."""
+    return next((e.accuracy for e in events if isinstance(e, Evaluation) and e.split == "val"
+                 and (e.zero_shot or e.epoch == 0)), None)
+
+
 class TrainingPlots(QWidget):
     """The three plots side by side, fed with engine events."""
 
@@ -235,9 +262,13 @@ class TrainingPlots(QWidget):
     def load_events(self, events: list[Event]) -> None:
         """Replay a finished run (its metrics.jsonl) and draw it at once."""
         self.reset()
+        self.add_events(whole_run(events))
+        self.flush()
+
+    def add_events(self, events: list[Event]) -> None:
+        """Add earlier points (a continued run's history) to what is drawn."""
         for ev in events:
             self.add_event(ev)
-        self.flush()
 
     def flush(self) -> None:
         for plot in self.plots:

@@ -15,6 +15,7 @@ from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QListView, QStyle, QStyledItemDelegate,
                                QStyleOptionViewItem, QWidget)
 
+from gui.engine_texts import engine_again
 from gui.i18n import Tr, translate
 from gui.widgets.thumbnails import ThumbnailLoader
 
@@ -34,7 +35,8 @@ class ResultRow:
 
     @property
     def error(self) -> str:
-        return getattr(self.prediction, "error", "") or ""
+        """Why the file was not predicted (an engine text), in the window's language now."""
+        return engine_again(getattr(self.prediction, "error", "") or "")
 
     @property
     def top(self) -> list[tuple[str, float]]:
@@ -309,3 +311,10 @@ class PredictionList(QListView):
     def retranslate(self) -> None:
         self.results_model.retranslate()
         self.viewport().update()
+
+    def reveal(self, row: int) -> None:
+        """Scroll to result `row` and select it (new results are shown where they are)."""
+        index = self.results_model.index(row)
+        if index.isValid():
+            self.setCurrentIndex(index)
+            self.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtTop)

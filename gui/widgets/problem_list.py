@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QApplication, QHBoxLayout, QHe
                                QLabel, QPushButton, QStyle, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
+from gui.engine_texts import engine_again
 from gui.errors import on_action
 from gui.i18n import dynamic, translate
 
@@ -132,7 +133,14 @@ class ProblemList(QWidget):
         self.expanded_changed.emit(on)
 
     def retranslate(self) -> None:
-        """The "… and N more" row (table items are not re-made by the language switch)."""
+        """The reasons (engine texts) and the "… and N more" row: table items are not re-made
+        by the language switch."""
+        for row, problem in enumerate(self._rows[:MAX_ROWS]):
+            item = self.table.item(row, 1)
+            if item is not None:
+                reason = engine_again(problem.reason)
+                item.setText(reason)
+                item.setToolTip(reason)
         more = self.table.item(MAX_ROWS, 0) if len(self._rows) > MAX_ROWS else None
         if more is not None:
             more.setText(self._more_text())

@@ -1,6 +1,6 @@
 """The reliability diagram of an evaluation: how often the model was right (bars) at each
-confidence (x), before (outlined) and after (filled) temperature scaling; a calibrated
-model's bars follow the diagonal."""
+confidence (x), before (outlined) and after (filled) temperature scaling, or once for a run
+left uncalibrated; a calibrated model's bars follow the diagonal."""
 from __future__ import annotations
 
 import pyqtgraph as pg
@@ -45,11 +45,14 @@ class ReliabilityPlot(QWidget):
         self.plot.plot([0, 1], [0, 1], pen=pg.mkPen((200, 60, 60), width=2,
                                                       style=pg.QtCore.Qt.PenStyle.DashLine),
                        name=translate("ReliabilityPlot", "perfectly calibrated"))
+        calibrated = calibration.get("temperature", 1.0) != 1.0
+        after = (translate("ReliabilityPlot", "calibrated (ECE {ece:.1%})") if calibrated else
+                 translate("ReliabilityPlot", "uncalibrated (ECE {ece:.1%})"))
         for rows, brush, pen, name, shrink in (
                 (self.bins_after, pg.mkBrush(33, 113, 181, 200), None,
-                 translate("ReliabilityPlot", "calibrated (ECE {ece:.1%})").format(
-                     ece=calibration["ece"]), 0.0),
-                (calibration.get("reliability_before") or [], None,
+                 after.format(ece=calibration["ece"]), 0.0),
+                # left uncalibrated, "before" is the same bars: drawn once
+                (calibration.get("reliability_before") or [] if calibrated else [], None,
                  pg.mkPen((150, 150, 150), width=2),
                  translate("ReliabilityPlot", "before (ECE {ece:.1%})").format(
                      ece=calibration["ece_before"]), 0.2)):

@@ -107,9 +107,11 @@ class ReviewModel(QAbstractListModel):
                                                split=split_name(row["split"]))
         where = (f"{split_name(row['first_split'])} ↔ {split_name(row['second_split'])}"
                  if row["across_splits"] else split_name(row["first_split"]))
-        return translate("ReviewModel", "{name}\nsimilarity {similarity} · {where}").format(
-            name=os.path.basename(row["second"]), similarity=f"{row['similarity']:.3f}",
-            where=where)
+        # both images of the pair, in the order of the picture (the decision is the second's)
+        return translate("ReviewModel", "{first} ↔ {second}\nsimilarity {similarity} · "
+                         "{where}").format(first=os.path.basename(row["first"]),
+                                           second=os.path.basename(row["second"]),
+                                           similarity=f"{row['similarity']:.3f}", where=where)
 
     def _picture(self, i: int) -> QPixmap | None:
         pixmaps = [self._loader.get(p) for p in self.images(i)]

@@ -3,7 +3,9 @@ from the keyboard, saved as a reviewed CSV dataset or, after confirmation, appli
 folder.
 
 Keys (shown on the page): K keep · R relabel as the suggested class · 1-9 relabel as that
-class · X or Delete exclude · U or Backspace undo. Each decision moves to the next image.
+class · X or Delete exclude · U or Backspace undo. Each decision moves to the next image;
+undo takes back the last decision, wherever it was (the page keeps their history), and
+selects that image again.
 """
 from __future__ import annotations
 
@@ -24,9 +26,12 @@ KEYS_HELP = QT_TRANSLATE_NOOP("ReviewPage", "K keep · R relabel as suggested ·
 
 
 class ReviewGrid(QListView):
-    """A grid of ReviewModel rows that turns keys into decisions."""
+    """A grid of ReviewModel rows that turns keys into decisions.
 
-    decided = Signal()
+    Signals: decided(row, decision before) after a decision, undo_requested() for U."""
+
+    decided = Signal(int, object)
+    undo_requested = Signal()
 
     def __init__(self, model: ReviewModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -48,24 +53,26 @@ class ReviewGrid(QListView):
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt API)
         row = self.currentIndex().row()
+        if event.key() in (Qt.Key.Key_U, Qt.Key.Key_Backspace):
+            self.undo_requested.emit()  # the page knows which decision was the last
+            return
         decision = self._decision_for(event, row) if row >= 0 else False
         if decision is False:
             super().keyPressEvent(event)
             return
+        before = self.review.decisions.get(self.review.subject(row))
         self.review.decide(row, decision)
-        self.decided.emit()
+        self.decided.emit(row, before)
         if row + 1 < self.review.rowCount():
             self.setCurrentIndex(self.review.index(row + 1))
 
     def _decision_for(self, event: QKeyEvent, row: int):
-        """The Decision a key means (None: undo), or False for keys that are not decisions."""
+        """The Decision a key means, or False for keys that are not decisions."""
         key, path = event.key(), self.review.subject(row)
         if key == Qt.Key.Key_K:
             return Decision(path, "keep")
         if key in (Qt.Key.Key_X, Qt.Key.Key_Delete):
             return Decision(path, "exclude")
-        if key in (Qt.Key.Key_U, Qt.Key.Key_Backspace):
-            return None
         if key == Qt.Key.Key_R and self.review.kind == "labels":
             suggested = self.review.row(row)["suggested"]
             folder = next((f for f, n in self.review.names.items() if n == suggested), suggested)
@@ -124,13 +131,18 @@ class ReviewPage(QWidget):
         self.tabs.addTab(self.label_grid, translate("ReviewPage", "Label mistakes"))
         self.tabs.addTab(self.duplicate_grid, translate("ReviewPage", "Near-duplicates"))
         layout.addWidget(self.tabs, 1)
+        # (grid, row, the decision it had before): what U takes back, last first
+        self.history: list[tuple[ReviewGrid, int, Decision | None]] = []
         for grid in (self.label_grid, self.duplicate_grid):
-            grid.decided.connect(self._update_counts)
+            grid.decided.connect(lambda row, before, g=grid: self._on_decided(g, row, before))
+            grid.undo_requested.connect(on_action(
+                grid, self.undo, translate("ReviewPage", "Undo the last decision")))
         self.report = None
 
     def show_report(self, report, index) -> None:
         """Fill both grids from an engine.review.check.DataReport of `index`."""
         self.report = report
+        self.history = []
         names = {c.folder: c.display_name for c in index.classes}
         self.labels.set_rows(report.issues, names)
         self.duplicates.set_rows(report.duplicates, names)
@@ -147,6 +159,21 @@ class ReviewPage(QWidget):
 
     def decisions(self) -> dict[str, Decision]:
         return {**self.duplicates.decisions, **self.labels.decisions}
+
+    def _on_decided(self, grid: ReviewGrid, row: int, before: Decision | None) -> None:
+        self.history.append((grid, row, before))
+        self._update_counts()
+
+    def undo(self) -> None:
+        """Take back the last decision (in either grid) and select its image again."""
+        if not self.history:
+            return
+        grid, row, before = self.history.pop()
+        grid.review.decide(row, before)
+        self.tabs.setCurrentWidget(grid)
+        grid.setCurrentIndex(grid.review.index(row))
+        grid.setFocus()
+        self._update_counts()
 
     def _update_counts(self) -> None:
         r = self.report

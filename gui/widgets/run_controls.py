@@ -1,10 +1,14 @@
-"""Start / Pause / Resume / Stop, the one-line progress text and the progress bar."""
+"""Start / Pause / Resume / Stop, the one-line progress text and the progress bar.
+
+The bar's text is gui.format.share_text, the same rounding as the progress line, so the bar
+and the line never show two numbers."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QProgressBar, QPushButton, QStyle,
                                QVBoxLayout, QWidget)
 
+from gui import format as fmt
 from gui.i18n import translate
 
 
@@ -45,9 +49,20 @@ class RunControls(QWidget):
         self.stop_button.setEnabled(phase in ("running", "paused"))
 
     def set_busy(self) -> None:
-        """An indeterminate bar: work whose length is not known yet."""
+        """An indeterminate bar: work whose length is not known yet (the text says what)."""
         self.progress.setRange(0, 0)
 
+    def is_busy(self) -> bool:
+        return self.progress.maximum() == 0
+
     def set_steps(self, done: int, total: int) -> None:
-        self.progress.setRange(0, max(1, total))
-        self.progress.setValue(min(done, max(1, total)))
+        """done of total (steps, images, ...): the bar and its 'NN %' text."""
+        total = max(1, int(total))
+        done = max(0, min(int(done), total))
+        self.progress.setRange(0, total)
+        self.progress.setValue(done)
+        self.progress.setFormat(fmt.share_text(done, total))
+
+    def share(self) -> int:
+        """The whole per cent the bar shows (0 while it is indeterminate)."""
+        return fmt.share(self.progress.value(), self.progress.maximum())

@@ -1,7 +1,15 @@
-"""Earlier runs (engine.runs.list_runs), checkable to overlay their curves for comparison."""
+"""Earlier runs (engine.runs.list_runs), checkable to overlay their curves for comparison.
+
+The list follows the runs folder: it is read again when a run starts or ends, when the
+folder changes on disk (a run added or deleted elsewhere) and when the Config tab points at
+another folder. Long names are shortened in the middle, where run names differ least (the
+date at their end stays readable); the tooltip has the whole name.
+"""
 from __future__ import annotations
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, Signal
+import os
+
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QFileSystemWatcher, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QLabel, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout,
                                QWidget)
 
@@ -28,8 +36,13 @@ class RunHistory(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.root = ""
+        self.current = ""  # the run being trained or just ended: not an earlier one
         self.title = QLabel(translate("RunHistory", "Earlier runs — tick to compare"))
         self.list = QListWidget()
+        self.list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        # no sideways scrolling: a long name is shortened in its middle instead of cut off
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setMinimumWidth(180)
         self.list.setToolTip(translate("RunHistory", "Tick a run to overlay its validation curves; "
                                        "double-click to open it."))
         self.problem = QLabel()  # the selected damaged run: what is wrong, what to do
@@ -48,13 +61,28 @@ class RunHistory(QWidget):
             self.list, self._on_list_item_double_clicked, translate("RunHistory", "Open a run")))
         self.list.currentItemChanged.connect(self._on_list_current_item_changed)
         self.refresh_button.clicked.connect(on_action(self.refresh_button, lambda: self.refresh()))
+        # A folder changes in bursts (a run writes several files): read it once they settle.
+        self._changed = QTimer(self, singleShot=True, interval=300)
+        self._changed.timeout.connect(self._on_folder_settled)
+        self.watcher = QFileSystemWatcher(self)
+        self.watcher.directoryChanged.connect(lambda _path: self._changed.start())
 
-    def refresh(self, root: str | None = None, exclude: str = "") -> None:
-        """Re-read the runs folder; ticked runs stay ticked."""
+    def set_current(self, run_dir: str) -> None:
+        """The run the Training tab shows as its own (left out of the list); re-reads it."""
+        self.current = run_dir
+        self.refresh()
+
+    def refresh(self, root: str | None = None, exclude: str | None = None) -> None:
+        """Re-read the runs folder (`root`, else the last one); ticked runs stay ticked.
+        `exclude`: the run shown as the current one, left out until another takes its place."""
         from engine.runs import list_runs
 
         if root is not None:
             self.root = root
+        if exclude is not None:
+            self.current = exclude
+        self._watch()
+        exclude = self.current
         ticked = set(self.checked())
         self.list.blockSignals(True)
         self.list.clear()
@@ -68,6 +96,20 @@ class RunHistory(QWidget):
             self.title.setText(translate("RunHistory", "Earlier runs appear here."))
         else:
             self.title.setText(translate("RunHistory", "Earlier runs — tick to compare"))
+
+    def _watch(self) -> None:
+        """Watch the runs folder (only it: a run's own files do not change the list)."""
+        watched = self.watcher.directories()
+        if watched and watched != [self.root]:
+            self.watcher.removePaths(watched)
+        if self.root and os.path.isdir(self.root) and self.root not in self.watcher.directories():
+            self.watcher.addPath(self.root)
+
+    def _on_folder_settled(self) -> None:
+        try:
+            self.refresh()
+        except OSError:
+            pass  # the folder is going away or not readable now; Refresh says why
 
     def checked(self) -> list[str]:
         return [self.list.item(i).data(PATH_ROLE) for i in range(self.list.count())
@@ -108,14 +150,16 @@ def _item(run, ticked: bool) -> QListWidgetItem:
             name=run.name))
         item.setData(PATH_ROLE, run.path)
         item.setData(PROBLEM_ROLE, run.problem)
-        item.setToolTip(run.problem)
+        item.setToolTip(f"{run.name}\n{run.problem}")
         item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsUserCheckable)
         return item
     item = QListWidgetItem(dynamic(lambda: _run_text(run)))
     item.setData(PATH_ROLE, run.path)
     item.setData(PROBLEM_ROLE, "")
-    item.setToolTip(translate("RunHistory", "{path}\nmodel: {model}\nclasses: {classes}").format(
-        path=run.path, model=run.model_ref, classes=", ".join(run.class_names)))
+    item.setToolTip(translate("RunHistory", "{name}\n{path}\nmodel: {model}\nclasses: "
+                              "{classes}").format(name=run.name, path=run.path,
+                                                  model=run.model_ref,
+                                                  classes=", ".join(run.class_names)))
     item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
     item.setCheckState(Qt.CheckState.Checked if ticked else Qt.CheckState.Unchecked)
     return item

@@ -24,6 +24,49 @@ HEADLINES = {
 }
 
 
+def calibration_line(cal: dict) -> str:
+    """What the run did with its confidence (run.json's calibration, from
+    engine.use.calibration.calibration_summary), with the numbers; "" when it says nothing."""
+    status = cal.get("status")
+    pct = fmt.percent
+    values = dict(images=cal.get("images", 0), minimum=cal.get("minimum_images", 0),
+                  temperature=float(cal.get("temperature", 1.0)),
+                  tried=float(cal.get("tried_temperature", 1.0)),
+                  before=pct(cal.get("ece_before")), after=pct(cal.get("ece_after")),
+                  tried_ece=pct(cal.get("tried_ece")), fitted=pct(cal.get("tried_ece_fitted")))
+    if status == "calibrated":
+        text = translate("RunSummaryCard", "Confidence calibrated: temperature {temperature:.2f}; "
+                         "calibration error on held-out validation images {before} → {after}.")
+    elif status == "not_helpful":
+        text = translate("RunSummaryCard", "Confidence left uncalibrated: temperature scaling "
+                         "did not help (a temperature of {tried:.2f} gave calibration error "
+                         "{before} → {tried_ece} on held-out validation images, {before} → "
+                         "{fitted} on all of them).")
+    elif status == "too_few_images":
+        text = translate("RunSummaryCard", "Confidence left uncalibrated: {images} validation "
+                         "images are too few to calibrate on (at least {minimum} are needed).")
+    elif status == "no_mistakes":
+        text = translate("RunSummaryCard", "Confidence left uncalibrated: the model made no "
+                         "mistake on the {images} validation images to calibrate against.")
+    elif values["temperature"] != 1.0:  # a run from before the decision was recorded
+        text = translate("RunSummaryCard", "Confidence calibrated: temperature {temperature:.2f}.")
+    else:
+        return ""
+    return text.format(**values)
+
+
+def _read_calibration(run_dir: str) -> dict:
+    """run.json's calibration ({} when there is none or the file cannot be read)."""
+    import json
+
+    try:
+        cal = json.loads((Path(run_dir) / "run.json").read_text(encoding="utf-8")).get(
+            "calibration")
+    except (OSError, ValueError, AttributeError):
+        return {}
+    return cal if isinstance(cal, dict) else {}
+
+
 def _metric(title: str) -> tuple[QLabel, QLabel]:
     caption = QLabel(title)
     value = QLabel("–")
@@ -64,6 +107,8 @@ class RunSummaryCard(QFrame):
             grid.addWidget(value, 0, col)
             grid.addWidget(caption, 1, col)
             self.values[key] = value
+        self.calibration = QLabel()  # what the run did with its confidence
+        self.calibration.setWordWrap(True)
         self.saved = QLabel()
         self.saved.setOpenExternalLinks(False)
         self.saved.linkActivated.connect(on_action(
@@ -73,8 +118,8 @@ class RunSummaryCard(QFrame):
         self.predict_button = QPushButton(translate("RunSummaryCard", "Try it in Prediction"))
         self.continue_button = QPushButton(translate("RunSummaryCard", "Continue training"))
         self.continue_button.setToolTip(translate(
-            "RunSummaryCard", "Resume this run from its last checkpoint, for as many epochs as "
-            "you choose (a finished run trains on for more)."))
+            "RunSummaryCard", "Resume this run from its last checkpoint; you choose its total "
+            "number of epochs (a finished run can train for more)."))
         self.predict_button.setDefault(True)
         self.evaluate_button.clicked.connect(lambda: self.evaluation_requested.emit(self.run_dir))
         self.predict_button.clicked.connect(lambda: self.prediction_requested.emit(self.run_dir))
@@ -88,7 +133,8 @@ class RunSummaryCard(QFrame):
         layout.addWidget(self.headline, 0, 0)
         layout.addWidget(self.detail, 1, 0)
         layout.addLayout(grid, 2, 0)
-        layout.addLayout(buttons, 3, 0)
+        layout.addWidget(self.calibration, 3, 0)
+        layout.addLayout(buttons, 4, 0)
 
     def show_result(self, finished: RunFinished, *, zero_shot: float | None = None,
                     elapsed_s: float | None = None) -> None:
@@ -115,6 +161,9 @@ class RunSummaryCard(QFrame):
         self.values["test"].setText(fmt.percent(finished.test_accuracy))
         self.values["time"].setText(fmt.duration(elapsed_s if elapsed_s is not None
                                                  else finished.elapsed_s))
+        self.calibration.setText(calibration_line(_read_calibration(finished.run_dir))
+                                 if finished.status == "completed" and finished.run_dir else "")
+        self.calibration.setVisible(bool(self.calibration.text()))
         usable = bool(finished.run_dir) and (Path(finished.run_dir) / "head.safetensors").is_file()
         if finished.run_dir:
             url = QUrl.fromLocalFile(finished.run_dir).toString()

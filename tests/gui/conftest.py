@@ -98,17 +98,29 @@ def _tiny_config(tiny_clip_dir, data_dir, output_dir, **changes) -> TrainConfig:
 
 
 def _fake_train(steps: int = 30, *, steps_per_epoch: int = 10, delay: float = 0.0,
-               fail_at: int | None = None, raise_at: int | None = None, classes=("cat", "dog")):
+               fail_at: int | None = None, raise_at: int | None = None, classes=("cat", "dog"),
+               prelude=(), postlude=(), gate=None, hold_at: int | None = None):
     """A stand-in for engine.training.loop.train yielding real event objects; honours the control.
 
     fail_at: finish with status "failed" at that step (like the engine does);
-    raise_at: raise an exception at that step (a bug in the loop).
+    raise_at: raise an exception at that step (a bug in the loop);
+    prelude / postlude: events yielded before RunStarted / after the last step (Progress of
+    decoding, of the test report...);
+    gate: a threading.Semaphore the fake acquires after each prelude/postlude event and after
+    step hold_at, so a test sees each state before the next (gate.release() lets one go on).
     """
+    def held() -> None:
+        if gate is not None:
+            gate.acquire(timeout=30)
+
     def train(config: TrainConfig, control: TrainControl, dataset=None) -> Iterator[Event]:
         run_dir = Path(config.output_dir) / (config.run_name or "fake-run")
         run_dir.mkdir(parents=True, exist_ok=True)
         epochs = max(1, steps // steps_per_epoch)
         yield Progress(stage="decode", done=0, total=4, message="Decoding images")
+        for event in prelude:
+            yield event
+            held()
         yield RunStarted(run_dir=str(run_dir), run_name=run_dir.name, classes=list(classes),
                          total_steps=steps, steps_per_epoch=steps_per_epoch, epochs=epochs,
                          device="cpu (2 threads)", precision="fp32", trainable_params=100,
@@ -138,6 +150,11 @@ def _fake_train(steps: int = 30, *, steps_per_epoch: int = 10, delay: float = 0.
                 yield Evaluation(step=step, epoch=epoch, split="val", loss=1.0 / step,
                                  accuracy=best, is_best=True)
                 yield CheckpointSaved(step=step, epoch=epoch, path=str(run_dir), label="last")
+            if step == hold_at:
+                held()
+        for event in postlude:
+            yield event
+            held()
         yield RunFinished(status="completed", run_dir=str(run_dir), best_val_accuracy=best,
                           best_epoch=epochs, test_accuracy=best - 0.05, elapsed_s=1.5)
     return train

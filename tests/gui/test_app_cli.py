@@ -108,7 +108,98 @@ def test_screenshots_mode_renders_one_png_per_tab_offscreen(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     names = sorted(p.name for p in out.glob("*.png"))
     assert names == ["1-dataset.png", "2-config.png", "3-training.png", "4-prediction.png",
-                     "5-evaluation.png", "6-reliability.png", "7-review.png", "8-heat-maps.png"]
+                     "5-evaluation.png", "6-reliability.png", "7-review.png", "8-heat-maps.png",
+                     "9-many-classes.png"]
     for path in out.glob("*.png"):
         with Image.open(path) as image:
             assert image.size[0] >= 1000 and len(set(image.convert("L").getdata())) > 20
+
+
+# --- `lora-studio PATH` opens PATH ---------------------------------------------------------------
+def test_help_names_the_path_argument(capsys):
+    with pytest.raises(SystemExit):
+        app.main(["--help"])
+    assert "PATH" in capsys.readouterr().out
+    assert app.build_parser().parse_args(["photos"]).path == "photos"
+    with pytest.raises(SystemExit) as exit_info:
+        app.main(["photos", "--demo"])  # the demo brings its own dataset
+    assert exit_info.value.code == 2
+
+
+def test_a_dataset_folder_on_the_command_line_opens_in_a_real_start(tmp_path, learnable_dir):
+    """`lora-studio DIR` in a fresh interpreter, as a user starts it: the window shows and
+    step 1 scans DIR (the event loop stops once the dataset is there)."""
+    script = textwrap.dedent("""
+        import sys
+        from PySide6.QtCore import QEventLoop, QTimer
+        from PySide6.QtWidgets import QApplication
+        from gui import app
+
+        qapp = QApplication(["lora-studio"])
+
+        def run_until_opened():
+            window = next(w for w in qapp.topLevelWidgets() if type(w).__name__ == "MainWindow")
+            loop = QEventLoop()
+            window.dataset_tab.dataset_ready.connect(lambda index: loop.quit())
+            QTimer.singleShot(120_000, loop.quit)
+            loop.exec()
+            index = window.dataset_tab.index
+            print("OPENED", window.isVisible(), window.tabs.currentIndex(),
+                  len(index.classes) if index else 0, index.root if index else None)
+            window.shutdown()
+            return 0
+
+        qapp.exec = run_until_opened
+        sys.exit(app.main(sys.argv[1:]))
+    """)
+    done = subprocess.run([sys.executable, "-c", script, str(learnable_dir)], cwd=ROOT,
+                          timeout=300, text=True, capture_output=True,
+                          env=_env(QT_QPA_PLATFORM="offscreen", LORA_STUDIO_HOME=str(tmp_path)))
+    assert done.returncode == 0, done.stderr[-3000:]
+    line = next(ln for ln in done.stdout.splitlines() if ln.startswith("OPENED"))
+    assert line.split(" ", 4) == ["OPENED", "True", "0", "4", str(learnable_dir)]
+
+
+def test_a_csv_dataset_opens_in_step_1(qtbot, main_window, learnable_dir, tmp_path):
+    csv = tmp_path / "labels.csv"
+    rows = ["path,label"] + [f"{p},{p.parent.name}" for p in sorted(learnable_dir.rglob("*.jpg"))]
+    csv.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    main_window.show_tab(main_window.prediction_tab)
+    with qtbot.waitSignal(main_window.dataset_tab.dataset_ready, timeout=60_000) as ready:
+        assert app.open_path(main_window, str(csv)) == "dataset"
+    assert ready.args[0] is not None and len(ready.args[0].classes) == 4
+    assert main_window.tabs.currentWidget() is main_window.dataset_tab
+
+
+def test_a_run_folder_opens_in_training_and_prediction(qtbot, main_window, run):
+    assert app.open_path(main_window, str(run)) == "run"
+    assert main_window.tabs.currentWidget() is main_window.training_tab
+    qtbot.waitUntil(lambda: main_window.prediction_tab.run_dir == str(run), timeout=60_000)
+    assert main_window.settings.recent("runs")[0] == str(run)
+
+
+@pytest.mark.parametrize("make, words", [
+    (lambda tmp: tmp / "no-such-folder", "does not exist"),
+    (lambda tmp: (tmp / "notes.txt").write_text("hello") and tmp / "notes.txt",
+     "is not a dataset folder, a CSV file of path,label or a run folder"),
+])
+def test_a_path_that_is_none_of_these_gets_a_plain_message(qtbot, main_window, tmp_path, make,
+                                                          words):
+    path = make(tmp_path)
+    before = main_window.tabs.currentIndex()
+    assert app.open_path(main_window, str(path)) == ""
+    notice = main_window.last_notice
+    assert notice is not None and notice.isVisible()
+    assert str(path) in notice.text() and words in notice.text()
+    assert "Traceback" not in notice.text()
+    assert main_window.isVisible() and main_window.tabs.currentIndex() == before
+    assert main_window.dataset_tab.index is None
+    notice.close()
+
+
+def test_a_relative_path_opens_as_an_absolute_one(qtbot, main_window, learnable_dir,
+                                                 monkeypatch):
+    monkeypatch.chdir(learnable_dir.parent)
+    with qtbot.waitSignal(main_window.dataset_tab.dataset_ready, timeout=60_000) as ready:
+        assert app.open_path(main_window, learnable_dir.name) == "dataset"
+    assert ready.args[0].root == str(learnable_dir)

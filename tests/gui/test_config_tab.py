@@ -200,3 +200,180 @@ def test_model_picker_lists_each_family_with_its_recommended_checkpoints(qtbot):
     index = next(i for i, item in enumerate(items) if item[1] == "facebook/dinov2-small")
     combo.setCurrentIndex(index)
     assert picker.value() == "facebook/dinov2-small"
+
+
+# --- presets apply cleanly through the buttons ------------------------------------------------
+PAIRS = [(a, b) for a in PRESETS for b in PRESETS]
+
+
+def _users_tab(qtbot, settings, tmp_path) -> ConfigTab:
+    """A fresh Config tab as a user leaves it: a dataset, their hardware and run name, their
+    own base model typed in, and a training setting changed by hand."""
+    t = ConfigTab(settings)
+    qtbot.addWidget(t)
+    t.set_dataset(_index(tmp_path))
+    t.editors["device"].combo.setCurrentIndex(t.editors["device"].combo.findData("cpu"))
+    t.editors["num_threads"].widget.setValue(1)
+    t.editors["run_name"].widget.setText("mine")
+    t.model_picker.combo.setEditText("/models/mine")
+    t.editors["head_init"].combo.setCurrentIndex(t.editors["head_init"].combo.findData("prototype"))
+    t.editors["color_jitter"].widget.setValue(0.3)
+    return t
+
+
+def test_preset_buttons_apply_cleanly_in_any_order(qtbot, settings, tmp_path):
+    alone = {}
+    for name in PRESETS:
+        t = _users_tab(qtbot, settings, tmp_path)
+        t.preset_buttons[name].click()
+        alone[name] = t.config()
+        assert t.active_preset() == name and t.preset_buttons[name].isChecked()
+        for key in ("data_dir", "device", "num_threads", "run_name", "output_dir"):
+            assert getattr(alone[name], key) == getattr(t.config(), key)
+        assert (alone[name].device, alone[name].run_name) == ("cpu", "mine")
+        assert alone[name].model == PRESETS[name].get("model", "/models/mine")
+    for first, then in PAIRS:
+        t = _users_tab(qtbot, settings, tmp_path)
+        t.preset_buttons[first].click()
+        t.preset_buttons[then].click()
+        assert t.config() == alone[then], (first, then)
+        assert [n for n, b in t.preset_buttons.items() if b.isChecked()] == [then]
+
+
+def test_the_observed_preset_pile_ups_are_gone(tab, tmp_path):
+    tab.set_dataset(_index(tmp_path))
+    tab.preset_buttons["Tutorial recipe"].click()
+    tab.preset_buttons["Best accuracy (GPU)"].click()
+    assert tab.editors["head_init"].combo.currentData() == "zero-shot"  # not "Random"
+    tab.preset_buttons["Quick (CPU)"].click()
+    config = tab.config()
+    assert config.model == "openai/clip-vit-base-patch32" and config.lora_r == 8
+    assert tab.editors["target_modules"].value() == ["q_proj", "v_proj"]
+    line = tab.command_line.text()
+    assert "--no-augment" in line and "--color-jitter" not in line and "siglip" not in line
+
+
+# --- config files: JSON or YAML, a wrong value names its field ------------------------------------
+@pytest.mark.parametrize("typed, chosen, written", [
+    ("mine", "YAML (*.yaml)", "mine.yaml"), ("mine", "JSON (*.json)", "mine.json"),
+    ("mine", "", "mine.json"), ("mine.yml", "JSON (*.json)", "mine.yml"),
+    ("mine.json", "YAML (*.yaml)", "mine.json"),
+])
+def test_save_config_writes_the_format_chosen(tab, tmp_path, monkeypatch, typed, chosen, written):
+    import json
+
+    import yaml
+    from PySide6.QtWidgets import QFileDialog
+
+    offered = []
+    folder = tmp_path / "configs"
+    folder.mkdir()
+
+    def answer(parent, caption, start, filters):
+        offered.append(filters)
+        return str(folder / typed), chosen
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(answer))
+    tab.editors["epochs"].widget.setValue(9)
+    tab.save_button.click()
+    assert offered == ["JSON (*.json);;YAML (*.yaml)"]  # the dialog offers both
+    assert [p.name for p in folder.iterdir()] == [written]
+    text = (folder / written).read_text()
+    if written.endswith(".json"):
+        assert json.loads(text)["epochs"] == 9
+    else:
+        assert "epochs: 9" in text and yaml.safe_load(text)["epochs"] == 9
+    assert TrainConfig.load(folder / written) == tab.config()
+    assert "Saved" in tab.message.text()
+
+
+@pytest.mark.parametrize("name, text, words", [
+    ("bad.json", '{"epochs": "abc", "lr": 0.001}', "epochs: 'abc' is not a whole number"),
+    ("bad.yaml", "lr: fast\n", "lr: 'fast' is not a number"),
+    ("bad.yml", "augment: maybe\n", "augment: 'maybe' is not true or false"),
+])
+def test_a_wrong_value_in_a_config_file_is_named_and_changes_nothing(tab, tmp_path, monkeypatch,
+                                                                     name, text, words):
+    from PySide6.QtWidgets import QFileDialog
+
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName",
+                        staticmethod(lambda *a, **k: (str(path), "")))
+    before = tab.config()
+    tab.load_button.click()
+    assert words in tab.message.text() and str(path) in tab.message.text()
+    assert "invalid literal" not in tab.message.text()
+    assert tab.config() == before
+
+
+# --- the base model is remembered across starts -------------------------------------------------
+def _second_start(qtbot, settings) -> ConfigTab:
+    """The Config tab of a new start: a new Settings object over the same settings file."""
+    from PySide6.QtCore import QSettings
+
+    from gui.settings import Settings
+
+    again = ConfigTab(Settings(QSettings(settings.qsettings.fileName(),
+                                         QSettings.Format.IniFormat)))
+    qtbot.addWidget(again)
+    return again
+
+
+def test_the_offline_demo_model_is_remembered_on_the_next_start(qtbot, tab, settings):
+    from engine.demo.model import is_demo_model
+
+    with qtbot.waitSignal(tab.model_picker.demo_model_ready, timeout=120_000) as ready:
+        tab.use_demo_model()
+    assert is_demo_model(ready.args[0])
+    tab.preset_buttons["Tutorial recipe"].click()
+    again = _second_start(qtbot, settings)
+    assert again.config().model == ready.args[0]
+    assert again.model_picker.combo.currentText() == ready.args[0]
+    again.preset_buttons["Best accuracy (GPU)"].click()  # a preset's model is not the user's
+    again.preset_buttons["Quick (CPU)"].click()
+    assert again.config().model == ready.args[0]
+    assert _second_start(qtbot, settings).config().model == ready.args[0]
+
+
+def test_a_typed_model_is_remembered_and_a_vanished_folder_is_not(qtbot, tab, settings,
+                                                                    tmp_path):
+    tab.model_picker.combo.setEditText("facebook/dinov2-small")
+    assert _second_start(qtbot, settings).config().model == "facebook/dinov2-small"
+    folder = tmp_path / "my-model"
+    folder.mkdir()
+    tab.model_picker.combo.setEditText(str(folder))
+    assert _second_start(qtbot, settings).config().model == str(folder)
+    folder.rmdir()
+    again = _second_start(qtbot, settings)
+    assert again.config().model == "openai/clip-vit-base-patch32"
+    assert str(folder) in again.message.text() and "no longer there" in again.message.text()
+
+
+# --- the tab's mark: ✓ only with a model whose check did not fail --------------------------------
+def test_a_failed_model_check_takes_the_tick_away(qtbot, main_window, learnable_dir,
+                                                  tiny_clip_dir, tmp_path):
+    window = main_window
+    tab = window.config_tab
+    with qtbot.waitSignal(window.dataset_tab.dataset_ready, timeout=60_000):
+        window.dataset_tab.open_folder(str(learnable_dir))
+    tab.model_picker.combo.setEditText(str(tiny_clip_dir))
+    assert tab.state() == "done" and window.tabs.tabText(1).endswith("✓")
+    missing = tmp_path / "no-such-model"
+    tab.model_picker.combo.setEditText(str(missing))
+    assert window.tabs.tabText(1).endswith("✓")  # not checked yet: nothing known against it
+    with qtbot.waitSignal(tab.model_picker.check_finished, timeout=60_000) as checked:
+        tab.model_picker.check_button.click()
+    ok, reason = checked.args
+    assert not ok and "no-such-model" in reason
+    assert tab.state() == "attention" and window.tabs.tabText(1).endswith("!")
+    assert tab.problems()["model"] == reason
+    assert reason in window.training_tab.banner.label.text()  # the reason, where a run starts
+    assert tab.model_picker.status.text() == "✗ " + reason
+    assert not tab.errors["model"].isVisible()  # said once, by the picker
+    tab.model_picker.combo.setEditText(str(tiny_clip_dir))
+    assert window.tabs.tabText(1).endswith("✓")  # another model: the failure was not its
+    with qtbot.waitSignal(tab.model_picker.check_finished, timeout=60_000) as checked:
+        tab.model_picker.check_button.click()
+    assert checked.args[0] is True and tab.state() == "done"
+    assert window.tabs.tabText(1).endswith("✓") and "model" not in tab.problems()

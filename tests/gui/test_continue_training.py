@@ -83,3 +83,16 @@ def qtbot_button():
     from PySide6.QtCore import Qt
 
     return Qt.MouseButton.LeftButton
+
+
+def test_the_config_tabs_continue_run_needs_no_open_dataset(qtbot, main_window, finished_run):
+    w = main_window
+    assert w.dataset_index is None and not w.start_action.isEnabled()  # nothing to train on
+    w.config_tab.editors["resume_from"].set_value(str(finished_run))
+    qtbot.waitUntil(w.start_action.isEnabled, timeout=5_000)  # the run brings its own split
+    assert "dataset" not in w.training_tab.banner.label.text().lower() or \
+        not w.training_tab.banner.isVisible()
+    w.start_action.trigger()
+    dialog = w.training_tab.continue_dialog
+    assert dialog.isVisible() and not w.training_tab.is_running()
+    dialog.reject()

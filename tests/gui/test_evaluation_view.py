@@ -128,3 +128,29 @@ def test_evaluating_a_broken_run_reports_in_words(qtbot, view, tmp_path):
     with qtbot.waitSignal(view.evaluation_failed, timeout=60_000) as failed:
         view.evaluate(str(tmp_path / "not-a-run"))
     assert "Evaluation failed" in view.summary.text() and failed.args[0]
+
+
+def test_few_classes_keep_the_plain_matrix(qtbot, view, tmp_path):
+    """At 3 classes: every count written, no zoom, no "most confused" tab, no Fit button."""
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    view.set_report(synthetic_report(tmp_path))
+    qtbot.wait(50)
+    matrix = view.matrix
+    assert not matrix.zoomable and not view.fit_button.isVisible()
+    assert not view.side_tabs.isTabVisible(view.side_tabs.indexOf(view.pairs))
+    assert view.side_tabs.currentWidget() is view.table
+    assert matrix.shown_counts() == {(t, p): str(c) for t, row in enumerate(
+        [[5, 1, 0], [0, 4, 2], [1, 0, 6]]) for p, c in enumerate(row)}
+    assert matrix.shown_labels("left") == {0: "beagle", 1: "pug", 2: "golden retriever"}
+    before = matrix.getPlotItem().getViewBox().viewRange()
+    centre = matrix.viewport().rect().center()
+    QApplication.sendEvent(matrix.viewport(), QWheelEvent(
+        QPointF(centre), QPointF(matrix.viewport().mapToGlobal(centre)), QPoint(0, 0),
+        QPoint(0, 480), Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase, False))
+    qtbot.wait(50)
+    assert matrix.getPlotItem().getViewBox().viewRange() == before
+
