@@ -42,14 +42,41 @@
     </message>
 </context>
 <context>
+    <name>App</name>
+    <message>
+        <location filename="../../gui/app.py" line="+128"/>
+        <source>Cannot open {path}</source>
+        <translation>无法打开 {path}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>{path} does not exist. Check the spelling, or choose a folder with File › Open dataset…</source>
+        <translation>{path} 不存在。请检查拼写，或选择一个文件夹（文件 › 打开数据集…）。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>{path} is not a dataset folder, a CSV file of path,label or a run folder. Choose a dataset with File › Open dataset… or a run with File › Open run…</source>
+        <translation>{path} 不是数据集文件夹、path,label 格式的 CSV 文件或运行文件夹。请选择数据集（文件 › 打开数据集…）或运行（文件 › 打开运行…）。</translation>
+    </message>
+</context>
+<context>
+    <name>Banner</name>
+    <message>
+        <location filename="../../gui/widgets/banner.py" line="+40"/>
+        <location line="+2"/>
+        <source>Hide this message</source>
+        <translation>隐藏此消息</translation>
+    </message>
+</context>
+<context>
     <name>BusyRow</name>
     <message>
-        <location filename="../../gui/widgets/busy_row.py" line="+23"/>
+        <location filename="../../gui/widgets/busy_row.py" line="+28"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location line="+28"/>
+        <location line="+47"/>
         <source>Stopping…</source>
         <translation>正在停止…</translation>
     </message>
@@ -65,7 +92,7 @@
 <context>
     <name>ClassGallery</name>
     <message>
-        <location filename="../../gui/widgets/class_panels.py" line="+60"/>
+        <location filename="../../gui/widgets/class_panels.py" line="+61"/>
         <source>Train only</source>
         <translation>仅训练集</translation>
     </message>
@@ -89,11 +116,17 @@
         <source>Double-click an image to open it in your image viewer</source>
         <translation>双击图片可在图片查看器中打开</translation>
     </message>
+    <message>
+        <location line="+4"/>
+        <location filename="../../gui/widgets/image_grid.py" line="+211"/>
+        <source>Open an image</source>
+        <translation>打开图片</translation>
+    </message>
 </context>
 <context>
     <name>ClassPanel</name>
     <message>
-        <location line="-41"/>
+        <location line="-45"/>
         <source>Double-click a class name to change how it is shown and prompted.</source>
         <translation>双击类别名称，可修改它的显示名称和在提示词中的写法。</translation>
     </message>
@@ -131,7 +164,7 @@
         <translation>合计</translation>
     </message>
     <message>
-        <location line="+268"/>
+        <location line="+270"/>
         <source>Display name, used in zero-shot prompts (&apos;a photo of a …&apos;) and in results. Double-click to edit.</source>
         <translation>显示名称，用于零样本提示词（“a photo of a …”）和结果中。双击即可编辑。</translation>
     </message>
@@ -146,7 +179,7 @@ Double-click to rename</source>
 <context>
     <name>ConfigFields</name>
     <message>
-        <location filename="../../gui/widgets/config_fields.py" line="+22"/>
+        <location filename="../../gui/widgets/config_fields.py" line="+23"/>
         <source>Dataset folder</source>
         <translation>数据集文件夹</translation>
     </message>
@@ -331,7 +364,13 @@ Double-click to rename</source>
         <translation>继续训练的运行</translation>
     </message>
     <message>
+        <location line="+1"/>
+        <source>Start from run</source>
+        <translation>从已有运行开始</translation>
+    </message>
+    <message>
         <location line="+3"/>
+        <location filename="../../gui/widgets/continue_dialog.py" line="+44"/>
         <source>use epochs</source>
         <translation>按训练轮数</translation>
     </message>
@@ -347,6 +386,7 @@ Double-click to rename</source>
     </message>
     <message>
         <location line="+1"/>
+        <location filename="../../gui/widgets/continue_dialog.py" line="+2"/>
         <source>never stop early</source>
         <translation>不早停</translation>
     </message>
@@ -369,6 +409,11 @@ Double-click to rename</source>
         <location line="+1"/>
         <source>(start a new run)</source>
         <translation>（开始新的训练）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>(the base model)</source>
+        <translation>（从基础模型开始）</translation>
     </message>
     <message>
         <location line="+1"/>
@@ -424,7 +469,7 @@ Double-click to rename</source>
 <context>
     <name>ConfigTab</name>
     <message>
-        <location filename="../../gui/tabs/config_tab.py" line="+25"/>
+        <location filename="../../gui/tabs/config_tab.py" line="+28"/>
         <source>Model</source>
         <translation>模型</translation>
     </message>
@@ -489,22 +534,12 @@ Double-click to rename</source>
         <translation>SigLIP 2 B/16，r=16 · 需要 GPU</translation>
     </message>
     <message>
-        <location line="+38"/>
-        <source>No dataset yet: choose a folder of images in step 1 first.</source>
-        <translation>还没有数据集：请先在第 1 步选择一个图片文件夹。</translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>Go to Dataset</source>
-        <translation>转到数据集</translation>
-    </message>
-    <message>
-        <location line="+10"/>
+        <location line="+59"/>
         <source>Copy</source>
         <translation>复制</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
         <source>Load config…</source>
         <translation>加载配置…</translation>
     </message>
@@ -514,9 +549,14 @@ Double-click to rename</source>
         <translation>保存配置…</translation>
     </message>
     <message>
-        <location line="+17"/>
+        <location line="+24"/>
         <source>Sets {settings}</source>
         <translation>设置：{settings}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Every other training setting goes back to its default; the dataset, hardware and output settings stay as they are.</source>
+        <translation>其他训练设置都恢复为默认值；数据集、硬件和输出设置保持不变。</translation>
     </message>
     <message>
         <location line="+41"/>
@@ -524,22 +564,27 @@ Double-click to rename</source>
         <translation>命令行：</translation>
     </message>
     <message>
-        <location line="+32"/>
+        <location line="+33"/>
         <source>Set in step 1 (Dataset), where the split is shown.</source>
         <translation>在第 1 步（数据集）中设置，那里会显示划分。</translation>
     </message>
     <message>
-        <location line="+15"/>
+        <location line="+16"/>
         <source>Choose a dataset in step 1 (Dataset).</source>
         <translation>请在第 1 步（数据集）中选择数据集。</translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+14"/>
+        <source>Could not load {path}: {error} Correct it in the file, or choose another file.</source>
+        <translation>无法加载 {path}：{error} 请在文件中改正，或选择另一个文件。</translation>
+    </message>
+    <message>
+        <location line="+5"/>
         <source>Could not load {path}: {error}. Choose a JSON or YAML file saved by LoRA Studio or `python -m engine`.</source>
         <translation>无法加载 {path}：{error}。请选择由 LoRA Studio 或 `python -m engine` 保存的 JSON 或 YAML 文件。</translation>
     </message>
     <message>
-        <location line="+14"/>
+        <location line="+15"/>
         <source>Loaded {path}.</source>
         <translation>已加载 {path}。</translation>
     </message>
@@ -569,7 +614,12 @@ Double-click to rename</source>
         <translation>{preset} · {method} · {epochs} 轮 · 批大小 {batch}</translation>
     </message>
     <message>
-        <location line="+51"/>
+        <location line="+49"/>
+        <source>The base model chosen last, {path}, is no longer there: the default model is chosen instead.</source>
+        <translation>上次选择的基础模型 {path} 已不存在：已改为选择默认模型。</translation>
+    </message>
+    <message>
+        <location line="+26"/>
         <source>Hide advanced settings</source>
         <translation>隐藏高级设置</translation>
     </message>
@@ -594,20 +644,43 @@ Double-click to rename</source>
         <translation>配置文件 (*.json *.yaml *.yml)</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+7"/>
         <source>Save config</source>
         <translation>保存配置</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="-2"/>
         <source>JSON (*.json);;YAML (*.yaml)</source>
         <translation>JSON (*.json);;YAML (*.yaml)</translation>
     </message>
 </context>
 <context>
+    <name>ConfusedPairs</name>
+    <message>
+        <location filename="../../gui/widgets/confused_pairs.py" line="+39"/>
+        <source>True class</source>
+        <translation>真实类别</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Predicted as</source>
+        <translation>预测为</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Images</source>
+        <translation>图片数</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The mistakes made most often: click one to see its images and find it in the matrix</source>
+        <translation>最常见的错误：点击其中一项，可查看它的图片并在矩阵中找到它</translation>
+    </message>
+</context>
+<context>
     <name>ConfusionMatrixPlot</name>
     <message>
-        <location filename="../../gui/widgets/confusion_matrix.py" line="+67"/>
+        <location filename="../../gui/widgets/confusion_matrix.py" line="+91"/>
         <source>true class</source>
         <translation>真实类别</translation>
     </message>
@@ -617,7 +690,7 @@ Double-click to rename</source>
         <translation>预测类别</translation>
     </message>
     <message>
-        <location line="+72"/>
+        <location line="+152"/>
         <source>true: {true}
 predicted: {predicted}
 {count} images</source>
@@ -645,9 +718,28 @@ predicted: {predicted}
     </message>
 </context>
 <context>
+    <name>ContinueDialog</name>
+    <message>
+        <location filename="../../gui/widgets/continue_dialog.py" line="-16"/>
+        <location line="+33"/>
+        <source>Continue training</source>
+        <translation>继续训练</translation>
+    </message>
+    <message>
+        <location line="-32"/>
+        <source>Continue &lt;b&gt;{run}&lt;/b&gt; from its last checkpoint.</source>
+        <translation>从最后一个检查点继续训练 &lt;b&gt;{run}&lt;/b&gt;。</translation>
+    </message>
+    <message>
+        <location line="+20"/>
+        <source>Epochs and max steps count the whole run, the part already trained included. The run keeps the settings it was trained with: learning rate, batch size, LoRA, data and augmentation stay as they were, and the learning-rate schedule is stretched to the new length. Device, precision and threads come from the Config tab. To train on with other settings, start a new run from this run&apos;s model instead: Config → Start from run.</source>
+        <translation>训练轮数和最大步数按整个运行计算，包括已经训练过的部分。运行会保留训练时的设置：学习率、批大小、LoRA、数据和数据增强都保持不变，学习率调度会拉伸到新的长度。设备、精度和线程数取自“配置”标签页。如需用其他设置继续训练，请改为从该运行的模型开始一个新运行：配置 → 从已有运行开始。</translation>
+    </message>
+</context>
+<context>
     <name>DatasetParts</name>
     <message>
-        <location filename="../../gui/widgets/dataset_parts.py" line="-231"/>
+        <location filename="../../gui/widgets/dataset_parts.py" line="-233"/>
         <source>“{name}” has {count} training images, {ratio}× fewer than “{biggest}” ({top}). The model may rarely predict the small classes. Add images to them if you can, or remove some from the largest ones.</source>
         <translation>“{name}”只有 {count} 张训练图像，仅为“{biggest}”（{top} 张）的 1/{ratio}。模型可能很少预测出这些小类别。如有可能，请为它们补充图像，或从最大的类别中删除一些图像。</translation>
     </message>
@@ -665,7 +757,7 @@ predicted: {predicted}
 <context>
     <name>DatasetScanner</name>
     <message>
-        <location filename="../../gui/scan_worker.py" line="+139"/>
+        <location filename="../../gui/scan_worker.py" line="+141"/>
         <source>scanning {source}</source>
         <translation>扫描 {source}</translation>
     </message>
@@ -678,7 +770,7 @@ predicted: {predicted}
 <context>
     <name>DatasetTab</name>
     <message>
-        <location filename="../../gui/tabs/dataset_tab.py" line="+69"/>
+        <location filename="../../gui/tabs/dataset_tab.py" line="+80"/>
         <source>Scanning {name}…</source>
         <translation>正在扫描 {name}…</translation>
     </message>
@@ -698,17 +790,12 @@ predicted: {predicted}
         <translation>数据集 {name}：{classes} 个类别 · {images} 张图像</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+7"/>
         <source>Choose a folder of images</source>
         <translation>选择图片文件夹</translation>
     </message>
     <message>
-        <location line="+63"/>
-        <source>{done} of {total}</source>
-        <translation>{done}/{total}</translation>
-    </message>
-    <message>
-        <location line="+38"/>
+        <location line="+106"/>
         <source>Change…</source>
         <translation>更换…</translation>
     </message>
@@ -738,18 +825,37 @@ predicted: {predicted}
         <translation>用“配置”标签页中的基础模型查找可能标错的图像和近似重复的图像（优先找出同时出现在训练集和测试集中的同一张照片）；只会读取你的文件夹，不会修改</translation>
     </message>
     <message>
-        <location line="+64"/>
+        <location line="+70"/>
         <source>Release to open this folder instead</source>
         <translation>松开鼠标以改为打开此文件夹</translation>
     </message>
     <message>
-        <location line="+1"/>
-        <location line="+65"/>
+        <location line="-244"/>
         <source>Folder: {root}</source>
         <translation>文件夹：{root}</translation>
     </message>
     <message>
-        <location line="-56"/>
+        <location line="-1"/>
+        <source>File: {root}</source>
+        <translation>文件：{root}</translation>
+    </message>
+    <message>
+        <location line="+144"/>
+        <source>Drop a folder</source>
+        <translation>拖放文件夹</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Open a recent folder</source>
+        <translation>打开最近使用的文件夹</translation>
+    </message>
+    <message>
+        <location line="+41"/>
+        <source>Show the problems</source>
+        <translation>显示问题</translation>
+    </message>
+    <message>
+        <location line="+67"/>
         <source>Reading {source}…</source>
         <translation>正在读取 {source}…</translation>
     </message>
@@ -764,22 +870,22 @@ predicted: {predicted}
         <translation>⚠ 无法打开此数据集。{message}</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+5"/>
         <source>⚠ Could not open this dataset. {message} Still showing {root}.</source>
         <translation>⚠ 无法打开此数据集。{message} 仍显示 {root}。</translation>
     </message>
     <message>
-        <location line="+40"/>
+        <location line="+45"/>
         <source>&lt;b&gt;Layout:&lt;/b&gt; {layout}</source>
         <translation>&lt;b&gt;目录结构：&lt;/b&gt;{layout}</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+6"/>
         <source>{classes} classes · {images} images ({splits})</source>
         <translation>{classes} 个类别 · {images} 张图像（{splits}）</translation>
     </message>
     <message>
-        <location line="+29"/>
+        <location line="+30"/>
         <source>“{name}” cannot be used: class names must be unique and not empty. The previous name was kept.</source>
         <translation>不能使用“{name}”：类别名称必须唯一且不能为空。已保留原来的名称。</translation>
     </message>
@@ -792,12 +898,12 @@ predicted: {predicted}
 <context>
     <name>DemoFlow</name>
     <message>
-        <location filename="../../gui/demo_flow.py" line="+56"/>
+        <location filename="../../gui/demo_flow.py" line="+57"/>
         <source>Demo: {stage}</source>
         <translation>演示：{stage}</translation>
     </message>
     <message>
-        <location line="+26"/>
+        <location line="+42"/>
         <source>The offline demo model could not be prepared: {message}</source>
         <translation>无法准备离线演示模型：{message}</translation>
     </message>
@@ -822,7 +928,7 @@ predicted: {predicted}
         <translation>演示已停止：{message}</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+7"/>
         <source>creating a demo dataset of generated images…</source>
         <translation>正在用生成的图片创建演示数据集…</translation>
     </message>
@@ -873,7 +979,7 @@ predicted: {predicted}
 <context>
     <name>EmptyState</name>
     <message>
-        <location filename="../../gui/widgets/dataset_parts.py" line="+89"/>
+        <location filename="../../gui/widgets/dataset_parts.py" line="+91"/>
         <source>…or drop a folder of images anywhere here</source>
         <translation>…或将图片文件夹拖放到此处任意位置</translation>
     </message>
@@ -904,9 +1010,27 @@ predicted: {predicted}
     </message>
 </context>
 <context>
+    <name>ErrorBanner</name>
+    <message>
+        <location filename="../../gui/widgets/error_banner.py" line="+19"/>
+        <source>Open log folder</source>
+        <translation>打开日志文件夹</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>The log files hold each failure&apos;s details, for a bug report</source>
+        <translation>日志文件记录了每次失败的详细信息，可用于报告问题</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>{message} ({count} times)</source>
+        <translation>{message}（{count} 次）</translation>
+    </message>
+</context>
+<context>
     <name>EvaluationView</name>
     <message>
-        <location filename="../../gui/widgets/evaluation_view.py" line="+127"/>
+        <location filename="../../gui/widgets/evaluation_view.py" line="+68"/>
         <source>Open a finished run&apos;s evaluation from the summary card in Training, or choose a run and press Evaluate.</source>
         <translation>可在“训练”页的总结卡片中打开已完成训练任务的评估，或选择一个训练任务后点击“评估”。</translation>
     </message>
@@ -926,7 +1050,7 @@ predicted: {predicted}
         <translation>打开报告文件夹</translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location filename="../../gui/widgets/per_class_table.py" line="+36"/>
         <source>Class</source>
         <translation>类别</translation>
     </message>
@@ -951,12 +1075,27 @@ predicted: {predicted}
         <translation>图片数</translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location filename="../../gui/widgets/evaluation_view.py" line="+6"/>
+        <source>Scroll to zoom, drag to move, hover a cell for its classes</source>
+        <translation>滚动鼠标滚轮缩放，拖动以移动，悬停在单元格上可查看其类别</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Fit</source>
+        <translation>适应窗口</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Show the whole matrix</source>
+        <translation>显示整个矩阵</translation>
+    </message>
+    <message>
+        <location line="+7"/>
         <source>Click a cell of the matrix to see its images.</source>
         <translation>点击矩阵中的单元格，查看其中的图片。</translation>
     </message>
     <message>
-        <location line="+13"/>
+        <location line="+6"/>
         <source>Heat maps</source>
         <translation>热力图</translation>
     </message>
@@ -966,17 +1105,27 @@ predicted: {predicted}
         <translation>在该单元格的图片上显示模型判断类别时关注的区域（Grad-CAM）；在后台计算</translation>
     </message>
     <message>
-        <location line="+19"/>
+        <location line="+20"/>
+        <source>Open an image</source>
+        <translation>打开图片</translation>
+    </message>
+    <message>
+        <location line="+5"/>
         <source>Images:</source>
         <translation>图片：</translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+16"/>
         <source>Per class</source>
         <translation>各类别</translation>
     </message>
     <message>
         <location line="+1"/>
+        <source>Most confused</source>
+        <translation>最易混淆</translation>
+    </message>
+    <message>
+        <location line="+2"/>
         <source>Confidence</source>
         <translation>置信度</translation>
     </message>
@@ -986,31 +1135,40 @@ predicted: {predicted}
         <translation>可靠性图：校准前后，模型在各置信度下预测正确的比例</translation>
     </message>
     <message>
-        <location line="+44"/>
+        <location line="+55"/>
         <source>Evaluating {run} on the {split} images…</source>
         <translation>正在用{split}图片评估 {run}…</translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+10"/>
         <source>evaluating {run_dir}</source>
         <translation>评估 {run_dir}</translation>
     </message>
     <message>
-        <location line="+24"/>
+        <location line="+28"/>
         <source>✗ Evaluation failed: {message}</source>
         <translation>✗ 评估失败：{message}</translation>
     </message>
     <message>
-        <location line="+36"/>
+        <location line="+42"/>
         <source>Click a cell of the matrix to see its images (off the diagonal = mistakes).</source>
         <translation>点击矩阵中的单元格，查看其中的图片（对角线以外 = 预测错误）。</translation>
     </message>
     <message>
-        <location line="+37"/>
+        <location line="+24"/>
         <source>{path}
 confidence {confidence}</source>
         <translation>{path}
 置信度 {confidence}</translation>
+    </message>
+    <message>
+        <location filename="../../gui/widgets/confused_pairs.py" line="+12"/>
+        <location line="+2"/>
+        <location filename="../../gui/widgets/confusion_matrix.py" line="-162"/>
+        <location filename="../../gui/widgets/evaluation_view.py" line="-214"/>
+        <location line="+26"/>
+        <source>Show a cell&apos;s images</source>
+        <translation>显示单元格中的图片</translation>
     </message>
 </context>
 <context>
@@ -1024,12 +1182,13 @@ confidence {confidence}</source>
 <context>
     <name>LanguageMenu</name>
     <message>
-        <location filename="../../gui/widgets/language_menu.py" line="+28"/>
+        <location filename="../../gui/widgets/language_menu.py" line="+29"/>
         <source>&amp;Language</source>
         <translation>语言 Language(&amp;L)</translation>
     </message>
     <message>
-        <location line="+22"/>
+        <location line="+9"/>
+        <location line="+16"/>
         <location line="+5"/>
         <source>Language</source>
         <translation>语言</translation>
@@ -1096,7 +1255,7 @@ confidence {confidence}</source>
 <context>
     <name>LogPane</name>
     <message>
-        <location filename="../../gui/widgets/log_pane.py" line="+45"/>
+        <location filename="../../gui/widgets/log_pane.py" line="+47"/>
         <source>warning: {message}</source>
         <translation>警告：{message}</translation>
     </message>
@@ -1111,7 +1270,8 @@ confidence {confidence}</source>
         <translation>日志（{count} 行）</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="-39"/>
+        <location line="+42"/>
         <source>Log</source>
         <translation>日志</translation>
     </message>
@@ -1145,7 +1305,7 @@ confidence {confidence}</source>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../gui/main_window.py" line="+23"/>
+        <location filename="../../gui/main_window.py" line="+28"/>
         <source>1 Dataset</source>
         <translation>1 数据集</translation>
     </message>
@@ -1165,22 +1325,12 @@ confidence {confidence}</source>
         <translation>4 预测</translation>
     </message>
     <message>
-        <location line="+65"/>
-        <source>Nothing to train on yet: choose a folder of images in step 1 (or create the demo dataset).</source>
-        <translation>还没有可训练的数据：请在第 1 步选择一个图片文件夹（或创建演示数据集）。</translation>
+        <location line="+26"/>
+        <source>Saving the model before closing… The window closes when it is saved.</source>
+        <translation>关闭前正在保存模型…保存完成后窗口会自动关闭。</translation>
     </message>
     <message>
-        <location line="+4"/>
-        <source>The dataset needs attention first: {reason}</source>
-        <translation>请先处理数据集的问题：{reason}</translation>
-    </message>
-    <message>
-        <location line="+5"/>
-        <source>A setting needs attention first ({name}): {problem}</source>
-        <translation>请先处理一项设置（{name}）：{problem}</translation>
-    </message>
-    <message>
-        <location line="+54"/>
+        <location line="+131"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
@@ -1271,12 +1421,12 @@ confidence {confidence}</source>
     </message>
     <message>
         <location line="+1"/>
-        <location line="+94"/>
+        <location line="+99"/>
         <source>About LoRA Studio</source>
         <translation>关于 LoRA Studio</translation>
     </message>
     <message>
-        <location line="-73"/>
+        <location line="-77"/>
         <source>(none yet)</source>
         <translation>（暂无）</translation>
     </message>
@@ -1306,7 +1456,7 @@ confidence {confidence}</source>
         <translation>在当前步结束后停止训练？已训练的模型会被保存，之后可以使用或继续训练。</translation>
     </message>
     <message>
-        <location line="+17"/>
+        <location line="+21"/>
         <source>Export curves</source>
         <translation>导出曲线</translation>
     </message>
@@ -1330,16 +1480,11 @@ confidence {confidence}</source>
         <source>Stop the run and quit? The model trained so far is saved first.</source>
         <translation>停止训练并退出？已训练的模型会先被保存。</translation>
     </message>
-    <message>
-        <location line="+4"/>
-        <source>Stopping the run and saving the model before quitting…</source>
-        <translation>正在停止训练并保存模型，然后退出…</translation>
-    </message>
 </context>
 <context>
     <name>ModelPicker</name>
     <message>
-        <location filename="../../gui/widgets/model_picker.py" line="+20"/>
+        <location filename="../../gui/widgets/model_picker.py" line="+21"/>
         <source>Local folder…</source>
         <translation>本地文件夹…</translation>
     </message>
@@ -1364,18 +1509,23 @@ confidence {confidence}</source>
         <translation>使用离线演示模型</translation>
     </message>
     <message>
-        <location line="+66"/>
+        <location line="+17"/>
+        <source>Choose a base model</source>
+        <translation>选择基础模型</translation>
+    </message>
+    <message>
+        <location line="+52"/>
         <source>Folder with a CLIP, SigLIP or DINOv2 checkpoint</source>
         <translation>包含 CLIP、SigLIP 或 DINOv2 检查点的文件夹</translation>
     </message>
     <message>
         <location line="+22"/>
-        <location line="+39"/>
+        <location line="+45"/>
         <source>Loading {ref}…</source>
         <translation>正在加载 {ref}…</translation>
     </message>
     <message>
-        <location line="-33"/>
+        <location line="-39"/>
         <source>checking the model {ref}</source>
         <translation>检查模型 {ref}</translation>
     </message>
@@ -1390,12 +1540,12 @@ confidence {confidence}</source>
         <translation>创建离线演示模型</translation>
     </message>
     <message>
-        <location line="+28"/>
+        <location line="+34"/>
         <source>Downloading {ref}: {amount}…</source>
         <translation>正在下载 {ref}：{amount}…</translation>
     </message>
     <message>
-        <location line="+18"/>
+        <location line="+26"/>
         <source>✓ Offline demo model ready. It is tiny and untrained: good for trying the app, not for real photos.</source>
         <translation>✓ 离线演示模型已就绪。它很小且未经训练：适合试用本软件，不适合真实照片。</translation>
     </message>
@@ -1403,7 +1553,7 @@ confidence {confidence}</source>
 <context>
     <name>PredictionDelegate</name>
     <message>
-        <location filename="../../gui/widgets/prediction_results.py" line="+227"/>
+        <location filename="../../gui/widgets/prediction_results.py" line="+229"/>
         <source>{title}  ? not sure: none of the classes fits well (best guesses below)</source>
         <translation>{title}  ? 不确定：没有哪个类别很吻合（下面是最可能的猜测）</translation>
     </message>
@@ -1429,12 +1579,17 @@ confidence {confidence}</source>
 <context>
     <name>PredictionTab</name>
     <message>
-        <location filename="../../gui/tabs/prediction_tab.py" line="+28"/>
+        <location filename="../../gui/tabs/prediction_tab.py" line="+31"/>
         <source>Images (*.jpg *.jpeg *.png *.bmp *.gif *.webp *.tif *.tiff);;All files (*)</source>
         <translation>图片 (*.jpg *.jpeg *.png *.bmp *.gif *.webp *.tif *.tiff);;所有文件 (*)</translation>
     </message>
     <message>
-        <location line="+51"/>
+        <location line="+43"/>
+        <source>Paste</source>
+        <translation>粘贴</translation>
+    </message>
+    <message>
+        <location line="+11"/>
         <location line="+49"/>
         <source>Predicting…</source>
         <translation>正在预测…</translation>
@@ -1470,12 +1625,12 @@ confidence {confidence}</source>
         <translation>还没有可用于预测的模型。请在第 3 步（训练）训练一个，或通过“打开运行文件夹…”打开一个运行文件夹；届时会预测你已添加的图片。</translation>
     </message>
     <message>
-        <location line="+14"/>
+        <location line="+20"/>
         <source>Pasted image {number}</source>
         <translation>粘贴的图片 {number}</translation>
     </message>
     <message>
-        <location line="+15"/>
+        <location line="+17"/>
         <source>The clipboard holds no image. Copy an image (or image files) first, then press Ctrl+V here.</source>
         <translation>剪贴板中没有图片。请先复制一张图片（或图片文件），再在这里按 Ctrl+V。</translation>
     </message>
@@ -1490,7 +1645,7 @@ confidence {confidence}</source>
         <translation>已将 {count:,} 条结果保存到 {path}。</translation>
     </message>
     <message>
-        <location line="+26"/>
+        <location line="+28"/>
         <source>Choose a trained run to predict with.</source>
         <translation>选择一个训练任务用于预测。</translation>
     </message>
@@ -1498,6 +1653,11 @@ confidence {confidence}</source>
         <location line="+4"/>
         <source>Drop images or folders anywhere here · Ctrl+V pastes an image</source>
         <translation>将图片或文件夹拖放到此页任意位置 · 按 Ctrl+V 粘贴图片</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Drop images</source>
+        <translation>拖放图片</translation>
     </message>
     <message>
         <location line="+6"/>
@@ -1510,7 +1670,7 @@ confidence {confidence}</source>
         <translation>选择文件夹…</translation>
     </message>
     <message>
-        <location line="+67"/>
+        <location line="+69"/>
         <source>Could not load the model in {run_dir}. {message} Still using {run}.</source>
         <translation>无法加载 {run_dir} 中的模型。{message} 仍在使用 {run}。</translation>
     </message>
@@ -1520,12 +1680,12 @@ confidence {confidence}</source>
         <translation>无法加载 {run_dir} 中的模型。{message} 请在上方选择其他训练任务，或打开其他运行文件夹。</translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+8"/>
         <source>Predicting: {done:,} of {total:,} images</source>
         <translation>正在预测：第 {done:,}/{total:,} 张图片</translation>
     </message>
     <message>
-        <location line="+25"/>
+        <location line="+29"/>
         <source>Stopped. The results so far are kept; add the images again to predict the rest.</source>
         <translation>已停止。目前的结果已保留；重新添加这些图片即可预测剩余部分。</translation>
     </message>
@@ -1535,7 +1695,7 @@ confidence {confidence}</source>
         <translation>预测失败。{message}</translation>
     </message>
     <message>
-        <location line="+15"/>
+        <location line="+17"/>
         <source>Choose images to predict</source>
         <translation>选择要预测的图片</translation>
     </message>
@@ -1581,7 +1741,7 @@ confidence {confidence}</source>
 <context>
     <name>ProblemList</name>
     <message>
-        <location filename="../../gui/widgets/problem_list.py" line="+31"/>
+        <location filename="../../gui/widgets/problem_list.py" line="+33"/>
         <location line="+43"/>
         <source>No problems found.</source>
         <translation>未发现问题。</translation>
@@ -1638,9 +1798,171 @@ confidence {confidence}</source>
         <translation>隐藏详情</translation>
     </message>
     <message>
-        <location line="+13"/>
+        <location line="+20"/>
         <source>… and {count} more (Copy list has them all)</source>
         <translation>… 另有 {count} 个（“复制列表”包含全部）</translation>
+    </message>
+</context>
+<context>
+    <name>Progress</name>
+    <message>
+        <location filename="../../gui/progress_text.py" line="+15"/>
+        <source>Checking the dataset…</source>
+        <translation>正在检查数据集…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Checking {done} / {total} files</source>
+        <translation>正在检查 {done} / {total} 个文件</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Downloading the model…</source>
+        <translation>正在下载模型…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Downloading the model: {done} / {total} MB</source>
+        <translation>正在下载模型：{done} / {total} MB</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Decoding images…</source>
+        <translation>正在解码图像…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Decoding {done} / {total} images</source>
+        <translation>正在解码 {done} / {total} 张图像</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Embedding images…</source>
+        <translation>正在计算图像嵌入…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Embedding {done} / {total} images</source>
+        <translation>正在计算图像嵌入：{done} / {total} 张</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Computing the frozen blocks…</source>
+        <translation>正在计算冻结块…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Computing the frozen blocks: {done} / {total} images</source>
+        <translation>正在计算冻结块：{done} / {total} 张图像</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Compiling the model (about a minute)…</source>
+        <translation>正在编译模型（约一分钟）…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Compiling the model: {done} / {total} batch sizes</source>
+        <translation>正在编译模型：{done} / {total} 种批大小</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Writing the test report…</source>
+        <translation>正在写入测试报告…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Writing the test report: {done} / {total} images</source>
+        <translation>正在写入测试报告：{done} / {total} 张图像</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Cross-validating the probe…</source>
+        <translation>正在交叉验证线性探测…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Cross-validating the probe: {done} of {total} folds done</source>
+        <translation>正在交叉验证线性探测：已完成 {done} / {total} 折</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <location line="+1"/>
+        <source>Ranking likely label mistakes…</source>
+        <translation>正在对可能的标签错误排序…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Finding near-duplicates…</source>
+        <translation>正在查找近似重复…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Finding near-duplicates: {done} / {total} images compared</source>
+        <translation>正在查找近似重复：已比较 {done} / {total} 张图像</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Writing the report…</source>
+        <translation>正在写入报告…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Writing the report: {done} / {total} files</source>
+        <translation>正在写入报告：{done} / {total} 个文件</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Working… {done} / {total}</source>
+        <translation>处理中… {done} / {total}</translation>
+    </message>
+    <message>
+        <location line="+36"/>
+        <source>{words}: {done} / {total}</source>
+        <translation>{words}：{done} / {total}</translation>
+    </message>
+</context>
+<context>
+    <name>Readiness</name>
+    <message>
+        <location filename="../../gui/readiness.py" line="+26"/>
+        <source>Go to Dataset</source>
+        <translation>前往数据集</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Go to Config</source>
+        <translation>前往配置</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Go to Training</source>
+        <translation>前往训练</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Go to Prediction</source>
+        <translation>前往预测</translation>
+    </message>
+    <message>
+        <location line="+53"/>
+        <source>No dataset yet: choose a folder of images in step 1 (or create the demo dataset).</source>
+        <translation>还没有数据集：请在第 1 步中选择一个图片文件夹（或创建演示数据集）。</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>The dataset has a problem that blocks training: {reason}</source>
+        <translation>数据集有一个问题导致无法训练：{reason}</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The dataset has {count} problems that block training. The first: {reason}</source>
+        <translation>数据集有 {count} 个问题导致无法训练。第一个：{reason}</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>A setting needs attention first ({name}): {problem}</source>
+        <translation>请先处理一项设置（{name}）：{problem}</translation>
     </message>
 </context>
 <context>
@@ -1666,12 +1988,17 @@ confidence {confidence}</source>
         <translation>完美校准</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+2"/>
         <source>calibrated (ECE {ece:.1%})</source>
         <translation>校准后（ECE {ece:.1%}）</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+1"/>
+        <source>uncalibrated (ECE {ece:.1%})</source>
+        <translation>未校准（ECE {ece:.1%}）</translation>
+    </message>
+    <message>
+        <location line="+7"/>
         <source>before (ECE {ece:.1%})</source>
         <translation>校准前（ECE {ece:.1%}）</translation>
     </message>
@@ -1762,22 +2089,7 @@ confidence {confidence}</source>
 <context>
     <name>ReviewFlow</name>
     <message>
-        <location filename="../../gui/review_flow.py" line="+26"/>
-        <source>Decoding images for the data check…</source>
-        <translation>正在为数据检查解码图像…</translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>Embedding images for the data check…</source>
-        <translation>正在为数据检查计算图像嵌入…</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Checking for the data check…</source>
-        <translation>正在进行数据检查…</translation>
-    </message>
-    <message>
-        <location line="+47"/>
+        <location filename="../../gui/review_flow.py" line="+92"/>
         <source>checking the dataset</source>
         <translation>检查数据集</translation>
     </message>
@@ -1792,7 +2104,7 @@ confidence {confidence}</source>
         <translation>⚠ 无法运行数据检查。{error}</translation>
     </message>
     <message>
-        <location line="+17"/>
+        <location line="+16"/>
         <source>⚠ The reviewed dataset was not saved: {error}</source>
         <translation>⚠ 审查后的数据集没有保存：{error}</translation>
     </message>
@@ -1870,22 +2182,22 @@ label quality {score} · {split}</source>
 标签质量 {score} · {split}</translation>
     </message>
     <message>
-        <location line="+6"/>
-        <source>{name}
+        <location line="+7"/>
+        <source>{first} ↔ {second}
 similarity {similarity} · {where}</source>
-        <translation>{name}
+        <translation>{first} ↔ {second}
 相似度 {similarity} · {where}</translation>
     </message>
 </context>
 <context>
     <name>ReviewPage</name>
     <message>
-        <location filename="../../gui/widgets/review_page.py" line="+21"/>
+        <location filename="../../gui/widgets/review_page.py" line="+24"/>
         <source>K keep · R relabel as suggested · 1–9 relabel as class N · X exclude · U undo · arrows move</source>
         <translation>K 保留 · R 改为建议的类别 · 1–9 改为第 N 个类别 · X 排除 · U 撤销 · 方向键移动</translation>
     </message>
     <message>
-        <location line="+76"/>
+        <location line="+81"/>
         <source>Save reviewed dataset</source>
         <translation>保存审核后的数据集</translation>
     </message>
@@ -1895,7 +2207,7 @@ similarity {similarity} · {where}</source>
         <translation>按这些决定将你文件夹中的图像写成 CSV 数据集，保存到 LoRA Studio 的数据文件夹并打开它：你的文件夹保持不变</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+6"/>
         <source>Apply to folder…</source>
         <translation>应用到文件夹…</translation>
     </message>
@@ -1905,7 +2217,7 @@ similarity {similarity} · {where}</source>
         <translation>先列出每一项移动，再将改了标签的图像移到新的类别文件夹，并将排除的图像移出数据集</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+6"/>
         <source>Back to the dataset</source>
         <translation>返回数据集</translation>
     </message>
@@ -1920,12 +2232,17 @@ similarity {similarity} · {where}</source>
         <translation>近似重复</translation>
     </message>
     <message>
-        <location line="+14"/>
+        <location line="+7"/>
+        <source>Undo the last decision</source>
+        <translation>撤销上一个决定</translation>
+    </message>
+    <message>
+        <location line="+12"/>
         <source>Classes: {classes}</source>
         <translation>类别：{classes}</translation>
     </message>
     <message>
-        <location line="+17"/>
+        <location line="+32"/>
         <source>&lt;b&gt;Data check&lt;/b&gt; of {checked} labelled images ({source}): {issues} likely label mistakes, {pairs} near-duplicate pairs ({leaks} across splits). Decided: {decided} of {total}.</source>
         <translation>&lt;b&gt;数据检查&lt;/b&gt;：{checked} 张已标注图像（{source}）中有 {issues} 个可能的标签错误、{pairs} 对近似重复（{leaks} 对跨划分）。已决定：{decided}/{total}。</translation>
     </message>
@@ -1943,17 +2260,17 @@ similarity {similarity} · {where}</source>
 <context>
     <name>RunChooser</name>
     <message>
-        <location filename="../../gui/widgets/run_chooser.py" line="+60"/>
+        <location filename="../../gui/widgets/run_chooser.py" line="+61"/>
         <source>Model:</source>
         <translation>模型：</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+6"/>
         <source>Open run folder…</source>
         <translation>打开运行文件夹…</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+4"/>
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
@@ -1963,7 +2280,7 @@ similarity {similarity} · {where}</source>
         <translation>在 runs 文件夹中查找新的训练任务</translation>
     </message>
     <message>
-        <location line="+16"/>
+        <location line="+17"/>
         <source>Choose a trained run ({count} found)</source>
         <translation>选择一个训练任务（找到 {count} 个）</translation>
     </message>
@@ -1977,11 +2294,17 @@ similarity {similarity} · {where}</source>
         <source>Open a run folder</source>
         <translation>打开运行文件夹</translation>
     </message>
+    <message>
+        <location filename="../../gui/tabs/prediction_tab.py" line="-164"/>
+        <location filename="../../gui/widgets/run_chooser.py" line="-39"/>
+        <source>Choose a run</source>
+        <translation>选择训练任务</translation>
+    </message>
 </context>
 <context>
     <name>RunControls</name>
     <message>
-        <location filename="../../gui/widgets/run_controls.py" line="+16"/>
+        <location filename="../../gui/widgets/run_controls.py" line="+20"/>
         <source>Start training</source>
         <translation>开始训练</translation>
     </message>
@@ -2019,7 +2342,7 @@ similarity {similarity} · {where}</source>
 <context>
     <name>RunHistory</name>
     <message>
-        <location filename="../../gui/widgets/run_history.py" line="+15"/>
+        <location filename="../../gui/widgets/run_history.py" line="+24"/>
         <source>completed</source>
         <translation>已完成</translation>
     </message>
@@ -2044,13 +2367,13 @@ similarity {similarity} · {where}</source>
         <translation>运行中</translation>
     </message>
     <message>
-        <location line="+11"/>
-        <location line="+38"/>
+        <location line="+12"/>
+        <location line="+58"/>
         <source>Earlier runs — tick to compare</source>
         <translation>之前的训练任务 — 勾选以对比</translation>
     </message>
     <message>
-        <location line="-36"/>
+        <location line="-52"/>
         <source>Tick a run to overlay its validation curves; double-click to open it.</source>
         <translation>勾选训练任务可叠加显示其验证集曲线；双击可打开。</translation>
     </message>
@@ -2060,12 +2383,17 @@ similarity {similarity} · {where}</source>
         <translation>刷新</translation>
     </message>
     <message>
-        <location line="+28"/>
+        <location line="+9"/>
+        <source>Open a run</source>
+        <translation>打开训练任务</translation>
+    </message>
+    <message>
+        <location line="+35"/>
         <source>Earlier runs appear here.</source>
         <translation>之前的训练任务会显示在这里。</translation>
     </message>
     <message>
-        <location line="+39"/>
+        <location line="+53"/>
         <source>{name}
 damaged: cannot be opened</source>
         <translation>{name}
@@ -2073,15 +2401,17 @@ damaged: cannot be opened</source>
     </message>
     <message>
         <location line="+10"/>
-        <source>{path}
+        <source>{name}
+{path}
 model: {model}
 classes: {classes}</source>
-        <translation>{path}
+        <translation>{name}
+{path}
 模型：{model}
 类别：{classes}</translation>
     </message>
     <message>
-        <location line="+13"/>
+        <location line="+15"/>
         <source>{name}
 {status} · val {accuracy}</source>
         <translation>{name}
@@ -2091,7 +2421,7 @@ classes: {classes}</source>
 <context>
     <name>RunSummaryCard</name>
     <message>
-        <location filename="../../gui/widgets/run_summary.py" line="+16"/>
+        <location filename="../../gui/widgets/run_summary.py" line="+17"/>
         <source>Training finished</source>
         <translation>训练完成</translation>
     </message>
@@ -2111,7 +2441,32 @@ classes: {classes}</source>
         <translation>训练被中断（其进程未完成就结束了）</translation>
     </message>
     <message>
-        <location line="+38"/>
+        <location line="+17"/>
+        <source>Confidence calibrated: temperature {temperature:.2f}; calibration error on held-out validation images {before} → {after}.</source>
+        <translation>置信度已校准：温度 {temperature:.2f}；留出的验证集图片上的校准误差 {before} → {after}。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Confidence left uncalibrated: temperature scaling did not help (a temperature of {tried:.2f} gave calibration error {before} → {tried_ece} on held-out validation images, {before} → {fitted} on all of them).</source>
+        <translation>置信度未校准：温度缩放没有改善（温度 {tried:.2f} 下，留出的验证集图片上的校准误差为 {before} → {tried_ece}，全部验证集图片上为 {before} → {fitted}）。</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Confidence left uncalibrated: {images} validation images are too few to calibrate on (at least {minimum} are needed).</source>
+        <translation>置信度未校准：{images} 张验证集图片太少，无法用于校准（至少需要 {minimum} 张）。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Confidence left uncalibrated: the model made no mistake on the {images} validation images to calibrate against.</source>
+        <translation>置信度未校准：模型在 {images} 张验证集图片上没有出错，没有可用于校准的依据。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Confidence calibrated: temperature {temperature:.2f}.</source>
+        <translation>置信度已校准：温度 {temperature:.2f}。</translation>
+    </message>
+    <message>
+        <location line="+50"/>
         <source>Best validation accuracy</source>
         <translation>最佳验证集准确率</translation>
     </message>
@@ -2131,7 +2486,12 @@ classes: {classes}</source>
         <translation>用时</translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+11"/>
+        <source>Open the run folder</source>
+        <translation>打开运行文件夹</translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>Open evaluation</source>
         <translation>打开评估</translation>
     </message>
@@ -2147,11 +2507,11 @@ classes: {classes}</source>
     </message>
     <message>
         <location line="+1"/>
-        <source>Resume this run from its last checkpoint.</source>
-        <translation>从最后一个检查点继续这次训练。</translation>
+        <source>Resume this run from its last checkpoint; you choose its total number of epochs (a finished run can train for more).</source>
+        <translation>从最后一个检查点继续训练该运行；总训练轮数由你选择（已完成的运行也可以再多训练几轮）。</translation>
     </message>
     <message>
-        <location line="+26"/>
+        <location line="+28"/>
         <source>No epoch scored higher than the model the run started from, so the saved model is the starting one.</source>
         <translation>没有任何轮次的得分高于训练起始时的模型，所以保存的是起始模型。</translation>
     </message>
@@ -2166,7 +2526,7 @@ classes: {classes}</source>
         <translation>{accuracy}（第 {epoch} 轮）</translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+15"/>
         <source>Saved in &lt;a href=&quot;{url}&quot;&gt;{path}&lt;/a&gt;</source>
         <translation>保存在 &lt;a href=&quot;{url}&quot;&gt;{path}&lt;/a&gt;</translation>
     </message>
@@ -2179,7 +2539,7 @@ classes: {classes}</source>
 <context>
     <name>ScanWorker</name>
     <message>
-        <location filename="../../gui/scan_worker.py" line="-106"/>
+        <location filename="../../gui/scan_worker.py" line="-108"/>
         <source>The system refused while {doing}: {error} ({file}). Check that the folder exists, that you may write to it and that the disk has space, then try again.</source>
         <translation>执行“{doing}”时系统拒绝了操作：{error}（{file}）。请检查文件夹是否存在、你是否有写入权限以及磁盘空间是否充足，然后重试。</translation>
     </message>
@@ -2189,19 +2549,15 @@ classes: {classes}</source>
         <translation>执行“{doing}”时系统拒绝了操作：{error}。请检查文件夹是否存在、你是否有写入权限以及磁盘空间是否充足，然后重试。</translation>
     </message>
     <message>
-        <location line="+3"/>
-        <source>Something went wrong while {doing}: {kind}: {error}. This is probably a bug in LoRA Studio; please report it with the details below.
-
-{details}</source>
-        <translation>执行“{doing}”时出错：{kind}: {error}。这很可能是 LoRA Studio 的程序缺陷；请附上以下详细信息报告此问题。
-
-{details}</translation>
+        <location line="+6"/>
+        <source>Something went wrong while {doing}: {kind}: {error}. This is probably a bug in LoRA Studio; please report it. {details}</source>
+        <translation>执行“{doing}”时出错：{kind}：{error}。这很可能是 LoRA Studio 的缺陷，请报告此问题。{details}</translation>
     </message>
 </context>
 <context>
     <name>SplitBox</name>
     <message>
-        <location filename="../../gui/widgets/dataset_parts.py" line="-105"/>
+        <location filename="../../gui/widgets/dataset_parts.py" line="-107"/>
         <source>Automatic split (the folder has no train/val/test folders)</source>
         <translation>自动划分（该文件夹没有 train/val/test 子文件夹）</translation>
     </message>
@@ -2221,13 +2577,13 @@ classes: {classes}</source>
         <translation>种子相同，划分就相同：修改种子可得到不同的划分。</translation>
     </message>
     <message>
-        <location line="+3"/>
-        <source>Validation</source>
+        <location line="+5"/>
+        <source>Validation share</source>
         <translation>验证集比例</translation>
     </message>
     <message>
         <location line="+1"/>
-        <source>Test</source>
+        <source>Test share</source>
         <translation>测试集比例</translation>
     </message>
     <message>
@@ -2239,7 +2595,7 @@ classes: {classes}</source>
 <context>
     <name>Splits</name>
     <message>
-        <location line="-110"/>
+        <location line="-112"/>
         <source>train</source>
         <translation>训练</translation>
     </message>
@@ -2267,13 +2623,13 @@ classes: {classes}</source>
 <context>
     <name>StatusBar</name>
     <message>
-        <location filename="../../gui/status_bar.py" line="+63"/>
+        <location filename="../../gui/status_bar.py" line="+65"/>
         <source>detecting hardware…</source>
         <translation>正在检测硬件…</translation>
     </message>
     <message>
         <location line="+1"/>
-        <location line="+47"/>
+        <location line="+48"/>
         <source>no run</source>
         <translation>无运行</translation>
     </message>
@@ -2306,7 +2662,7 @@ classes: {classes}</source>
 <context>
     <name>ThumbnailModel</name>
     <message>
-        <location filename="../../gui/widgets/image_grid.py" line="+78"/>
+        <location filename="../../gui/widgets/image_grid.py" line="-48"/>
         <source>{path}
 Cannot show this image: {problem}</source>
         <translation>{path}
@@ -2316,7 +2672,7 @@ Cannot show this image: {problem}</source>
 <context>
     <name>TrainingPlots</name>
     <message>
-        <location filename="../../gui/widgets/plots.py" line="+64"/>
+        <location filename="../../gui/widgets/plots.py" line="+95"/>
         <source>{run} (val)</source>
         <translation>{run}（验证集）</translation>
     </message>
@@ -2324,17 +2680,7 @@ Cannot show this image: {problem}</source>
 <context>
     <name>TrainingTab</name>
     <message>
-        <location filename="../../gui/tabs/training_tab.py" line="+32"/>
-        <source>Go to Dataset</source>
-        <translation>前往数据集</translation>
-    </message>
-    <message>
-        <location line="+1"/>
-        <source>Go to Config</source>
-        <translation>前往配置</translation>
-    </message>
-    <message>
-        <location line="+2"/>
+        <location filename="../../gui/tabs/training_tab.py" line="+36"/>
         <source>Completed.</source>
         <translation>已完成。</translation>
     </message>
@@ -2354,12 +2700,7 @@ Cannot show this image: {problem}</source>
         <translation>已中断。</translation>
     </message>
     <message>
-        <location line="+24"/>
-        <source>Choose a dataset in step 1 first.</source>
-        <translation>请先在第 1 步中选择数据集。</translation>
-    </message>
-    <message>
-        <location line="+30"/>
+        <location line="+58"/>
         <source>Curves</source>
         <translation>曲线</translation>
     </message>
@@ -2369,12 +2710,22 @@ Cannot show this image: {problem}</source>
         <translation>评估</translation>
     </message>
     <message>
-        <location line="+65"/>
+        <location line="+5"/>
+        <source>Compare runs</source>
+        <translation>对比训练任务</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Open a run</source>
+        <translation>打开训练任务</translation>
+    </message>
+    <message>
+        <location line="+73"/>
         <source>Preparing…</source>
         <translation>准备中…</translation>
     </message>
     <message>
-        <location line="+30"/>
+        <location line="+55"/>
         <source>Paused (the current step finishes first).</source>
         <translation>已暂停（当前步会先完成）。</translation>
     </message>
@@ -2389,12 +2740,12 @@ Cannot show this image: {problem}</source>
         <translation>正在停止：保存目前训练的模型…</translation>
     </message>
     <message>
-        <location line="+41"/>
+        <location line="+49"/>
         <source>The run ended without a result.</source>
         <translation>训练任务已结束，但没有结果。</translation>
     </message>
     <message>
-        <location line="+17"/>
+        <location line="+22"/>
         <source>Training failed</source>
         <translation>训练失败</translation>
     </message>
@@ -2409,9 +2760,14 @@ Cannot show this image: {problem}</source>
         <translation>曲线下方的日志中有详细信息。解决问题后，再次点击“开始训练”。</translation>
     </message>
     <message>
-        <location line="+68"/>
-        <source>Go to {step}</source>
-        <translation>前往{step}</translation>
+        <location line="+25"/>
+        <source>{stage} · {progress}</source>
+        <translation>{stage} · {progress}</translation>
+    </message>
+    <message>
+        <location line="+18"/>
+        <source>{ended} At step {step} of {total} ({share}).</source>
+        <translation>{ended}进行到第 {step}/{total} 步（{share}）。</translation>
     </message>
 </context>
 <context>
@@ -2436,9 +2792,47 @@ Cannot show this image: {problem}</source>
     </message>
 </context>
 <context>
+    <name>errors</name>
+    <message>
+        <location filename="../../gui/errors.py" line="+80"/>
+        <source>The details could not be written to a log file.</source>
+        <translation>无法将详细信息写入日志文件。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The details are in {path}.</source>
+        <translation>详细信息见 {path}。</translation>
+    </message>
+    <message>
+        <location line="+26"/>
+        <source>⚠ “{action}” did not work: {message}</source>
+        <translation>⚠ “{action}”未能完成：{message}</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>⚠ The system refused ({error}). Check that the folder exists, that you may write to it and that the disk has space, then try again.</source>
+        <translation>⚠ 系统拒绝了操作（{error}）。请检查文件夹是否存在、你是否有写入权限以及磁盘空间是否充足，然后重试。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>⚠ “{action}” did not work: the system refused ({error}). Check that the folder exists, that you may write to it and that the disk has space, then try again.</source>
+        <translation>⚠ “{action}”未能完成：系统拒绝了操作（{error}）。请检查文件夹是否存在、你是否有写入权限以及磁盘空间是否充足，然后重试。</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>⚠ Something went wrong in “{action}”: {kind}: {error}. This is probably a bug in LoRA Studio; please report it.</source>
+        <translation>⚠ “{action}”出错：{kind}：{error}。这很可能是 LoRA Studio 的缺陷，请报告此问题。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>⚠ Something went wrong: {kind}: {error}. This is probably a bug in LoRA Studio; please report it.</source>
+        <translation>⚠ 出错了：{kind}：{error}。这很可能是 LoRA Studio 的缺陷，请报告此问题。</translation>
+    </message>
+</context>
+<context>
     <name>evaluation_view</name>
     <message>
-        <location filename="../../gui/widgets/evaluation_view.py" line="-290"/>
+        <location filename="../../gui/widgets/evaluation_texts.py" line="+15"/>
         <source>test</source>
         <translation>测试集</translation>
     </message>
@@ -2453,7 +2847,7 @@ Cannot show this image: {problem}</source>
         <translation>训练集</translation>
     </message>
     <message>
-        <location line="+16"/>
+        <location line="+7"/>
         <source>&lt;b&gt;Accuracy {accuracy}&lt;/b&gt;</source>
         <translation>&lt;b&gt;准确率 {accuracy}&lt;/b&gt;</translation>
     </message>
@@ -2483,12 +2877,32 @@ Cannot show this image: {problem}</source>
         <translation>{count} 个类别</translation>
     </message>
     <message>
+        <location line="+7"/>
+        <source>calibration error {error} (uncalibrated: temperature scaling did not help on held-out validation images)</source>
+        <translation>校准误差 {error}（未校准：温度缩放在留出的验证集图片上没有改善）</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>calibration error {error} (uncalibrated: too few validation images)</source>
+        <translation>校准误差 {error}（未校准：验证集图片太少）</translation>
+    </message>
+    <message>
         <location line="+2"/>
+        <source>calibration error {error} (uncalibrated: no mistakes on the validation images to calibrate against)</source>
+        <translation>校准误差 {error}（未校准：验证集图片上没有可用于校准的错误）</translation>
+    </message>
+    <message>
+        <location line="+10"/>
         <source>calibration error {error} ({before} uncalibrated; temperature {temperature:.2f})</source>
         <translation>校准误差 {error}（未校准时 {before}；温度 {temperature:.2f}）</translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+5"/>
+        <source>calibration error {error} (uncalibrated)</source>
+        <translation>校准误差 {error}（未校准）</translation>
+    </message>
+    <message>
+        <location line="+7"/>
         <source>{count} correct image: true &lt;b&gt;{true}&lt;/b&gt;, predicted &lt;b&gt;{predicted}&lt;/b&gt;</source>
         <translation>{count} 张预测正确的图片：真实 &lt;b&gt;{true}&lt;/b&gt;，预测 &lt;b&gt;{predicted}&lt;/b&gt;</translation>
     </message>
@@ -2610,6 +3024,7 @@ Cannot show this image: {problem}</source>
     </message>
     <message>
         <location line="+18"/>
+        <location line="+13"/>
         <source>{value} %</source>
         <translation>{value}%</translation>
     </message>
@@ -2624,7 +3039,7 @@ Cannot show this image: {problem}</source>
         <translation>准备中…</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+2"/>
         <source>epoch {epoch}/{epochs} · step {step}/{total} · {share} % · {rate} img/s · {left} left</source>
         <translation>第 {epoch}/{epochs} 轮 · 第 {step}/{total} 步 · {share}% · {rate} 图/秒 · 剩余 {left}</translation>
     </message>
@@ -2642,7 +3057,7 @@ Cannot show this image: {problem}</source>
 <context>
     <name>model_picker</name>
     <message>
-        <location filename="../../gui/widgets/model_picker.py" line="-198"/>
+        <location filename="../../gui/widgets/model_picker.py" line="-215"/>
         <source>Ready: {family}, {size} px images, {dim}-dim embeddings, {params} M image-encoder parameters.</source>
         <translation>可以使用：{family}，{size} px 图像，{dim} 维嵌入，图像编码器 {params} M 参数。</translation>
     </message>
@@ -2683,7 +3098,7 @@ Cannot show this image: {problem}</source>
 <context>
     <name>prediction_tab</name>
     <message>
-        <location filename="../../gui/tabs/prediction_tab.py" line="-314"/>
+        <location filename="../../gui/tabs/prediction_tab.py" line="-174"/>
         <source>{names} and {count} more</source>
         <translation>{names} 等另外 {count} 个</translation>
     </message>
@@ -2696,7 +3111,7 @@ Cannot show this image: {problem}</source>
 <context>
     <name>run_chooser</name>
     <message>
-        <location filename="../../gui/widgets/run_chooser.py" line="-87"/>
+        <location filename="../../gui/widgets/run_chooser.py" line="-51"/>
         <source>stopped</source>
         <translation>已停止</translation>
     </message>
@@ -2734,7 +3149,7 @@ Cannot show this image: {problem}</source>
 <context>
     <name>status_bar</name>
     <message>
-        <location filename="../../gui/status_bar.py" line="-84"/>
+        <location filename="../../gui/status_bar.py" line="-85"/>
         <source>{where} · {precision} · {n} thread</source>
         <translation>{where} · {precision} · {n} 个线程</translation>
     </message>
