@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QLabel, QSpinBox,
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
+                               QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox,
                                QVBoxLayout, QWidget)
 
 from engine.config import TrainConfig, field_help
+from gui.errors import on_action
 from gui.i18n import translate
 from gui.widgets.config_fields import label_for
 
@@ -67,10 +69,82 @@ class ContinueDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(title)
         layout.addLayout(form)
+        self.run_dir = Path(run_dir)
+        self.images = self._images_row(layout)  # only when the run's images are gone
         layout.addWidget(note)
         layout.addWidget(buttons)
         self.setMinimumWidth(460)
 
-    def changes(self) -> dict[str, int]:
-        """The length settings the user chose (all three, changed or not)."""
-        return {name: box.value() for name, box in self.fields.items()}
+    def _images_row(self, layout: QVBoxLayout) -> QLineEdit | None:
+        """When the run's images are no longer where its split.json lists them: where are
+        they now? Continue stays off until a folder that holds every one of them is named."""
+        from engine.training.resume import images_found_in
+
+        missing = _missing_images(self.run_dir)
+        if missing is None or images_found_in(self.run_dir, self.stored.data_dir):
+            return None  # where split.json lists them, or where a resume already found them
+        count, total, folder = missing
+        self.images_note = QLabel(translate(
+            "ContinueDialog", "⚠ This run's images were moved: {count} of {total} are no longer "
+            "in {folder}. Choose the folder that holds them now.").format(
+            count=count, total=total, folder=folder))
+        self.images_note.setWordWrap(True)
+        self.images_note.setObjectName("imagesNote")
+        line = QLineEdit()
+        line.setPlaceholderText(translate("ContinueDialog", "New place of the run's images"))
+        line.textChanged.connect(self._check_images)
+        browse = QPushButton(translate("FolderEditor", "Browse…"))
+        browse.clicked.connect(on_action(browse, self._on_browse_clicked))
+        row = QHBoxLayout()
+        row.addWidget(line, 1)
+        row.addWidget(browse)
+        layout.addWidget(self.images_note)
+        layout.addLayout(row)
+        self.images = line
+        self._check_images()
+        return line
+
+    def _on_browse_clicked(self) -> None:
+        folder = QFileDialog.getExistingDirectory(
+            self, translate("ContinueDialog", "New place of the run's images"))
+        if folder:
+            self.images.setText(folder)
+
+    def _check_images(self) -> None:
+        """Continue is possible once the named folder holds every listed image."""
+        from engine.training.resume import images_found_in
+
+        folder = self.images.text().strip() if self.images is not None else ""
+        found = bool(folder) and images_found_in(self.run_dir, folder)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(found)
+        if folder and not found:
+            self.images.setToolTip(translate(
+                "ContinueDialog", "Not every image of the run is in this folder."))
+        else:
+            self.images.setToolTip("")
+
+    def changes(self) -> dict:
+        """The length settings the user chose (all three, changed or not), and the images'
+        new place when they were moved (data_dir: engine/training/resume.py accepts it)."""
+        chosen = {name: box.value() for name, box in self.fields.items()}
+        if self.images is not None and self.images.text().strip():
+            chosen["data_dir"] = self.images.text().strip()
+        return chosen
+
+
+def _missing_images(run_dir: Path) -> tuple[int, int, str] | None:
+    """(missing, listed, the folder they were in) when some of the images the run's
+    split.json lists are gone; None when all are there (or the run has no split.json:
+    the engine's own check then says what is wrong)."""
+    import json
+
+    from engine.data.index import listed_folder, listed_paths
+
+    split = run_dir / "split.json"
+    try:
+        data = json.loads(split.read_text(encoding="utf-8"))
+        listed = [path for _split, path, _cls in listed_paths(data)]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    gone = sum(1 for path in listed if not Path(path).is_file())
+    return (gone, len(listed), listed_folder(data)) if gone else None

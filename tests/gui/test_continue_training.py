@@ -96,3 +96,34 @@ def test_the_config_tabs_continue_run_needs_no_open_dataset(qtbot, main_window, 
     dialog = w.training_tab.continue_dialog
     assert dialog.isVisible() and not w.training_tab.is_running()
     dialog.reject()
+
+
+def test_continue_asks_for_the_new_place_of_moved_images(qtbot, tab, tmp_path, tiny_clip_dir,
+                                                        learnable_dir, tiny_config):
+    from engine.training.loop import train
+
+    data = tmp_path / "photos"
+    shutil.copytree(learnable_dir, data)
+    events = list(train(tiny_config(tiny_clip_dir, data, tmp_path / "runs", run_name="moved",
+                                    epochs=1, cache_dir=str(tmp_path / "cache"))))
+    assert events[-1].status == "completed", events[-1].error
+    run_dir = events[-1].run_dir
+    new_place = tmp_path / "external-disk" / "photos"
+    new_place.parent.mkdir()
+    data.rename(new_place)
+    tab.show_run(run_dir)
+    qtbot.mouseClick(tab.summary.continue_button, qtbot_button())
+    dialog = tab.continue_dialog
+    ok = dialog.buttons.button(dialog.buttons.StandardButton.Ok)
+    assert "were moved" in dialog.images_note.text() and str(data) in dialog.images_note.text()
+    assert not ok.isEnabled()  # nowhere to train from yet
+    dialog.images.setText(str(tmp_path))  # a folder without them
+    assert not ok.isEnabled() and dialog.images.toolTip()
+    dialog.images.setText(str(new_place))
+    assert ok.isEnabled()
+    dialog.fields["epochs"].setValue(2)
+    with qtbot.waitSignal(tab.run_finished, timeout=120_000) as finished:
+        dialog.buttons.accepted.emit()
+    assert finished.args[1] == "completed", tab.log.plain_text()
+    assert read_run(run_dir)["config"]["data_dir"] == str(new_place)
+    assert "new place" in tab.log.plain_text()
