@@ -66,6 +66,10 @@ def write_log(exc: BaseException, action: str = "") -> Path | None:
         for path in candidates:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
+                if not path.exists():  # a new session file: old ones beyond the last 50 go
+                    from engine.cli.details import KEEP_LOGS, prune_logs
+
+                    prune_logs(path.parent, KEEP_LOGS - 1)
                 with open(path, "a", encoding="utf-8") as fh:
                     fh.write(entry)
             except OSError:

@@ -309,3 +309,22 @@ def test_an_output_folder_that_fails_mid_run_is_named_as_such(workspace, monkeyp
 
     with pytest.raises(UserError, match="cannot be created or written"):
         create_run_dir(workspace["unwritable"], workspace["data"])
+
+
+def test_log_files_are_kept_to_the_newest_fifty(tmp_path):
+    import time
+
+    from engine.cli.details import KEEP_LOGS, write_details
+
+    logs = tmp_path / "home" / "logs"  # isolated_home's data folder
+    logs.mkdir(parents=True)
+    for n in range(KEEP_LOGS + 10):
+        old = logs / f"engine-old-{n:03d}.log"
+        old.write_text("old\n")
+        os.utime(old, (time.time() - 10_000 + n, time.time() - 10_000 + n))
+    (logs / "notes.txt").write_text("not a log\n")
+    path = write_details("Traceback ...", ["predict"])
+    left = sorted(p.name for p in logs.glob("*.log"))
+    assert path.name in left and len(left) == KEEP_LOGS
+    assert "engine-old-000.log" not in left and f"engine-old-{KEEP_LOGS + 9:03d}.log" in left
+    assert (logs / "notes.txt").is_file()  # only log files are pruned

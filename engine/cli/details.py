@@ -12,6 +12,23 @@ import traceback
 from pathlib import Path
 
 
+KEEP_LOGS = 50  # the newest log files kept in logs/; older ones go when a new one is made
+
+
+def prune_logs(folder: Path, keep: int = KEEP_LOGS) -> None:
+    """Remove all but the newest `keep` *.log files of `folder` (the command line's and the
+    window's alike); a file that cannot be removed is left."""
+    try:
+        logs = sorted(folder.glob("*.log"), key=lambda p: p.stat().st_mtime, reverse=True)
+    except OSError:
+        return
+    for old in logs[keep:]:
+        try:
+            old.unlink()
+        except OSError:
+            pass
+
+
 def details_folder() -> Path:
     from engine.config import default_data_dir
 
@@ -27,6 +44,7 @@ def write_details(text: str, command: list[str] | None = None) -> Path | None:
     for folder in (details_folder(), Path(tempfile.gettempdir()) / "lora-studio-logs"):
         try:
             folder.mkdir(parents=True, exist_ok=True)
+            prune_logs(folder, KEEP_LOGS - 1)  # room for this one
             path = folder / name
             with open(path, "a", encoding="utf-8") as fh:
                 fh.write(header + text + ("\n" if not text.endswith("\n") else ""))
