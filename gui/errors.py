@@ -25,7 +25,7 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from gui.i18n import again, translate
@@ -148,6 +148,9 @@ class ErrorReporter(QObject):
         super().__init__()
         self.history: list[str] = []  # every message shown (tests read it)
         self.last_box: QMessageBox | None = None
+        self.failed_action = ""  # the action whose failure the window shows now
+        self.reports = 0  # failures reported so far (an action that reported none succeeded)
+        self.settled = False  # the event loop came round since the last failure
         self._presenting = False
         self._deliver.connect(self._present, Qt.ConnectionType.AutoConnection)
 
@@ -155,9 +158,14 @@ class ErrorReporter(QObject):
         """Log `exc` and show its message; from any thread (shown in the GUI thread)."""
         try:
             log = write_log(exc, action)
+            self.failed_action = action
+            self.reports += 1
             self._deliver.emit(failure_text(exc, action, log), where)
         except BaseException:  # noqa: BLE001 - reporting must never raise or loop
             _to_stderr(exc)
+
+    def _settle(self) -> None:
+        self.settled = True
 
     def _present(self, text: str, where: Any) -> None:
         if self._presenting:  # a failure while showing a failure: stderr, never a loop
@@ -166,6 +174,8 @@ class ErrorReporter(QObject):
         self._presenting = True
         try:
             self.history.append(text)
+            self.settled = False  # other slots of the same click are not a later success
+            QTimer.singleShot(0, self._settle)
             window = _window_for(where)
             if window is not None and hasattr(window, "show_error"):
                 window.show_error(text)
@@ -177,6 +187,17 @@ class ErrorReporter(QObject):
             traceback.print_exc()
         finally:
             self._presenting = False
+
+
+    def succeeded(self, action: str, where: Any = None) -> None:
+        """`action` ran without failing: a failure of the same action still shown is old
+        news, so the window's error line goes (the next result replaces the last)."""
+        if not action or action != self.failed_action or not self.settled:
+            return
+        self.failed_action = ""
+        window = _window_for(where)
+        if window is not None and hasattr(window, "clear_error"):
+            window.clear_error()
 
 
 def reporter() -> ErrorReporter:
@@ -261,10 +282,14 @@ def on_action(source: Any, slot: Callable, action: str | None = None) -> Callabl
         name = _running[0] if _running and _in_gui_thread() else (
             again(action) if action else action_name(source))
         _running.append(name)
+        reported = reporter().reports
         try:
             slot(*(args if wanted is None else args[:wanted]))
         except Exception as exc:  # noqa: BLE001 - reported to the user, never lost
             reporter().report(exc, name, source)
+        else:  # the user's own action (not one it set off), and nothing inside it failed
+            if len(_running) == 1 and reporter().reports == reported:
+                reporter().succeeded(name, source)
         finally:
             _running.pop()
 

@@ -294,6 +294,10 @@ class MainWindow(QMainWindow):
         """Where gui.errors reports a failed action: the banner above the tabs."""
         self.error_banner.show_error(text)
 
+    def clear_error(self) -> None:
+        """The failed action has since run without failing (gui.errors)."""
+        self.error_banner.clear()
+
     def notify(self, title: str, text: str) -> QMessageBox:
         """A non-blocking message (open(), not exec(): nothing waits on the user)."""
         box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self)

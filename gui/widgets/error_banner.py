@@ -36,6 +36,11 @@ class ErrorBanner(Banner):
             "ErrorBanner", "{message} ({count} times)").format(message=text, count=self.count))
         self.show()
 
+    def clear(self) -> None:
+        self.message, self.count = "", 0
+        self.label.clear()
+        self.hide()
+
     def text(self) -> str:
         return "" if self.isHidden() else self.label.text()
 

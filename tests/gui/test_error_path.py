@@ -261,3 +261,26 @@ class Page(QWidget):
         "page.py:9: .save_requested -> self.write",
         "page.py:11: .triggered -> self.export",
     ]
+
+
+def test_the_error_line_goes_when_the_same_action_next_succeeds(qtbot, main_window,
+                                                                  error_reports):
+    attempts = []
+
+    def flaky():
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise OSError(28, "No space left on device", "/data/x")
+
+    button = QPushButton("Export everything", main_window)
+    other = QPushButton("Something else", main_window)
+    button.clicked.connect(errors.on_action(button, flaky))
+    other.clicked.connect(errors.on_action(other, lambda: None))
+    button.click()
+    assert "Export everything" in main_window.error_banner.text()
+    qtbot.wait(20)  # the user's next click comes in a later pass of the event loop
+    other.click()  # another action's success says nothing about this failure
+    assert "Export everything" in main_window.error_banner.text()
+    button.click()  # the same action, now fine: the old failure is old news
+    assert main_window.error_banner.text() == "" and main_window.error_banner.isHidden()
+    assert len(error_reports()) == 1
