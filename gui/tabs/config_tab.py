@@ -129,10 +129,10 @@ class ConfigTab(QWidget):
             button = QPushButton(dynamic(lambda n=name: preset_button_text(n)))
             button.setCheckable(True)
             button.setMinimumHeight(56)
-            button.setToolTip(translate("ConfigTab", "Sets {settings}").format(
-                settings=", ".join(f"{k} = {v}" for k, v in PRESETS[name].items())) + "\n" +
+            button.setToolTip(dynamic(lambda n=name: translate("ConfigTab", "Sets {settings}").format(
+                settings=", ".join(f"{k} = {v}" for k, v in PRESETS[n].items())) + "\n" +
                 translate("ConfigTab", "Every other training setting goes back to its default; "
-                          "the dataset, hardware and output settings stay as they are."))
+                          "the dataset, hardware and output settings stay as they are.")))
             button.clicked.connect(on_action(button, lambda n=name: self.apply_preset(n)))
             presets.addWidget(button)
             self.preset_buttons[name] = button

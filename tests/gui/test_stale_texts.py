@@ -83,6 +83,8 @@ def test_a_language_switch_re_makes_the_layout_line_problems_and_results(
     # the class table's Test column holds counts: its header is not the split box's share
     header = w.dataset_tab.table.horizontalHeaderItem(4).text()
     assert header == QCoreApplication.translate("ClassTable", "Test") != "Test"
+    preset_tip = next(iter(w.config_tab.preset_buttons.values())).toolTip()
+    assert CHINESE.search(preset_tip) and "Every other training setting" not in preset_tip
 
     w.language_menu.choose("en")
     assert w.dataset_tab.layout_label.text() == english_layout
