@@ -15,7 +15,8 @@ from typing import Callable
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from gui.i18n import translate
+from gui.engine_texts import engine_again
+from gui.i18n import dynamic, translate
 from gui.scan_worker import FunctionThread, keep_alive
 
 MAX_LISTED_MOVES = 40  # the dialog's text; its details list every move
@@ -53,7 +54,7 @@ class ReviewFlow(QObject):
     progress = Signal(int, int)
     idle = Signal()
     report_ready = Signal(object)
-    message = Signal(str)
+    message = Signal(object)  # a str, or a gui.i18n.Tr that a language switch makes again
     dataset_saved = Signal(str)
     folder_changed = Signal()
 
@@ -108,8 +109,9 @@ class ReviewFlow(QObject):
 
     def _on_failed(self, text: str) -> None:
         self.idle.emit()
-        self.message.emit(translate("ReviewFlow", "⚠ The data check could not run. "
-                                    "{error}").format(error=text))
+        self.message.emit(dynamic(lambda: translate(
+            "ReviewFlow", "⚠ The data check could not run. {error}").format(
+            error=engine_again(text))))
 
     # -- decisions -----------------------------------------------------------------------
     def save(self, decisions: dict) -> str:
@@ -124,15 +126,18 @@ class ReviewFlow(QObject):
             path = write_reviewed_csv(self.index, decisions, reviewed_csv_path(
                 self.index.root, default_data_dir() / "reviewed"))
         except (UserError, OSError) as exc:
-            self.message.emit(translate("ReviewFlow", "⚠ The reviewed dataset was not saved: "
-                                        "{error}").format(error=exc))
+            error = str(exc)
+            self.message.emit(dynamic(lambda: translate(
+                "ReviewFlow", "⚠ The reviewed dataset was not saved: {error}").format(
+                error=engine_again(error))))
             return ""
         root = self.index.root
         self.dataset_saved.emit(str(path))  # opens it (a new scan clears the banner first)
-        self.message.emit(translate("ReviewFlow", "Saved the reviewed dataset ({count} decisions) "
-                                    "to {path}. It is now the dataset; your folder {root} is "
-                                    "unchanged.").format(count=len(decisions), path=path,
-                                                         root=root))
+        count = len(decisions)
+        self.message.emit(dynamic(lambda: translate(
+            "ReviewFlow", "Saved the reviewed dataset ({count} decisions) to {path}. It is now "
+            "the dataset; your folder {root} is unchanged.").format(count=count, path=path,
+                                                                    root=root)))
         return str(path)
 
     def apply(self, decisions: dict) -> int:
@@ -143,7 +148,8 @@ class ReviewFlow(QObject):
         try:
             moves = plan_moves(self.index, decisions)
         except UserError as exc:
-            self.message.emit(f"⚠ {exc}")
+            error = str(exc)
+            self.message.emit(dynamic(lambda: f"⚠ {engine_again(error)}"))
             return 0
         if not moves:
             self.message.emit(translate("ReviewFlow", "Nothing to move: every decision so far "
@@ -154,15 +160,17 @@ class ReviewFlow(QObject):
         try:
             done = apply_moves(moves)
         except (UserError, OSError) as exc:
-            self.message.emit(translate("ReviewFlow", "⚠ Moving stopped: {error}").format(
-                error=exc))
+            error = str(exc)
+            self.message.emit(dynamic(lambda: translate(
+                "ReviewFlow", "⚠ Moving stopped: {error}").format(error=engine_again(error))))
             self.folder_changed.emit()
             return 0
         root = self.index.root
         self.folder_changed.emit()  # read again (a new scan clears the banner first)
-        self.message.emit(translate("ReviewFlow", "Moved {count} files in {root} (excluded images "
-                                    "went to {name}-excluded beside it).").format(
-            count=len(done), root=root, name=Path(root).name))
+        count = len(done)
+        self.message.emit(dynamic(lambda: translate(
+            "ReviewFlow", "Moved {count} files in {root} (excluded images went to "
+            "{name}-excluded beside it).").format(count=count, root=root, name=Path(root).name)))
         return len(done)
 
     def confirm_moves(self, moves: list) -> bool:

@@ -240,3 +240,30 @@ def test_closing_during_a_run_stays_and_says_it_is_saving(qtbot, main_window, tm
         assert "Saving the model" in w.status.note.text()
         assert not w.tabs.isEnabled()  # nothing new starts while it saves
     qtbot.waitUntil(lambda: not w.isVisible(), timeout=10_000)
+
+
+def test_review_messages_follow_a_language_switch(qtbot, main_window, learnable_dir, copy_of,
+                                                  monkeypatch, chinese_afterwards):
+    from engine.errors import UserError
+    from engine.review import decisions as decisions_module
+
+    w = main_window
+    with qtbot.waitSignal(w.dataset_tab.dataset_ready, timeout=60_000):
+        w.dataset_tab.open_folder(str(copy_of(learnable_dir)))
+
+    def broken(*args, **kwargs):  # an engine message, in the language of the moment
+        raise UserError(engine_i18n._("the folder {path} cannot be written ({reason})").format(
+            path="/media/usb/reviewed", reason="No space left on device"))
+
+    monkeypatch.setattr(decisions_module, "write_reviewed_csv", broken)
+    flow = w.dataset_tab.review_flow
+    flow.index = w.dataset_tab.index
+    assert flow.save({}) == ""
+    shown = w.dataset_tab.banner.text()
+    assert "was not saved" in shown and "cannot be written" in shown
+    w.language_menu.choose("zh_CN")
+    again = w.dataset_tab.banner.text()
+    assert "was not saved" not in again and "cannot be written" not in again
+    assert CHINESE.search(again) and "/media/usb/reviewed" in again
+    w.language_menu.choose("en")
+    assert w.dataset_tab.banner.text() == shown
