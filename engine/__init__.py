@@ -13,7 +13,8 @@ imports its own wing and the wings below it, never one above (tests/test_layers.
                the step plan and batches, run recording, failure words, stop/pause control,
                and the zero-shot baseline
     review/    what is wrong with a dataset: likely label mistakes (cleanlab), near-duplicates
-               across splits, the user's review decisions (a reviewed CSV, confirmed moves)
+               across splits, the user's review decisions (a reviewed CSV, confirmed moves);
+               sorting an unsorted folder (cached embeddings, proposals, "Ask me" order)
     use/       what a trained run is for: predict, evaluate (report), export, calibration,
                heat maps (explain), report images
     model/     the classifier (base model + LoRA + zero-shot or prototype head), the

@@ -197,9 +197,12 @@ def test_smoke_bench_writes_every_figure_and_prints_the_table(tmp_path, capsys):
     assert all(r["images_per_s"] > 0 for r in gpu["throughput"])
     assert gpu["versus_tutorial"]["ratio"] > 0 and gpu["pipeline"]["images_per_s"] > 0
     assert gpu["tutorial_job"]["epochs"] == 2 and gpu["tutorial_job"]["wall_s"] > 0
+    dataset_map = result["map"]
+    assert dataset_map["points"] == 300 and dataset_map["total_s"] > 0
+    assert dataset_map["agreement_refined"] > 0.9 > dataset_map["agreement_quick"]
     for heading in ("1. Training", "1b. The training step", "1c. The tutorial's whole job",
                     "2. Input pipeline", "3. Fast modes", "4. Prediction",
-                    "5. GUI", "6. Memory", "7. Growth", "8. GPU", "GPU:"):
+                    "5. GUI", "6. Memory", "7. Growth", "8. GPU", "9. Map", "GPU:"):
         assert heading in printed
     assert out.with_suffix(".md").read_text("utf-8").strip() in printed
     # a failed section is reported, not hidden

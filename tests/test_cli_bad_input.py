@@ -198,6 +198,41 @@ BAD = [
     ("check-run-not-a-run", "check-labels {data} --run {data}", 2, "--run"),
     ("check-unwritable-output", "check-labels {data} --model {model} --output {unwritable}", 2,
      "--output"),
+    # map
+    ("map-missing-data", "map {work}/missing --output {work}/m.csv", 2, "does not exist"),
+    ("map-no-output", "map {data} --model {model}", 2, "--output"),
+    ("map-output-not-csv", "map {data} --output {work}/map.txt", 2, "--output"),
+    ("map-unwritable-output", "map {data} --output {unwritable}/map.csv", 2, "--output"),
+    ("map-output-in-folder", "map {data} --model {model} --output {data}/map.csv", 2,
+     "never changed"),
+    ("map-bad-method", "map {data} --output {work}/m.csv --method umap", 2, "--method"),
+    ("map-seed-word", "map {data} --output {work}/m.csv --seed any", 2, "--seed"),
+    ("map-run-not-a-run", "map {data} --run {data} --output {work}/m.csv", 2, "--run"),
+    ("map-model-and-run", "map {data} --model {model} --run {run} --output {work}/m.csv", 2,
+     "--run"),
+    ("map-no-images", "map {work}/empty --model {model} --output {work}/m.csv", 2, "no"),
+    # sort-images
+    ("sort-missing-folder", "sort-images {work}/missing --classes a,b --output {work}/p.csv", 2,
+     "does not exist"),
+    ("sort-no-classes", "sort-images {data} --model {model} --output {work}/p.csv", 2,
+     "--classes"),
+    ("sort-one-class", "sort-images {data} --classes rose --model {model} --output "
+     "{work}/p.csv", 2, "at least 2 classes"),
+    ("sort-class-twice", "sort-images {data} --classes rose,Rose --model {model} --output "
+     "{work}/p.csv", 2, "twice"),
+    ("sort-classes-and-file", "sort-images {data} --classes a,b --classes-file "
+     "{work}/notes.txt --output {work}/p.csv", 2, "--classes-file"),
+    ("sort-model-and-run", "sort-images {data} --classes a,b --model {model} --run {run} "
+     "--output {work}/p.csv", 2, "--run"),
+    ("sort-no-output", "sort-images {data} --classes a,b --model {model}", 2, "--output"),
+    ("sort-output-not-csv", "sort-images {data} --classes a,b --output {work}/p.txt", 2,
+     "--output"),
+    ("sort-output-in-folder", "sort-images {data} --classes a,b --model {model} --output "
+     "{data}/p.csv", 2, "never changed"),
+    ("sort-accept-above-range", "sort-images {data} --classes a,b --accept-above 2 --output "
+     "{work}/p.csv", 2, "--accept-above"),
+    ("sort-examples-other-classes", "sort-images {data} --classes a,b --model {model} "
+     "--examples {data} --output {work}/p.csv", 2, "not one of the classes"),
     # evaluate
     ("evaluate-missing-run", "evaluate {work}/missing", 2, "does not exist"),
     ("evaluate-not-a-run", "evaluate {data}", 2, "run.json"),
@@ -256,7 +291,7 @@ def test_there_are_at_least_forty_and_every_command_is_tried():
     commands = {c[1].split()[0] for c in BAD if c[1]}
     assert len(BAD) >= 40
     assert commands >= {"scan", "train", "runs", "zero-shot", "check-labels", "evaluate",
-                        "predict", "export", "prepare-stanford-dogs", "bench"}
+                        "predict", "export", "prepare-stanford-dogs", "bench", "map"}
 
 
 # --- exit 1: anything else, in one line plus the log file of details ----------------------
@@ -328,3 +363,16 @@ def test_log_files_are_kept_to_the_newest_fifty(tmp_path):
     assert path.name in left and len(left) == KEEP_LOGS
     assert "engine-old-000.log" not in left and f"engine-old-{KEEP_LOGS + 9:03d}.log" in left
     assert (logs / "notes.txt").is_file()  # only log files are pruned
+
+
+def test_building_the_command_line_imports_no_torch():
+    """--help (and every refusal while parsing) stays instant: no command's options need
+    torch or transformers to be described."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from engine.cli.main import build_parser; build_parser(); "
+            "print(sorted(m for m in ('torch', 'transformers', 'peft') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).resolve().parents[1]).stdout
+    assert out.strip() == "[]"

@@ -16,7 +16,7 @@ import traceback
 from pathlib import Path
 
 SECTIONS = ("training", "variants", "job", "pipeline", "fast_modes", "prediction", "memory", "growth",
-            "gui", "gpu")
+            "gui", "gpu", "map")
 DEFAULT_OUTPUT = "bench_out/bench.json"
 
 
@@ -27,15 +27,17 @@ def default_output(mode: str) -> str:
 
 
 def _section_functions() -> dict:
-    from engine.bench import (gui_probe, sections_gpu, sections_modes, sections_system,
-                              sections_job, sections_training, sections_variants)
+    from engine.bench import (gui_probe, sections_gpu, sections_map, sections_modes,
+                              sections_system, sections_job, sections_training,
+                              sections_variants)
 
     return {"gpu": sections_gpu.gpu, "training": sections_training.training,
             "variants": sections_variants.variants, "job": sections_job.job,
             "pipeline": sections_training.pipeline,
             "fast_modes": sections_modes.fast_modes,
             "prediction": sections_modes.prediction, "memory": sections_system.memory,
-            "growth": sections_system.growth, "gui": gui_probe.gui}
+            "growth": sections_system.growth, "gui": gui_probe.gui,
+            "map": sections_map.dataset_map}
 
 
 def run_bench(mode: str = "full", output: str | Path = DEFAULT_OUTPUT,

@@ -254,9 +254,17 @@ def _gpu(sec: dict) -> list[str]:
     return lines
 
 
+def _map(sec: dict) -> list[str]:
+    return [f"**9. Map** — {sec['points']:,} embeddings ({sec['dims']} numbers, "
+            f"{sec['clusters']} clusters): PCA layout {sec['quick_s']} s, t-SNE layout "
+            f"{sec['refined_s']} s, **{sec['total_s']} s** in all (goal < {sec['goal_s']:.0f} s: "
+            f"{_met(sec['goal_met'])}); a point's 10 nearest map neighbours in its own cluster: "
+            f"{sec['agreement_refined']:.0%} (PCA alone {sec['agreement_quick']:.0%})."]
+
+
 RENDERERS = {"training": _training, "variants": _variants, "job": _job, "pipeline": _pipeline,
              "fast_modes": _fast_modes, "prediction": _prediction, "gui": _gui,
-             "memory": _memory, "growth": _growth, "gpu": _gpu}
+             "memory": _memory, "growth": _growth, "gpu": _gpu, "map": _map}
 
 
 def format_table(result: dict) -> str:

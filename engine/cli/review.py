@@ -56,7 +56,7 @@ def _cmd_check_labels(args: argparse.Namespace) -> int:
 
 
 def register_cli(sub: argparse._SubParsersAction) -> None:
-    from engine.review.duplicates import DEFAULT_THRESHOLD
+    from engine.review import DEFAULT_THRESHOLD
 
     p = sub.add_parser(
         "check-labels", help=_("Find likely label mistakes and near-duplicate images in a "

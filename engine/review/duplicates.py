@@ -15,7 +15,8 @@ from typing import Callable
 
 import torch
 
-DEFAULT_THRESHOLD = 0.95  # cosine similarity of the centred embeddings
+from engine.review import DEFAULT_THRESHOLD  # noqa: F401 - where it was: importers keep working
+
 PIXEL_MATCH = 0.93  # correlation of the grey thumbnails (slight crops of one photo: 0.95+)
 MAX_PAIRS = 5000
 

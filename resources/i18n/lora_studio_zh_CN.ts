@@ -370,7 +370,7 @@ Double-click to rename</source>
     </message>
     <message>
         <location line="+3"/>
-        <location filename="../../gui/widgets/continue_dialog.py" line="+44"/>
+        <location filename="../../gui/widgets/continue_dialog.py" line="+46"/>
         <source>use epochs</source>
         <translation>按训练轮数</translation>
     </message>
@@ -734,6 +734,22 @@ predicted: {predicted}
         <location line="+20"/>
         <source>Epochs and max steps count the whole run, the part already trained included. The run keeps the settings it was trained with: learning rate, batch size, LoRA, data and augmentation stay as they were, and the learning-rate schedule is stretched to the new length. Device, precision and threads come from the Config tab. To train on with other settings, start a new run from this run&apos;s model instead: Config → Start from run.</source>
         <translation>训练轮数和最大步数按整个运行计算，包括已经训练过的部分。运行会保留训练时的设置：学习率、批大小、LoRA、数据和数据增强都保持不变，学习率调度会拉伸到新的长度。设备、精度和线程数取自“配置”标签页。如需用其他设置继续训练，请改为从该运行的模型开始一个新运行：配置 → 从已有运行开始。</translation>
+    </message>
+    <message>
+        <location line="+34"/>
+        <source>⚠ This run&apos;s images were moved: {count} of {total} are no longer in {folder}. Choose the folder that holds them now.</source>
+        <translation>⚠ 此运行的图像已被移动：{total} 张中有 {count} 张已不在 {folder} 中。请选择它们现在所在的文件夹。</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <location line="+15"/>
+        <source>New place of the run&apos;s images</source>
+        <translation>运行图像的新位置</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>Not every image of the run is in this folder.</source>
+        <translation>此文件夹中没有包含该运行的全部图像。</translation>
     </message>
 </context>
 <context>
@@ -1175,6 +1191,7 @@ confidence {confidence}</source>
     <name>FolderEditor</name>
     <message>
         <location filename="../../gui/widgets/config_fields.py" line="+218"/>
+        <location filename="../../gui/widgets/continue_dialog.py" line="-25"/>
         <source>Browse…</source>
         <translation>浏览…</translation>
     </message>
@@ -1330,7 +1347,7 @@ confidence {confidence}</source>
         <translation>关闭前正在保存模型…保存完成后窗口会自动关闭。</translation>
     </message>
     <message>
-        <location line="+131"/>
+        <location line="+133"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
@@ -1421,12 +1438,12 @@ confidence {confidence}</source>
     </message>
     <message>
         <location line="+1"/>
-        <location line="+99"/>
+        <location line="+103"/>
         <source>About LoRA Studio</source>
         <translation>关于 LoRA Studio</translation>
     </message>
     <message>
-        <location line="-77"/>
+        <location line="-81"/>
         <source>(none yet)</source>
         <translation>（暂无）</translation>
     </message>
@@ -1456,7 +1473,7 @@ confidence {confidence}</source>
         <translation>在当前步结束后停止训练？已训练的模型会被保存，之后可以使用或继续训练。</translation>
     </message>
     <message>
-        <location line="+21"/>
+        <location line="+25"/>
         <source>Export curves</source>
         <translation>导出曲线</translation>
     </message>
@@ -2089,7 +2106,7 @@ confidence {confidence}</source>
 <context>
     <name>ReviewFlow</name>
     <message>
-        <location filename="../../gui/review_flow.py" line="+92"/>
+        <location filename="../../gui/review_flow.py" line="+93"/>
         <source>checking the dataset</source>
         <translation>检查数据集</translation>
     </message>
@@ -2104,27 +2121,27 @@ confidence {confidence}</source>
         <translation>⚠ 无法运行数据检查。{error}</translation>
     </message>
     <message>
-        <location line="+16"/>
+        <location line="+18"/>
         <source>⚠ The reviewed dataset was not saved: {error}</source>
         <translation>⚠ 审查后的数据集没有保存：{error}</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+7"/>
         <source>Saved the reviewed dataset ({count} decisions) to {path}. It is now the dataset; your folder {root} is unchanged.</source>
         <translation>已将审核后的数据集（{count} 个决定）保存到 {path}。它现在是当前数据集；你的文件夹 {root} 未作改动。</translation>
     </message>
     <message>
-        <location line="+17"/>
+        <location line="+18"/>
         <source>Nothing to move: every decision so far keeps an image where it is.</source>
         <translation>无需移动：目前所有决定都会让图像留在原处。</translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+9"/>
         <source>⚠ Moving stopped: {error}</source>
         <translation>⚠ 移动已中止：{error}</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+7"/>
         <source>Moved {count} files in {root} (excluded images went to {name}-excluded beside it).</source>
         <translation>已移动 {root} 中的 {count} 个文件（排除的图像已移到旁边的 {name}-excluded 文件夹）。</translation>
     </message>
@@ -2794,7 +2811,7 @@ Cannot show this image: {problem}</source>
 <context>
     <name>errors</name>
     <message>
-        <location filename="../../gui/errors.py" line="+80"/>
+        <location filename="../../gui/errors.py" line="+84"/>
         <source>The details could not be written to a log file.</source>
         <translation>无法将详细信息写入日志文件。</translation>
     </message>
