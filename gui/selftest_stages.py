@@ -262,6 +262,29 @@ def stage_translations(ctx: dict) -> str:
     return "; ".join(found)
 
 
+def stage_sorting_map(ctx: dict) -> str:
+    # Sorting proposals (scikit-learn's probe) and the dataset map (openTSNE's compiled
+    # parts): what a frozen build must carry for sort-images and map.
+    import numpy as np
+
+    from engine.review.map import compute_map
+    from engine.review.proposals import propose
+
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(3, 32)) * 4
+    vectors = np.concatenate([c + rng.normal(size=(40, 32)) for c in centres]).astype("float32")
+    truth = np.repeat(np.arange(3), 40)
+    confirmed = {int(i): int(truth[i]) for c in range(3) for i in np.flatnonzero(truth == c)[:3]}
+    proposals = propose(vectors, confirmed, 3)
+    agree = float((proposals.probs.argmax(1) == truth).mean())
+    if agree < 0.9:
+        raise RuntimeError(f"sorting proposals agree with only {agree:.0%} of the classes")
+    layout = compute_map(vectors, method="tsne", seed=0)
+    if layout.shape != (len(vectors), 2) or not np.isfinite(layout).all():
+        raise RuntimeError(f"the map gave a {layout.shape} layout")
+    return f"proposals {agree:.0%} right after 3 per class, t-SNE map of {len(vectors)} points"
+
+
 SELF_TEST_STAGES = [
     ("imports", stage_imports),
     ("demo dataset", stage_dataset),
@@ -271,6 +294,7 @@ SELF_TEST_STAGES = [
     ("reload+predict", stage_predict),
     ("evaluate+report", stage_evaluate),
     ("data check+heat map", stage_data_tools),
+    ("sorting+map", stage_sorting_map),
     ("export", stage_export),
     ("worker processes", stage_workers),
     ("backbone families", stage_families),
