@@ -382,3 +382,13 @@ def test_a_copy_that_cannot_be_made_says_how_far_it_got(unsorted, tmp_path):
     gone = dataclasses.replace(plan[1], source=str(tmp_path / "gone.jpg"))  # deleted meanwhile
     with pytest.raises(UserError, match="1 of 3 were done"):
         apply_class_folders([plan[0], gone, plan[2]])
+
+
+def test_proposals_list_absolute_paths_whatever_the_working_folder(tmp_path, monkeypatch):
+    from engine.review.sorting import list_images
+
+    folder = tmp_path / "phone dump" / "2019"
+    folder.mkdir(parents=True)
+    (folder / "a.jpg").write_bytes(b"x")
+    monkeypatch.chdir(tmp_path)
+    assert list_images("phone dump") == [str(folder / "a.jpg")]

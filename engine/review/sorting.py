@@ -48,10 +48,11 @@ class FolderEmbeddings:
 
 
 def list_images(folder: str | os.PathLike) -> list[str]:
-    """Every image file under `folder` (sub-folders included, hidden ones skipped), sorted."""
+    """Every image file under `folder` (sub-folders included, hidden ones skipped), sorted,
+    as absolute paths: the proposals CSV and the sorted dataset stay valid from anywhere."""
     from engine.data.imageio import IMAGE_EXTENSIONS
 
-    root = Path(folder).expanduser()
+    root = Path(os.path.abspath(Path(folder).expanduser()))
     if not root.is_dir():
         raise UserError(_("{path} is not a folder of images.").format(path=folder))
     found = []
