@@ -56,6 +56,9 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
         "sklearn.metrics",
         "sklearn.linear_model",
         "sklearn.model_selection",
+        "sklearn.cluster",  # sorting's "Ask me" order
+        "sklearn.decomposition",  # the map's quick layout, sorting's clusters
+        "sklearn.neighbors",  # the map bench's neighbour check
         "scipy.optimize",
         "cleanlab.filter",  # the data check
         "cleanlab.rank",
