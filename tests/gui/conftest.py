@@ -184,3 +184,31 @@ def trained_run(tiny_clip_dir, learnable_dir, tmp_path_factory) -> Path:
     finished = events[-1]
     assert isinstance(finished, RunFinished) and finished.status == "completed", finished
     return Path(finished.run_dir)
+
+
+@pytest.fixture
+def training_tab(qtbot, settings):
+    """training_tab(provider=None) -> a shown TrainingTab (config from `provider`, nothing
+    blocking); at teardown a run still going is stopped and the tab shut down."""
+    from gui.tabs.training_tab import TrainingTab
+
+    made = []
+
+    def make(provider=None):
+        tab = TrainingTab(settings)
+        if provider is not None:
+            tab.set_config_provider(provider)
+        tab.set_blocker("")
+        qtbot.addWidget(tab)
+        tab.resize(1200, 800)
+        tab.show()
+        made.append(tab)
+        return tab
+
+    yield make
+    for tab in made:
+        if tab.is_running():
+            tab.stop()
+            tab.wait_for_worker()
+        qtbot.waitUntil(lambda: not tab.is_running(), timeout=30_000)
+        tab.shutdown()

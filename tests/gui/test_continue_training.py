@@ -9,26 +9,14 @@ from PySide6.QtWidgets import QLabel
 
 from engine.config import TrainConfig
 from engine.runs import read_run
-from gui.tabs.training_tab import TrainingTab
 
 
 @pytest.fixture
-def tab(qtbot, settings, tmp_path):
-    t = TrainingTab(settings)
+def tab(training_tab, tmp_path):
     # the Config tab holds other settings than the run: they must not leak into the resume
-    t.set_config_provider(lambda: TrainConfig(data_dir=str(tmp_path), lr=0.3, batch_size=4,
-                                              output_dir=str(tmp_path / "elsewhere"),
-                                              num_threads=1, precision="fp32"))
-    t.set_blocker("")
-    qtbot.addWidget(t)
-    t.resize(1200, 800)
-    t.show()
-    yield t
-    if t.is_running():
-        t.stop()
-        t.wait_for_worker()
-    qtbot.waitUntil(lambda: not t.is_running(), timeout=30_000)
-    t.shutdown()
+    return training_tab(lambda: TrainConfig(data_dir=str(tmp_path), lr=0.3, batch_size=4,
+                                            output_dir=str(tmp_path / "elsewhere"),
+                                            num_threads=1, precision="fp32"))
 
 
 @pytest.fixture

@@ -12,24 +12,13 @@ from PySide6.QtCore import Qt
 
 from engine.events import EarlyStopped, Evaluation
 from engine.runs import read_metrics
-from gui.tabs.training_tab import TrainingTab
 
 EPOCHS, PATIENCE = 7, 2
 
 
 @pytest.fixture
-def tab(qtbot, settings, tmp_path):
-    t = TrainingTab(settings)
-    t.set_blocker("")
-    qtbot.addWidget(t)
-    t.resize(1200, 800)
-    t.show()
-    yield t
-    if t.is_running():
-        t.stop()
-        t.wait_for_worker()
-    qtbot.waitUntil(lambda: not t.is_running(), timeout=30_000)
-    t.shutdown()
+def tab(training_tab):
+    return training_tab()
 
 
 def _run_by_clicking_start(qtbot, tab, config) -> str:

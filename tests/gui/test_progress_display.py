@@ -22,21 +22,10 @@ LEFT = Qt.MouseButton.LeftButton
 
 
 @pytest.fixture
-def tab(qtbot, settings, tmp_path):
-    t = TrainingTab(settings)
-    t.set_config_provider(lambda: TrainConfig(data_dir=str(tmp_path),
-                                              output_dir=str(tmp_path / "runs"),
-                                              num_threads=1, precision="fp32"))
-    t.set_blocker("")
-    qtbot.addWidget(t)
-    t.resize(1200, 800)
-    t.show()
-    yield t
-    if t.is_running():
-        t.stop()
-        t.wait_for_worker()
-    qtbot.waitUntil(lambda: not t.is_running(), timeout=30_000)
-    t.shutdown()
+def tab(training_tab, tmp_path):
+    return training_tab(lambda: TrainConfig(data_dir=str(tmp_path),
+                                            output_dir=str(tmp_path / "runs"),
+                                            num_threads=1, precision="fp32"))
 
 
 def bar(t: TrainingTab) -> tuple[int, int, str]:

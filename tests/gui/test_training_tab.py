@@ -13,19 +13,9 @@ from gui.tabs.training_tab import TrainingTab
 
 
 @pytest.fixture
-def tab(qtbot, settings, tmp_path):
-    t = TrainingTab(settings)
-    t.set_config_provider(lambda: TrainConfig(data_dir=str(tmp_path), output_dir=str(tmp_path / "runs")))
-    t.set_blocker("")
-    qtbot.addWidget(t)
-    t.resize(1200, 800)
-    t.show()
-    yield t
-    if t.is_running():
-        t.stop()
-        t.wait_for_worker()
-    qtbot.waitUntil(lambda: not t.is_running(), timeout=30_000)
-    t.shutdown()
+def tab(training_tab, tmp_path):
+    return training_tab(lambda: TrainConfig(data_dir=str(tmp_path),
+                                            output_dir=str(tmp_path / "runs")))
 
 
 def buttons(t: TrainingTab) -> dict[str, bool]:
