@@ -142,6 +142,14 @@ def listed_folder(data: dict) -> str:
         return data["root"]
 
 
+def missing_listed(data: dict) -> tuple[int, int, str]:
+    """(files gone, files listed, listed_folder) of a split.json's `data`: where a moved
+    dataset was, and how much of it is no longer there."""
+    listed = [path for _split, path, _cls in listed_paths(data)]
+    gone = sum(1 for path in listed if not os.path.isfile(path))
+    return gone, len(listed), listed_folder(data)
+
+
 def listed_paths(data: dict, root: str | os.PathLike | None = None) -> list[tuple[str, str, str]]:
     """(split, absolute path, class) of every file a split.json lists, relative and absolute
     paths alike; with `root`, listed_folder(data) is replaced by `root` (the dataset moved)."""

@@ -18,7 +18,7 @@ import torch
 from engine.data.augment import Augmenter
 from engine.data.cache import DecodeCache, cache_resolution
 from engine.config import TrainConfig
-from engine.data.index import (DatasetIndex, listed_folder, listed_paths, load_split,
+from engine.data.index import (DatasetIndex, listed_folder, load_split, missing_listed,
                                scan_dataset)
 from engine.data.validation import Problem
 from engine.errors import UserError
@@ -92,15 +92,14 @@ def _own_split(run_dir: Path, data_dir: str = "") -> DatasetIndex:
         moved = load_split(data, root=data_dir)
         if not moved.errors:
             return moved
-    listed = [path for _split, path, _cls in listed_paths(data)]
-    gone = [path for path in listed if not Path(path).is_file()]
+    gone, total, folder = missing_listed(data)
     if gone:
         raise UserError(_(
             "This run's images are missing: {gone} of {total} files its split.json lists are "
             "no longer in {folder} (was the dataset moved or renamed?). Put them back there to "
             "continue the run, or name their new place: python -m engine train --resume-from "
             "{run} --data-dir NEW_PLACE (evaluate takes --data-root NEW_PLACE).").format(
-            gone=len(gone), total=len(listed), folder=listed_folder(data), run=run_dir))
+            gone=gone, total=total, folder=folder, run=run_dir))
     return index
 
 

@@ -117,14 +117,20 @@ def check_resume_config(config: TrainConfig, run_dir: Path) -> Resume:
 def images_found_in(run_dir: Path, folder: str) -> bool:
     """True when `folder` is the new place of every image the run's split.json lists (the
     dataset was moved): then a resume may name it as its data_dir."""
-    from engine.data.index import load_split
+    import json
+
+    from engine.data.index import listed_paths, load_split
 
     split = run_dir / "split.json"
     if not folder or not Path(folder).is_dir() or not split.is_file():
         return False
     try:
-        return not load_split(split, root=folder).errors
-    except UserError:
+        data = json.loads(split.read_text(encoding="utf-8"))
+        first = next(iter(listed_paths(data, root=folder)), None)
+        if first is not None and not Path(first[1]).is_file():  # one look, not one per file:
+            return False  # a folder typed on the way to the right one is answered at once
+        return not load_split(data, root=folder).errors
+    except (UserError, OSError, ValueError, KeyError, TypeError):
         return False
 
 

@@ -138,13 +138,11 @@ def _missing_images(run_dir: Path) -> tuple[int, int, str] | None:
     the engine's own check then says what is wrong)."""
     import json
 
-    from engine.data.index import listed_folder, listed_paths
+    from engine.data.index import missing_listed
 
-    split = run_dir / "split.json"
     try:
-        data = json.loads(split.read_text(encoding="utf-8"))
-        listed = [path for _split, path, _cls in listed_paths(data)]
+        gone, total, folder = missing_listed(json.loads(
+            (run_dir / "split.json").read_text(encoding="utf-8")))
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    gone = sum(1 for path in listed if not Path(path).is_file())
-    return (gone, len(listed), listed_folder(data)) if gone else None
+    return (gone, total, folder) if gone else None
