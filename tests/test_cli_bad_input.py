@@ -7,7 +7,6 @@ never reaches the terminal.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -16,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from run_factory import run_cli
+from snapshots import folder_hash
 
 pytestmark = pytest.mark.usefixtures("isolated_home")
 
@@ -23,16 +23,6 @@ pytestmark = pytest.mark.usefixtures("isolated_home")
 def invoke(argv: list[str]) -> int:
     return run_cli(argv)  # the exit code, also of argparse's SystemExit(2)
 
-
-def folder_hash(*roots: Path) -> str:
-    """Names, sizes and contents of every file and folder under `roots`."""
-    digest = hashlib.sha256()
-    for root in roots:
-        for path in sorted(Path(root).rglob("*")):
-            digest.update(str(path.relative_to(root)).encode())
-            if path.is_file() and not path.is_symlink():
-                digest.update(path.read_bytes())
-    return digest.hexdigest()
 
 
 def unwritable(workspace: Path) -> Path:

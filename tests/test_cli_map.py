@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from run_factory import run_cli
-from test_cli_bad_input import folder_hash
+from snapshots import folder_hash
 
 pytestmark = pytest.mark.usefixtures("isolated_home")
 

@@ -2,7 +2,6 @@
 start from a saved run's model with other settings (--init-from)."""
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import pytest
@@ -15,17 +14,10 @@ from engine.training.loop import train
 from engine.training.plan import lr_factor
 from engine.training.resume import resume_request
 from run_factory import run_cli
+from snapshots import folder_hash
 
 pytestmark = pytest.mark.usefixtures("isolated_home")
 
-
-def folder_hash(root: Path) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(Path(root).rglob("*")):
-        digest.update(str(path.relative_to(root)).encode())
-        if path.is_file():
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
 
 
 def _config(data_dir, model_dir, out_dir, **changes) -> TrainConfig:

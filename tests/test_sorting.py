@@ -10,7 +10,6 @@ way.
 from __future__ import annotations
 
 import csv
-import hashlib
 import shutil
 from pathlib import Path
 
@@ -21,20 +20,12 @@ from PIL import Image
 from colour_encoder import make_colour_clip
 from engine.demo.dataset import make_demo_dataset
 from run_factory import run_cli
+from snapshots import folder_hash
 
 pytestmark = pytest.mark.usefixtures("isolated_home")
 PAIRS = (("red_circle", "green_square"), ("blue_triangle", "yellow_stripes"),
          ("red_circle", "blue_triangle"))
 
-
-def folder_hash(root: Path) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(Path(root).rglob("*")):
-        digest.update(str(path.relative_to(root)).encode())
-        if path.is_file():
-            digest.update(path.read_bytes())
-            digest.update(str(path.stat().st_mtime_ns).encode())
-    return digest.hexdigest()
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +96,7 @@ def test_three_confirmed_per_class_propose_the_rest_right(colour_clip, unsorted)
     from engine.review.proposals import propose
 
     folder, truth, ambiguous, classes = unsorted
-    before = folder_hash(folder)
+    before = folder_hash(folder, mtimes=True)
     emb = _embed(colour_clip, unsorted)
     assert len(emb) == len(truth) + len(ambiguous) and not emb.failed
     confirmed = _three_per_class(emb, truth, classes)
@@ -121,7 +112,7 @@ def test_three_confirmed_per_class_propose_the_rest_right(colour_clip, unsorted)
     more = {i: classes.index(truth[emb.paths[i]]) for i in rest[::2]}
     again = propose(emb.vectors, {**confirmed, **more}, len(classes), head=emb.head)
     assert again.temperature != 1.0 and again.method in ("prototypes", "probe")
-    assert folder_hash(folder) == before
+    assert folder_hash(folder, mtimes=True) == before
 
 
 def test_ask_me_puts_the_ambiguous_pictures_first(colour_clip, unsorted):
@@ -245,7 +236,7 @@ def test_confirmed_images_become_a_dataset_and_copies_leave_the_folder_as_it_was
                                              write_sorted_csv)
 
     folder, truth, _amb, classes = unsorted
-    before = folder_hash(folder)
+    before = folder_hash(folder, mtimes=True)
     chosen = dict(sorted(truth.items())[:24])
     names = {c: c.replace("_", " ").title() for c in classes}  # names as typed by a person
     decided = {p: names[c] for p, c in chosen.items()}
@@ -256,7 +247,7 @@ def test_confirmed_images_become_a_dataset_and_copies_leave_the_folder_as_it_was
     assert {c.display_name for c in index.classes} == set(decided.values())
     by_path = {s.path: index.classes[s.label].display_name for s in index.samples}
     assert {str(Path(p).resolve()): n for p, n in decided.items()} == by_path
-    assert folder_hash(folder) == before
+    assert folder_hash(folder, mtimes=True) == before
 
     target = tmp_path / "sorted"
     copies = plan_class_folders(decided, list(names.values()), folder, target)
@@ -266,10 +257,10 @@ def test_confirmed_images_become_a_dataset_and_copies_leave_the_folder_as_it_was
     for move in done:
         assert Path(move.target).parent.name == decided[move.source]
         assert Path(move.target).read_bytes() == Path(move.source).read_bytes()
-    assert folder_hash(folder) == before
+    assert folder_hash(folder, mtimes=True) == before
     with pytest.raises(UserError, match="never changed"):
         plan_class_folders(decided, list(names.values()), folder, folder / "sorted")
-    assert folder_hash(folder) == before
+    assert folder_hash(folder, mtimes=True) == before
 
     # moves: listed first, carried out only when applied, on a folder the user chose to move
     mine = tmp_path / "mine"
@@ -284,7 +275,7 @@ def test_confirmed_images_become_a_dataset_and_copies_leave_the_folder_as_it_was
 
 def test_sort_images_command_writes_one_row_per_image(colour_clip, unsorted, tmp_path, capsys):
     folder, truth, ambiguous, classes = unsorted
-    before = folder_hash(folder)
+    before = folder_hash(folder, mtimes=True)
     examples = tmp_path / "examples"
     for path, cls in sorted(truth.items()):
         (examples / cls).mkdir(parents=True, exist_ok=True)
@@ -308,7 +299,7 @@ def test_sort_images_command_writes_one_row_per_image(colour_clip, unsorted, tmp
         assert float(r["confidence"]) >= float(r["second_confidence"])
         assert r["accepted"] == ("yes" if float(r["confidence"]) >= 0.6 else "no")
     assert "proposals from" in capsys.readouterr().out
-    assert folder_hash(folder) == before
+    assert folder_hash(folder, mtimes=True) == before
 
 
 def test_a_trained_run_re_proposes_as_it_predicts(run, predictor, unsorted):
