@@ -309,3 +309,24 @@ def discover(source: str | os.PathLike) -> Discovery:
 
 __all__ = ["discover", "discover_folder", "discover_csv", "readable_name", "Discovery", "Entry",
            "SPLIT_ALIASES", "DESCRIPTIONS"]
+
+
+CSV_COLUMNS = ("path", "label", "split", "display_name")  # what discover_csv reads
+
+
+def write_dataset_csv(path: str | os.PathLike, rows) -> Path:
+    """A CSV dataset of `rows` (path, label, split, display_name) at `path`, written to a
+    temporary file and renamed: a failure leaves no file, neither half-written nor temp."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        with open(tmp, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(CSV_COLUMNS)
+            writer.writerows(rows)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path

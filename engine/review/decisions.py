@@ -13,7 +13,6 @@ overwritten or deleted.
 """
 from __future__ import annotations
 
-import csv
 import os
 import shutil
 from dataclasses import dataclass
@@ -77,19 +76,10 @@ def write_reviewed_csv(index, decisions: dict[str, Decision], path: str | os.Pat
     leaves no file, neither half-written nor temp."""
     rows = reviewed_rows(index, decisions)  # a bad decision fails before anything is written
     names = {c.folder: c.display_name for c in index.classes}
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        with open(tmp, "w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(["path", "label", "split", "display_name"])
-            writer.writerows((image, label, split, names[label]) for image, label, split in rows)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
+    from engine.data.layouts import write_dataset_csv
+
+    return write_dataset_csv(path, ((image, label, split, names[label])
+                                    for image, label, split in rows))
 
 
 def _key(path: Path) -> str:

@@ -9,7 +9,6 @@
 """
 from __future__ import annotations
 
-import csv
 import os
 import re
 import shutil
@@ -57,20 +56,10 @@ def write_sorted_csv(assignments: dict[str, str], classes: list[str], source: st
     _check_assignments(assignments, classes)
     target = Path(path) if path else default_dataset_path(source)
     _outside(target, source)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
-    try:
-        with open(tmp, "w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(["path", "label", "split", "display_name"])
-            for image in sorted(assignments):
-                name = assignments[image]
-                writer.writerow([str(Path(image).resolve()), class_folder(name), "", name])
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return target
+    from engine.data.layouts import write_dataset_csv
+
+    return write_dataset_csv(target, ([str(Path(image).resolve()), class_folder(name), "", name]
+                                      for image, name in sorted(assignments.items())))
 
 
 def _outside(target: Path, source: str | os.PathLike) -> None:
