@@ -155,3 +155,30 @@ def train_short(tmp_path_factory, model_dir, data_dir, **overrides) -> list:
     assert events[-1].status == "completed", events[-1].error
     return events
 
+
+def stopped_run(tmp_path_factory, model_dir, data_dir) -> Path:
+    """A REAL run stopped after its first step, with its own home and cache folders:
+    checkpoints/last holds everything a resume reads (tests copy it before changing it)."""
+    import pytest
+
+    from engine.config import TrainConfig
+    from engine.events import Step
+    from engine.training.control import TrainControl
+    from engine.training.loop import train
+
+    out = tmp_path_factory.mktemp("stopped")
+    config = TrainConfig(data_dir=str(data_dir), model=str(model_dir), output_dir=str(out),
+                         run_name="stopped", epochs=2, batch_size=16, precision="fp32",
+                         num_threads=1, early_stop_patience=0, seed=0)
+    control = TrainControl()
+    home = tmp_path_factory.mktemp("home")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LORA_STUDIO_HOME", str(home))
+        mp.setenv("LORA_STUDIO_CACHE_DIR", str(home / "cache"))
+        events = []
+        for event in train(config, control):
+            events.append(event)
+            if isinstance(event, Step) and event.step == 1:
+                control.stop()
+    assert events[-1].status == "stopped", events[-1]
+    return out / "stopped"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from run_factory import run_cli
+from run_factory import run_cli, stopped_run
 from snapshots import folder_hash
 
 pytestmark = pytest.mark.usefixtures("isolated_home")
@@ -55,25 +55,7 @@ def read_only_run(run: Path, workspace: Path) -> Path:
 @pytest.fixture(scope="module")
 def resumable(tmp_path_factory, tiny_clip_dir, learnable_dir):
     """A real run stopped after its first step (checkpoints/last present)."""
-    from engine.config import TrainConfig
-    from engine.events import Step
-    from engine.training.control import TrainControl
-    from engine.training.loop import train
-
-    out = tmp_path_factory.mktemp("resumable")
-    config = TrainConfig(data_dir=str(learnable_dir), model=str(tiny_clip_dir),
-                         output_dir=str(out), run_name="stopped", epochs=2, batch_size=16,
-                         precision="fp32", num_threads=1, early_stop_patience=0, seed=0)
-    control = TrainControl()
-    with pytest.MonkeyPatch.context() as mp:
-        home = tmp_path_factory.mktemp("home")
-        mp.setenv("LORA_STUDIO_HOME", str(home))
-        mp.setenv("LORA_STUDIO_CACHE_DIR", str(home / "cache"))
-        for event in train(config, control):
-            if isinstance(event, Step) and event.step == 1:
-                control.stop()
-    assert (out / "stopped" / "checkpoints").is_dir()
-    return out / "stopped"
+    return stopped_run(tmp_path_factory, tiny_clip_dir, learnable_dir)
 
 
 @pytest.fixture

@@ -151,23 +151,9 @@ def test_the_original_run_still_works_after_its_copies_were_damaged(run, capsys)
 @pytest.fixture(scope="module")
 def stopped_run(tmp_path_factory, tiny_clip_dir, learnable_dir):
     """A real run stopped after its first step: checkpoints/last holds everything a resume reads."""
-    from engine.config import TrainConfig
-    from engine.training.control import TrainControl
-    from engine.events import Step
-    from engine.training.loop import train
+    from run_factory import stopped_run as make_stopped_run
 
-    out = tmp_path_factory.mktemp("resume")
-    config = TrainConfig(data_dir=str(learnable_dir), model=str(tiny_clip_dir),
-                         output_dir=str(out), run_name="stopped", epochs=2, batch_size=16,
-                         precision="fp32", num_threads=1, early_stop_patience=0, seed=0)
-    control = TrainControl()
-    events = []
-    for event in train(config, control):
-        events.append(event)
-        if isinstance(event, Step) and event.step == 1:
-            control.stop()
-    assert events[-1].status == "stopped", events[-1]
-    run_dir = out / "stopped"
+    run_dir = make_stopped_run(tmp_path_factory, tiny_clip_dir, learnable_dir)
     assert (run_dir / "checkpoints" / "last" / "optimizer.pt").exists() or \
         (run_dir / "checkpoints" / "last").is_symlink() or \
         (run_dir / "checkpoints" / "last").is_file()
