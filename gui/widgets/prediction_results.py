@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QAbstractListModel, QModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPalette, QPixmap
-from PySide6.QtWidgets import (QAbstractItemView, QListView, QStyle, QStyledItemDelegate,
-                               QStyleOptionViewItem, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QListView, QMenu, QStyle,
+                               QStyledItemDelegate, QStyleOptionViewItem, QWidget)
 
 from gui.engine_texts import engine_again
 from gui.i18n import Tr, translate
@@ -295,6 +295,27 @@ class PredictionList(QListView):
         self.setAcceptDrops(False)  # drops belong to the tab's drop handling
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        # Each provider gives a result row's menu entries: (text, slot) pairs, [] for none.
+        # Features add theirs (why by example, feedback) without knowing each other.
+        self.menu_providers: list = []
+
+    def contextMenuEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        from gui.errors import on_action
+
+        index = self.indexAt(event.pos())
+        if not index.isValid():
+            return
+        self.setCurrentIndex(index)
+        menu = QMenu(self)
+        for provide in self.menu_providers:
+            entries = provide(index.row())
+            if entries and not menu.isEmpty():
+                menu.addSeparator()
+            for text, slot in entries:
+                action = menu.addAction(text)
+                action.triggered.connect(on_action(self, slot, text))
+        if not menu.isEmpty():
+            menu.exec(event.globalPos())
 
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt API)
         super().paintEvent(event)
