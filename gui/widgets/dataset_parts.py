@@ -194,9 +194,11 @@ class EmptyState(DropZone):
         self.choose_button = QPushButton(translate("EmptyState", "Choose a folder of images…"))
         self.choose_button.setDefault(True)
         self.demo_button = QPushButton(translate("EmptyState", "Create demo dataset"))
+        self.unsorted_button = QPushButton(translate("EmptyState", "Unsorted folder…"))
         buttons.addStretch(1)
         buttons.addWidget(self.choose_button)
         buttons.addWidget(self.demo_button)
+        buttons.addWidget(self.unsorted_button)  # gui.sorting_view connects it
         buttons.addStretch(1)
         self._recent_box = QVBoxLayout()
         self._recent_box.setSpacing(0)

@@ -14,9 +14,12 @@ from gui.widgets.dataset_parts import split_name
 PATH_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
-def decision_text(decision: Decision | None, names: dict[str, str]) -> str:
+def decision_text(decision: Decision | None, names: dict[str, str], kind: str = "labels") -> str:
     if decision is None:
         return translate("ReviewModel", "undecided")
+    if decision.action == "relabel" and kind == "proposals":  # sorting: the class confirmed
+        return translate("ReviewModel", "✓ {name}").format(
+            name=names.get(decision.label, decision.label))
     if decision.action == "relabel":
         return translate("ReviewModel", "→ relabel as {name}").format(
             name=names.get(decision.label, decision.label))
@@ -25,7 +28,9 @@ def decision_text(decision: Decision | None, names: dict[str, str]) -> str:
 
 
 class ReviewModel(QAbstractListModel):
-    """Rows: engine.review label issues (kind 'labels') or duplicate pairs ('duplicates').
+    """Rows: engine.review label issues (kind 'labels'), duplicate pairs ('duplicates') or
+    an unsorted folder's images with their proposed class ('proposals': path, proposed,
+    confidence, second, second_confidence; a decision confirms a class or excludes).
 
     A duplicate pair's decision is about its second image (the copy found later)."""
 
@@ -54,12 +59,12 @@ class ReviewModel(QAbstractListModel):
 
     def images(self, i: int) -> list[str]:
         row = self._rows[i]
-        return [row["path"]] if self.kind == "labels" else [row["first"], row["second"]]
+        return [row["path"]] if self.kind != "duplicates" else [row["first"], row["second"]]
 
     def subject(self, i: int) -> str:
         """The image a decision on row i is about."""
         row = self._rows[i]
-        return row["path"] if self.kind == "labels" else row["second"]
+        return row["path"] if self.kind != "duplicates" else row["second"]
 
     def decide(self, i: int, decision: Decision | None) -> None:
         path = self.subject(i)
@@ -88,7 +93,7 @@ class ReviewModel(QAbstractListModel):
         i, row = index.row(), self._rows[index.row()]
         decision = self.decisions.get(self.subject(i))
         if role == Qt.ItemDataRole.DisplayRole:
-            return self._caption(row) + "\n" + decision_text(decision, self.names)
+            return self._caption(row) + "\n" + decision_text(decision, self.names, self.kind)
         if role == Qt.ItemDataRole.DecorationRole:
             return self._picture(i)
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -100,6 +105,11 @@ class ReviewModel(QAbstractListModel):
         return None
 
     def _caption(self, row: dict) -> str:
+        if self.kind == "proposals":
+            return translate("ReviewModel", "{proposed}? {confidence}\n({second} "
+                             "{second_confidence})").format(
+                proposed=row["proposed"], confidence=f"{row['confidence']:.0%}",
+                second=row["second"], second_confidence=f"{row['second_confidence']:.0%}")
         if self.kind == "labels":
             return translate("ReviewModel", "{given} → {suggested}?\nlabel quality {score} · "
                              "{split}").format(given=row["given"], suggested=row["suggested"],

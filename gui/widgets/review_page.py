@@ -69,6 +69,9 @@ class ReviewGrid(QListView):
     def _decision_for(self, event: QKeyEvent, row: int):
         """The Decision a key means, or False for keys that are not decisions."""
         key, path = event.key(), self.review.subject(row)
+        if key in (Qt.Key.Key_K, Qt.Key.Key_Return, Qt.Key.Key_Enter) and \
+                self.review.kind == "proposals":  # sorting: accept the proposed class
+            return Decision(path, "relabel", self.review.row(row)["proposed"])
         if key == Qt.Key.Key_K:
             return Decision(path, "keep")
         if key in (Qt.Key.Key_X, Qt.Key.Key_Delete):
@@ -77,7 +80,7 @@ class ReviewGrid(QListView):
             suggested = self.review.row(row)["suggested"]
             folder = next((f for f, n in self.review.names.items() if n == suggested), suggested)
             return Decision(path, "relabel", folder)
-        if Qt.Key.Key_1 <= key <= Qt.Key.Key_9 and self.review.kind == "labels":
+        if Qt.Key.Key_1 <= key <= Qt.Key.Key_9 and self.review.kind != "duplicates":
             n = key - Qt.Key.Key_1
             if n < len(self.class_folders):
                 return Decision(path, "relabel", self.class_folders[n])
