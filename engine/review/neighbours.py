@@ -1,4 +1,5 @@
-""""More like this": the images nearest to one image by embedding (cosine similarity).
+""""More like this": the images nearest to one image by embedding (cosine similarity of
+centred embeddings).
 
 Embeddings and paths come from the caller (a dataset's embedding pass, an unsorted
 folder's cached one, or a prediction's), so this module only does the search: one matrix
@@ -28,6 +29,17 @@ def _table(vectors) -> torch.Tensor:
     return data
 
 
+def centred(vectors, mean=None) -> torch.Tensor:
+    """Unit-length rows of `vectors` minus `mean` (their own mean by default), made unit
+    length again. Every
+    embedding of a model shares a large common part that makes any two images look 99 %
+    alike; without it the similarity says how alike two pictures are (as the near-duplicate
+    check and the proposals compare them)."""
+    table = F.normalize(_table(vectors), dim=-1)
+    mean = table.mean(0) if mean is None else torch.as_tensor(mean, dtype=torch.float32)
+    return F.normalize(table - mean, dim=-1)
+
+
 def nearest(vectors, paths: Sequence[str], query, k: int = 10, *,
             exclude: str | None = None) -> list[tuple[str, float]]:
     """The `k` rows of `vectors` most similar to `query`, as (path, cosine similarity),
@@ -52,9 +64,11 @@ def nearest(vectors, paths: Sequence[str], query, k: int = 10, *,
 
 
 def more_like(vectors, paths: Sequence[str], path: str, k: int = 10) -> list[tuple[str, float]]:
-    """The `k` images most like the image at `path` (one of `paths`), itself excluded."""
+    """The `k` images most like the image at `path` (one of `paths`), itself excluded,
+    compared after centring the embeddings on their mean (see `centred`)."""
     try:
         row = list(paths).index(path)
     except ValueError:
         raise UserError(_("{path} is not among the embedded images.").format(path=path)) from None
-    return nearest(vectors, paths, _table(vectors)[row], k, exclude=path)
+    table = centred(vectors)
+    return nearest(table, paths, table[row], k, exclude=path)
