@@ -26,6 +26,7 @@ class _Shared:
     """State both threads read; single int/str assignments are atomic under the GIL."""
 
     cancel_below: int = 0
+    backend: str = "auto"  # engine.use.backends: what computes the next loaded run
 
 
 def problem_text(problem) -> tuple[str, str]:
@@ -49,6 +50,7 @@ class PredictionWorker(QObject):
         super().__init__()
         self._shared = shared
         self._predictor = None
+        self._explainer = None  # a torch Predictor for heat maps when an ONNX backend predicts
 
     @Slot(str)
     def load(self, run_dir: str) -> None:
@@ -56,15 +58,16 @@ class PredictionWorker(QObject):
             from engine.libraries import ready
 
             ready()  # waits for the start-up imports instead of racing them (engine/libraries.py)
-            from engine.use.predict import Predictor
+            from engine.use.backends import open_predictor
 
-            predictor = Predictor(run_dir)
+            predictor = open_predictor(run_dir, self._shared.backend)
         except BaseException as exc:  # noqa: BLE001 - shown to the user
             doing = translate("PredictionWorker", "loading the model in {run_dir}").format(
                 run_dir=run_dir)
             self.load_failed.emit(run_dir, describe_error(exc, doing))
             return
         self._predictor = predictor
+        self._explainer = None
         self.loaded.emit(run_dir, list(predictor.class_names))
 
     @Slot(int, list, int)
@@ -96,11 +99,21 @@ class PredictionWorker(QObject):
                     return
                 chunk = paths[start:start + CHUNK]
                 images = {e.source: pil_to_qimage(overlay(e, size=HEAT_SIZE))
-                          for e in explain(self._predictor, chunk)}
+                          for e in explain(self._heat_map_predictor(), chunk)}
                 self.explained.emit(images)
         except BaseException as exc:  # noqa: BLE001 - shown to the user
             self.explain_failed.emit(describe_error(
                 exc, translate("PredictionWorker", "drawing heat maps")))
+
+    def _heat_map_predictor(self):
+        """Heat maps need torch's gradients: an ONNX backend's run is also loaded in torch."""
+        if self._predictor.model is not None:
+            return self._predictor
+        if self._explainer is None:
+            from engine.use.predict import Predictor
+
+            self._explainer = Predictor(self._predictor.run_dir)
+        return self._explainer
 
     def _run(self, job: int, inputs: list, top_k: int) -> None:
         from engine.use.predict import Prediction, expand_inputs
@@ -173,6 +186,10 @@ class PredictionService(QObject):
 
     def open_run(self, run_dir: str) -> None:
         self._load_requested.emit(run_dir)
+
+    def set_backend(self, backend: str) -> None:
+        """What computes runs opened from now on (engine.use.backends.BACKENDS)."""
+        self._shared.backend = backend
 
     def predict(self, inputs: list[str], top_k: int = 5) -> None:
         job = self._next_job

@@ -75,6 +75,15 @@ class Settings:
             self._q.setValue("config/model", ref)
             self._q.sync()
 
+    # --- what computes predictions (Prediction tab; engine.use.backends) ----------------
+    def backend(self) -> str:
+        return str(self._q.value("prediction/backend") or "auto")
+
+    def set_backend(self, backend: str) -> None:
+        if backend != self.backend():
+            self._q.setValue("prediction/backend", backend)
+            self._q.sync()
+
     # --- recent folders ---------------------------------------------------------------
     def recent(self, kind: str) -> list[str]:
         value = self._q.value(f"recent/{kind}", [])

@@ -196,6 +196,9 @@ def can_reuse(classifier, device: torch.device, precision) -> bool:
 class Predictor:
     """A trained run, ready to classify images. Loading takes a few seconds (base model)."""
 
+    backend = "torch"  # what computes (engine.use.backends); other backends subclass this
+    agreement: dict = {}  # vs torch fp32 (engine.use.onnx_cache); the reference itself: none
+
     def __init__(self, run_dir: str | os.PathLike, device: str = "auto", merge: bool = True,
                  precision: str = "auto", low_confidence: float = LOW_CONFIDENCE,
                  not_sure_below: float = 0.0, *, classifier=None):

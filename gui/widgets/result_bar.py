@@ -1,12 +1,22 @@
 """The Prediction tab's bar above the results: counts, how many labels to show, the
-confidence below which results are marked, export and clear."""
+confidence below which results are marked, what computes, export and clear."""
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QCheckBox, QDoubleSpinBox, QHBoxLayout, QLabel, QMenu,
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QMenu,
                                QPushButton, QSizePolicy, QSpinBox, QToolButton, QWidget)
 
 from gui.i18n import translate
+
+
+# engine.use.backends.BACKENDS, with the words the menu shows
+BACKEND_TEXTS = (
+    ("auto", QT_TRANSLATE_NOOP("ResultBar", "Fastest (auto)")),
+    ("torch", QT_TRANSLATE_NOOP("ResultBar", "PyTorch")),
+    ("onnx", QT_TRANSLATE_NOOP("ResultBar", "ONNX Runtime (full precision)")),
+    ("onnx-int8", QT_TRANSLATE_NOOP("ResultBar", "ONNX Runtime int8")),
+    ("openvino", QT_TRANSLATE_NOOP("ResultBar", "OpenVINO")),
+)
 
 
 class ResultBar(QWidget):
@@ -16,6 +26,7 @@ class ResultBar(QWidget):
     clear_requested = Signal()
     not_sure_changed = Signal(bool)
     heat_changed = Signal(bool)
+    backend_changed = Signal(str)  # engine.use.backends name
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -58,6 +69,17 @@ class ResultBar(QWidget):
             "the photo; computed in the background"))
         self.heat.toggled.connect(self.heat_changed)
         row.addWidget(self.heat)
+        self.backend = QComboBox()
+        for name, text in BACKEND_TEXTS:
+            self.backend.addItem(translate("ResultBar", text), name)
+        self.backend.setToolTip(translate(
+            "ResultBar", "What computes the predictions. Fastest picks what was measured "
+            "fastest on this kind of processor; the first use of a model prepares its file "
+            "(seconds, once). int8 can change a close call: choose full precision where every "
+            "answer must match the model's."))
+        self.backend.currentIndexChanged.connect(
+            lambda _i: self.backend_changed.emit(self.backend.currentData()))
+        row.addWidget(self.backend)
         export = QToolButton()
         export.setText(translate("ResultBar", "Export"))
         export.setToolTip(translate(
@@ -74,6 +96,13 @@ class ResultBar(QWidget):
         row.addWidget(clear)
         self._counts = (0, 0, 0, False)
         self.show_counts(0, 0, 0)
+
+    def set_backend(self, backend: str) -> None:
+        """Show `backend` as chosen (no backend_changed signal: it is what is in use)."""
+        index = self.backend.findData(backend)
+        blocked = self.backend.blockSignals(True)
+        self.backend.setCurrentIndex(max(0, index))
+        self.backend.blockSignals(blocked)
 
     def show_counts(self, ok: int, low: int, failed: int, not_sure: bool = False) -> None:
         """'N predicted · M low confidence [· K not predicted]', or 'No results yet.'"""

@@ -55,16 +55,32 @@ def calibration_line(cal: dict) -> str:
     return text.format(**values)
 
 
-def _read_calibration(run_dir: str) -> dict:
-    """run.json's calibration ({} when there is none or the file cannot be read)."""
+def _read_calibration(run_dir: str, key: str = "calibration") -> dict:
+    """run.json's calibration (or another object `key`; {} when there is none or the file
+    cannot be read)."""
     import json
 
     try:
-        cal = json.loads((Path(run_dir) / "run.json").read_text(encoding="utf-8")).get(
-            "calibration")
+        cal = json.loads((Path(run_dir) / "run.json").read_text(encoding="utf-8")).get(key)
     except (OSError, ValueError, AttributeError):
         return {}
     return cal if isinstance(cal, dict) else {}
+
+
+def backends_line(backends: dict) -> str:
+    """How the faster prediction backends built for this run agree with it (run.json's
+    "backends", engine.use.onnx_cache); "" when none was built or none had test images."""
+    parts = []
+    for name, facts in sorted(backends.items()):
+        if isinstance(facts, dict) and isinstance(facts.get("top1_agreement"), (int, float)):
+            parts.append(translate("RunSummaryCard", "{backend}: same top label on {agree} of "
+                                   "{images} test images, probabilities within {dp:.4f}").format(
+                backend=name, agree=fmt.percent(facts["top1_agreement"]),
+                images=facts.get("images", 0), dp=float(facts.get("max_abs_dp") or 0.0)))
+    if not parts:
+        return ""
+    return translate("RunSummaryCard", "Fast prediction, compared with the model in full "
+                     "precision: {parts}.").format(parts="; ".join(parts))
 
 
 def _metric(title: str) -> tuple[QLabel, QLabel]:
@@ -161,8 +177,10 @@ class RunSummaryCard(QFrame):
         self.values["test"].setText(fmt.percent(finished.test_accuracy))
         self.values["time"].setText(fmt.duration(elapsed_s if elapsed_s is not None
                                                  else finished.elapsed_s))
-        self.calibration.setText(calibration_line(_read_calibration(finished.run_dir))
-                                 if finished.status == "completed" and finished.run_dir else "")
+        self.calibration.setText("\n".join(filter(None, (
+            calibration_line(_read_calibration(finished.run_dir)),
+            backends_line(_read_calibration(finished.run_dir, "backends")))))
+            if finished.status == "completed" and finished.run_dir else "")
         self.calibration.setVisible(bool(self.calibration.text()))
         usable = bool(finished.run_dir) and (Path(finished.run_dir) / "head.safetensors").is_file()
         if finished.run_dir:

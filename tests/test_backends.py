@@ -1,0 +1,203 @@
+"""Prediction backends (engine.use.backends): torch, ONNX Runtime fp32 / int8, OpenVINO.
+
+Every backend answers with the Predictor's Prediction objects, agrees with the run in
+torch fp32, keeps its file in the cache (never in the run folder), reuses it on the next
+open and builds it again when the run changes. Speed is measured by the bench, never here.
+"""
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+import torch
+
+from run_factory import copy_run, run_cli
+from snapshots import folder_hash
+
+pytestmark = pytest.mark.usefixtures("isolated_home")
+
+ONNX_BACKENDS = ["onnx", "onnx-int8"] + (
+    ["openvino"] if __import__("importlib").util.find_spec("openvino") else [])
+
+
+@pytest.fixture
+def own_run(run, tmp_path):
+    """A private copy of the shared run (the backends record their agreement in run.json)."""
+    return copy_run(run, tmp_path / "run")
+
+
+def _test_images(learnable_split_dir) -> list[str]:
+    return sorted(str(p) for p in (learnable_split_dir / "test").rglob("*.jpg"))
+
+
+def _probabilities(predictions) -> torch.Tensor:
+    """[N, classes] in class-name order (predictions made with top_k = every class)."""
+    return torch.tensor([[p for _name, p in sorted(pred.top)] for pred in predictions])
+
+
+@pytest.mark.parametrize("backend", ONNX_BACKENDS)
+def test_each_backend_answers_like_the_torch_fp32_predictor(backend, own_run,
+                                                            learnable_split_dir):
+    from engine.use.backends import open_predictor
+    from engine.use.predict import Prediction
+
+    images = _test_images(learnable_split_dir)
+    reference = open_predictor(own_run, "torch", device="cpu", precision="fp32",
+                               not_sure_below=0.9)
+    fast = open_predictor(own_run, backend, not_sure_below=0.9)
+    assert fast.backend == backend and fast.class_names == reference.class_names
+    expected = reference.predict(images, top_k=99)
+    got = fast.predict(images + [str(learnable_split_dir)] + ["/no/such/file.jpg"], top_k=99)
+    assert all(isinstance(p, Prediction) for p in got)
+    assert [p.source for p in got[:len(images)]] == images
+    assert got[-1].error and not got[-1].top  # a missing file: its own message, no crash
+    got = [p for p in got if p.source in set(images)][:len(images)]
+    agreement = (_probabilities(got).argmax(-1) == _probabilities(expected).argmax(-1))
+    assert agreement.float().mean() >= 0.99
+    max_dp = float((_probabilities(got) - _probabilities(expected)).abs().max())
+    assert max_dp < (1e-4 if backend == "onnx" else 0.1), max_dp
+    assert [p.not_sure for p in got] == [p.not_sure for p in expected] or backend != "onnx"
+    assert fast.temperature == pytest.approx(reference.temperature)
+    # what was recorded when the file was built: the same comparison on the run's test images
+    recorded = json.loads((own_run / "run.json").read_text("utf-8"))["backends"][backend]
+    assert recorded == fast.agreement
+    assert recorded["images"] == len(images) and recorded["top1_agreement"] >= 0.99
+    assert recorded["compared_with"] == "torch fp32"
+
+
+def test_the_calibration_temperature_is_applied_as_the_predictor_applies_it(own_run,
+                                                                           learnable_split_dir):
+    from safetensors.torch import load_file, save_file
+
+    from engine.use.backends import open_predictor
+
+    head = load_file(str(own_run / "head.safetensors"))
+    head["temperature"] = torch.tensor(3.0).reshape(head["temperature"].shape)
+    save_file(head, str(own_run / "head.safetensors"))
+    image = _test_images(learnable_split_dir)[:1]
+    reference = open_predictor(own_run, "torch", device="cpu", precision="fp32")
+    fast = open_predictor(own_run, "onnx")
+    assert fast.temperature == reference.temperature == pytest.approx(3.0)
+    assert fast.predict(image)[0].top[0][1] == pytest.approx(
+        reference.predict(image)[0].top[0][1], abs=1e-5)
+
+
+def test_the_file_is_cached_outside_the_run_and_reused(own_run, monkeypatch):
+    from engine.use import export, onnx_cache
+    from engine.use.backends import open_predictor
+
+    before = folder_hash(own_run)
+    meta_before = json.loads((own_run / "run.json").read_text("utf-8"))
+    first = open_predictor(own_run, "onnx-int8")
+    assert first.entry.folder.parent == onnx_cache.cache_root()
+    assert not str(first.entry.folder).startswith(str(own_run))
+    meta_after = json.loads((own_run / "run.json").read_text("utf-8"))
+    assert set(meta_after) - set(meta_before) == {"backends"}
+    assert {k: v for k, v in meta_after.items() if k != "backends"} == meta_before
+    (own_run / "run.json").write_text(json.dumps(meta_before, indent=2, sort_keys=True) + "\n",
+                                      encoding="utf-8")
+    assert folder_hash(own_run) == before  # nothing else in the run folder was written
+
+    def no_building(*args, **kwargs):
+        raise AssertionError("the cached file should have been used")
+
+    monkeypatch.setattr(export, "export_onnx", no_building)
+    monkeypatch.setattr(onnx_cache, "_build", no_building)
+    again = open_predictor(own_run, "onnx-int8")
+    assert again.entry.folder == first.entry.folder
+    assert again.agreement == first.agreement
+
+
+def test_a_changed_run_gets_a_new_file_and_the_stale_one_goes(own_run, learnable_split_dir):
+    from safetensors.torch import load_file, save_file
+
+    from engine.use.backends import open_predictor
+
+    image = _test_images(learnable_split_dir)[:1]
+    old = open_predictor(own_run, "onnx")
+    old_answer = old.predict(image, top_k=99)[0]
+    head = load_file(str(own_run / "head.safetensors"))
+    head["bias"] = head["bias"] + torch.arange(head["bias"].numel(), dtype=head["bias"].dtype)
+    save_file(head, str(own_run / "head.safetensors"))  # e.g. the run was retrained in place
+    built = []
+    new = open_predictor(own_run, "onnx", log=built.append)
+    assert built and new.entry.folder != old.entry.folder
+    assert not old.entry.folder.exists()  # the stale entry is removed
+    reference = open_predictor(own_run, "torch", device="cpu", precision="fp32")
+    got, expected = new.predict(image, top_k=99)[0], reference.predict(image, top_k=99)[0]
+    assert got.top != old_answer.top
+    assert got.best_guess == expected.best_guess
+    assert dict(got.top) == pytest.approx(dict(expected.top), abs=1e-4)
+
+
+def test_a_damaged_cached_file_is_built_again(own_run, learnable_split_dir):
+    from engine.use.backends import open_predictor
+
+    image = _test_images(learnable_split_dir)[:1]
+    first = open_predictor(own_run, "onnx")
+    expected = first.predict(image)[0].top
+    path = first.entry.path("onnx")
+    path.write_bytes(path.read_bytes()[:1000])  # cut short (a full disk, a crash)
+    built = []
+    again = open_predictor(own_run, "onnx", log=built.append)
+    assert built and again.entry.path("onnx").stat().st_size > 1000
+    assert again.predict(image)[0].top == expected
+
+
+def test_a_missing_onnxruntime_is_a_plain_message_and_auto_falls_back(own_run, monkeypatch):
+    from engine.errors import UserError
+    from engine.use.backends import choose_backend, open_predictor
+    from engine.use.predict import Predictor
+
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import fails as if not installed
+    for backend in ("onnx", "onnx-int8"):
+        with pytest.raises(UserError, match="pip install onnxruntime"):
+            open_predictor(own_run, backend)
+    assert choose_backend("cpu") == "torch"
+    assert type(open_predictor(own_run, "auto", device="cpu")) is Predictor
+    with pytest.raises(UserError, match="Unknown backend 'tpu'"):
+        open_predictor(own_run, "tpu")
+
+
+def test_auto_is_chosen_by_the_cpu_flags(monkeypatch):
+    from engine import hardware
+    from engine.use import backends
+
+    monkeypatch.setattr(hardware, "cpu_has_fast_bf16", lambda: False)
+    assert backends.choose_backend("cpu") == "onnx-int8"
+    monkeypatch.setattr(hardware, "cpu_has_fast_bf16", lambda: True)
+    has_openvino = backends.installed("openvino")
+    assert backends.choose_backend("cpu") == ("openvino" if has_openvino else "torch")
+    monkeypatch.setattr(backends, "installed", lambda name: name != "openvino")
+    assert backends.choose_backend("cpu") == "torch"
+
+
+def test_auto_keeps_full_precision_for_a_run_whose_int8_answers_differ(own_run, monkeypatch):
+    from engine import hardware
+    from engine.use import backends, onnx_predictor
+
+    monkeypatch.setattr(hardware, "cpu_has_fast_bf16", lambda: False)  # auto -> onnx-int8
+    monkeypatch.setattr(onnx_predictor.OnnxPredictor, "agreement", property(
+        lambda self: {"top1_agreement": 0.9 if self.backend == "onnx-int8" else 1.0}))
+    assert backends.open_predictor(own_run, "auto", device="cpu").backend == "onnx"
+    monkeypatch.setattr(hardware, "cpu_has_fast_bf16", lambda: True)  # auto -> openvino/torch
+    monkeypatch.setattr(onnx_predictor.OnnxPredictor, "agreement", property(
+        lambda self: {"top1_agreement": 0.9}))
+    assert backends.open_predictor(own_run, "auto", device="cpu").backend == "torch"
+
+
+def test_the_command_line_predicts_with_a_backend(own_run, learnable_split_dir, tmp_path,
+                                                  capsys):
+    from engine.use.backends import open_predictor
+
+    out, heat = tmp_path / "onnx.json", tmp_path / "heat"
+    folder = str(learnable_split_dir / "test")
+    assert run_cli(["predict", str(own_run), folder, "--backend", "onnx", "--output", str(out),
+                    "--explain", str(heat), "--top-k", "2"]) == 0
+    assert "Preparing the onnx model" in capsys.readouterr().err
+    expected = open_predictor(own_run, "onnx").predict([folder], top_k=2)
+    assert json.loads(out.read_text("utf-8")) == [p.to_dict() for p in expected]
+    assert len(list(heat.glob("*.png"))) == len(expected)  # heat maps: torch, beside onnx
+    assert run_cli(["evaluate", str(own_run), "--backend", "onnx-int8"]) == 0
+    assert "accuracy" in capsys.readouterr().out.lower()
