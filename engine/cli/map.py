@@ -47,13 +47,17 @@ def _check_output(data: str, output: str) -> None:
 
 
 def _cmd_map(args: argparse.Namespace) -> int:
+    from engine.data.shards import start
     from engine.review.map import compute_map
     from engine.review.map_points import map_points, write_map_csv
 
     _check_output(args.data, args.output)
-    progress = _progress()
+    shards = start(args.device)  # None: one process (not under torchrun / accelerate launch)
+    progress = _progress() if shards is None or shards.first else None
     points = map_points(args.data, model_ref=None if args.run else args.model or DEFAULT_MODEL,
                         run_dir=args.run, device=args.device, progress=progress)
+    if points is None:  # another process of the launch: it embedded its share, the first maps
+        return 0
     xy = compute_map(points.vectors, method=args.method, seed=args.seed, progress=progress)
     write_map_csv(args.output, points.paths, xy, points.labels)
     for f in points.failed[:20]:

@@ -38,15 +38,20 @@ def _progress():
 def _cmd_check_labels(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
+    from engine.data.shards import start
     from engine.review.check import check_dataset, default_report_dir
 
+    shards = start(args.device)  # None: one process (not under torchrun / accelerate launch)
+    first = shards is None or shards.first
     if not args.output:  # where the report will go, before hours of embedding
         checks.require_writable(default_report_dir(args.data, args.run),
                                 _("Choose where the report goes with --output DIR."))
     report = check_dataset(args.data, model_ref=None if args.run else args.model,
                            run_dir=args.run, output=args.output, threshold=args.threshold,
                            folds=args.folds, device=args.device,
-                           progress=None if args.json else _progress())
+                           progress=None if args.json or not first else _progress())
+    if report is None:  # another process of the launch: it embedded its share, the first reports
+        return 0
     for f in report.failed[:20]:
         print(_("warning: {path}: {reason}").format(path=f["path"], reason=f["reason"]),
               file=sys.stderr)

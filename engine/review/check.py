@@ -70,8 +70,10 @@ def default_report_dir(root: str, run_dir: str | None) -> Path:
 def check_dataset(data_dir: str, *, model_ref: str | None = None, run_dir: str | None = None,
                   output: str | None = None, threshold: float = DEFAULT_THRESHOLD,
                   folds: int = 5, device: str = "auto", index=None,
-                  progress: Callable[[str, int, int], None] | None = None) -> DataReport:
+                  progress: Callable[[str, int, int], None] | None = None) -> DataReport | None:
     """Check `data_dir` (or the given `index`) and write the report; see the module doc.
+    Under torchrun / accelerate launch the processes share the embedding pass and the first
+    one checks and writes alone: the others get None.
 
     progress(stage, done, total) hears every phase, in order: "scan" (files, without an
     `index`), "decode" and "embed" (images), "probe" (cross-validation folds), "rank"
@@ -88,6 +90,8 @@ def check_dataset(data_dir: str, *, model_ref: str | None = None, run_dir: str |
             reasons=" ".join(p.reason for p in index.errors)))
     embedded = embed_dataset(index, model_ref=model_ref, run_dir=run_dir, device=device,
                              progress=progress)
+    if embedded is None:  # another process of the launch: the first one reports
+        return None
     issues: list[LabelIssue] = find_label_issues(embedded, folds=folds, progress=progress)
     pairs: list[DuplicatePair] = find_near_duplicates(
         embedded, threshold, progress=(lambda d, t: progress("duplicates", d, t))

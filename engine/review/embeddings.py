@@ -3,6 +3,7 @@ from a trained run's (LoRA merged), one decode-cache pass and one forward pass e
 the pixels the Predictor gives the model (the model's own processor's framing)."""
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -55,18 +56,26 @@ def _base_embedder(model_ref: str, class_names: list[str], device: torch.device,
 
 def embed_dataset(index, *, model_ref: str | None = None, run_dir: str | None = None,
                   device: str = "auto", precision: str = "auto", batch_size: int = 64,
-                  cache_dir: str | None = None, progress: Progress | None = None) -> Embedded:
+                  cache_dir: str | None = None,
+                  progress: Progress | None = None) -> Embedded | None:
     """Embeddings of every sample of `index` (unreadable images are skipped and listed).
 
     With `run_dir` the run's fine-tuned tower embeds (its features know the classes
     better); otherwise the base model `model_ref` (CLIP's frozen tower) does.
+
+    Under torchrun / accelerate launch with several processes each one decodes and embeds
+    its batches (engine.data.shards) and the first one gets every image's embedding, in
+    order, exactly as one process computes them; the other processes get None (the rest
+    of the work is the first one's alone).
     """
     from engine.data.cache import DecodeCache
+    from engine.data.shards import batches_of, start
     from engine.hardware import resolve_device_type, resolve_precision
     from engine.use.predict import prediction_resolution
 
     if not index.samples:
         raise UserError(_("{path} holds no usable images to check.").format(path=index.root))
+    shards = start(device)  # before the device: under a launch, cuda is this process's GPU
     dev = torch.device(resolve_device_type(device))
     prec = resolve_precision(precision, dev.type)
     if run_dir:
@@ -86,27 +95,63 @@ def embed_dataset(index, *, model_ref: str | None = None, run_dir: str | None = 
     # the prediction path: framed as the model's processor frames pictures, decoded
     # straight to its input size (a run from before framings: exactly as it predicts)
     cache = DecodeCache(prediction_resolution(info), framing=info.framing, disk_dir=cache_dir)
-    paths = [s.path for s in index.samples]
-    loaded = cache.load(paths, progress=report("decode"))
+    mine = batches_of(len(index.samples), batch_size, shards)  # all of them in one process
+    loaded = cache.load([index.samples[i].path for i in mine], progress=report("decode"))
     kept = list(loaded.kept)
     vectors, thumbs = [], []
     step = report("embed")
     if step:  # the first batch takes a while: say at once that embedding began
         step(0, len(kept))
     with torch.no_grad():
-        for start in range(0, len(kept), batch_size):
-            rows = loaded.images[start:start + batch_size]
+        # a batch is the images of `batch_size` files in a row (fewer where one failed to
+        # decode): the batches N processes form are one process's, so are the numbers
+        for first in range(0, len(mine), batch_size):
+            lo, hi = bisect_left(kept, first), bisect_left(kept, first + batch_size)
+            if lo == hi:
+                continue
+            rows = loaded.images[lo:hi]
             with prec.autocast():
                 emb = embed(augmenter.eval_batch(rows.to(dev)))
             vectors.append(F.normalize(emb.float(), dim=-1).cpu())
             thumbs.append(thumbnails(rows))
             if step:
-                step(min(len(kept), start + batch_size), len(kept))
-    samples = [index.samples[i] for i in kept]
+                step(hi, len(kept))
+    failed = [(mine[i], p.path, p.reason) for i, p in zip(_missing(len(mine), kept), loaded.failed)]
+    found = ([mine[i] for i in kept], torch.cat(vectors) if vectors else torch.zeros(0, 1),
+             torch.cat(thumbs) if thumbs else torch.zeros(0, THUMB * THUMB), failed)
+    if shards is not None:
+        found = _gathered(*found, shards)
+        if found is None:
+            return None
+    positions, vectors, thumbs, failed = found
+    samples = [index.samples[i] for i in positions]
     return Embedded(paths=[s.path for s in samples],
                     labels=torch.tensor([s.label for s in samples], dtype=torch.long),
-                    splits=[s.split for s in samples],
-                    vectors=torch.cat(vectors) if vectors else torch.zeros(0, 1),
-                    thumbs=torch.cat(thumbs) if thumbs else torch.zeros(0, THUMB * THUMB),
+                    splits=[s.split for s in samples], vectors=vectors, thumbs=thumbs,
                     class_names=list(index.class_names), source=source,
-                    failed=[{"path": p.path, "reason": p.reason} for p in loaded.failed])
+                    failed=[{"path": path, "reason": reason} for _i, path, reason in failed])
+
+
+def _missing(count: int, kept: list[int]) -> list[int]:
+    """The positions below `count` that are not in `kept`, in order."""
+    held = set(kept)
+    return [i for i in range(count) if i not in held]
+
+
+def _gathered(positions: list[int], vectors: torch.Tensor, thumbs: torch.Tensor,
+              failed: list[tuple[int, str, str]], shards):
+    """Every process's (sample positions, vectors, thumbnails, failures) on the first
+    process, in the samples' order; None on the others."""
+    from engine.data.shards import finish, gather_json, gather_tensors
+
+    listed = gather_json([positions, failed], shards)
+    all_vectors, all_thumbs = gather_tensors(vectors, shards), gather_tensors(thumbs, shards)
+    finish(shards)  # the rest is the first process's alone
+    if listed is None:
+        return None
+    positions = [i for part, _f in listed for i in part]
+    order = torch.tensor(sorted(range(len(positions)), key=positions.__getitem__),
+                         dtype=torch.long)
+    failed = sorted(tuple(f) for _p, part in listed for f in part)
+    return (sorted(positions), torch.cat(all_vectors)[order], torch.cat(all_thumbs)[order],
+            failed)

@@ -79,10 +79,11 @@ def _loose_images(index) -> list[str]:
 
 def map_points(data: str | os.PathLike, *, model_ref: str | None = None,
                run_dir: str | None = None, device: str = "auto",
-               progress: Progress | None = None) -> MapPoints:
+               progress: Progress | None = None) -> MapPoints | None:
     """Embeddings of every image of `data`: a labelled dataset (plus any images lying
     outside its class folders, unlabelled), or a folder whose images are not sorted into
-    class folders (then every image under it, unlabelled)."""
+    class folders (then every image under it, unlabelled). Under torchrun the processes
+    share the embedding pass and all but the first get None (embed_dataset)."""
     from engine.data.index import Sample, scan_dataset
     from engine.review.embeddings import embed_dataset
 
@@ -101,6 +102,8 @@ def map_points(data: str | os.PathLike, *, model_ref: str | None = None,
         raise UserError(_("{path} holds no usable images to map.").format(path=data))
     embedded = embed_dataset(index, model_ref=model_ref, run_dir=run_dir, device=device,
                              progress=progress)
+    if embedded is None:  # another process of a torchrun launch: the first one maps
+        return None
     labels = [keys[i] if i >= 0 else "" for i in embedded.labels.tolist()]
     return MapPoints(paths=embedded.paths, labels=labels, vectors=embedded.vectors,
                      layout=layout, source=embedded.source, failed=embedded.failed)

@@ -154,20 +154,33 @@ def overlay(explanation: Explanation, alpha: float = 0.45, size: int | None = No
     return Image.fromarray((base * (1 - weight) + colour * weight).astype(np.uint8))
 
 
-def write_overlays(explanations: Sequence[Explanation], folder: str | Path,
-                   size: int = 448) -> list[Path]:
-    """One PNG per explanation, named after its source file and class, in `folder`."""
+def overlay_names(labelled: Sequence[tuple[str, str]], folder: str | Path) -> list[str]:
+    """The file name of each (source, class) heat map in `folder`: "<source stem>.<class>.png",
+    numbered where two would share a name or a file of that name is already there."""
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    written, used = [], set()
-    for e in explanations:
-        stem = Path(e.source).stem or "image"
-        label = "".join(c if c.isalnum() or c in "-_" else "_" for c in e.label)
+    names, used = [], set()
+    for source, label in labelled:
+        stem = Path(source).stem or "image"
+        label = "".join(c if c.isalnum() or c in "-_" else "_" for c in label)
         name, n = f"{stem}.{label}.png", 1
         while name in used or (folder / name).exists():
             n += 1
             name = f"{stem}.{label}.{n}.png"
         used.add(name)
+        names.append(name)
+    return names
+
+
+def write_overlays(explanations: Sequence[Explanation], folder: str | Path,
+                   size: int = 448, names: Sequence[str] | None = None) -> list[Path]:
+    """One PNG per explanation in `folder`, named after its source file and class
+    (overlay_names), or `names` when given (one per explanation)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    if names is None:
+        names = overlay_names([(e.source, e.label) for e in explanations], folder)
+    written = []
+    for e, name in zip(explanations, names):
         overlay(e, size=size).save(folder / name)
         written.append(folder / name)
     return written
