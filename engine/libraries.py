@@ -59,10 +59,12 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
         "sklearn.cluster",  # sorting's "Ask me" order
         "sklearn.decomposition",  # the map's quick layout, sorting's clusters
         "sklearn.neighbors",  # the map bench's neighbour check
+        "openTSNE",  # the map's refined layout (its compiled parts: a second of import)
         "scipy.optimize",
         "cleanlab.filter",  # the data check
         "cleanlab.rank",
         "captum.attr",  # heat maps
+        "onnxruntime",  # the onnx / onnx-int8 prediction backends (optional: skipped if absent)
     )),
 )
 

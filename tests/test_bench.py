@@ -200,6 +200,18 @@ def test_smoke_bench_writes_every_figure_and_prints_the_table(tmp_path, capsys):
     dataset_map = result["map"]
     assert dataset_map["points"] == 300 and dataset_map["total_s"] > 0
     assert dataset_map["agreement_refined"] > 0.9 > dataset_map["agreement_quick"]
+    proposed, embedded = dataset_map["proposals"], dataset_map["embedding"]
+    assert proposed["confirmed"] == 60 and proposed["agreement"] > 0.9
+    assert embedded["model_images"] == 16 and embedded["folder_images"] == 32
+    assert embedded["reopen_s"] < embedded["folder_cold_s"]  # no model, no decoding
+    assert "reopened" in printed
+    backends = result["backends"]  # every installed backend, side by side with torch fp32
+    assert backends["rows"]["onnx (ORT fp32)"]["top1_agreement"] == 1.0
+    assert backends["rows"]["onnx (ORT fp32)"]["max_abs_dp"] < 1e-4
+    assert all(r["folder_images_per_s"] > 0 and r["single_ms"] > 0
+               for r in backends["rows"].values())
+    assert backends["auto"] in {r["backend"] for r in backends["rows"].values()}
+    assert "10. Prediction backends" in printed
     for heading in ("1. Training", "1b. The training step", "1c. The tutorial's whole job",
                     "2. Input pipeline", "3. Fast modes", "4. Prediction",
                     "5. GUI", "6. Memory", "7. Growth", "8. GPU", "9. Map", "GPU:"):
@@ -208,3 +220,24 @@ def test_smoke_bench_writes_every_figure_and_prints_the_table(tmp_path, capsys):
     # a failed section is reported, not hidden
     result["growth"] = {"status": "failed", "error": "boom"}
     assert "growth: failed (boom)" in format_table(result)
+
+
+def test_the_serve_section_measures_the_server_beside_in_process_prediction(tmp_path):
+    """The smoke plan on the tiny model: every figure present, every request answered (no
+    speed is asserted: the machine is shared)."""
+    from engine.bench.plan import PLANS, Context
+    from engine.bench.report import format_table
+    from engine.bench.sections_serve import serve
+
+    result = serve(Context(PLANS["smoke"], tmp_path, device="cpu", log=lambda message: None))
+    assert result["status"] == "ok"
+    for clients in (1, 8):
+        load = result["server"][f"clients_{clients}"]
+        assert load["clients"] == clients and load["requests"] >= 16
+        assert 0 < load["p50_ms"] <= load["p95_ms"] and load["requests_per_s"] > 0
+    assert result["in_process"]["folder_images_per_s"] > 0
+    assert result["batching"]["images"] >= 2 * 16 and result["batching"]["model_calls"] > 0
+    table = format_table({"meta": {"mode": "smoke", "cpu": "x", "cores": 2, "ram_gb": 1,
+                                   "os": "linux", "python": "3", "torch": "2"},
+                          "gpu": {"message": "GPU: –"}, "serve": result})
+    assert "**Serve**" in table and "server, 8 clients" in table

@@ -16,7 +16,7 @@ import traceback
 from pathlib import Path
 
 SECTIONS = ("training", "variants", "job", "pipeline", "fast_modes", "prediction", "memory", "growth",
-            "gui", "gpu", "map")
+            "gui", "gpu", "map", "backends", "serve")
 DEFAULT_OUTPUT = "bench_out/bench.json"
 
 
@@ -27,6 +27,8 @@ def default_output(mode: str) -> str:
 
 
 def _section_functions() -> dict:
+    from engine.bench import sections_backends
+    from engine.bench import sections_serve
     from engine.bench import (gui_probe, sections_gpu, sections_map, sections_modes,
                               sections_system, sections_job, sections_training,
                               sections_variants)
@@ -37,7 +39,8 @@ def _section_functions() -> dict:
             "fast_modes": sections_modes.fast_modes,
             "prediction": sections_modes.prediction, "memory": sections_system.memory,
             "growth": sections_system.growth, "gui": gui_probe.gui,
-            "map": sections_map.dataset_map}
+            "map": sections_map.dataset_map, "backends": sections_backends.backends,
+            "serve": sections_serve.serve}
 
 
 def run_bench(mode: str = "full", output: str | Path = DEFAULT_OUTPUT,

@@ -54,6 +54,7 @@ class Plan:
     job_train_per_class: int = 24
     job_val_per_class: int = 8
     map_points: int = 20000  # section 9: embeddings laid out on the dataset map
+    sort_images: int = 1000  # section 9: images embedded by the training model (cold)
 
 
 PLANS = {
@@ -67,14 +68,15 @@ PLANS = {
                   growth_model="small-224", growth_sizes=(250, 1000), single_images=10,
                   gui_runs=1, gui_train_epochs=1, memory_steps=2, child_timeout_s=300,
                   folder_images=40, reference_memory=False, gpu_models=("vit-b32",),
-                  gpu_steps=10, map_points=5000),
+                  gpu_steps=10, map_points=5000, sort_images=260),
     "smoke": Plan("smoke", "tiny", "photos-16", rounds=2, steps=1, last_n=1,
                   acc_model="tiny", acc_epochs=1, probe_epochs=2, acc_last_n=1,
                   growth_model="tiny", growth_sizes=(16, 32), single_images=3,
                   gui_runs=1, gui_train_epochs=1, memory_steps=1, child_timeout_s=180,
                   batch_size=4, gpu_models=("tiny",), gpu_batches=(4, 8), gpu_steps=2,
                   gpu_job_epochs=2, gpu_on_cpu=True, variant_steps=1, job_epochs=2, job_train_per_class=4,
-                  job_val_per_class=2, map_points=300),
+                  job_val_per_class=2, map_points=300,
+                  sort_images=16),
 }
 
 

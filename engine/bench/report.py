@@ -259,12 +259,53 @@ def _map(sec: dict) -> list[str]:
             f"{sec['clusters']} clusters): PCA layout {sec['quick_s']} s, t-SNE layout "
             f"{sec['refined_s']} s, **{sec['total_s']} s** in all (goal < {sec['goal_s']:.0f} s: "
             f"{_met(sec['goal_met'])}); a point's 10 nearest map neighbours in its own cluster: "
-            f"{sec['agreement_refined']:.0%} (PCA alone {sec['agreement_quick']:.0%})."]
+            f"{sec['agreement_refined']:.0%} (PCA alone {sec['agreement_quick']:.0%}).",
+            *_sorting(sec)]
+
+
+def _sorting(sec: dict) -> list[str]:
+    p, e = sec.get("proposals"), sec.get("embedding")
+    if not (p and e):
+        return []
+    return [f"Proposals for the same {sec['points']:,}: zero-shot head {p['zero_shot_s']} s; "
+            f"with {p['confirmed']} confirmed images ({p['method']}) {p['with_confirmed_s']} s, "
+            f"{p['agreement']:.0%} of the rest right; \"Ask me\" order {p['ask_order_s']} s.",
+            f"Embedding for sorting: {e['model']} {e['model_images_per_s']} images/s cold, "
+            f"model load included "
+            f"({e['model_images']:,} images in {e['model_cold_s']} s; "
+            f"{e['folder_images']:,} would take about {e['model_projected_s']} s); "
+            f"{e['folder_images']:,} images with {e['folder_model']} "
+            f"(reading and decoding bound) {e['folder_cold_s']} s cold "
+            f"({e['folder_images_per_s']} images/s), **{e['reopen_s']} s reopened** "
+            f"(every embedding from the cache).", *_map_window(sec.get("window") or {})]
+
+
+def _map_window(w: dict) -> list[str]:
+    if "max_gap_ms" not in w:
+        return [f"The map in the window: {w.get('status', 'not measured')} {w.get('error', '')}"]
+    return [f"The map of {w['points']:,} in the window: first layout shown after "
+            f"{w['first_layout_s']} s, final after **{w['final_layout_s']} s** "
+            f"({w['layouts_shown']} layouts shown on the way); longest event-loop gap "
+            f"**{w['max_gap_ms']} ms** (99th percentile {w['p99_gap_ms']} ms; goal < 100 ms)."]
 
 
 RENDERERS = {"training": _training, "variants": _variants, "job": _job, "pipeline": _pipeline,
              "fast_modes": _fast_modes, "prediction": _prediction, "gui": _gui,
-             "memory": _memory, "growth": _growth, "gpu": _gpu, "map": _map}
+             "memory": _memory, "growth": _growth, "gpu": _gpu, "map": _map,
+             "backends": lambda sec: _backends_table(sec),
+             "serve": lambda sec: _serve_table(sec)}
+
+
+def _serve_table(sec: dict) -> list[str]:
+    from engine.bench.sections_serve import table
+
+    return table(sec)
+
+
+def _backends_table(sec: dict) -> list[str]:
+    from engine.bench.sections_backends import table
+
+    return table(sec)
 
 
 def format_table(result: dict) -> str:
