@@ -102,6 +102,9 @@ class MainWindow(QMainWindow):
         self.training_tab.run_finished.connect(self._on_training_run_finished)
         self.training_tab.prediction_requested.connect(on_action(
             self.training_tab.summary.predict_button, self._on_prediction_requested))
+        self.prediction_tab.feedback.set_trainer(  # "Train with them": a run in step 3
+            self.training_tab, lambda: self.show_tab(self.training_tab),
+            self.config_tab.config, lambda title, text: self.confirm(title, text))
         self._set_runs_root(self.config_tab.config().output_dir)
 
     def _set_runs_root(self, root: str) -> None:
@@ -110,6 +113,7 @@ class MainWindow(QMainWindow):
             self._runs_root = root
             self.training_tab.set_runs_root(root)
             self.prediction_tab.set_runs_root(root)
+            self.dataset_tab.sorting.runs_root = lambda: self._runs_root
 
     def _on_config_changed(self, _config) -> None:
         self._update_blocker()
@@ -159,6 +163,8 @@ class MainWindow(QMainWindow):
         self.prediction_tab.refresh_runs()  # the run that ended is one to choose now
         if status in ("completed", "stopped") and run_dir and (Path(run_dir) / "head.safetensors").is_file():
             self.prediction_tab.open_run(run_dir)  # step 4 is ready when the user gets there
+        if status == "completed" and run_dir:  # trained on a sorting's dataset: re-propose
+            self.dataset_tab.sorting.on_run_finished(run_dir)
         self._update_actions()
 
     def _on_prediction_requested(self, run_dir: str) -> None:
@@ -201,6 +207,8 @@ class MainWindow(QMainWindow):
         file.addSeparator()
         self._action(file, translate("MainWindow", "Create demo dataset"),
                      self._create_demo_dataset)
+        self._action(file, translate("MainWindow", "Sort an unsorted folder…"), lambda: (
+            self.show_tab(self.dataset_tab), self.dataset_tab.sorting.choose_folder()))
         file.addSeparator()
         self._action(file, translate("MainWindow", "Quit"), self.close,
                      QKeySequence.StandardKey.Quit)

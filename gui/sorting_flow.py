@@ -205,9 +205,20 @@ def _proposals(state: dict, confirmed: dict[str, int]) -> SortResult:
     """Runs in a worker: proposals and the "Ask me" order for the grid's images."""
     from engine.review.proposals import ask_order, propose
 
+    import numpy as np
+
+    from engine.review.proposals import Proposals
+
     row_of = {p: i for i, p in enumerate(state["all"])}
     rows = {row_of[p]: c for p, c in {**state["examples"], **confirmed}.items() if p in row_of}
-    result = propose(state["vectors"], rows, len(state["classes"]), head=state["head"])
+    classes = len(state["classes"])
+    if state["head"] is None and len(set(rows.values())) < classes:
+        # no text tower (DINOv2) and not yet an example of every class: nothing can propose;
+        # the user labels a few first, in the "Ask me" order, spread over clusters
+        result = Proposals(probs=np.full((len(state["all"]), classes), 1.0 / classes),
+                           method="none", temperature=1.0)
+    else:
+        result = propose(state["vectors"], rows, classes, head=state["head"])
     best, p1, second, p2 = result.top2()
     grid = [row_of[p] for p in state["grid"]]
     at = {r: i for i, r in enumerate(grid)}

@@ -70,8 +70,9 @@ class SortingStartDialog(QDialog):
                       "named like the class: they teach the proposals from the start.")
             if self.text_tower else
             translate("SortingStart", "{model} cannot name classes from text (it has no text "
-                      "tower): choose a folder of examples, one sub-folder per class named like "
-                      "the class, with at least one image of each.").format(model=model))
+                      "tower): label one image of each class first (the sorting asks for them, "
+                      "spread over the folder), or choose a folder of examples, one sub-folder "
+                      "per class named like the class.").format(model=model))
         self.examples_note.setWordWrap(True)
         layout.addWidget(self.examples_note)
         row = QHBoxLayout()
@@ -111,10 +112,6 @@ class SortingStartDialog(QDialog):
         except UserError as exc:
             return self._say(engine_again(str(exc)))
         examples = self.examples_edit.text()
-        if not self.text_tower and not examples:
-            return self._say(translate("SortingStart", "Choose a folder of examples first: "
-                                       "{model} cannot name the classes by itself.").format(
-                model=self.model))
         if examples and not os.path.isdir(examples):
             return self._say(translate("SortingStart", "{path} is not a folder.").format(
                 path=examples))

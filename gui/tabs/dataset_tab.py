@@ -22,6 +22,7 @@ from gui.i18n import dynamic, translate
 from gui.readiness import dataset_readiness, dataset_text
 from gui.review_flow import ReviewFlow
 from gui.scan_worker import DatasetScanner
+from gui.sorting_view import SortingView
 from gui.widgets.banner import Banner
 from gui.widgets.busy_row import BusyRow
 from gui.widgets.class_panels import ClassGallery, ClassPanel
@@ -67,6 +68,8 @@ class DatasetTab(QWidget):
         self._resplit_timer = QTimer(self, singleShot=True, interval=600)
         self._resplit_timer.timeout.connect(self._rescan)
         self._build()
+        from gui.neighbours_flow import attach_more_like_this  # key M, right-click
+        self.more_like_this = attach_more_like_this(self)
         self.drop_zone.watch(self)
         self._show_empty()
 
@@ -119,7 +122,12 @@ class DatasetTab(QWidget):
         self._resplit_timer.stop()
         self.scanner.wait()
         self.review_flow.shutdown()
+        self.more_like_this.shutdown()
+        self.sorting.shutdown()
         self.review_page.shutdown()
+        self.map_flow.shutdown()
+        self.map_neighbours.shutdown()
+        self.map_page.shutdown()
         self.loader.shutdown()
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt API)
@@ -146,6 +154,10 @@ class DatasetTab(QWidget):
         self.pages.addWidget(self._build_empty_page())
         self.pages.addWidget(self._build_main_page())
         self.pages.addWidget(self._build_review())
+        from gui.map_flow import attach_map
+
+        attach_map(self)  # the map page, its flow and the Map button's action
+        self.sorting = SortingView(self)  # adds the page that sorts an unsorted folder
 
     def _build_review(self) -> QWidget:
         from engine.config import DEFAULT_MODEL
@@ -218,6 +230,12 @@ class DatasetTab(QWidget):
         self.check_button.clicked.connect(on_action(
             self.check_button, lambda: self.review_flow.start(self._index)))
         bar.addWidget(self.check_button)
+        self.map_button = QPushButton(translate("DatasetTab", "Map"))
+        self.map_button.setToolTip(translate("DatasetTab", "Every image as a dot, placed by "
+                                             "similarity with the Config tab's base model"))
+        bar.addWidget(self.map_button)  # its action: gui.map_flow.attach_map
+        self.unsorted_button = QPushButton(translate("DatasetTab", "Unsorted folder…"))
+        bar.addWidget(self.unsorted_button)  # gui.sorting_view connects it
         layout.addLayout(bar)
         self.layout_label = QLabel()
         self.layout_label.setWordWrap(True)

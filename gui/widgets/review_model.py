@@ -105,6 +105,8 @@ class ReviewModel(QAbstractListModel):
         return None
 
     def _caption(self, row: dict) -> str:
+        if self.kind == "proposals" and row.get("unproposed"):
+            return translate("ReviewModel", "not sorted yet")
         if self.kind == "proposals":
             return translate("ReviewModel", "{proposed}? {confidence}\n({second} "
                              "{second_confidence})").format(

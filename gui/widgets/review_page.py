@@ -71,6 +71,8 @@ class ReviewGrid(QListView):
         key, path = event.key(), self.review.subject(row)
         if key in (Qt.Key.Key_K, Qt.Key.Key_Return, Qt.Key.Key_Enter) and \
                 self.review.kind == "proposals":  # sorting: accept the proposed class
+            if self.review.row(row).get("unproposed"):
+                return False  # nothing proposes yet: only a number key labels it
             return Decision(path, "relabel", self.review.row(row)["proposed"])
         if key == Qt.Key.Key_K:
             return Decision(path, "keep")

@@ -31,6 +31,11 @@ METHODS = {"zero-shot": QT_TRANSLATE_NOOP("SortingPage", "zero-shot head"),
 
 def _proposer_text(r) -> str:
     """Which proposer is in use, with its held-out accuracy once known."""
+    if r.method == "none":
+        return translate("SortingPage", "No proposals yet: {source} cannot name the classes, so "
+                         "label one image of each class first (number keys; “Ask me” lists "
+                         "images spread over the folder). Proposals start then.").format(
+            source=r.source)
     method = translate("SortingPage", METHODS.get(r.method, r.method))
     if r.method == "zero-shot" and r.run:
         method = translate("SortingPage", "the trained run's head")
@@ -142,6 +147,7 @@ class SortingPage(QWidget):
         for i, path in enumerate(self.paths):
             d = self.model.decisions.get(path)
             out.append(("" if d.action == "exclude" else d.label) if d else
+                       "" if self.result.method == "none" else
                        self.classes[int(self.result.best[i])])
         return out
 
@@ -185,7 +191,8 @@ class SortingPage(QWidget):
 
     def _fill_row(self, row: dict) -> dict:
         r, i = self.result, self._at[row["path"]]
-        row.update(proposed=self.classes[int(r.best[i])], confidence=float(r.confidence[i]),
+        row.update(unproposed=r.method == "none",
+                   proposed=self.classes[int(r.best[i])], confidence=float(r.confidence[i]),
                    second=self.classes[int(r.second[i])],
                    second_confidence=float(r.second_confidence[i]))
         return row
@@ -193,14 +200,15 @@ class SortingPage(QWidget):
     def _group_rows(self, group: tuple) -> list[int]:
         r, decided = self.result, self.model.decisions
         open_ = [i for i, p in enumerate(r.paths) if p not in decided]
+        proposing = r.method != "none"  # else every open image waits under "?"
         if group[0] == "class":
-            sure = sorted((i for i in open_ if r.best[i] == group[1] and r.confidence[i] >= MARK),
-                          key=lambda i: -r.confidence[i])
+            sure = sorted((i for i in open_ if proposing and r.best[i] == group[1]
+                           and r.confidence[i] >= MARK), key=lambda i: -r.confidence[i])
             name = self.classes[group[1]]
             return sure + [i for i, p in enumerate(r.paths) if
                            decided.get(p) is not None and decided[p].label == name]
         if group[0] == "unsure":
-            return sorted((i for i in open_ if r.confidence[i] < MARK),
+            return sorted((i for i in open_ if r.confidence[i] < MARK or not proposing),
                           key=lambda i: r.confidence[i])
         if group[0] == "ask":
             return [i for i in r.ask if r.paths[i] not in decided]
@@ -311,6 +319,7 @@ class SortingPage(QWidget):
         rows = [dict(self.model.row(i)) for i in range(self.model.rowCount())
                 if self.model.subject(i) not in self.model.decisions
                 and self.model.row(i)["proposed"] == name
+                and not self.model.row(i).get("unproposed")
                 and self.model.row(i)["confidence"] >= limit]
         if not rows:
             self.counts_label.setText(translate("SortingPage", "No open image of {name} is "
@@ -344,7 +353,8 @@ class SortingPage(QWidget):
             n = (self.classes.index(d.label) if d.action == "relabel"
                  else len(self.classes) + 2)
         else:
-            n = int(self.result.best[i]) if self.result.confidence[i] >= MARK \
+            n = int(self.result.best[i]) if self.result.confidence[i] >= MARK and \
+                self.result.method != "none" \
                 else len(self.classes)
         self.groups.setCurrentRow(n)
         rows = [self.model.subject(r) for r in range(self.model.rowCount())]

@@ -303,16 +303,13 @@ def test_bad_input_gets_plain_messages_and_changes_nothing(qtbot, tab, tmp_path,
         dialog.names.setPlainText(text)
         dialog.ok_button.click()
         assert dialog.result() != QDialog.DialogCode.Accepted and says in dialog.error.text()
-    dino = tmp_path / "dino"  # a model without a text tower needs examples, and says so
+    dino = tmp_path / "dino"  # a model without a text tower: the dialog says how it goes
     dino.mkdir()
     (dino / "config.json").write_text('{"model_type": "dinov2"}', encoding="utf-8")
     dialog = SortingStartDialog(str(empty), 3, str(dino))
     qtbot.addWidget(dialog)
     assert "no text tower" in dialog.examples_note.text()
-    dialog.names.setPlainText("rose, tulip")
-    dialog.ok_button.click()
-    assert dialog.result() != QDialog.DialogCode.Accepted
-    assert "folder of examples" in dialog.error.text()
+    assert "label one image of each class first" in dialog.examples_note.text()
     from engine.review.sorting_session import sessions_dir
 
     assert not sessions_dir().exists()  # nothing was started, nothing saved
@@ -419,3 +416,38 @@ def test_the_map_of_an_unsorted_folder_decides_for_the_sorting(qtbot, tab, unsor
     qtbot.mouseClick(mp.back_button, Qt.MouseButton.LeftButton)
     assert t.pages.currentWidget() is page and page.excluded() == sorted(reds)
     assert folder_hash(folder) == before
+
+
+def test_without_a_text_tower_you_label_one_of_each_first(qtbot, tab, unsorted, monkeypatch):
+    """A model that cannot name classes from text (DINOv2; here the colour CLIP with its
+    head taken away): no proposal is made up, every image waits under "?", K does nothing,
+    and once one image of every class is labelled with the number keys, proposals start
+    and are right on the rest."""
+    import engine.review.sorting as sorting
+
+    real = sorting.embed_images
+
+    def without_head(*args, **kwargs):
+        found = real(*args, **kwargs)
+        found.head, found.no_head = None, "no text tower"
+        return found
+
+    monkeypatch.setattr(sorting, "embed_images", without_head)
+    folder, truth, classes = unsorted
+    _answer(monkeypatch, folder, ",".join(classes))
+    t = tab()
+    page = _start(qtbot, t)
+    assert page.result.method == "none" and "No proposals yet" in page.source_label.text()
+    assert page.labels == [""] * len(truth)
+    page.groups.setCurrentRow(len(classes))  # "?": every image waits there
+    assert page.model.rowCount() == len(truth)
+    assert page.model.data(page.model.index(0)).startswith("not sorted yet")
+    page.grid.setCurrentIndex(page.model.index(0))
+    qtbot.keyClick(page.grid, Qt.Key.Key_K)
+    assert page.confirmed() == {}  # nothing to accept
+    with qtbot.waitSignal(t.sorting.flow.proposals, timeout=60_000,
+                          check_params_cb=lambda r: r.method != "none"):
+        _confirm_truth(qtbot, page, truth, classes, per_class=1)
+    rest = [i for i, p in enumerate(page.paths) if p not in page.confirmed()]
+    right = sum(classes[int(page.result.best[i])] == truth[page.paths[i]] for i in rest)
+    assert page.result.method == "prototypes" and right >= 0.9 * len(rest)
