@@ -6,6 +6,8 @@ imports its own wing and the wings below it, never one above (tests/test_layers.
 
     cli/       the command line, one module per command group (train, predict, zero-shot)
     bench/     `python -m engine bench`: engine vs the tutorial's loop, side by side
+    serve/     `python -m engine serve`: the local prediction server (FastAPI + uvicorn),
+               micro-batched, with offline API docs and an API key off this computer
     demo/      the offline demo model (tiny random CLIP) and generated dataset, used by the
                app's demo, the tests and the bench, never by training
     training/  the training loop (loop: the phases in order), its phases before the first
@@ -21,7 +23,8 @@ imports its own wing and the wings below it, never one above (tests/test_layers.
                backbone families (backbones/: CLIP, SigLIP, DINOv2), the hub, checkpoints,
                the frozen-block cache and the run-folder safety checks
     data/      dataset layouts, validation, image reading, the dataset index and splits,
-               the decode cache, augmentation, Stanford Dogs preparation
+               the decode cache, augmentation, Stanford Dogs preparation, and files
+               shared by the processes of a torchrun launch (shards)
 
 The ground everything stands on: arguments (the command line's checks of ranges and paths,
 made while arguments are parsed), config (settings with help text), events (what the loop

@@ -20,6 +20,7 @@ RUNTIME_MODULES = (
     "numpy", "PIL.Image", "safetensors.torch", "sklearn.metrics", "tensorboardX", "yaml",
     "torch", "accelerate", "transformers", "peft", "peft.tuners.lora", "pyqtgraph",
     "PySide6.QtWidgets", "PySide6.QtSvg", "cleanlab.filter", "cleanlab.rank", "captum.attr",
+    "onnx", "onnxruntime", "openvino", "fastapi", "uvicorn", "multipart", "swagger_ui_bundle",
 )
 
 
@@ -285,6 +286,46 @@ def stage_sorting_map(ctx: dict) -> str:
     return f"proposals {agree:.0%} right after 3 per class, t-SNE map of {len(vectors)} points"
 
 
+def stage_fast_backends(ctx: dict) -> str:
+    # ONNX export + ONNX Runtime (fp32, int8) + OpenVINO: their native libraries and plugins
+    # must be in the bundle, and each must give the torch Predictor's answer
+    from engine.use.backends import open_predictor
+
+    found = []
+    for backend in ("onnx", "onnx-int8", "openvino"):
+        predictor = open_predictor(ctx["run_dir"], backend=backend, device="cpu")
+        got = predictor.predict([ctx["image"]], top_k=2)[0]
+        if got.error:
+            raise RuntimeError(f"{backend}: {got.error}")
+        want = ctx["prediction"].top[0]
+        if abs(got.top[0][1] - want[1]) > 0.05 and got.top[0][0] != want[0]:
+            raise RuntimeError(f"{backend} answered {got.top[0]!r}, torch {want!r}")
+        found.append(f"{backend} {got.top[0][1]:.0%}")
+    return ", ".join(found)
+
+
+def stage_serve(ctx: dict) -> str:
+    # the prediction server on loopback: FastAPI, uvicorn, multipart, the offline /docs
+    from engine.serve.client import Client
+    from engine.serve.config import ServeConfig
+    from engine.serve.server import start_in_thread
+
+    server = start_in_thread(ctx["predictor"], ServeConfig(port=0))
+    try:
+        client = Client(server.url)
+        status, answer = client.predict([(ctx["image"].name, ctx["image"].read_bytes())])
+        if status != 200:
+            raise RuntimeError(f"POST /v1/predict answered {status}: {answer}")
+        label = answer["predictions"][0]["label"]
+        docs, _ = client.request("GET", "/docs")
+        if docs != 200:
+            raise RuntimeError(f"GET /docs answered {docs}")
+        client.close()
+    finally:
+        server.stop()
+    return f"{server.url}: {ctx['image'].name} -> {label}, /docs offline"
+
+
 SELF_TEST_STAGES = [
     ("imports", stage_imports),
     ("demo dataset", stage_dataset),
@@ -296,6 +337,8 @@ SELF_TEST_STAGES = [
     ("data check+heat map", stage_data_tools),
     ("sorting+map", stage_sorting_map),
     ("export", stage_export),
+    ("fast backends", stage_fast_backends),
+    ("serve", stage_serve),
     ("worker processes", stage_workers),
     ("backbone families", stage_families),
     ("translations", stage_translations),

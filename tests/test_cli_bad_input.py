@@ -151,6 +151,11 @@ BAD = [
      "--lora-r 4", 2, "--lora-r"),
     ("train-resume-config-file", "train --resume-from {resumable} --config "
      "{work}/settings.json", 2, "--data-dir"),
+    ("train-new-labels-without-run", "train --with-new-labels", 2, "--init-from"),
+    ("train-new-labels-none-yet", "train --init-from {run} --with-new-labels", 2,
+     "no new labels yet"),
+    ("train-new-labels-and-data", "train --init-from {run} --with-new-labels --data-dir "
+     "{data}", 2, "--data-dir"),
     # runs
     ("runs-missing", "runs {work}/missing", 2, "does not exist"),
     ("runs-file", "runs {work}/notes.txt", 2, "not a folder"),
@@ -212,12 +217,16 @@ BAD = [
     ("evaluate-zero-batch", "evaluate {run} --batch-size 0", 2, "--batch-size"),
     ("evaluate-missing-folder", "evaluate {run} --folder {work}/missing", 2, "--folder"),
     ("evaluate-bad-device", "evaluate {run} --device tpu", 2, "--device"),
+    ("evaluate-unknown-backend", "evaluate {run} --backend fast", 2, "--backend"),
     # predict
     ("predict-negative-top-k", "predict {run} {work}/photo.png --top-k -1", 2, "--top-k"),
     ("predict-zero-top-k", "predict {run} {work}/photo.png --top-k 0", 2, "--top-k"),
     ("predict-not-sure-above-one", "predict {run} {work}/photo.png --not-sure-below 7", 2,
      "--not-sure-below"),
     ("predict-zero-batch", "predict {run} {work}/photo.png --batch-size 0", 2, "--batch-size"),
+    ("predict-unknown-backend", "predict {run} {work}/photo.png --backend tensorrt", 2,
+     "--backend"),
+    ("predict-backend-missing-value", "predict {run} {work}/photo.png --backend", 2, "--backend"),
     ("predict-missing-image", "predict {run} {work}/missing.jpg", 2, "missing.jpg"),
     ("predict-no-images", "predict {run}", 2, "paths"),
     ("predict-output-suffix", "predict {run} {work}/photo.png --output {work}/out.txt", 2,
@@ -240,6 +249,17 @@ BAD = [
     ("bench-output-suffix", "bench --output {work}/bench.txt", 2, "--output"),
     ("bench-unwritable-output", "bench --output {unwritable}/bench.json", 2, "--output"),
     ("bench-quick-and-smoke", "bench --quick --smoke", 2, "--smoke"),
+    # serve (each refused before the model loads or a port is bound)
+    ("serve-port-too-high", "serve {run} --port 70000", 2, "--port"),
+    ("serve-port-not-a-number", "serve {run} --port http", 2, "--port"),
+    ("serve-other-host-without-key", "serve {run} --host 0.0.0.0", 2, "API key"),
+    ("serve-missing-key-file", "serve {run} --host 0.0.0.0 --api-key-file {work}/missing.key",
+     2, "--api-key-file"),
+    ("serve-unusable-key", "serve {run} --api-key-file {work}/notes.txt", 2, "API key"),
+    ("serve-unknown-backend", "serve {run} --backend tpu", 2, "--backend"),
+    ("serve-zero-max-files", "serve {run} --max-files 0", 2, "--max-files"),
+    ("serve-negative-timeout", "serve {run} --timeout -1", 2, "--timeout"),
+    ("serve-not-a-run", "serve {data}", 2, "run.json"),
 ]
 
 
@@ -263,7 +283,8 @@ def test_there_are_at_least_forty_and_every_command_is_tried():
     commands = {c[1].split()[0] for c in BAD if c[1]}
     assert len(BAD) >= 40
     assert commands >= {"scan", "train", "runs", "zero-shot", "check-labels", "evaluate",
-                        "predict", "export", "prepare-stanford-dogs", "bench", "map"}
+                        "predict", "export", "prepare-stanford-dogs", "bench", "map",
+                        "serve"}
 
 
 # --- exit 1: anything else, in one line plus the log file of details ----------------------
@@ -280,7 +301,8 @@ def test_an_unexpected_failure_is_one_line_and_a_log_file(workspace, capfd, monk
         raise RuntimeError("the accelerator went away")
 
     monkeypatch.setattr(predict_module.Predictor, "predict", broken)
-    assert invoke(["predict", workspace["run"], f"{workspace['work']}/photo.png"]) == 1
+    assert invoke(["predict", workspace["run"], f"{workspace['work']}/photo.png",
+                   "--backend", "torch"]) == 1  # the broken one is torch's
     out, err = capfd.readouterr()
     assert "Traceback" not in out + err
     lines = [line for line in err.splitlines() if line.strip()]

@@ -26,11 +26,12 @@ def _progress(label: str) -> Callable[[int, int], None] | None:
     return show
 
 
-def _load_predictor(args: argparse.Namespace):
-    from engine.use.predict import Predictor
+def _load_predictor(args: argparse.Namespace, backend: str | None = None):
+    from engine.use.backends import open_predictor
 
-    predictor = Predictor(args.run, device=args.device,
-                          not_sure_below=getattr(args, "not_sure_below", 0.0))
+    predictor = open_predictor(args.run, backend or args.backend, device=args.device,
+                               not_sure_below=getattr(args, "not_sure_below", 0.0),
+                               log=lambda line: print(line, file=sys.stderr))
     for warning in predictor.warnings:
         print(_("warning: {message}").format(message=warning), file=sys.stderr)
     return predictor
@@ -64,8 +65,15 @@ def _format_prediction(p, shown: int = 3) -> str:
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
+    from engine.data.shards import start
     from engine.use.predict import export_predictions
 
+    shards = start(args.device)  # None: one process (not under torchrun / accelerate launch)
+    if shards is not None:
+        from engine.cli.predict_shards import predict_in_shards
+
+        return predict_in_shards(args, shards, _load_predictor, _format_prediction,
+                                 _progress(_("predicting")))
     predictor = _load_predictor(args)
     predictions = predictor.predict(args.paths, top_k=args.top_k, batch_size=args.batch_size,
                                     progress=_progress(_("predicting")))
@@ -78,6 +86,8 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         from engine.use.explain import explain, write_overlays
 
         readable = [p for p in predictions if not p.error and not p.source.startswith("<")]
+        if predictor.model is None:  # heat maps need torch's gradients, whatever predicted
+            predictor = _load_predictor(args, "torch")
         written = write_overlays(explain(predictor, [p.source for p in readable],
                                          batch_size=args.batch_size), args.explain)
         print(_("saved {count} heat maps (why each class) to {path}").format(
@@ -92,11 +102,16 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 def _cmd_export(args: argparse.Namespace) -> int:
     from engine.use.export import export_run
 
-    export_run(args.run, args.output, onnx=args.onnx, log=print)
+    export_run(args.run, args.output, onnx=args.onnx or args.triton, log=print)
+    if args.triton:
+        from engine.use.triton import write_triton_repository
+
+        print(_("Wrote the Triton Inference Server layout: {path}").format(
+            path=write_triton_repository(args.output)))
     return 0
 
 
-def _common(p: argparse.ArgumentParser) -> None:
+def _common(p: argparse.ArgumentParser, backend: str) -> None:
     p.add_argument("run", type=checks.run_folder,
                    help=_("run folder (runs/<name>) holding run.json, adapter/ and "
                           "head.safetensors"))
@@ -104,12 +119,22 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help=_("where to compute: auto picks cuda, then mps, then cpu"))
     p.add_argument("--batch-size", type=number(int, 1, 4096), default=32,
                    help=_("images per forward pass (1 to 4096, default 32)"))
+    from engine.use.backends import BACKENDS
+
+    p.add_argument("--backend", default=backend, choices=BACKENDS,
+                   help=_("what computes (default {default}): torch; onnx (ONNX Runtime, fp32: "
+                          "the answers of torch fp32); onnx-int8 (int8, fastest on most CPUs, but "
+                          "it can change a close call: choose onnx where every answer must "
+                          "match); openvino (needs openvino); auto (the fastest measured for this "
+                          "CPU; it keeps fp32 for a run whose int8 answers differ). The ONNX file "
+                          "is built on first use and kept in the cache folder").format(
+                       default=backend))
 
 
 def register_cli(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("evaluate", help=_("Measure a trained run on a split or a labelled "
                                           "folder; writes the run's report/ folder."))
-    _common(p)
+    _common(p, "torch")  # torch: the report training wrote, reproduced exactly
     p.add_argument("--split", default="test", choices=["test", "val", "train"],
                    help=_("which split of the run's own dataset (from its split.json)"))
     p.add_argument("--folder", default=None, type=checks.existing_folder,
@@ -120,7 +145,7 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser("predict", help=_("Classify images or folders with a trained run."))
-    _common(p)
+    _common(p, "auto")
     p.add_argument("paths", nargs="+", type=checks.existing_path,
                    help=_("image files and/or folders (searched recursively)"))
     p.add_argument("--top-k", type=number(int, 1), default=5,
@@ -145,4 +170,8 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--onnx", action="store_true",
                    help=_("also write model.onnx (pixel_values -> probabilities; needs "
                           "`onnx`)"))
+    p.add_argument("--triton", action="store_true",
+                   help=_("also write model_repository/ for Triton Inference Server (the ONNX "
+                          "model, config.pbtxt with dynamic batching, labels.txt); implies "
+                          "--onnx"))
     p.set_defaults(func=_cmd_export)

@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from engine.cli import checks
+from engine.cli import checks, new_labels
 from engine.config import (PRESETS, TrainConfig, add_arguments, field_info, from_args,
                            preset_values)
 from engine.errors import UserError
@@ -41,6 +41,7 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
                           "{presets}").format(presets=", ".join(f"'{name}'" for name in PRESETS)))
     p.add_argument("--json", action="store_true", help=_("print every event as one JSON line"))
     add_arguments(p, _option_checks())
+    new_labels.add_option(p)
     p.set_defaults(func=_cmd_train)
 
     r = sub.add_parser("runs", help=_("List the training runs in a folder, newest first."))
@@ -80,11 +81,12 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     changes.update({f.name: getattr(given, f.name) for f in field_info()
                     if getattr(args, f.name, None) is not None})
     resume_from = changes.get("resume_from", "")
-    if resume_from:
+    base = new_labels.base_config(args, changes)  # --with-new-labels: the run's, new data
+    if base is None and resume_from:
         from engine.training.resume import machine_defaults, stored_config
 
         base = machine_defaults(stored_config(Path(resume_from)))
-    else:
+    elif base is None:
         base = TrainConfig()
     config = base.replace(**changes)
     if not config.data_dir and not config.resume_from:

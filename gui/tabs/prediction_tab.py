@@ -21,6 +21,7 @@ from gui.engine_texts import engine_again, engine_dynamic
 from gui.errors import on_action
 from gui.i18n import dynamic, translate
 from gui.prediction_worker import PredictionService
+from gui.serve_dialog import serve_button
 from gui.widgets.banner import Banner
 from gui.widgets.busy_row import BusyRow
 from gui.widgets.drop_zone import DropZone
@@ -68,6 +69,10 @@ class PredictionTab(QWidget):
         self.service.explain_failed.connect(lambda text: self._say(engine_dynamic(text), "heat"))
         self._reveal = False  # show the first result of the next batch (scroll to it)
         self._build()
+        from gui.neighbours_flow import attach_why_by_example  # right-click a result
+        self.why_by_example = attach_why_by_example(self)
+        from gui.feedback_flow import FeedbackFlow  # right / wrong: new labels of the run
+        self.feedback = FeedbackFlow(self)
         self.drop_zone.watch(self)
         self.paste_shortcut = QShortcut(
             QKeySequence.StandardKey.Paste, self,
@@ -196,6 +201,7 @@ class PredictionTab(QWidget):
     def shutdown(self) -> None:
         self.service.shutdown()
         self.results.loader.shutdown()
+        self.why_by_example.shutdown()
         shutil.rmtree(self._paste_dir, ignore_errors=True)
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt API)
@@ -217,7 +223,11 @@ class PredictionTab(QWidget):
         self.model_label = QLabel(translate("PredictionTab",
                                             "Choose a trained run to predict with."))
         self.model_label.setWordWrap(True)
-        root.addWidget(self.model_label)
+        using = QHBoxLayout()
+        using.addWidget(self.model_label, 1)
+        self.serve_button = serve_button(self)  # "Serve this model…" (gui/serve_dialog.py)
+        using.addWidget(self.serve_button)
+        root.addLayout(using)
         self.drop_zone = DropZone(translate(
             "PredictionTab", "Drop images or folders anywhere here · Ctrl+V pastes an image"))
         dropped = translate("PredictionTab", "Drop images")
@@ -246,6 +256,10 @@ class PredictionTab(QWidget):
         bar.clear_requested.connect(on_action(bar.clear_button, self.clear_results))
         bar.not_sure_changed.connect(on_action(bar.not_sure, self._on_not_sure))
         bar.heat_changed.connect(on_action(bar.heat, self._on_heat))
+        bar.backend_changed.connect(on_action(bar.backend, self._on_backend))
+        backend = self._settings.backend() if hasattr(self._settings, "backend") else "auto"
+        bar.set_backend(backend)
+        self.service.set_backend(bar.backend.currentData())
         self.summary, self.top_k, self.threshold = bar.summary, bar.top_k, bar.threshold
         root.addWidget(bar)
         self.message = Banner()  # the last action's outcome; closable, the next one replaces it
@@ -256,6 +270,14 @@ class PredictionTab(QWidget):
         root.addWidget(self.results, 1)
 
     # -- handlers ------------------------------------------------------------------
+    def _on_backend(self, backend: str) -> None:
+        """Another backend: remembered, and the model in use is reopened with it."""
+        self.service.set_backend(backend)
+        if hasattr(self._settings, "set_backend"):
+            self._settings.set_backend(backend)
+        if self._run_dir or self._loading:
+            self.open_run(self._loading or self._run_dir)
+
     def _say(self, text: str, source: str = "") -> None:
         """The tab's one message (hidden when there is nothing to say); `source` names the
         action it is about, whose next result clears it (gui.widgets.banner)."""

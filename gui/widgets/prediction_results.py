@@ -187,6 +187,12 @@ class PredictionDelegate(QStyledItemDelegate):
     LINE = 22
     PAD = 8
 
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        # Each painter draws a small mark on a result: (painter, option, index, thumbnail
+        # rect). Features add theirs (the feedback verdict) without knowing each other.
+        self.mark_painters: list = []
+
     def sizeHint(self, option, index) -> QSize:  # noqa: N802
         k = index.model().shown_k
         height = max(self.THUMB, self.LINE * (k + 1)) + 2 * self.PAD
@@ -246,6 +252,8 @@ class PredictionDelegate(QStyledItemDelegate):
             for i, (label, p) in enumerate(top):
                 line = QRect(left, body.top() + i * self.LINE, body.width(), self.LINE)
                 self._paint_bar(painter, option, line, label, p, selected, emphasise=i == 0)
+        for paint_mark in self.mark_painters:
+            paint_mark(painter, option, index, thumb)
         painter.restore()
 
     def _paint_bar(self, painter: QPainter, option, rect: QRect, label: str, p: float,
