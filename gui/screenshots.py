@@ -2,8 +2,9 @@
 
 It runs the demo (dataset, a short training run, predictions), opens the evaluation of
 the run with a confusion cell selected, runs the data check of the demo dataset (the
-review view, a few decisions made) and turns the Prediction tab's heat maps on, and grabs
-the window at each step. Last, the evaluation view alone at 1280x800 shows a synthetic
+review view, a few decisions made), turns the Prediction tab's heat maps on, sorts the
+demo images as an unsorted folder and maps them (gui.screenshots_sorting), and grabs the
+window at each step. Last, the evaluation view alone at 1280x800 shows a synthetic
 120-class report (many_class_report), its worst confusion zoomed in. Works
 offscreen (app.py selects the offscreen platform when there is no display), so it is
 also how documentation images and visual checks are made on a headless machine.
@@ -196,7 +197,11 @@ class ScreenshotSession:
                 any(p.name == "8-heat-maps.png" for p in self.saved):
             return  # more chunks to come, or already taken
         self.grab("8-heat-maps")
-        self._shoot_many_classes()
+        from gui.screenshots_sorting import SortingShots
+
+        self.sorting = SortingShots(self.window, self.flow.run_dir, self.grab,
+                                    self._shoot_many_classes, self._fail)
+        self.sorting.start()
 
     def _shoot_many_classes(self) -> None:
         """The evaluation view alone at 1280x800 with a synthetic 120-class report, the

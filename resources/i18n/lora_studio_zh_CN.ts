@@ -2,6 +2,24 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>AcceptPreview</name>
+    <message>
+        <location filename="../../gui/widgets/accept_preview.py" line="+18"/>
+        <source>Accept the sure proposals?</source>
+        <translation>接受有把握的建议？</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Confirm these {count} images as {name}: each was proposed as {name} with at least {threshold} confidence. Undo (U) takes them all back at once.</source>
+        <translation>将这 {count} 张图片确认为 {name}：每张都以不低于 {threshold} 的置信度被建议为 {name}。撤销（U）可一次全部撤回。</translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>Accept {count}</source>
+        <translation>接受 {count} 张</translation>
+    </message>
+</context>
+<context>
     <name>AccuracyPlot</name>
     <message>
         <location filename="../../gui/widgets/plots.py" line="+55"/>
@@ -132,6 +150,19 @@
     </message>
 </context>
 <context>
+    <name>ClassPicker</name>
+    <message>
+        <location filename="../../gui/widgets/class_picker.py" line="+18"/>
+        <source>Choose the right class</source>
+        <translation>选择正确的类别</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Type to filter the classes</source>
+        <translation>输入文字筛选类别</translation>
+    </message>
+</context>
+<context>
     <name>ClassTable</name>
     <message>
         <location filename="../../gui/widgets/dataset_parts.py" line="+15"/>
@@ -164,7 +195,7 @@
         <translation>合计</translation>
     </message>
     <message>
-        <location line="+270"/>
+        <location line="+272"/>
         <source>Display name, used in zero-shot prompts (&apos;a photo of a …&apos;) and in results. Double-click to edit.</source>
         <translation>显示名称，用于零样本提示词（“a photo of a …”）和结果中。双击即可编辑。</translation>
     </message>
@@ -753,9 +784,22 @@ predicted: {predicted}
     </message>
 </context>
 <context>
+    <name>DatasetMap</name>
+    <message>
+        <location filename="../../gui/widgets/dataset_map.py" line="+224"/>
+        <source>excluded</source>
+        <translation>已排除</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>no label</source>
+        <translation>无标签</translation>
+    </message>
+</context>
+<context>
     <name>DatasetParts</name>
     <message>
-        <location filename="../../gui/widgets/dataset_parts.py" line="-233"/>
+        <location filename="../../gui/widgets/dataset_parts.py" line="-235"/>
         <source>“{name}” has {count} training images, {ratio}× fewer than “{biggest}” ({top}). The model may rarely predict the small classes. Add images to them if you can, or remove some from the largest ones.</source>
         <translation>“{name}”只有 {count} 张训练图像，仅为“{biggest}”（{top} 张）的 1/{ratio}。模型可能很少预测出这些小类别。如有可能，请为它们补充图像，或从最大的类别中删除一些图像。</translation>
     </message>
@@ -786,7 +830,7 @@ predicted: {predicted}
 <context>
     <name>DatasetTab</name>
     <message>
-        <location filename="../../gui/tabs/dataset_tab.py" line="+80"/>
+        <location filename="../../gui/tabs/dataset_tab.py" line="+83"/>
         <source>Scanning {name}…</source>
         <translation>正在扫描 {name}…</translation>
     </message>
@@ -811,7 +855,7 @@ predicted: {predicted}
         <translation>选择图片文件夹</translation>
     </message>
     <message>
-        <location line="+106"/>
+        <location line="+115"/>
         <source>Change…</source>
         <translation>更换…</translation>
     </message>
@@ -841,12 +885,12 @@ predicted: {predicted}
         <translation>用“配置”标签页中的基础模型查找可能标错的图像和近似重复的图像（优先找出同时出现在训练集和测试集中的同一张照片）；只会读取你的文件夹，不会修改</translation>
     </message>
     <message>
-        <location line="+70"/>
+        <location line="+76"/>
         <source>Release to open this folder instead</source>
         <translation>松开鼠标以改为打开此文件夹</translation>
     </message>
     <message>
-        <location line="-244"/>
+        <location line="-261"/>
         <source>Folder: {root}</source>
         <translation>文件夹：{root}</translation>
     </message>
@@ -856,7 +900,7 @@ predicted: {predicted}
         <translation>文件：{root}</translation>
     </message>
     <message>
-        <location line="+144"/>
+        <location line="+155"/>
         <source>Drop a folder</source>
         <translation>拖放文件夹</translation>
     </message>
@@ -866,7 +910,22 @@ predicted: {predicted}
         <translation>打开最近使用的文件夹</translation>
     </message>
     <message>
-        <location line="+41"/>
+        <location line="+36"/>
+        <source>Map</source>
+        <translation>地图</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Every image as a dot, placed by similarity with the Config tab&apos;s base model</source>
+        <translation>每张图片显示为一个点，位置由“配置”标签页中的基础模型判断的相似程度决定</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Unsorted folder…</source>
+        <translation>未分类文件夹…</translation>
+    </message>
+    <message>
+        <location line="+7"/>
         <source>Show the problems</source>
         <translation>显示问题</translation>
     </message>
@@ -1020,7 +1079,12 @@ predicted: {predicted}
         <translation>创建演示数据集</translation>
     </message>
     <message>
-        <location line="+23"/>
+        <location line="+1"/>
+        <source>Unsorted folder…</source>
+        <translation>未分类文件夹…</translation>
+    </message>
+    <message>
+        <location line="+24"/>
         <source>Open recent: {folder}</source>
         <translation>打开最近使用：{folder}</translation>
     </message>
@@ -1188,6 +1252,61 @@ confidence {confidence}</source>
     </message>
 </context>
 <context>
+    <name>FeedbackFlow</name>
+    <message>
+        <location filename="../../gui/feedback_flow.py" line="+43"/>
+        <source>Mark right</source>
+        <translation>标为正确</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <location line="+39"/>
+        <location line="+30"/>
+        <source>Wrong, it is…</source>
+        <translation>错了，应该是…</translation>
+    </message>
+    <message>
+        <location line="-32"/>
+        <source>Right: {label}</source>
+        <translation>正确：{label}</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Remove the new label</source>
+        <translation>移除新标签</translation>
+    </message>
+    <message>
+        <location line="+22"/>
+        <source>The model said {label}. What is in {name}?</source>
+        <translation>模型判断为 {label}。{name} 中实际是什么？</translation>
+    </message>
+    <message>
+        <location line="+33"/>
+        <source>{count} new label(s) for this run · kept in {file}</source>
+        <translation>此运行有 {count} 个新标签 · 保存在 {file}</translation>
+    </message>
+    <message>
+        <location line="+28"/>
+        <source>A training run is going on: train with the new labels when it has ended.</source>
+        <translation>正在进行一个训练任务：请在它结束后再用新标签训练。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Start a new run from the model of {run}, on its own images (same validation and test images) and the {count} new label(s)? {run} stays as it is.</source>
+        <translation>从 {run} 的模型开始一个新运行，使用它自己的图片（验证集和测试集图片不变）以及 {count} 个新标签？{run} 保持不变。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Train with the new labels</source>
+        <translation>用新标签训练</translation>
+    </message>
+    <message>
+        <location line="+19"/>
+        <source>Train with them…</source>
+        <translation>用它们训练…</translation>
+    </message>
+</context>
+<context>
     <name>FolderEditor</name>
     <message>
         <location filename="../../gui/widgets/config_fields.py" line="+218"/>
@@ -1347,7 +1466,7 @@ confidence {confidence}</source>
         <translation>关闭前正在保存模型…保存完成后窗口会自动关闭。</translation>
     </message>
     <message>
-        <location line="+133"/>
+        <location line="+139"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
@@ -1380,6 +1499,11 @@ confidence {confidence}</source>
         <location line="+3"/>
         <source>Create demo dataset</source>
         <translation>创建演示数据集</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Sort an unsorted folder…</source>
+        <translation>整理一个未分类的文件夹…</translation>
     </message>
     <message>
         <location line="+3"/>
@@ -1499,6 +1623,163 @@ confidence {confidence}</source>
     </message>
 </context>
 <context>
+    <name>MapFlow</name>
+    <message>
+        <location filename="../../gui/map_flow.py" line="+27"/>
+        <source>Finding each image&apos;s nearest neighbours…</source>
+        <translation>正在查找每张图片的最近邻…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Refining the map: step {done} of {total}</source>
+        <translation>正在细化地图：第 {done}/{total} 步</translation>
+    </message>
+    <message>
+        <location line="+71"/>
+        <source>Mapping the dataset with {model}…</source>
+        <translation>正在用 {model} 绘制数据集地图…</translation>
+    </message>
+    <message>
+        <location line="+35"/>
+        <source>drawing the dataset map</source>
+        <translation>绘制数据集地图</translation>
+    </message>
+    <message>
+        <location line="+42"/>
+        <source>⚠ The map could not be drawn. {error}</source>
+        <translation>⚠ 无法绘制地图。{error}</translation>
+    </message>
+    <message>
+        <location line="+61"/>
+        <source>Map these images</source>
+        <translation>绘制这些图片的地图</translation>
+    </message>
+</context>
+<context>
+    <name>MapPage</name>
+    <message>
+        <location filename="../../gui/sorting_map.py" line="+45"/>
+        <location filename="../../gui/widgets/map_page.py" line="+71"/>
+        <source>Back to the dataset</source>
+        <translation>返回数据集</translation>
+    </message>
+    <message>
+        <location filename="../../gui/widgets/map_page.py" line="-49"/>
+        <source>Drag to select a rectangle · hold Shift (or turn on Lasso) to draw around dots · click a dot to pick one image · wheel zooms · right-drag pans</source>
+        <translation>拖动框选矩形 · 按住 Shift（或打开“套索”）徒手圈选 · 单击一个点选中一张图片 · 滚轮缩放 · 右键拖动平移</translation>
+    </message>
+    <message>
+        <location line="+40"/>
+        <source>Lasso</source>
+        <translation>套索</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Drag draws a freehand outline instead of a rectangle (or hold Shift)</source>
+        <translation>拖动时徒手圈选，而不是框选矩形（也可按住 Shift）</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Fit</source>
+        <translation>适应</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Show the whole map</source>
+        <translation>显示整张地图</translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>Click a class to select its images</source>
+        <translation>单击类别即可选中它的全部图片</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Select a class</source>
+        <translation>选择类别</translation>
+    </message>
+    <message>
+        <location line="+32"/>
+        <source>Relabel as</source>
+        <translation>改标为</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Give every selected image the class chosen beside</source>
+        <translation>将所有选中的图片改标为旁边所选的类别</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Exclude</source>
+        <translation>排除</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Leave every selected image out of the dataset</source>
+        <translation>将所有选中的图片排除出数据集</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Undo</source>
+        <translation>撤销</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Save reviewed dataset</source>
+        <translation>保存审核后的数据集</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Write the dataset with these decisions as a CSV dataset in LoRA Studio&apos;s data folder and open it: your folder stays as it is</source>
+        <translation>按这些决定将数据集写成 CSV 数据集，保存到 LoRA Studio 的数据文件夹并打开它：你的文件夹保持不变</translation>
+    </message>
+    <message>
+        <location line="+98"/>
+        <source>no label</source>
+        <translation>无标签</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>excluded</source>
+        <translation>已排除</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>likely label mistake</source>
+        <translation>可能标错</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>near-duplicate</source>
+        <translation>近似重复</translation>
+    </message>
+    <message>
+        <location line="+17"/>
+        <source>&lt;b&gt;Map&lt;/b&gt; of {count} images</source>
+        <translation>&lt;b&gt;地图&lt;/b&gt;：{count} 张图片</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>{count} decisions</source>
+        <translation>{count} 个决定</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>(not saved yet)</source>
+        <translation>（尚未保存）</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>{count} selected</source>
+        <translation>已选中 {count} 张</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Select dots on the map to see their images here</source>
+        <translation>在地图上选中一些点，即可在这里查看它们的图片</translation>
+    </message>
+</context>
+<context>
     <name>ModelPicker</name>
     <message>
         <location filename="../../gui/widgets/model_picker.py" line="+21"/>
@@ -1568,9 +1849,125 @@ confidence {confidence}</source>
     </message>
 </context>
 <context>
+    <name>NeighboursFlow</name>
+    <message>
+        <location filename="../../gui/neighbours_flow.py" line="+57"/>
+        <source>{name} could not be read, so it has no neighbours.</source>
+        <translation>无法读取 {name}，因此找不到相似图片。</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <location line="+16"/>
+        <source>More like {name}</source>
+        <translation>与 {name} 相似的图片</translation>
+    </message>
+    <message>
+        <location line="-15"/>
+        <source>Finding the images most like {name} (with {model})…</source>
+        <translation>正在查找与 {name} 最相似的图片（使用 {model}）…</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <location line="+16"/>
+        <source>finding images like {name}</source>
+        <translation>查找与 {name} 相似的图片</translation>
+    </message>
+    <message>
+        <location line="-15"/>
+        <location line="+16"/>
+        <location line="+111"/>
+        <location line="+28"/>
+        <location line="+19"/>
+        <source>More like this</source>
+        <translation>更多相似图片</translation>
+    </message>
+    <message>
+        <location line="-161"/>
+        <source>Finding the images most like {name}…</source>
+        <translation>正在查找与 {name} 最相似的图片…</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Training images nearest to {name}</source>
+        <translation>最接近 {name} 的训练图片</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>{count} training images could not be read and are left out.</source>
+        <translation>{count} 张训练图片无法读取，已略过。</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Embedding the training images of {run} with its own model…</source>
+        <translation>正在用 {run} 自己的模型计算其训练图片的嵌入…</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>finding the training images nearest to {name}</source>
+        <translation>查找最接近 {name} 的训练图片</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <location line="+178"/>
+        <source>Why? Nearest training images</source>
+        <translation>为什么？最接近的训练图片</translation>
+    </message>
+    <message>
+        <location line="-62"/>
+        <location line="+25"/>
+        <source>Select an image first, then press M (or right-click it) to see the images most like it.</source>
+        <translation>请先选中一张图片，然后按 M（或右键点击它），查看与它最相似的图片。</translation>
+    </message>
+</context>
+<context>
+    <name>NeighboursPanel</name>
+    <message>
+        <location line="-42"/>
+        <location filename="../../gui/widgets/neighbours_panel.py" line="+80"/>
+        <location line="+2"/>
+        <source>Go to a similar image</source>
+        <translation>跳到相似图片</translation>
+    </message>
+    <message>
+        <location filename="../../gui/widgets/neighbours_panel.py" line="-53"/>
+        <source>{share} % alike</source>
+        <translation>相似度 {share} %</translation>
+    </message>
+    <message>
+        <location line="+29"/>
+        <source>Close (Esc)</source>
+        <translation>关闭（Esc）</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <location line="+19"/>
+        <source>Click an image to go to it</source>
+        <translation>点击图片即可跳到它</translation>
+    </message>
+    <message>
+        <location line="+19"/>
+        <source>Most like {name}</source>
+        <translation>与 {name} 最相似</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>The image compared: {path}</source>
+        <translation>用于比较的图片：{path}</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>No other image to compare with.</source>
+        <translation>没有其他可比较的图片。</translation>
+    </message>
+</context>
+<context>
     <name>PredictionDelegate</name>
     <message>
-        <location filename="../../gui/widgets/prediction_results.py" line="+229"/>
+        <location filename="../../gui/widgets/prediction_results.py" line="+235"/>
         <source>{title}  ? not sure: none of the classes fits well (best guesses below)</source>
         <translation>{title}  ? 不确定：没有哪个类别很吻合（下面是最可能的猜测）</translation>
     </message>
@@ -1588,7 +1985,7 @@ confidence {confidence}</source>
 <context>
     <name>PredictionList</name>
     <message>
-        <location line="+43"/>
+        <location line="+45"/>
         <source>Results appear here: each image with its most likely labels and how sure the model is. Results below the “Mark below” confidence are flagged.</source>
         <translation>结果会显示在这里：每张图片及其最可能的标签，以及模型的把握有多大。置信度低于“标记低于”的结果会被标出。</translation>
     </message>
@@ -1596,12 +1993,12 @@ confidence {confidence}</source>
 <context>
     <name>PredictionTab</name>
     <message>
-        <location filename="../../gui/tabs/prediction_tab.py" line="+31"/>
+        <location filename="../../gui/tabs/prediction_tab.py" line="+32"/>
         <source>Images (*.jpg *.jpeg *.png *.bmp *.gif *.webp *.tif *.tiff);;All files (*)</source>
         <translation>图片 (*.jpg *.jpeg *.png *.bmp *.gif *.webp *.tif *.tiff);;所有文件 (*)</translation>
     </message>
     <message>
-        <location line="+43"/>
+        <location line="+47"/>
         <source>Paste</source>
         <translation>粘贴</translation>
     </message>
@@ -1662,12 +2059,12 @@ confidence {confidence}</source>
         <translation>已将 {count:,} 条结果保存到 {path}。</translation>
     </message>
     <message>
-        <location line="+28"/>
+        <location line="+29"/>
         <source>Choose a trained run to predict with.</source>
         <translation>选择一个训练任务用于预测。</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+8"/>
         <source>Drop images or folders anywhere here · Ctrl+V pastes an image</source>
         <translation>将图片或文件夹拖放到此页任意位置 · 按 Ctrl+V 粘贴图片</translation>
     </message>
@@ -1687,7 +2084,7 @@ confidence {confidence}</source>
         <translation>选择文件夹…</translation>
     </message>
     <message>
-        <location line="+69"/>
+        <location line="+81"/>
         <source>Could not load the model in {run_dir}. {message} Still using {run}.</source>
         <translation>无法加载 {run_dir} 中的模型。{message} 仍在使用 {run}。</translation>
     </message>
@@ -1735,12 +2132,12 @@ confidence {confidence}</source>
 <context>
     <name>PredictionWorker</name>
     <message>
-        <location filename="../../gui/prediction_worker.py" line="+63"/>
+        <location filename="../../gui/prediction_worker.py" line="+65"/>
         <source>loading the model in {run_dir}</source>
         <translation>加载 {run_dir} 中的模型</translation>
     </message>
     <message>
-        <location line="+13"/>
+        <location line="+14"/>
         <source>No model is loaded. Choose a trained run above (or open a run folder), then add the images again.</source>
         <translation>尚未加载模型。请在上方选择一个训练任务（或打开一个运行文件夹），然后重新添加图片。</translation>
     </message>
@@ -2023,7 +2420,32 @@ confidence {confidence}</source>
 <context>
     <name>ResultBar</name>
     <message>
-        <location filename="../../gui/widgets/result_bar.py" line="+28"/>
+        <location filename="../../gui/widgets/result_bar.py" line="+14"/>
+        <source>Fastest (auto)</source>
+        <translation>最快（自动）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>PyTorch</source>
+        <translation>PyTorch</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>ONNX Runtime (full precision)</source>
+        <translation>ONNX Runtime（全精度）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>ONNX Runtime int8</source>
+        <translation>ONNX Runtime int8</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>OpenVINO</source>
+        <translation>OpenVINO</translation>
+    </message>
+    <message>
+        <location line="+21"/>
         <source>Show top</source>
         <translation>显示前</translation>
     </message>
@@ -2063,7 +2485,12 @@ confidence {confidence}</source>
         <translation>显示模型判断类别时关注的区域（Grad-CAM），而不是原图；在后台计算</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+8"/>
+        <source>What computes the predictions. Fastest picks what was measured fastest on this kind of processor; the first use of a model prepares its file (seconds, once). int8 can change a close call: choose full precision where every answer must match the model&apos;s.</source>
+        <translation>由谁计算预测。“最快”选择在这类处理器上测得最快的方式；某个模型第一次使用时会生成它的文件（几秒，仅一次）。int8 可能改变势均力敌的判断：需要每个答案都与模型一致时，请选全精度。</translation>
+    </message>
+    <message>
+        <location line="+9"/>
         <source>Export</source>
         <translation>导出</translation>
     </message>
@@ -2078,7 +2505,7 @@ confidence {confidence}</source>
         <translation>清空</translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+17"/>
         <source>No results yet.</source>
         <translation>暂无结果。</translation>
     </message>
@@ -2178,6 +2605,11 @@ Nothing is deleted or overwritten.</source>
     </message>
     <message>
         <location line="+2"/>
+        <source>✓ {name}</source>
+        <translation>✓ {name}</translation>
+    </message>
+    <message>
+        <location line="+3"/>
         <source>→ relabel as {name}</source>
         <translation>→ 改标为 {name}</translation>
     </message>
@@ -2192,7 +2624,19 @@ Nothing is deleted or overwritten.</source>
         <translation>✗ 排除</translation>
     </message>
     <message>
-        <location line="+80"/>
+        <location line="+82"/>
+        <source>not sorted yet</source>
+        <translation>尚未整理</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>{proposed}? {confidence}
+({second} {second_confidence})</source>
+        <translation>{proposed}？{confidence}
+（{second} {second_confidence}）</translation>
+    </message>
+    <message>
+        <location line="+5"/>
         <source>{given} → {suggested}?
 label quality {score} · {split}</source>
         <translation>{given} → {suggested}？
@@ -2214,7 +2658,7 @@ similarity {similarity} · {where}</source>
         <translation>K 保留 · R 改为建议的类别 · 1–9 改为第 N 个类别 · X 排除 · U 撤销 · 方向键移动</translation>
     </message>
     <message>
-        <location line="+81"/>
+        <location line="+86"/>
         <source>Save reviewed dataset</source>
         <translation>保存审核后的数据集</translation>
     </message>
@@ -2312,7 +2756,7 @@ similarity {similarity} · {where}</source>
         <translation>打开运行文件夹</translation>
     </message>
     <message>
-        <location filename="../../gui/tabs/prediction_tab.py" line="-164"/>
+        <location filename="../../gui/tabs/prediction_tab.py" line="-180"/>
         <location filename="../../gui/widgets/run_chooser.py" line="-39"/>
         <source>Choose a run</source>
         <translation>选择训练任务</translation>
@@ -2483,7 +2927,17 @@ classes: {classes}</source>
         <translation>置信度已校准：温度 {temperature:.2f}。</translation>
     </message>
     <message>
-        <location line="+50"/>
+        <location line="+24"/>
+        <source>{backend}: same top label on {agree} of {images} test images, probabilities within {dp:.4f}</source>
+        <translation>{backend}：{images} 张测试图片中 {agree} 的首选标签相同，概率相差不超过 {dp:.4f}</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Fast prediction, compared with the model in full precision: {parts}.</source>
+        <translation>快速预测与全精度模型的对比：{parts}。</translation>
+    </message>
+    <message>
+        <location line="+36"/>
         <source>Best validation accuracy</source>
         <translation>最佳验证集准确率</translation>
     </message>
@@ -2543,7 +2997,7 @@ classes: {classes}</source>
         <translation>{accuracy}（第 {epoch} 轮）</translation>
     </message>
     <message>
-        <location line="+15"/>
+        <location line="+17"/>
         <source>Saved in &lt;a href=&quot;{url}&quot;&gt;{path}&lt;/a&gt;</source>
         <translation>保存在 &lt;a href=&quot;{url}&quot;&gt;{path}&lt;/a&gt;</translation>
     </message>
@@ -2572,9 +3026,475 @@ classes: {classes}</source>
     </message>
 </context>
 <context>
+    <name>ServeDialog</name>
+    <message>
+        <location filename="../../gui/serve_dialog.py" line="+43"/>
+        <source>Serve this model</source>
+        <translation>提供预测服务</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>Serve &lt;b&gt;{run}&lt;/b&gt; over HTTP, so other programs can ask it for predictions.</source>
+        <translation>通过 HTTP 提供 &lt;b&gt;{run}&lt;/b&gt; 的预测服务，让其他程序可以向它请求预测。</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>This computer only</source>
+        <translation>仅本机</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Other computers too (needs an API key)</source>
+        <translation>其他电脑也可访问（需要 API 密钥）</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Reachable from:</source>
+        <translation>访问范围：</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Port:</source>
+        <translation>端口：</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Copy key</source>
+        <translation>复制密钥</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>API key:</source>
+        <translation>API 密钥：</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Start</source>
+        <translation>启动</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>Copy</source>
+        <translation>复制</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Closing this window stops the server.</source>
+        <translation>关闭此窗口会停止服务器。</translation>
+    </message>
+    <message>
+        <location line="+80"/>
+        <source>Requests served: {n} · images: {images}</source>
+        <translation>已处理请求：{n} · 图片：{images}</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Last error: {error}</source>
+        <translation>最近的错误：{error}</translation>
+    </message>
+    <message>
+        <location line="+16"/>
+        <source>Loading the model and starting the server…</source>
+        <translation>正在加载模型并启动服务器…</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Only this computer can reach it.</source>
+        <translation>只有本机可以访问。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Any computer that can reach this one on port {port} can use it with the API key.</source>
+        <translation>任何能通过端口 {port} 访问本机的电脑，都可以凭 API 密钥使用它。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Serving at &lt;b&gt;{url}&lt;/b&gt; · &lt;a href=&quot;{url}/docs&quot;&gt;API docs&lt;/a&gt;. {who}</source>
+        <translation>正在 &lt;b&gt;{url}&lt;/b&gt; 提供服务 · &lt;a href=&quot;{url}/docs&quot;&gt;API 文档&lt;/a&gt;。{who}</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The server did not start: {error}</source>
+        <translation>服务器未能启动：{error}</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Not serving. Start makes the model answer at http://{host}:{port}.</source>
+        <translation>未在提供服务。点击“启动”后，模型将在 http://{host}:{port} 应答。</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Serve this model…</source>
+        <translation>提供预测服务…</translation>
+    </message>
+</context>
+<context>
+    <name>SortingFlow</name>
+    <message>
+        <location filename="../../gui/sorting_flow.py" line="+46"/>
+        <source>Reading {done} / {total} files</source>
+        <translation>正在读取 {done} / {total} 个文件</translation>
+    </message>
+    <message>
+        <location line="+72"/>
+        <source>embedding the images</source>
+        <translation>计算图片嵌入</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Embedding the images with {model}…</source>
+        <translation>正在用 {model} 计算图片嵌入…</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>⚠ Sorting could not go on. {error}</source>
+        <translation>⚠ 整理无法继续。{error}</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Embedding was cancelled; nothing was changed. Open the folder again to go on (what was embedded so far is kept).</source>
+        <translation>已取消计算嵌入；没有任何改动。再次打开该文件夹即可继续（已计算的嵌入会保留）。</translation>
+    </message>
+    <message>
+        <location line="+23"/>
+        <source>proposing classes</source>
+        <translation>建议类别</translation>
+    </message>
+    <message>
+        <location line="+21"/>
+        <source>copying into class folders</source>
+        <translation>复制到类别文件夹</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Moving {count} images…</source>
+        <translation>正在移动 {count} 张图片…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Copying {count} images…</source>
+        <translation>正在复制 {count} 张图片…</translation>
+    </message>
+</context>
+<context>
+    <name>SortingMap</name>
+    <message>
+        <location filename="../../gui/sorting_map.py" line="-29"/>
+        <source>Map</source>
+        <translation>地图</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Every image of the folder as a dot, similar images close together, coloured by class: select a group with the lasso to confirm or exclude it at once</source>
+        <translation>文件夹中的每张图片显示为一个点，相似的图片彼此靠近，颜色表示类别：用套索选中一组，即可一次确认或排除</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Back to sorting</source>
+        <translation>返回整理视图</translation>
+    </message>
+</context>
+<context>
+    <name>SortingPage</name>
+    <message>
+        <location filename="../../gui/widgets/sorting_page.py" line="+25"/>
+        <source>K or Enter accept · 1–9 class N · X exclude · U undo · arrows move</source>
+        <translation>K 或 Enter 接受 · 1–9 设为第 N 个类别 · X 排除 · U 撤销 · 方向键移动</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>zero-shot head</source>
+        <translation>零样本分类头</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>your examples (class prototypes)</source>
+        <translation>你的示例（类别原型）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>your examples (linear probe)</source>
+        <translation>你的示例（线性探测）</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>No proposals yet: {source} cannot name the classes, so label one image of each class first (number keys; “Ask me” lists images spread over the folder). Proposals start then.</source>
+        <translation>还没有建议：{source} 无法说出类别名称，所以请先为每个类别标注一张图片（用数字键；“问我”列出分散在整个文件夹中的图片）。之后就会开始给出建议。</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>the trained run&apos;s head</source>
+        <translation>训练好的运行的分类头</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Proposals from: {method} · embedded with {source}</source>
+        <translation>建议来自：{method} · 嵌入模型：{source}</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>right on {score} of your confirmed images it did not see</source>
+        <translation>在它没见过的已确认图片上正确率为 {score}</translation>
+    </message>
+    <message>
+        <location line="+26"/>
+        <source>Undo the last decision</source>
+        <translation>撤销上一个决定</translation>
+    </message>
+    <message>
+        <location line="+22"/>
+        <source>Accept above…</source>
+        <translation>接受高于…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Confirm every image of this class proposed at or above the confidence, after a preview</source>
+        <translation>先预览，再确认此类别中建议置信度不低于该值的所有图片</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Re-propose with a trained run…</source>
+        <translation>用训练好的任务重新建议…</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Save as dataset</source>
+        <translation>保存为数据集</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Copy into class folders…</source>
+        <translation>复制到类别文件夹…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>move instead</source>
+        <translation>改为移动</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Back</source>
+        <translation>返回</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Confidence:</source>
+        <translation>置信度：</translation>
+    </message>
+    <message>
+        <location line="+62"/>
+        <source>Classes: {classes}</source>
+        <translation>类别：{classes}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>&lt;b&gt;Unsorted:&lt;/b&gt; {folder} ({count} images) · classes: {classes}</source>
+        <translation>&lt;b&gt;未分类：&lt;/b&gt;{folder}（{count} 张图片）· 类别：{classes}</translation>
+    </message>
+    <message>
+        <location line="+64"/>
+        <source>{name}   ✓ {confirmed} · {proposed} proposed</source>
+        <translation>{name}   ✓ {confirmed} · 建议 {proposed}</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>?   {count} unsure</source>
+        <translation>?   {count} 张不确定</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Ask me   {count} open</source>
+        <translation>问我   {count} 张待定</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Excluded   {count}</source>
+        <translation>已排除   {count}</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Confirmed {confirmed} of {total} · excluded {excluded} · you changed {share} of the proposals you decided</source>
+        <translation>已确认 {confirmed}/{total} · 已排除 {excluded} · 在你决定过的建议中改动了 {share}</translation>
+    </message>
+    <message>
+        <location line="+76"/>
+        <source>No open image of {name} is proposed at {threshold} or above.</source>
+        <translation>{name} 中没有建议置信度不低于 {threshold} 的未决定图片。</translation>
+    </message>
+</context>
+<context>
+    <name>SortingStart</name>
+    <message>
+        <location filename="../../gui/sorting_start.py" line="+49"/>
+        <source>Sort an unsorted folder</source>
+        <translation>整理一个未分类的文件夹</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>{folder}: {count} images. They are embedded with {model}; the folder itself is only read.</source>
+        <translation>{folder}：{count} 张图片。将用 {model} 计算它们的嵌入；文件夹本身只会被读取。</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Class names (one per line, or separated by commas):</source>
+        <translation>类别名称（每行一个，或用逗号分隔）：</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Optional: a folder of examples, one sub-folder per class named like the class: they teach the proposals from the start.</source>
+        <translation>可选：示例文件夹，每个类别一个以类别命名的子文件夹：从一开始就用它们指导建议。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>{model} cannot name classes from text (it has no text tower): label one image of each class first (the sorting asks for them, spread over the folder), or choose a folder of examples, one sub-folder per class named like the class.</source>
+        <translation>{model} 无法根据文本说出类别名称（它没有文本编码器）：请先为每个类别标注一张图片（整理视图会从整个文件夹中分散地请你标注），或者选择一个示例文件夹，每个类别一个子文件夹，以类别命名。</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Examples folder…</source>
+        <translation>示例文件夹…</translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>Start sorting</source>
+        <translation>开始整理</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Choose a folder of examples (one sub-folder per class)</source>
+        <translation>选择示例文件夹（每个类别一个子文件夹）</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>{path} is not a folder.</source>
+        <translation>{path} 不是文件夹。</translation>
+    </message>
+</context>
+<context>
+    <name>SortingView</name>
+    <message>
+        <location filename="../../gui/sorting_view.py" line="+76"/>
+        <source>Sort a folder of unsorted photos: name the classes, the model proposes, you confirm; the folder itself is only read</source>
+        <translation>整理一个未分类的照片文件夹：你给出类别名称，模型提出建议，由你确认；文件夹本身只会被读取</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Choose a folder of unsorted images</source>
+        <translation>选择未分类的图片文件夹</translation>
+    </message>
+    <message>
+        <location line="+18"/>
+        <source>listing {folder}</source>
+        <translation>列出 {folder} 中的图片</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>⚠ {error}</source>
+        <translation>⚠ {error}</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Listing the images of {folder}…</source>
+        <translation>正在列出 {folder} 中的图片…</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>⚠ {folder} holds no images (JPEG, PNG, WebP, …), in it or in its sub-folders: choose the folder that holds your photos.</source>
+        <translation>⚠ {folder} 及其子文件夹中都没有图片（JPEG、PNG、WebP 等）：请选择存放你照片的文件夹。</translation>
+    </message>
+    <message>
+        <location line="+30"/>
+        <source>The run {run} now proposes the {count} images still unsorted in {folder}: “Unsorted folder…” takes you back to them.</source>
+        <translation>现在由运行 {run} 为 {folder} 中仍未分类的 {count} 张图片给出建议：用“未分类文件夹…”即可回到这些图片。</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>⚠ {count} images could not be read and are left out:
+{files}</source>
+        <translation>⚠ {count} 张图片无法读取，已略过：
+{files}</translation>
+    </message>
+    <message>
+        <location line="+34"/>
+        <source>Choose a run trained on this sorting&apos;s dataset</source>
+        <translation>选择一个用此次整理的数据集训练的运行</translation>
+    </message>
+    <message>
+        <location line="+27"/>
+        <source>⚠ The dataset was not saved: {error}</source>
+        <translation>⚠ 数据集没有保存：{error}</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Saved {count} confirmed images as the dataset {path}: it is open, ready to train. Your folder {folder} is unchanged. “Unsorted folder…” with the same folder comes back to the sorting.</source>
+        <translation>已将 {count} 张已确认的图片保存为数据集 {path}：它已打开，可以直接训练。你的文件夹 {folder} 未作改动。对同一文件夹再次使用“未分类文件夹…”即可回到整理。</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Choose where to make the class folders (outside the unsorted folder)</source>
+        <translation>选择在哪里创建类别文件夹（须在未分类的文件夹之外）</translation>
+    </message>
+    <message>
+        <location line="+21"/>
+        <source>… and {count} more (see details)</source>
+        <translation>… 另有 {count} 项（见详细信息）</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>This MOVES {count} images out of your unsorted folder:
+
+{files}
+
+Nothing is overwritten.</source>
+        <translation>注意：这将把 {count} 张图片移出你的未分类的文件夹：
+
+{files}
+
+不会覆盖任何文件。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>This copies {count} images into class folders:
+
+{files}
+
+Your unsorted folder is not changed.</source>
+        <translation>这将把 {count} 张图片复制到类别文件夹：
+
+{files}
+
+你的未分类的文件夹不会被改动。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Move the images?</source>
+        <translation>移动这些图片？</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Copy the images?</source>
+        <translation>复制这些图片？</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Moved {count} images into class folders.</source>
+        <translation>已将 {count} 张图片移到类别文件夹。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Copied {count} images into class folders; your folder is unchanged.</source>
+        <translation>已将 {count} 张图片复制到类别文件夹；你的文件夹未作改动。</translation>
+    </message>
+</context>
+<context>
     <name>SplitBox</name>
     <message>
-        <location filename="../../gui/widgets/dataset_parts.py" line="-107"/>
+        <location filename="../../gui/widgets/dataset_parts.py" line="-109"/>
         <source>Automatic split (the folder has no train/val/test folders)</source>
         <translation>自动划分（该文件夹没有 train/val/test 子文件夹）</translation>
     </message>
@@ -3097,7 +4017,7 @@ Cannot show this image: {problem}</source>
 <context>
     <name>prediction_results</name>
     <message>
-        <location filename="../../gui/widgets/prediction_results.py" line="-112"/>
+        <location filename="../../gui/widgets/prediction_results.py" line="-120"/>
         <source>{title}: not predicted: {error}. Check the file, or save it as JPEG or PNG and add it again.</source>
         <translation>{title}：未预测：{error}。请检查该文件，或将其另存为 JPEG 或 PNG 后重新添加。</translation>
     </message>
@@ -3115,7 +4035,7 @@ Cannot show this image: {problem}</source>
 <context>
     <name>prediction_tab</name>
     <message>
-        <location filename="../../gui/tabs/prediction_tab.py" line="-174"/>
+        <location filename="../../gui/tabs/prediction_tab.py" line="-179"/>
         <source>{names} and {count} more</source>
         <translation>{names} 等另外 {count} 个</translation>
     </message>

@@ -106,10 +106,10 @@ def test_screenshots_mode_renders_one_png_per_tab_offscreen(tmp_path):
                           env=_env(LORA_STUDIO_HOME=str(tmp_path / "home"),
                                    LORA_STUDIO_CACHE_DIR=str(tmp_path / "cache")))
     assert done.returncode == 0, done.stderr[-3000:]
-    names = sorted(p.name for p in out.glob("*.png"))
+    names = sorted((p.name for p in out.glob("*.png")), key=lambda n: int(n.split("-")[0]))
     assert names == ["1-dataset.png", "2-config.png", "3-training.png", "4-prediction.png",
                      "5-evaluation.png", "6-reliability.png", "7-review.png", "8-heat-maps.png",
-                     "9-many-classes.png"]
+                     "9-many-classes.png", "10-sorting.png", "11-map.png"]
     for path in out.glob("*.png"):
         with Image.open(path) as image:
             assert image.size[0] >= 1000 and len(set(image.convert("L").getdata())) > 20
