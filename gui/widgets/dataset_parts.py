@@ -180,7 +180,8 @@ class EmptyState(DropZone):
             "EmptyState",
             "Put each class in its own subfolder (pets/beagle/*.jpg, pets/pug/*.jpg), "
             "or use train/val/test folders with class subfolders inside, or a CSV "
-            "file of path,label. No data yet? The demo dataset has four classes of "
+            "file of path,label. Photos not sorted yet? Unsorted folder… proposes a class "
+            "for each and you confirm. No data yet? The demo dataset has four classes of "
             "coloured shapes and trains in a minute."))
         explain.setWordWrap(True)
         explain.setAlignment(Qt.AlignmentFlag.AlignCenter)

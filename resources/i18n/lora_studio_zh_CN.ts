@@ -195,7 +195,7 @@
         <translation>合计</translation>
     </message>
     <message>
-        <location line="+272"/>
+        <location line="+273"/>
         <source>Display name, used in zero-shot prompts (&apos;a photo of a …&apos;) and in results. Double-click to edit.</source>
         <translation>显示名称，用于零样本提示词（“a photo of a …”）和结果中。双击即可编辑。</translation>
     </message>
@@ -799,7 +799,7 @@ predicted: {predicted}
 <context>
     <name>DatasetParts</name>
     <message>
-        <location filename="../../gui/widgets/dataset_parts.py" line="-235"/>
+        <location filename="../../gui/widgets/dataset_parts.py" line="-236"/>
         <source>“{name}” has {count} training images, {ratio}× fewer than “{biggest}” ({top}). The model may rarely predict the small classes. Add images to them if you can, or remove some from the largest ones.</source>
         <translation>“{name}”只有 {count} 张训练图像，仅为“{biggest}”（{top} 张）的 1/{ratio}。模型可能很少预测出这些小类别。如有可能，请为它们补充图像，或从最大的类别中删除一些图像。</translation>
     </message>
@@ -1065,11 +1065,11 @@ predicted: {predicted}
     </message>
     <message>
         <location line="+6"/>
-        <source>Put each class in its own subfolder (pets/beagle/*.jpg, pets/pug/*.jpg), or use train/val/test folders with class subfolders inside, or a CSV file of path,label. No data yet? The demo dataset has four classes of coloured shapes and trains in a minute.</source>
-        <translation>将每个类别放在单独的子文件夹中（pets/beagle/*.jpg、pets/pug/*.jpg），或使用内含类别子文件夹的 train/val/test 文件夹，或使用内容为 path,label 的 CSV 文件。还没有数据？演示数据集包含四类彩色形状，一分钟即可训练完成。</translation>
+        <source>Put each class in its own subfolder (pets/beagle/*.jpg, pets/pug/*.jpg), or use train/val/test folders with class subfolders inside, or a CSV file of path,label. Photos not sorted yet? Unsorted folder… proposes a class for each and you confirm. No data yet? The demo dataset has four classes of coloured shapes and trains in a minute.</source>
+        <translation>将每个类别放在单独的子文件夹中（pets/beagle/*.jpg、pets/pug/*.jpg），或使用内含类别子文件夹的 train/val/test 文件夹，或使用内容为 path,label 的 CSV 文件。照片还没分类？“未分类文件夹…”会为每张照片建议一个类别，由你确认。还没有数据？演示数据集包含四类彩色形状，一分钟即可训练完成。</translation>
     </message>
     <message>
-        <location line="+15"/>
+        <location line="+16"/>
         <source>Choose a folder of images…</source>
         <translation>选择图片文件夹…</translation>
     </message>
@@ -3494,7 +3494,7 @@ Your unsorted folder is not changed.</source>
 <context>
     <name>SplitBox</name>
     <message>
-        <location filename="../../gui/widgets/dataset_parts.py" line="-109"/>
+        <location filename="../../gui/widgets/dataset_parts.py" line="-110"/>
         <source>Automatic split (the folder has no train/val/test folders)</source>
         <translation>自动划分（该文件夹没有 train/val/test 子文件夹）</translation>
     </message>
