@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QPushButton, QWidget
 from gui.engine_texts import engine_again
 from gui.errors import on_action
 from gui.i18n import dynamic, translate
+from gui.progress_text import staged
 from gui.scan_worker import FunctionThread, keep_alive
 
 # openTSNE's threads: all cores but one. With every core busy, the window's event loop
@@ -81,16 +82,11 @@ class MapFlow(QObject):
             self.points_ready.emit(points)
             self.layout_ready.emit(xy, True)
             return
-        last = {"stage": ""}
 
         def work(report):
             from engine.review.map_points import map_points
 
-            def progress(stage: str, done: int, total: int) -> None:
-                if stage != last["stage"]:
-                    last["stage"] = stage
-                    self.busy.emit(_stage_text(stage))
-                report(done, total)
+            progress = staged(report, self.busy.emit, _stage_text)
 
             points = map_points(index.root, model_ref=model, progress=progress)
             self.points_ready.emit(points)

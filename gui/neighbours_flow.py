@@ -128,17 +128,9 @@ class NeighboursFlow(QObject):
     # -- internals -------------------------------------------------------------------
     def _progress(self, report: Callable[[int, int], None]):
         """engine progress (stage, done, total) -> the busy row's words and counts."""
-        from gui.progress_text import template
+        from gui.progress_text import staged
 
-        last = {"stage": ""}
-
-        def progress(stage: str, done: int, total: int) -> None:
-            if stage != last["stage"]:
-                last["stage"] = stage
-                self.stage.emit(template(stage))
-            report(done, total)
-
-        return progress
+        return staged(report, self.stage.emit)
 
     def _start(self, work, heading: str, busy_text: str, doing: str, action: str, *,
                title: str = "") -> None:

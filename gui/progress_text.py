@@ -65,6 +65,22 @@ def template(stage: str) -> str:
     return translate("Progress", STAGES[stage][1] if stage in STAGES else UNKNOWN)
 
 
+def staged(report, say, words=None):
+    """An engine progress callback (stage, done, total) for a worker thread: `say` gets the
+    new stage's words (`words(stage)`, by default its template here) when the stage changes,
+    `report` every count. One place for what each background flow's busy row needs."""
+    words = words or template
+    last = [None]
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if stage != last[0]:
+            last[0] = stage
+            say(words(stage))
+        report(done, total)
+
+    return progress
+
+
 def stage_line(stage: str, done: int, total: int, message: str = "") -> str:
     """One line for a Progress event: 'Decoding 1,200 / 20,520 images'; words alone while
     the total is unknown (0). `message` (the engine's words) names a stage not listed."""

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 from gui.engine_texts import engine_again
 from gui.i18n import dynamic, translate
+from gui.progress_text import staged
 from gui.scan_worker import FunctionThread, keep_alive
 
 MAX_LISTED_MOVES = 40  # the dialog's text; its details list every move
@@ -74,18 +75,13 @@ class ReviewFlow(QObject):
         if self.running or index is None:
             return
         self.index, model = index, self.model_ref()
-        last = {"stage": ""}
 
         def work(report):
             # imported here, in the worker: engine.review.check imports torch, which the GUI
             # thread never does (and the thread has waited for the start-up imports)
             from engine.review.check import check_dataset
 
-            def progress(stage: str, done: int, total: int) -> None:
-                if stage != last["stage"]:
-                    last["stage"] = stage
-                    self.busy.emit(_stage_text(stage))
-                report(done, total)
+            progress = staged(report, self.busy.emit, _stage_text)
 
             return check_dataset(index.root, model_ref=model, index=index, progress=progress)
 

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QWidget
 
 from gui.engine_texts import engine_again
 from gui.i18n import dynamic, translate
+from gui.progress_text import staged
 from gui.scan_worker import FunctionThread, keep_alive
 
 
@@ -83,7 +84,6 @@ class SortingFlow(QObject):
         if self.running:
             return
         confirmed = dict(confirmed or {})
-        last = {"stage": ""}
 
         def work(report):
             from engine.review.sorting import SortCancelled, embed_images
@@ -94,11 +94,7 @@ class SortingFlow(QObject):
 
                 example_rows = _examples(examples, classes)
 
-            def progress(stage: str, done: int, total: int) -> None:
-                if stage != last["stage"]:
-                    last["stage"] = stage
-                    self.busy.emit(_stage_text(stage))
-                report(done, total)
+            progress = staged(report, self.busy.emit, _stage_text)
 
             try:
                 emb = embed_images(list(images) + sorted(example_rows), classes,
