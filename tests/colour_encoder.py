@@ -56,3 +56,20 @@ def make_colour_clip(folder: str | Path) -> Path:
         second.mlp.fc2.weight.zero_(), second.mlp.fc2.bias.zero_()
     model.save_pretrained(folder)
     return Path(folder)
+
+
+def unsorted_copy(labelled: Path, folder: Path) -> tuple[dict[str, str], list[str]]:
+    """The class folders of `labelled` copied, flattened, into `folder` under names that say
+    nothing ("IMG_0037.jpg"): ({copied path: true class}, classes)."""
+    import shutil
+
+    folder.mkdir(parents=True, exist_ok=True)
+    classes = sorted(p.name for p in Path(labelled).iterdir() if p.is_dir())
+    truth, n = {}, 0
+    for cls in classes:
+        for src in sorted((Path(labelled) / cls).glob("*.jpg")):
+            target = folder / f"IMG_{(n * 37) % 1000:04d}.jpg"
+            shutil.copy(src, target)
+            truth[str(target)] = cls
+            n += 1
+    return truth, classes

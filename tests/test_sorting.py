@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from colour_encoder import make_colour_clip
+from colour_encoder import make_colour_clip, unsorted_copy
 from engine.demo.dataset import make_demo_dataset
 from run_factory import run_cli
 from snapshots import folder_hash
@@ -39,15 +39,7 @@ def unsorted(tmp_path_factory):
     labelled = make_demo_dataset(tmp_path_factory.mktemp("labelled"), num_classes=4,
                                  per_class=16, seed=3)
     folder = tmp_path_factory.mktemp("unsorted") / "phone dump"
-    folder.mkdir()
-    classes = sorted(p.name for p in labelled.iterdir())
-    truth, n = {}, 0
-    for cls in classes:
-        for src in sorted((labelled / cls).glob("*.jpg")):
-            target = folder / f"IMG_{(n * 37) % 1000:04d}.jpg"  # names say nothing
-            shutil.copy(src, target)
-            truth[str(target)] = cls
-            n += 1
+    truth, classes = unsorted_copy(labelled, folder)
     ambiguous = []
     for k, (a, b) in enumerate(PAIRS):
         left = Image.open(sorted((labelled / a).glob("*.jpg"))[-1]).convert("RGB")

@@ -12,7 +12,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
-from colour_encoder import make_colour_clip
+from colour_encoder import make_colour_clip, unsorted_copy
 from engine.demo.dataset import make_demo_dataset
 from snapshots import folder_hash
 
@@ -28,15 +28,7 @@ def unsorted(tmp_path_factory):
     labelled = make_demo_dataset(tmp_path_factory.mktemp("labelled"), num_classes=4,
                                  per_class=8, seed=5)
     folder = tmp_path_factory.mktemp("unsorted") / "phone dump"
-    folder.mkdir()
-    classes = sorted(p.name for p in labelled.iterdir())
-    truth, n = {}, 0
-    for cls in classes:
-        for src in sorted((labelled / cls).glob("*.jpg")):
-            target = folder / f"IMG_{(n * 37) % 1000:04d}.jpg"
-            shutil.copy(src, target)
-            truth[str(target)] = cls
-            n += 1
+    truth, classes = unsorted_copy(labelled, folder)
     return folder, truth, classes
 
 
