@@ -12,7 +12,7 @@ TORCH_PIP_ARGS ?=
 STAMP  := $(VENV)/.installed
 # `make check-latest`: a throw-away environment with the newest versions the ranges allow.
 LATEST := build/latest-venv
-UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --extra dev --extra onnx --extra tools \
+UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --extra dev --extra onnx --extra export --extra tools \
 	--universal --python-version 3.11 --custom-compile-command "make lock" \
 	--constraint $(VENV)/torch-pin.txt --quiet -o $(LOCK)
 
@@ -36,7 +36,7 @@ $(STAMP): pyproject.toml $(LOCK)
 		echo "No NVIDIA GPU: installing torch $(TORCH_VERSION)"; \
 	fi
 	$(BIN)/pip install --quiet -c $(LOCK) "torch==$(TORCH_VERSION)" $(TORCH_PIP_ARGS)
-	$(BIN)/pip install --quiet --no-build-isolation -c $(LOCK) -e ".[dev]"
+	$(BIN)/pip install --quiet --no-build-isolation -c $(LOCK) -e ".[dev,export]"
 	@touch $(STAMP)
 
 venv: $(STAMP)
@@ -103,7 +103,7 @@ check-latest:
 	@# the eager upgrade would otherwise replace that torch with the newest (CUDA) build
 	@echo "torch==$(TORCH_VERSION)" > $(LATEST)/torch-pin.txt
 	$(LATEST)/bin/pip install --quiet --upgrade --upgrade-strategy eager \
-		-c $(LATEST)/torch-pin.txt -e ".[dev]"
+		-c $(LATEST)/torch-pin.txt -e ".[dev,export]"
 	$(LATEST)/bin/python tests/lockfile.py --compare $(LOCK)
 	QT_QPA_PLATFORM=offscreen LORA_STUDIO_UNLOCKED=1 $(LATEST)/bin/python -m pytest -q \
 		-p no:cacheprovider
