@@ -17,8 +17,9 @@ from snapshots import folder_hash
 
 pytestmark = pytest.mark.usefixtures("isolated_home")
 
-ONNX_BACKENDS = ["onnx", "onnx-int8"] + (
-    ["openvino"] if __import__("importlib").util.find_spec("openvino") else [])
+_installed = __import__("importlib").util.find_spec
+ONNX_BACKENDS = ["onnx", "onnx-int8"] + (["openvino"] if _installed("openvino") else []) + (
+    ["openvino-int8"] if _installed("openvino") and _installed("nncf") else [])
 
 
 @pytest.fixture
@@ -171,7 +172,9 @@ def test_auto_is_chosen_by_the_cpu_flags(monkeypatch):
     assert backends.choose_backend("cpu") == "onnx-int8"
     monkeypatch.setattr(hardware, "cpu_has_fast_bf16", lambda: True)
     has_openvino = backends.installed("openvino")
-    assert backends.choose_backend("cpu") == ("openvino" if has_openvino else "torch")
+    assert backends.choose_backend("cpu") == (
+        "torch" if not has_openvino else "openvino-int8" if backends.installed("nncf")
+        else "openvino")
     monkeypatch.setattr(backends, "installed", lambda name: name != "openvino")
     assert backends.choose_backend("cpu") == "torch"
 
@@ -183,7 +186,8 @@ def test_auto_keeps_full_precision_for_a_run_whose_int8_answers_differ(own_run, 
     monkeypatch.setattr(hardware, "cpu_has_fast_bf16", lambda: False)  # auto -> onnx-int8
     monkeypatch.setattr(onnx_predictor.OnnxPredictor, "agreement", property(
         lambda self: {"top1_agreement": 0.9 if self.backend == "onnx-int8" else 1.0}))
-    assert backends.open_predictor(own_run, "auto", device="cpu").backend == "onnx"
+    assert backends.open_predictor(own_run, "auto", device="cpu").backend == (
+        "openvino" if backends.installed("openvino") else "torch")
     monkeypatch.setattr(hardware, "cpu_has_fast_bf16", lambda: True)  # auto -> openvino/torch
     monkeypatch.setattr(onnx_predictor.OnnxPredictor, "agreement", property(
         lambda self: {"top1_agreement": 0.9}))

@@ -51,7 +51,8 @@ def model_facts(predictor, backend: str) -> dict:
             "metrics": {"best": run.get("best"), "test_accuracy": run.get("test_accuracy"),
                         "zero_shot_val_accuracy": run.get("zero_shot_val_accuracy")},
             "calibration": {**calibration, "temperature": predictor.temperature},
-            "low_confidence_below": predictor.low_confidence}
+            "low_confidence_below": predictor.low_confidence,
+            "tta": dict(getattr(predictor, "tta_info", {}) or {"mode": "off"})}
 
 
 def _check_key(api_key: str | None, authorization: str | None) -> None:
@@ -139,9 +140,14 @@ def create_app(predictor, config: ServeConfig | None = None, *, api_key: str | N
 
     async def _answer(files, top_k: int, not_sure_below: float) -> dict:
         uploads = [(f.filename or f"file {i + 1}", await f.read()) for i, f in enumerate(files)]
-        images = await run_in_threadpool(
-            lambda: [decode_upload(predictor, name, data, config) for name, data in uploads])
-        rows = await asyncio.gather(*(asyncio.wrap_future(batcher.submit(image))
+        batcher.announce(len(uploads))  # a batch being gathered waits for these (batcher.py)
+        try:
+            images = await run_in_threadpool(
+                lambda: [decode_upload(predictor, name, data, config) for name, data in uploads])
+        except BaseException:  # a refused upload (or a timeout): none of them will come
+            batcher.withdraw(len(uploads))
+            raise
+        rows = await asyncio.gather(*(asyncio.wrap_future(batcher.submit(image, announced=True))
                                       for image in images))
         out = []
         for (name, _data), probs in zip(uploads, rows):

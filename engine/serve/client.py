@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 import uuid
 from urllib.parse import urlencode, urlsplit
 
@@ -40,6 +41,11 @@ class Client:
             if self._conn is None:
                 self._conn = http.client.HTTPConnection(self.host, self.port,
                                                         timeout=self.timeout)
+                self._conn.connect()
+                # http.client sends the headers and the body in two writes: with Nagle's
+                # algorithm on, the body waits for the server's delayed ACK of the headers
+                # (40 ms on Linux; measured: 50 ms of a one-image request's 120 ms)
+                self._conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             try:
                 self._conn.request(method, path, body=body, headers=headers)
                 response = self._conn.getresponse()

@@ -91,7 +91,10 @@ def bind(host: str, port: int) -> socket.socket:
         raise UserError(_("Cannot serve on '{host}': not an address of this computer "
                           "({error}).").format(host=host, error=exc.strerror)) from None
     family, _type, _proto, _name, address = infos[0]
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # proto IPPROTO_TCP, not 0: asyncio turns Nagle's algorithm off (TCP_NODELAY) only on
+    # connections whose socket says TCP; with it on, every answer's body waited for the
+    # client's delayed ACK of its headers (measured: 44 ms of a one-image request's 212 ms)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind(address)

@@ -11,8 +11,11 @@ Prediction objects, whatever computes behind it.
   quantization): fastest on most CPUs; it may change a close call, where "onnx" does not.
 - "openvino": OpenVINO on the same ONNX file, in bf16 where the CPU computes bf16 natively
   (AVX-512 BF16 / AMX), else fp32. Needs the openvino package.
-- "auto": chosen by the CPU's flags (see choose_backend), measured by the bench's
-  "backends" section.
+- "openvino-int8": OpenVINO on an int8 file made by NNCF's post-training quantization,
+  calibrated on the run's training images (engine.use.openvino_int8): fastest on a CPU
+  with AMX. Needs openvino and nncf; it may change a close call.
+- "auto": the fastest for this CPU that agrees with the run (auto_order, open_predictor's
+  guard), measured by the bench's "backends" section.
 """
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ import os
 from engine.errors import UserError
 from engine.i18n import _
 
-BACKENDS = ("auto", "torch", "onnx", "onnx-int8", "openvino")
+BACKENDS = ("auto", "torch", "onnx", "onnx-int8", "openvino", "openvino-int8")
 MIN_AGREEMENT = 0.99  # auto never keeps an int8 file that changes more top-1 answers
 
 
@@ -42,48 +45,96 @@ def installed(module: str) -> bool:
         return False
 
 
-def choose_backend(device: str = "auto") -> str:
-    """What "auto" means here: the fastest backend that agrees with the run.
+def auto_order(device: str = "auto") -> list[str]:
+    """What "auto" tries, fastest first; the first one that agrees with the run is used, the
+    last is always usable (see open_predictor's guard).
 
-    Measured (README; the bench's "backends" section), ViT-B/32 shape, 2 cores: on a CPU
-    with AVX-512 BF16 / AMX the torch Predictor already computes in bf16, ONNX Runtime
-    int8 only matches its batch throughput, OpenVINO bf16 is about 1.6x it; on a CPU
-    without native bf16, ONNX Runtime int8 is about 3x torch fp32. A GPU keeps torch, and
-    so does a missing onnxruntime (or openvino on a bf16 CPU).
+    Measured (README; the bench's "backends" section), ViT-B/32 shape, folder at batch 32,
+    2-core Intel Xeon with AMX, decoding included (overlapped): on a CPU with AVX-512 BF16 /
+    AMX (a "bf16 CPU") OpenVINO on NNCF's int8 file is about 1.3x OpenVINO bf16, which is
+    about 1.35x the torch Predictor (already bf16 there); ONNX Runtime's int8 files (dynamic,
+    per-channel, static QDQ) only matched the torch Predictor. On a CPU without native
+    bf16 (not available here: reasoned from the fp32 paths measured on this one) ONNX
+    Runtime's dynamic int8 is about 3x torch fp32, OpenVINO f32 1.3-1.9x, ONNX Runtime
+    fp32 1x. Each is kept only where it agrees with the run (guard: agrees), else the next
+    in order. A GPU keeps torch, and so does a missing onnxruntime (or openvino on a bf16
+    CPU).
     """
     from engine.hardware import cpu_has_fast_bf16, resolve_device_type
 
     if resolve_device_type(device) != "cpu" or not installed("onnxruntime"):
-        return "torch"
+        return ["torch"]
     if cpu_has_fast_bf16():
-        return "openvino" if installed("openvino") else "torch"
-    return "onnx-int8"
+        if not installed("openvino"):
+            return ["torch"]
+        return (["openvino-int8"] if installed("nncf") else []) + ["openvino", "torch"]
+    return ["onnx-int8"] + (["openvino"] if installed("openvino") else []) + ["torch"]
+
+
+def choose_backend(device: str = "auto") -> str:
+    """What "auto" tries first here (auto_order); open_predictor may fall back from it."""
+    return auto_order(device)[0]
+
+
+def agrees(backend: str, agreement: dict) -> bool:
+    """The guard: whether `backend`'s measured agreement with torch fp32 lets auto use it.
+    An int8 file needs a measured top-1 agreement >= MIN_AGREEMENT (no test images to
+    measure on: not used); bf16 / fp32 files are refused only when measured below it."""
+    measured = agreement.get("top1_agreement")
+    if measured is None:
+        return "int8" not in backend
+    return measured >= MIN_AGREEMENT
 
 
 def open_predictor(run_dir: str | os.PathLike, backend: str = "torch", *, log=None,
-                   **predictor_kwargs):
-    """A predictor for `run_dir` computing with `backend` (see BACKENDS); the keyword
-    arguments are the Predictor's (device, precision, low_confidence, not_sure_below, ...).
+                   tta: str = "off", **predictor_kwargs):
+    """A predictor for `run_dir` computing with `backend` (see BACKENDS), predicting with
+    test-time augmentation `tta` (engine.use.tta; its notes join the predictor's warnings);
+    the keyword arguments are the Predictor's (device, precision, low_confidence, ...).
     `log` receives a line when an ONNX file is built (first use of a run, seconds)."""
+    from engine.use.tta import check_tta
+    from engine.use.tta_fit import use_tta
+
     check_backend(backend)
-    chosen = choose_backend(predictor_kwargs.get("device", "auto")) if backend == "auto" \
-        else backend
-    if chosen == "torch":
-        from engine.use.predict import Predictor
+    check_tta(tta)
+    predictor = _open(run_dir, backend, log, predictor_kwargs)
+    predictor.warnings = list(predictor.warnings) + use_tta(predictor, tta)
+    return predictor
 
-        return Predictor(run_dir, **predictor_kwargs)
-    from engine.use.onnx_predictor import OnnxPredictor
 
-    predictor = OnnxPredictor(run_dir, chosen, log=log, **predictor_kwargs)
-    agreement = predictor.agreement.get("top1_agreement")
-    if backend == "auto" and agreement is not None and agreement < MIN_AGREEMENT:
-        # this run has close calls the faster file answers differently: on a bf16 CPU the
-        # Predictor as it always was, elsewhere fp32 ONNX Runtime (torch fp32's answers)
-        from engine.hardware import cpu_has_fast_bf16
-
-        if cpu_has_fast_bf16():
+def _open(run_dir, backend: str, log, predictor_kwargs: dict):
+    order = auto_order(predictor_kwargs.get("device", "auto")) if backend == "auto" \
+        else [backend]
+    for n, chosen in enumerate(order):
+        if chosen == "torch":
             from engine.use.predict import Predictor
 
             return Predictor(run_dir, **predictor_kwargs)
-        return OnnxPredictor(run_dir, "onnx", log=log, **predictor_kwargs)
-    return predictor
+        from engine.use.onnx_predictor import OnnxPredictor
+
+        last = n == len(order) - 1
+        try:
+            predictor = OnnxPredictor(run_dir, chosen, log=log, **predictor_kwargs)
+        except UserError:
+            if last:
+                raise
+            continue  # e.g. openvino-int8 without training images to calibrate on
+        if last or agrees(chosen, predictor.agreement):
+            return predictor
+        # this run has close calls the faster file answers differently: the next in order
+    raise AssertionError("auto_order always ends with a usable backend")
+
+
+def agreement_line(predictor) -> str:
+    """One line naming what computes and, for an exported file, how it agreed with the run
+    in torch fp32 when it was built (run.json "backends"); "" for the torch Predictor."""
+    measured = dict(getattr(predictor, "agreement", {}) or {})
+    if predictor.backend == "torch" or not measured:
+        return ""
+    if not measured.get("images"):
+        return _("Computed with {backend} (its agreement with the run could not be measured: "
+                 "no test images).").format(backend=predictor.backend)
+    return _("Computed with {backend}: top-1 agrees with torch fp32 on {share:.1%} of {n} test "
+             "images, max |Δp| {dp:.3g}.").format(
+        backend=predictor.backend, share=measured["top1_agreement"], n=measured["images"],
+        dp=measured["max_abs_dp"])

@@ -25,7 +25,8 @@ from pathlib import Path
 from engine.errors import UserError
 from engine.i18n import _
 
-FILES = {"onnx": "model.onnx", "onnx-int8": "model-int8.onnx", "openvino": "model.onnx"}
+FILES = {"onnx": "model.onnx", "onnx-int8": "model-int8.onnx", "openvino": "model.onnx",
+         "openvino-int8": "model-int8.xml"}  # with its weights in model-int8.bin
 AGREEMENT_IMAGES = 256  # test images compared with torch fp32 when a file is built
 FORMAT = 1  # bump when the files built here change meaning
 
@@ -120,11 +121,15 @@ def _build(run_dir: Path, folder: Path, facts: dict, backend: str, log) -> Entry
             export_onnx(classifier, tmp / FILES["onnx"], reference.info.image_size)
             os.replace(tmp / FILES["onnx"], fp32)
         if backend == "onnx-int8":
-            from onnxruntime.quantization import QuantType, quantize_dynamic
-
-            _quiet_quantizer()
-            quantize_dynamic(str(fp32), str(tmp / FILES[backend]), weight_type=QuantType.QInt8)
+            quantize_int8(fp32, tmp / FILES[backend])
             os.replace(tmp / FILES[backend], folder / FILES[backend])
+        if backend == "openvino-int8":
+            from engine.use.openvino_int8 import quantize_openvino_int8
+
+            xml = tmp / FILES[backend]
+            quantize_openvino_int8(fp32, xml, reference)
+            os.replace(xml.with_suffix(".bin"), (folder / FILES[backend]).with_suffix(".bin"))
+            os.replace(xml, folder / FILES[backend])  # last: its presence means complete
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     from engine.use.onnx_sessions import backend_session
@@ -153,6 +158,16 @@ def _quiet_quantizer() -> None:
     import logging
 
     logging.getLogger().setLevel(max(logging.getLogger().level, logging.ERROR))
+
+
+def quantize_int8(source: Path, target: Path) -> Path:
+    """`target`: `source` with its matrix products in int8 (ONNX Runtime's dynamic
+    quantization; weights int8, activations quantized per batch at run time)."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    _quiet_quantizer()
+    quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8)
+    return target
 
 
 def _remove_stale(keep: Path, run_dir: str) -> None:

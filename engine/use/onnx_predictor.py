@@ -37,8 +37,12 @@ class OnnxPredictor(Predictor):
         from engine.use.onnx_sessions import require_onnxruntime
 
         require_onnxruntime()  # before any slow work: a missing package is said at once
-        if backend == "openvino":
+        if backend.startswith("openvino"):
             require_openvino()
+        if backend == "openvino-int8":
+            from engine.use.openvino_int8 import require_nncf
+
+            require_nncf()
         self.backend = backend
         self.run_dir = Path(run_dir)
         self.run = check_run_folder(self.run_dir)  # the same refusals a torch load makes
@@ -78,8 +82,9 @@ class OnnxPredictor(Predictor):
         return dict(self.entry.facts.get("agreement", {}).get(self.backend, {}))
 
     @torch.no_grad()
-    def probabilities(self, images: torch.Tensor) -> torch.Tensor:
-        """uint8 [B, 3, R, R] (decode() format) -> float32 probabilities [B, classes]."""
+    def view_probabilities(self, images: torch.Tensor) -> torch.Tensor:
+        """uint8 [B, 3, R, R] (decode() format) -> float32 probabilities [B, classes]; the
+        Predictor's probabilities() averages them over test-time augmentation's views."""
         pixels = self.augmenter.eval_batch(images).float().contiguous().numpy()
         out = self.session.run(None, {"pixel_values": pixels})[0]
         return torch.from_numpy(np.ascontiguousarray(out, dtype=np.float32))
