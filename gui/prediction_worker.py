@@ -9,7 +9,8 @@ as cancelled, and the worker checks that between chunks (no thread is ever kille
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
@@ -27,6 +28,10 @@ class _Shared:
 
     cancel_below: int = 0
     backend: str = "auto"  # engine.use.backends: what computes the next loaded run
+    # held while the predictor computes: the live page's classifier shares it, and an
+    # OpenVINO predictor has one infer request, which two threads must not use at once
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    tta: str = "off"  # engine.use.tta: the test-time augmentation of the next loaded run
 
 
 def problem_text(problem) -> tuple[str, str]:
@@ -60,7 +65,7 @@ class PredictionWorker(QObject):
             ready()  # waits for the start-up imports instead of racing them (engine/libraries.py)
             from engine.use.backends import open_predictor
 
-            predictor = open_predictor(run_dir, self._shared.backend)
+            predictor = open_predictor(run_dir, self._shared.backend, tta=self._shared.tta)
         except BaseException as exc:  # noqa: BLE001 - shown to the user
             doing = translate("PredictionWorker", "loading the model in {run_dir}").format(
                 run_dir=run_dir)
@@ -131,7 +136,8 @@ class PredictionWorker(QObject):
                 self.job_finished.emit(job, "cancelled", "")
                 return
             chunk = images[start:start + CHUNK]
-            results = self._predictor.predict(chunk, top_k=top_k, batch_size=CHUNK)
+            with self._shared.lock:
+                results = self._predictor.predict(chunk, top_k=top_k, batch_size=CHUNK)
             done += len(chunk)
             self.job_results.emit(job, list(results))
             self.job_progress.emit(job, done, total)
@@ -184,12 +190,31 @@ class PredictionService(QObject):
     def busy(self) -> bool:
         return bool(self._jobs)
 
+    @property
+    def predictor(self):
+        """The loaded run's predictor (None before one loads); the live page's classifier
+        thread calls it between the jobs here."""
+        return self._worker._predictor
+
+    @property
+    def predictor_lock(self) -> threading.Lock:
+        """Hold it while calling `predictor` from another thread."""
+        return self._shared.lock
+
     def open_run(self, run_dir: str) -> None:
         self._load_requested.emit(run_dir)
 
     def set_backend(self, backend: str) -> None:
         """What computes runs opened from now on (engine.use.backends.BACKENDS)."""
         self._shared.backend = backend
+
+    def set_tta(self, mode: str) -> None:
+        """The test-time augmentation of runs opened from now on (engine.use.tta.MODES)."""
+        self._shared.tta = mode
+
+    def tta_info(self) -> dict:
+        """The loaded run's test-time augmentation (engine.use.tta.use_tta's tta_info)."""
+        return dict(getattr(self._worker._predictor, "tta_info", {}) or {})
 
     def predict(self, inputs: list[str], top_k: int = 5) -> None:
         job = self._next_job

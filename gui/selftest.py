@@ -142,6 +142,11 @@ def run_gui_self_test(timeout_s: float = 120.0, out: Callable[[str], None] = pri
             shown["after_s"] = seconds_since_launch()
             shown["visible"] = window.isVisible()
             shown["torch"] = "torch" in sys.modules
+            # the camera's Qt Multimedia (and its FFmpeg plugin) must load in the bundle
+            from gui.live_camera import cameras, multimedia
+
+            problem = multimedia()
+            shown["camera"] = problem if isinstance(problem, str) else len(cameras())
 
         # Zero-delay timers run in order once the loop spins: measure, then (as gui.app.main
         # does) start hardware detection, which imports torch in a background thread, then
@@ -158,6 +163,10 @@ def run_gui_self_test(timeout_s: float = 120.0, out: Callable[[str], None] = pri
         return 2
     out(f"window shown {shown['after_s']:.2f} s after launch "
         f"(visible={shown['visible']}, torch imported before the window: {shown['torch']})")
+    if isinstance(shown.get("camera"), str):
+        out(f"FAIL  camera support: {shown['camera']}")
+        return 5
+    out(f"camera support: Qt Multimedia loaded, {shown.get('camera')} camera(s) found")
     if code == 3:
         out(f"FAIL  the app did not quit within {timeout_s:.0f} s after its window was closed")
         return 3

@@ -21,6 +21,7 @@ RUNTIME_MODULES = (
     "torch", "accelerate", "transformers", "peft", "peft.tuners.lora", "pyqtgraph",
     "PySide6.QtWidgets", "PySide6.QtSvg", "cleanlab.filter", "cleanlab.rank", "captum.attr",
     "onnx", "onnxruntime", "openvino", "fastapi", "uvicorn", "multipart", "swagger_ui_bundle",
+    "av",
 )
 
 
@@ -287,12 +288,13 @@ def stage_sorting_map(ctx: dict) -> str:
 
 
 def stage_fast_backends(ctx: dict) -> str:
-    # ONNX export + ONNX Runtime (fp32, int8) + OpenVINO: their native libraries and plugins
-    # must be in the bundle, and each must give the torch Predictor's answer
+    # ONNX export + ONNX Runtime (fp32, int8) + OpenVINO (bf16/fp32, and int8 quantized by
+    # NNCF on the run's own images): their native libraries and plugins must be in the
+    # bundle, and each must give the torch Predictor's answer
     from engine.use.backends import open_predictor
 
     found = []
-    for backend in ("onnx", "onnx-int8", "openvino"):
+    for backend in ("onnx", "onnx-int8", "openvino", "openvino-int8"):
         predictor = open_predictor(ctx["run_dir"], backend=backend, device="cpu")
         got = predictor.predict([ctx["image"]], top_k=2)[0]
         if got.error:
@@ -326,6 +328,25 @@ def stage_serve(ctx: dict) -> str:
     return f"{server.url}: {ctx['image'].name} -> {label}, /docs offline"
 
 
+def stage_video(ctx: dict) -> str:
+    # PyAV with FFmpeg's libraries (H.264 both ways): a generated clip decoded, with its
+    # timestamps, and two of its frames classified, as `predict` on a video does
+    from engine.demo.video import make_demo_video
+    from engine.use.video import open_video
+
+    path = make_demo_video(ctx["tmp"] / "clip.mp4", ((0.5, (215, 40, 40)), (0.5, (40, 80, 220))),
+                           codec="libx264")
+    with open_video(path) as video:
+        frames = list(video.frames(every=0.5))
+    if [round(f.time, 3) for f in frames] != [0.0, 0.5]:
+        raise RuntimeError(f"the clip decoded to frames at {[f.time for f in frames]} s")
+    found = ctx["predictor"].predict([f.image for f in frames], top_k=1)
+    if any(p.error for p in found):
+        raise RuntimeError(f"a frame could not be classified: {found[0].error or found[1].error}")
+    return f"{path.name}: " + ", ".join(f"{f.time:.1f} s -> {p.label}"
+                                        for f, p in zip(frames, found))
+
+
 SELF_TEST_STAGES = [
     ("imports", stage_imports),
     ("demo dataset", stage_dataset),
@@ -339,6 +360,7 @@ SELF_TEST_STAGES = [
     ("export", stage_export),
     ("fast backends", stage_fast_backends),
     ("serve", stage_serve),
+    ("video", stage_video),
     ("worker processes", stage_workers),
     ("backbone families", stage_families),
     ("translations", stage_translations),
