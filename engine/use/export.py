@@ -144,8 +144,9 @@ def _same_mode(folder: Path, reference: Path) -> None:
 
 
 def export_run(run_dir: str | os.PathLike, output: str | os.PathLike, *, onnx: bool = False,
-               log: Callable[[str], None] | None = None) -> ExportResult:
-    """Write the standalone model folder `output` (must be new or empty) for `run_dir`."""
+               log: Callable[[str], None] | None = None, predictor=None) -> ExportResult:
+    """Write the standalone model folder `output` (must be new or empty) for `run_dir`.
+    `predictor`: the run already loaded (fp32, merged, CPU), else it is loaded here."""
     from safetensors.torch import save_file
 
     from engine.model.classifier import quiet_transformers
@@ -156,8 +157,9 @@ def export_run(run_dir: str | os.PathLike, output: str | os.PathLike, *, onnx: b
     if onnx:
         _require_onnx()  # before the slow model load
     log = log or (lambda message: None)
-    log(_("Loading run {run} ...").format(run=run_dir))
-    predictor = Predictor(run_dir, device="cpu", merge=True, precision="fp32")
+    if predictor is None:
+        log(_("Loading run {run} ...").format(run=run_dir))
+        predictor = Predictor(run_dir, device="cpu", merge=True, precision="fp32")
     classifier, info, names = predictor.model, predictor.info, predictor.class_names
     vision = classifier.vision
     if hasattr(vision, "merge_and_unload"):  # a peft wrapper left over: merge it now
