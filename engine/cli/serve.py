@@ -35,7 +35,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     sock = bind(config.host, config.port)
     try:
         print(_("Loading run {run} ...").format(run=args.run), flush=True)
-        predictor = load_predictor(args.run, args.backend, device=args.device)
+        predictor = load_predictor(args.run, args.backend, device=args.device, tta=args.tta)
         for warning in getattr(predictor, "warnings", []):
             print(_("warning: {message}").format(message=warning), file=sys.stderr)
         import uvicorn
@@ -88,4 +88,7 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
                    default=defaults.batch_wait_ms, help=help_text("batch_wait_ms"))
     p.add_argument("--timeout", type=number(float, 0.1, 3600),
                    default=defaults.request_timeout_s, help=help_text("request_timeout_s"))
+    from engine.cli.predict import add_tta_argument
+
+    add_tta_argument(p)
     p.set_defaults(func=_cmd_serve)

@@ -47,11 +47,19 @@ CALIBRATED, NOT_HELPFUL, TOO_FEW, NO_MISTAKES = ("calibrated", "not_helpful", "t
                                                 "no_mistakes")
 
 
+def probabilities(logits: torch.Tensor, t: torch.Tensor | float = 1.0) -> torch.Tensor:
+    """softmax(logits / t): [N, C] logits, or the views of test-time augmentation [V, N, C]
+    (engine.use.tta), whose probabilities are averaged over the views."""
+    probs = F.softmax(logits / t, -1)
+    return probs.mean(0) if logits.dim() == 3 else probs
+
+
 def fit_temperature(logits: torch.Tensor, labels: torch.Tensor, steps: int = 200) -> float:
-    """The T > 0 minimising cross-entropy(logits / T, labels) (L-BFGS on log T)."""
+    """The T > 0 minimising the negative log-likelihood of probabilities(logits, T) (L-BFGS
+    on log T); [V, N, C] logits: of the view-averaged probabilities."""
     logits = logits.detach().double()
     labels = labels.detach().long()
-    if len(labels) == 0 or bool((logits.argmax(-1) == labels).all()):
+    if len(labels) == 0 or bool((probabilities(logits).argmax(-1) == labels).all()):
         # without a single mistake the likelihood only grows as T shrinks towards 0, which
         # would make every answer "100 %": there is nothing to calibrate against
         return 1.0
@@ -60,7 +68,9 @@ def fit_temperature(logits: torch.Tensor, labels: torch.Tensor, steps: int = 200
 
     def closure():
         optimizer.zero_grad()
-        loss = F.cross_entropy(logits / log_t.exp(), labels)
+        t = log_t.exp()
+        loss = F.cross_entropy(logits / t, labels) if logits.dim() == 2 else \
+            _nll(probabilities(logits, t), labels)
         loss.backward()
         return loss
 
@@ -110,17 +120,18 @@ def held_out_probabilities(logits: torch.Tensor, labels: torch.Tensor,
                            k: int = FOLDS) -> torch.Tensor:
     """Each image's probabilities divided by a temperature fitted without it (k-fold)."""
     logits, labels = logits.detach().double(), labels.detach().long()
-    probs = torch.empty_like(logits)
+    probs = torch.empty(logits.shape[-2:], dtype=logits.dtype)
     for held in folds(labels, k):
         rest = torch.ones(len(labels), dtype=torch.bool)
         rest[held] = False
-        t = fit_temperature(logits[rest], labels[rest])
-        probs[held] = F.softmax(logits[held] / t, -1)
+        t = fit_temperature(logits[..., rest, :], labels[rest])
+        probs[held] = probabilities(logits[..., held, :], t)
     return probs
 
 
-def _nll(probs: torch.Tensor, labels: torch.Tensor) -> float:
-    return float(F.nll_loss(probs.clamp_min(1e-300).log(), labels))
+def _nll(probs: torch.Tensor, labels: torch.Tensor):
+    """Mean negative log-likelihood (a tensor: fit_temperature differentiates it)."""
+    return F.nll_loss(probs.clamp_min(1e-300).log(), labels)
 
 
 def calibration_summary(logits: torch.Tensor, labels: torch.Tensor) -> dict:
@@ -133,22 +144,24 @@ def calibration_summary(logits: torch.Tensor, labels: torch.Tensor) -> dict:
     TOO_FEW (fewer than MIN_IMAGES images; T 1) or NO_MISTAKES (nothing to fit on; T 1)."""
     logits, labels = logits.detach().double(), labels.detach().long()
     n = int(len(labels))
-    before = F.softmax(logits, -1)
-    ece_before, nll_before = expected_calibration_error(before, labels), _nll(before, labels)
+    before = probabilities(logits)
+    ece_before = expected_calibration_error(before, labels)
+    nll_before = float(_nll(before, labels))
     summary = {"status": CALIBRATED, "temperature": 1.0, "fitted_on": "val", "images": n,
                "minimum_images": MIN_IMAGES, "folds": 0,
                "ece_before": round(ece_before, 6), "ece_after": round(ece_before, 6),
                "nll_before": round(nll_before, 6), "nll_after": round(nll_before, 6)}
     if n < MIN_IMAGES:
         return {**summary, "status": TOO_FEW}
-    if bool((logits.argmax(-1) == labels).all()):
+    if bool((before.argmax(-1) == labels).all()):
         return {**summary, "status": NO_MISTAKES}
     t = fit_temperature(logits, labels)
     held_out = held_out_probabilities(logits, labels)
-    ece_after, nll_after = expected_calibration_error(held_out, labels), _nll(held_out, labels)
+    ece_after, nll_after = expected_calibration_error(held_out, labels), float(_nll(held_out,
+                                                                                   labels))
     # and a guard: the temperature saved must not raise the error of the images it was
     # fitted on either (a T minimising the NLL can: the log's 16.4 % -> 22.7 %)
-    ece_fitted = expected_calibration_error(F.softmax(logits / t, -1), labels)
+    ece_fitted = expected_calibration_error(probabilities(logits, t), labels)
     summary["folds"] = FOLDS
     if ece_after < ece_before and nll_after < nll_before and ece_fitted < ece_before:
         return {**summary, "temperature": round(t, 6), "ece_after": round(ece_after, 6),

@@ -42,6 +42,9 @@ class Report:
     # temperature, ece, ece_before, reliability, reliability_before (engine.use.calibration)
     # on these images; status and fit: what training decided (its calibration_summary)
     calibration: dict = field(default_factory=dict)
+    # the test-time augmentation used: mode, views, temperature and, where it was fitted, the
+    # validation accuracy without (val_accuracy_off) and with it (engine.use.tta)
+    tta: dict = field(default_factory=dict)
 
     @property
     def num_images(self) -> int:
@@ -83,10 +86,18 @@ class Report:
 
         head = _("class")
         width = max(columns(c["name"]) for c in self.per_class)
-        lines.append(f"  {pad(head, width)}  " + _("precision  recall     f1  images"))
+        start = any("start_recall" in c for c in self.per_class)  # recall before training
+        lines.append(f"  {pad(head, width)}  " + _("precision  recall     f1  images") +
+                     ("  " + _("recall at start") if start else ""))
         for c in self.per_class:
+            was = c.get("start_recall")
             lines.append(f"  {pad(c['name'], width)}  {c['precision']:9.3f}  {c['recall']:6.3f}  "
-                         f"{c['f1']:5.3f}  {c['support']:6d}")
+                         f"{c['f1']:5.3f}  {c['support']:6d}" +
+                         (f"  {was:15.3f}" if was is not None else ""))
+        if self.tta:
+            from engine.use.tta import describe as describe_tta
+
+            lines.append("  " + describe_tta(self.tta))
         if self.calibration:
             lines.append("  " + self.calibration_text())
         if self.skipped:
@@ -293,6 +304,16 @@ def evaluate_run(run_dir: str | os.PathLike, split: str = "test", folder: str | 
     y_true = torch.tensor([mapping[samples[i].label] for i in kept], dtype=torch.long)
     names = predictor.class_names
     metrics = compute_metrics(y_true, probs, names, [c["folder"] for c in run_classes])
+    started = (meta.get("start_recall") or {}).get(source) if not folder else None
+    for row in metrics["per_class"] if isinstance(started, dict) else []:
+        if row["name"] in started:  # training measured the starting model on this split
+            row["start_recall"] = float(started[row["name"]])
+    tta = dict(getattr(predictor, "tta_info", {}) or {"mode": "off"})
+    fit = meta.get("calibration")
+    temperature = predictor.temperature
+    if tta.get("mode", "off") != "off":  # the temperature fitted with these views
+        temperature = predictor.tta_temperature
+        fit = ((fit or {}).get("tta") or {}).get(tta["mode"]) if isinstance(fit, dict) else None
     conf, pred = probs.max(-1)
     rows = [{"path": paths[i], "true": names[int(t)], "predicted": names[int(p)],
              "confidence": round(float(c), 6)}
@@ -303,8 +324,8 @@ def evaluate_run(run_dir: str | os.PathLike, split: str = "test", folder: str | 
     report = Report(report_dir=str(out), samples=rows, errors=errors, class_names=list(names),
                     source=source, skipped=skipped, run_name=predictor.name,
                     created=dt.datetime.now().isoformat(timespec="seconds"),
-                    calibration=_calibration(probs, y_true, predictor.temperature,
-                                                meta.get("calibration")), **metrics)
+                    calibration=_calibration(probs, y_true, temperature, fit), tta=tta,
+                    **metrics)
     write_report(report)
     return report
 

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (QApplication, QFileDialog, QHBoxLayout, QLabel, Q
 
 from gui.engine_texts import engine_again, engine_dynamic
 from gui.errors import on_action
+from gui.export_dialog import export_button
 from gui.i18n import dynamic, translate
 from gui.prediction_worker import PredictionService
 from gui.serve_dialog import serve_button
@@ -73,6 +74,8 @@ class PredictionTab(QWidget):
         self.why_by_example = attach_why_by_example(self)
         from gui.feedback_flow import FeedbackFlow  # right / wrong: new labels of the run
         self.feedback = FeedbackFlow(self)
+        from gui.live_flow import LiveFlow  # "Camera" / "Video file…": the live page
+        self.live = LiveFlow(self)
         self.drop_zone.watch(self)
         self.paste_shortcut = QShortcut(
             QKeySequence.StandardKey.Paste, self,
@@ -120,7 +123,7 @@ class PredictionTab(QWidget):
 
     def predict_paths(self, paths: list[str]) -> None:
         """Predict image files and folders (recursively); results appear as they come."""
-        paths = [str(p) for p in paths]
+        paths = self.live.take_videos([str(p) for p in paths])  # a video plays live
         if not paths:
             return
         if not self._run_dir:
@@ -199,6 +202,7 @@ class PredictionTab(QWidget):
         self._update_summary()
 
     def shutdown(self) -> None:
+        self.live.shutdown()
         self.service.shutdown()
         self.results.loader.shutdown()
         self.why_by_example.shutdown()
@@ -227,9 +231,12 @@ class PredictionTab(QWidget):
         using.addWidget(self.model_label, 1)
         self.serve_button = serve_button(self)  # "Serve this model…" (gui/serve_dialog.py)
         using.addWidget(self.serve_button)
+        self.export_model_button = export_button(self)  # "Export model…" (gui/export_dialog.py)
+        using.addWidget(self.export_model_button)
         root.addLayout(using)
         self.drop_zone = DropZone(translate(
-            "PredictionTab", "Drop images or folders anywhere here · Ctrl+V pastes an image"))
+            "PredictionTab",
+            "Drop images, folders or a video anywhere here · Ctrl+V pastes an image"))
         dropped = translate("PredictionTab", "Drop images")
         self.drop_zone.paths_dropped.connect(on_action(self, self.predict_paths, dropped))
         self.drop_zone.image_dropped.connect(on_action(self, self.predict_image, dropped))
@@ -243,6 +250,7 @@ class PredictionTab(QWidget):
             buttons.addWidget(button)
             self.choose_buttons.append(button)
         buttons.addStretch(1)
+        self.source_buttons = buttons  # gui.live_flow adds Camera and Video file… here
         self.drop_zone.content_layout().addLayout(buttons)
         root.addWidget(self.drop_zone)
         self.busy = BusyRow(self)
@@ -257,6 +265,7 @@ class PredictionTab(QWidget):
         bar.not_sure_changed.connect(on_action(bar.not_sure, self._on_not_sure))
         bar.heat_changed.connect(on_action(bar.heat, self._on_heat))
         bar.backend_changed.connect(on_action(bar.backend, self._on_backend))
+        bar.tta_changed.connect(on_action(bar.tta, self._on_tta))
         backend = self._settings.backend() if hasattr(self._settings, "backend") else "auto"
         bar.set_backend(backend)
         self.service.set_backend(bar.backend.currentData())
@@ -275,6 +284,12 @@ class PredictionTab(QWidget):
         self.service.set_backend(backend)
         if hasattr(self._settings, "set_backend"):
             self._settings.set_backend(backend)
+        if self._run_dir or self._loading:
+            self.open_run(self._loading or self._run_dir)
+
+    def _on_tta(self, mode: str) -> None:
+        """Another test-time augmentation: the model in use is reopened with it."""
+        self.service.set_tta(mode)
         if self._run_dir or self._loading:
             self.open_run(self._loading or self._run_dir)
 
@@ -301,7 +316,13 @@ class PredictionTab(QWidget):
             return  # an older request finished after a newer one was made
         self._run_dir, self._loading = run_dir, ""
         self.model_label.setText(dynamic(lambda: using_text(run_dir, list(class_names))))
-        self._say("")
+        tta = self.service.tta_info()  # what the views bought on the validation images
+        if tta.get("mode", "off") != "off":
+            from engine.use.tta import describe
+
+            self._say(describe(tta))
+        else:
+            self._say("")
         if self._settings is not None and hasattr(self._settings, "add_recent"):
             self._settings.add_recent("runs", run_dir)
         self.refresh_runs()

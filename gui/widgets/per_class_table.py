@@ -1,5 +1,6 @@
-"""The evaluation view's per-class table: precision, recall, F1 and number of images of
-every class, sortable by any column (numbers sort as numbers, not as text)."""
+"""The evaluation view's per-class table: precision, recall, F1, number of images and (for
+runs that measured it) the recall before training of every class, sortable by any column
+(numbers sort as numbers, not as text)."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
@@ -31,11 +32,15 @@ class PerClassTable(QTableWidget):
     """One row per class; click a header to sort by that column."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(0, 5, parent)
+        super().__init__(0, 6, parent)
         self.setHorizontalHeaderLabels([
             translate("EvaluationView", "Class"), translate("EvaluationView", "Precision"),
             translate("EvaluationView", "Recall"), translate("EvaluationView", "F1"),
-            translate("EvaluationView", "Images")])
+            translate("EvaluationView", "Images"), translate("EvaluationView", "Recall at start")])
+        self.horizontalHeaderItem(5).setToolTip(translate(
+            "EvaluationView", "Recall of the model training started from (zero-shot or initial "
+            "head), measured on the same images before the first step: did training, and class "
+            "balancing, lift the small classes?"))
         self.setSortingEnabled(True)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -55,5 +60,9 @@ class PerClassTable(QTableWidget):
                 self.setItem(row, col, NumberItem(value, fmt.percent(value)))
             support = int(entry["support"])
             self.setItem(row, 4, NumberItem(support, str(support)))
+            start = entry.get("start_recall")  # engine.use.evaluate: runs that measured it
+            self.setItem(row, 5, NumberItem(start, fmt.percent(start)) if start is not None
+                         else QTableWidgetItem(""))
+        self.setColumnHidden(5, not any("start_recall" in e for e in per_class))
         self.setSortingEnabled(True)
         self.sortByColumn(0, Qt.SortOrder.AscendingOrder)

@@ -154,3 +154,19 @@ def test_few_classes_keep_the_plain_matrix(qtbot, view, tmp_path):
     qtbot.wait(50)
     assert matrix.getPlotItem().getViewBox().viewRange() == before
 
+
+
+def test_recall_at_start_shows_beside_the_final_recall_when_measured(view, tmp_path):
+    report = synthetic_report(tmp_path)
+    view.set_report(report)
+    assert view.table.isColumnHidden(5)  # a report from before it was measured
+    for row, start in zip(report.per_class, (0.5, 0.0, 0.9)):
+        row["start_recall"] = start
+    view.set_report(report)
+    assert not view.table.isColumnHidden(5)
+    assert view.table.horizontalHeaderItem(5).text() == "Recall at start"
+    assert _column(view, 0) == ["beagle", "golden retriever", "pug"]
+    assert _column(view, 5) == ["50.0 %", "90.0 %", "0.0 %"]
+    view.table.sortByColumn(5, Qt.SortOrder.AscendingOrder)
+    assert _column(view, 0) == ["pug", "beagle", "golden retriever"]
+    view.grab().save(str(tmp_path / "start_recall.png"))
