@@ -171,5 +171,14 @@ def config_number(name: str) -> Check:
     from engine.config import TrainConfig
 
     f = next(f for f in dataclasses.fields(TrainConfig) if f.name == name)
-    return number(type(getattr(TrainConfig(), name)), f.metadata.get("min"),
-                  f.metadata.get("max"))
+    check = number(type(getattr(TrainConfig(), name)), f.metadata.get("min"),
+                   f.metadata.get("max"))
+    words = f.metadata.get("words", {})  # e.g. --batch-size auto (= 0)
+    if not words:
+        return check
+
+    def check_or_word(text: str):
+        return words.get(text.strip().lower()) if text.strip().lower() in words else check(text)
+
+    check_or_word.__name__ = check.__name__
+    return check_or_word

@@ -59,6 +59,22 @@ class TrainConfig:
     augment: bool = _f(True, "Random resized crops and horizontal flips while training.", "data")
     color_jitter: float = _f(0.0, "Strength of random brightness/contrast/saturation changes "
                              "(0 = off).", "data", min=0.0, max=0.5, advanced=True)
+    mixup: float = _f(0.0, "MixUp: blend training images in pairs, and their labels, by a share "
+                      "drawn from Beta(alpha, alpha); this is alpha (0 = off, 0.2-0.4 usual).",
+                      "data", min=0.0, max=10.0, advanced=True)
+    cutmix: float = _f(0.0, "CutMix: paste a box of one training image into another, labels mixed "
+                       "by the box's area; alpha of its Beta draw (0 = off, 1.0 usual).", "data",
+                       min=0.0, max=10.0, advanced=True)
+    mix_prob: float = _f(1.0, "Share of training batches mixed when MixUp or CutMix is on (with "
+                         "both on, each mixed batch uses one of them, 50/50).", "data", min=0.0,
+                         max=1.0, advanced=True)
+    randaugment_ops: int = _f(0, "RandAugment: random operations applied to each training image "
+                              "(rotate, shear, shift, brightness, contrast, colour, sharpness, "
+                              "posterize, solarize, autocontrast); 0 = off, 2 usual. Like MixUp "
+                              "and CutMix, no effect on cached inputs (linear probe, cached "
+                              "frozen blocks).", "data", min=0, max=10, advanced=True)
+    randaugment_magnitude: int = _f(9, "Strength of the RandAugment operations, 0-30.", "data",
+                                    min=0, max=30, advanced=True)
     cache_max_mb: int = _f(2048, "Memory for decoded images; larger datasets spill to a disk cache.",
                            "data", min=64, advanced=True)
     cache_dir: str = _f("", "Folder for the on-disk decode cache (empty = the user cache folder).",
@@ -104,8 +120,11 @@ class TrainConfig:
     epochs: int = _f(10, "Passes over the training images.", "training", min=1, max=10000)
     max_steps: int = _f(0, "Stop after this many optimizer steps (0 = use epochs).", "training",
                         min=0)
-    batch_size: int = _f(32, "Images per step (per process). Lower it if memory runs out.",
-                         "training", min=1, max=4096)
+    batch_size: int = _f(32, "Images per step (per process); 0 or 'auto' = the largest batch "
+                         "that fits the GPU's memory (a short probe), or one chosen from the free "
+                         "RAM on a CPU. Out of memory mid-run halves it, accumulating gradients "
+                         "to keep the effective batch.", "training", min=0, max=4096,
+                         words={"auto": 0})
     grad_accum: int = _f(1, "Steps whose gradients are summed before each update (effective batch "
                          "= batch size x this).", "training", min=1, max=1024, advanced=True)
     lr: float = _f(5e-4, "Peak learning rate of AdamW for the LoRA weights.", "training",
@@ -124,6 +143,16 @@ class TrainConfig:
     early_stop_patience: int = _f(3, "Stop when validation accuracy has not improved for this many "
                                   "epochs (0 = never stop early).", "training", min=0)
     seed: int = _f(42, "Seed for initialisation, data order and augmentation.", "training", min=0)
+    class_balance: str = _f("auto", "Help small classes: 'weighted-loss' weights each class's "
+                            "loss by its inverse frequency; 'balanced-sampler' draws every class "
+                            "equally often; 'auto' weights the loss when the largest class has "
+                            "3x the training images of the smallest or more (the log says so).",
+                            "training", choices=["auto", "none", "weighted-loss",
+                                                 "balanced-sampler"])
+    tta: str = _f("off", "Test-time augmentation of the final evaluation: average the "
+                  "calibrated probabilities of the image and its mirror ('flip'), plus 5 crops "
+                  "('flip+crops': 7 views, 7x the time).", "training",
+                  choices=["off", "flip", "flip+crops"], advanced=True)
     # --- hardware -------------------------------------------------------------------
     device: str = _f("auto", "Where to train: auto picks cuda, then mps, then cpu.", "hardware",
                      choices=["auto", "cpu", "cuda", "mps"])
@@ -135,6 +164,11 @@ class TrainConfig:
     attention: str = _f("auto", "Attention kernel: auto picks eager for bf16 on a CPU (faster for "
                         "ViT's short sequences) and SDPA elsewhere; the log says which runs.",
                         "hardware", choices=["auto", "eager", "sdpa"], advanced=True)
+    gradient_checkpointing: str = _f("auto", "Recompute each encoder block's activations in the "
+                                     "backward pass instead of keeping them: far less memory, "
+                                     "slower steps. auto: on when LoRA trains a large tower "
+                                     "(width >= 1024 or >= 24 blocks, e.g. ViT-L/14).", "hardware",
+                                     choices=["auto", "on", "off"], advanced=True)
     compile: bool = _f(False, "Compile the model with torch.compile before training: faster "
                        "steps after a one-off compile of about a minute (needs a C++ compiler "
                        "on a CPU); worth it for long runs only. Falls back to normal if it fails.",
@@ -243,6 +277,9 @@ def _coerce(f: dataclasses.Field, value: Any) -> Any:
         if isinstance(value, (int, float)) and value in (0, 1):
             return bool(value)
         raise wrong(_("{field}: {value} is not true or false."))
+    words = f.metadata.get("words", {})  # e.g. batch_size: "auto" means 0
+    if isinstance(value, str) and value.strip().lower() in words:
+        return words[value.strip().lower()]
     if isinstance(default, int):
         number = _number(value)
         if number is None or number != int(number):
@@ -315,15 +352,17 @@ PRESETS: dict[str, dict[str, Any]] = {
         "target_modules": ["q_proj", "v_proj"], "lora_last_n_blocks": 0, "lr": 5e-4,
         "head_lr": 5e-4, "weight_decay": 0.01, "decay_bias": True, "warmup_ratio": 0.0,
         "grad_clip": 0.0, "augment": False, "color_jitter": 0.0, "batch_size": 32,
-        "head_init": "random", "early_stop_patience": 0,
+        "head_init": "random", "early_stop_patience": 0, "class_balance": "none",
     },
     N_("Best accuracy (GPU)"): {
         # SigLIP 2 B/16: the best published zero-shot start at CLIP B/16's size (not measured
         # here: no machine of this project holds real weights; see README, "Choosing a base model")
         "method": "lora", "model": "google/siglip2-base-patch16-224", "epochs": 15, "lora_r": 16,
         "lora_alpha": 32.0, "target_modules": ["q_proj", "k_proj", "v_proj", "out_proj"],
-        "lora_last_n_blocks": 0, "batch_size": 64, "augment": True, "color_jitter": 0.1,
-        "early_stop_patience": 4,
+        # the largest batch the GPU holds (batch_size 0 = auto), and the mirror image averaged
+        # in at evaluation and prediction (tta), with its own fitted temperature
+        "lora_last_n_blocks": 0, "batch_size": 0, "augment": True, "color_jitter": 0.1,
+        "early_stop_patience": 4, "tta": "flip",
     },
 }
 
@@ -335,7 +374,9 @@ PRESETS: dict[str, dict[str, Any]] = {
 PRESET_FIELDS = ("method", "head_init", "lora_r", "lora_alpha", "lora_dropout", "target_modules",
                  "lora_last_n_blocks", "cache_frozen_blocks", "epochs", "max_steps", "batch_size",
                  "grad_accum", "lr", "head_lr", "weight_decay", "decay_bias", "warmup_ratio",
-                 "grad_clip", "early_stop_patience", "augment", "color_jitter")
+                 "grad_clip", "early_stop_patience", "augment", "color_jitter", "mixup",
+                 "cutmix", "mix_prob", "randaugment_ops", "randaugment_magnitude",
+                 "class_balance", "tta")
 PRESET_MODELS = frozenset(p["model"] for p in PRESETS.values() if "model" in p)
 
 
@@ -417,6 +458,8 @@ def to_command_line(config: TrainConfig) -> str:
         if value == getattr(default, f.name):
             continue
         flag = "--" + f.name.replace("_", "-")
+        # a number with a word of its own is written as the word (batch size 0: auto)
+        value = next((w for w, v in f.metadata.get("words", {}).items() if v == value), value)
         if isinstance(value, bool):
             parts.append(flag if value else "--no-" + f.name.replace("_", "-"))
         elif isinstance(value, list):

@@ -76,7 +76,7 @@ def test_cli_help_uses_field_help():
 USERS_FIELDS = {"data_dir", "val_fraction", "test_fraction", "split_seed", "cache_max_mb",
                 "cache_dir", "model", "init_from", "prompt_templates", "seed", "device",
                 "precision", "num_threads", "attention", "compile", "output_dir", "run_name",
-                "resume_from"}
+                "resume_from", "gradient_checkpointing"}
 PAIRS = [(a, b) for a in PRESETS for b in PRESETS]
 
 

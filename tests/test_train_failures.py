@@ -155,7 +155,7 @@ def test_unusable_dataset_or_config(tmp_path, tiny_clip_dir, problem):
         (data / "green_square").rmdir()
     elif problem == "config":
         make_demo_dataset(data, num_classes=2, per_class=6)
-        changes = {"batch_size": 0}
+        changes = {"batch_size": -1}  # 0 is "auto"
     finished = run_to_failure(tiny_config(data, tiny_clip_dir, tmp_path / "runs", **changes))
     expected = {"missing": str(data), "one-class": "class", "config": "batch_size"}[problem]
     assert expected in finished.error

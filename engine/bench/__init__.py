@@ -16,7 +16,7 @@ import traceback
 from pathlib import Path
 
 SECTIONS = ("training", "variants", "job", "pipeline", "fast_modes", "prediction", "memory", "growth",
-            "gui", "gpu", "map", "backends", "serve")
+            "gui", "gpu", "map", "backends", "serve", "video")
 DEFAULT_OUTPUT = "bench_out/bench.json"
 
 
@@ -28,7 +28,9 @@ def default_output(mode: str) -> str:
 
 def _section_functions() -> dict:
     from engine.bench import sections_backends
+    from engine.bench import sections_memory
     from engine.bench import sections_serve
+    from engine.bench import sections_video
     from engine.bench import (gui_probe, sections_gpu, sections_map, sections_modes,
                               sections_system, sections_job, sections_training,
                               sections_variants)
@@ -37,10 +39,10 @@ def _section_functions() -> dict:
             "variants": sections_variants.variants, "job": sections_job.job,
             "pipeline": sections_training.pipeline,
             "fast_modes": sections_modes.fast_modes,
-            "prediction": sections_modes.prediction, "memory": sections_system.memory,
+            "prediction": sections_modes.prediction, "memory": sections_memory.memory,
             "growth": sections_system.growth, "gui": gui_probe.gui,
             "map": sections_map.dataset_map, "backends": sections_backends.backends,
-            "serve": sections_serve.serve}
+            "serve": sections_serve.serve, "video": sections_video.video}
 
 
 def run_bench(mode: str = "full", output: str | Path = DEFAULT_OUTPUT,

@@ -114,7 +114,15 @@ def growth(args: dict) -> dict:
             "peak": mem.peak, "peak_rss_mb": peak_rss_self_mb()}
 
 
-TASKS = {"engine-memory": engine_memory, "reference-memory": reference_memory, "growth": growth}
+def checkpointing_step(args: dict) -> dict:
+    """One LoRA training step of a ViT-shaped tower, with or without gradient checkpointing."""
+    from engine.bench.sections_memory import checkpointing_step as measure
+
+    return measure(args)
+
+
+TASKS = {"engine-memory": engine_memory, "reference-memory": reference_memory, "growth": growth,
+         "checkpointing-step": checkpointing_step}
 
 
 def main(argv: list[str]) -> int:

@@ -55,6 +55,10 @@ class Plan:
     job_val_per_class: int = 8
     map_points: int = 20000  # section 9: embeddings laid out on the dataset map
     sort_images: int = 1000  # section 9: images embedded by the training model (cold)
+    # section 7 (engine.bench.sections_memory): a ViT-L/14-shaped LoRA step with and without
+    # gradient checkpointing; 32 is the batch, 8 fits a small shared CPU machine
+    checkpointing_batches: tuple[int, ...] = (8, 32)
+    checkpointing_steps: int = 2  # timed steps after one warm-up step
 
 
 PLANS = {
@@ -68,7 +72,8 @@ PLANS = {
                   growth_model="small-224", growth_sizes=(250, 1000), single_images=10,
                   gui_runs=1, gui_train_epochs=1, memory_steps=2, child_timeout_s=300,
                   folder_images=40, reference_memory=False, gpu_models=("vit-b32",),
-                  gpu_steps=10, map_points=5000, sort_images=260),
+                  gpu_steps=10, map_points=5000, sort_images=260, checkpointing_batches=(8,),
+                  checkpointing_steps=1),
     "smoke": Plan("smoke", "tiny", "photos-16", rounds=2, steps=1, last_n=1,
                   acc_model="tiny", acc_epochs=1, probe_epochs=2, acc_last_n=1,
                   growth_model="tiny", growth_sizes=(16, 32), single_images=3,
@@ -76,7 +81,7 @@ PLANS = {
                   batch_size=4, gpu_models=("tiny",), gpu_batches=(4, 8), gpu_steps=2,
                   gpu_job_epochs=2, gpu_on_cpu=True, variant_steps=1, job_epochs=2, job_train_per_class=4,
                   job_val_per_class=2, map_points=300,
-                  sort_images=16),
+                  sort_images=16, checkpointing_batches=(4,), checkpointing_steps=1),
 }
 
 

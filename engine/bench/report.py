@@ -212,7 +212,28 @@ def _memory(sec: dict) -> list[str]:
                if sec.get("reference_peak_tree_pss_mb") else "")
             + ". Decode cache: "
             f"{sec['decode_cache_mb_per_1000_images']} MB per 1,000 images at "
-            f"{sec['decode_cache_resolution']} px."]
+            f"{sec['decode_cache_resolution']} px."] + _checkpointing(sec.get("checkpointing"))
+
+
+def _checkpointing(sec: dict | None) -> list[str]:
+    """engine.bench.sections_memory: a ViT-L/14-shaped LoRA step with/without checkpointing."""
+    if not sec:
+        return []
+    if sec.get("status") != "ok":
+        return [f"Gradient checkpointing: {sec.get('status')} ({sec.get('error', '')})"]
+
+    def cell(v: dict) -> str:
+        if "step_peak_mb" not in v:
+            return v.get("reason", v.get("status", "–"))
+        return f"{v['step_peak_mb']:,.0f} MB, {v['step_s']} s/step ({v['precision']})"
+
+    rows = [[r["batch_size"], cell(r["off"]), cell(r["on"]),
+             f"{r['saving']:.0%}" if "saving" in r else "–",
+             f"{r['step_time_ratio']}x" if "step_time_ratio" in r else "–",
+             _met(r["goal_met"]) if "goal_met" in r else "–"] for r in sec["rows"]]
+    return ["", f"Gradient checkpointing ({sec['shape']} LoRA step on {sec['device']}; memory "
+            f"the step adds; goal >= {sec['goal_saving']:.0%} less):", ""] + _table(
+        ["batch", "off", "on", "saving", "time on/off", "goal"], rows)
 
 
 def _growth(sec: dict) -> list[str]:
@@ -293,11 +314,18 @@ RENDERERS = {"training": _training, "variants": _variants, "job": _job, "pipelin
              "fast_modes": _fast_modes, "prediction": _prediction, "gui": _gui,
              "memory": _memory, "growth": _growth, "gpu": _gpu, "map": _map,
              "backends": lambda sec: _backends_table(sec),
-             "serve": lambda sec: _serve_table(sec)}
+             "serve": lambda sec: _serve_table(sec),
+             "video": lambda sec: _video_table(sec)}
 
 
 def _serve_table(sec: dict) -> list[str]:
     from engine.bench.sections_serve import table
+
+    return table(sec)
+
+
+def _video_table(sec: dict) -> list[str]:
+    from engine.bench.sections_video import table
 
     return table(sec)
 

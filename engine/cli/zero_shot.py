@@ -127,7 +127,7 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
                    help=_("number format: auto uses bf16 where the CPU/GPU computes it "
                           "natively, fp16 on older GPUs, fp32 otherwise, as training does "
                           "(default: auto)"))
-    p.add_argument("--batch-size", type=config_number("batch_size"), default=None,
+    p.add_argument("--batch-size", type=number(int, 1, 4096), default=None,
                    help=_("images per forward pass (default: {size}, as training)").format(
                        size=defaults.batch_size))
     p.add_argument("--threads", type=number(int, 0, 1024), default=0,

@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from engine.data.framing import BICUBIC
+from engine.data.randaugment import RandAugment
 
 # Luma weights (ITU-R 601), as torchvision uses for grayscale/saturation.
 _LUMA = (0.299, 0.587, 0.114)
@@ -27,13 +28,17 @@ class Augmenter:
                  augment: bool = True, color_jitter: float = 0.0,
                  scale: tuple[float, float] = (0.5, 1.0),
                  ratio: tuple[float, float] = (3 / 4, 4 / 3), hflip: bool = True,
-                 eval_crop: float = 1.0, eval_filter: str = "bilinear"):
+                 eval_crop: float = 1.0, eval_filter: str = "bilinear",
+                 randaugment_ops: int = 0, randaugment_magnitude: int = 9):
         """`scale`: share of the cached square's area a training crop covers; `ratio`: its
         aspect range. `eval_crop`: side of the evaluation centre crop as a share of the
         cached square; 1.0 (default) sees the whole square, which the decode cache has
         already framed as the base model's processor does. `eval_filter`: "bilinear" or
         "bicubic", the antialiased filter that resizes the evaluation crop to the input
-        size (bicubic follows a bicubic processor twice as closely; bilinear is faster)."""
+        size (bicubic follows a bicubic processor twice as closely; bilinear is faster).
+        `randaugment_ops` > 0: that many RandAugment operations per training image
+        (engine.data.randaugment), after the crop, before colour jitter; also without
+        `augment` (then on the evaluation crop)."""
         if not (0 < scale[0] <= scale[1] <= 1):
             raise ValueError(f"scale must satisfy 0 < min <= max <= 1, got {scale}")
         if not 0 < eval_crop <= 1:
@@ -48,6 +53,8 @@ class Augmenter:
         self.hflip = hflip
         self.eval_crop = eval_crop
         self.eval_filter = eval_filter
+        self.randaugment = RandAugment(randaugment_ops, randaugment_magnitude) \
+            if randaugment_ops > 0 else None
         # (x / 255 - mean) / std folded into one multiply-add
         std_t = torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1)
         self._mul = 1.0 / (255.0 * std_t)
@@ -68,6 +75,10 @@ class Augmenter:
 
     def eval_batch(self, images: torch.Tensor) -> torch.Tensor:
         """uint8 [B,3,R,R] -> float32 [B,3,S,S]: deterministic centre crop, normalised."""
+        return self.normalise(self._eval_pixels(images))
+
+    def _eval_pixels(self, images: torch.Tensor) -> torch.Tensor:
+        """The evaluation crop as float pixels 0..255 (not normalised)."""
         r = images.shape[-1]
         side = max(1, round(r * self.eval_crop))
         off = (r - side) // 2
@@ -81,7 +92,7 @@ class Augmenter:
             # antialiased resize; on CPU the uint8 kernel is several times faster than float
             x = x if x.device.type == "cpu" else x.float()
             x = F.interpolate(x, size=size, mode="bilinear", antialias=True, align_corners=False)
-        return self.normalise(x.float())
+        return x.float()
 
     def crop_params(self, batch: int, generator: torch.Generator) -> torch.Tensor:
         """Per-image crop boxes [B, 4] = (x scale, x centre, y scale, y centre) in grid units.
@@ -139,11 +150,16 @@ class Augmenter:
 
     def train_batch(self, images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """uint8 [B,3,R,R] -> float32 [B,3,S,S]: random crop/flip (+jitter), normalised."""
-        if not self.augment:
+        if not self.augment and self.randaugment is None:
             return self.eval_batch(images)
-        grid = self._grid(self.crop_params(images.shape[0], generator).to(images.device))
-        x = F.grid_sample(images.float(), grid, mode="bilinear", padding_mode="border",
-                          align_corners=False)
+        if self.augment:
+            grid = self._grid(self.crop_params(images.shape[0], generator).to(images.device))
+            x = F.grid_sample(images.float(), grid, mode="bilinear", padding_mode="border",
+                              align_corners=False)
+        else:  # RandAugment alone: on the evaluation crop
+            x = self._eval_pixels(images)
+        if self.randaugment is not None:
+            x = self.randaugment(x, generator)
         if self.color_jitter > 0:
             return self._colour_and_normalise(x, generator)
         return self.normalise(x)

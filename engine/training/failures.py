@@ -21,6 +21,7 @@ def is_out_of_memory(exc: BaseException) -> bool:
 
 
 def _oom_advice(config: TrainConfig, device: str) -> str:
+    config = config.replace(batch_size=config.batch_size or 32)  # 0 (auto): the default
     half = max(1, config.batch_size // 2)
     tips = [_("a smaller batch size (e.g. {half}) with gradient accumulation {accum} to keep "
               "the same effective batch").format(

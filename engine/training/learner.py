@@ -2,13 +2,14 @@
 gradient scaler, one optimiser update over a group of micro-batches, and validation."""
 from __future__ import annotations
 
-import contextlib
-
 import torch
 from torch.nn import functional as F
 
+from engine.data.mixing import Mixer
 from engine.model.block_cache import SuffixClassifier
-from engine.training.batches import batch_generator, rank_batch
+from engine.training import balance
+from engine.training.batches import batch_generator, epoch_order
+from engine.training.micro_steps import MemoryFallback, accumulate
 from engine.training.phases import Built, Inputs, Setup
 from engine.training.plan import lr_factor, make_plan
 from engine.training.scoring import EvalResult, evaluate
@@ -54,6 +55,27 @@ class Learner:
                                            enabled=setup.precision.needs_grad_scaler)
         self.log_every = max(1, plan.total_steps // LOG_POINTS)
         self.has_val = len(self.data.splits["val"]) > 0
+        self.memory = MemoryFallback(config.batch_size, config.grad_accum)
+        self.num_classes = len(dataset.class_names)
+        # MixUp/CutMix on the augmented pixels; cached inputs are not images (see phases)
+        mixer = Mixer.from_config(config)
+        self.mixer = mixer if mixer.active and self.lora and self.suffix is None else None
+        # class_balance (engine.training.balance): the remedy used and the log line saying why
+        train_labels = self.data.splits["train"].labels
+        counts = balance.class_counts(train_labels, len(dataset.class_names))
+        self.balance, self.balance_note = balance.choose(config.class_balance, counts,
+                                                         dataset.class_names)
+        self.balance_record = balance.describe_used(config.class_balance, self.balance,
+                                                    counts, dataset.class_names)
+        self.class_weights = (balance.loss_weights(counts).to(self.device)
+                              if self.balance == "weighted-loss" else None)
+
+    def epoch_order(self, epoch: int) -> torch.Tensor:
+        """The training positions of `epoch`: a permutation, or a class-balanced draw."""
+        if self.balance == "balanced-sampler":
+            return balance.balanced_order(self.data.splits["train"].labels, self.config.seed,
+                                          epoch)
+        return epoch_order(self.n_train, self.config.seed, epoch)
 
     # --- inputs -> logits ---------------------------------------------------------------
     def train_inputs(self, x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
@@ -110,20 +132,13 @@ class Learner:
     def update(self, order: torch.Tensor, epoch: int, micro: int, meter) -> int:
         """Sum the gradients of micro-batches micro.. (gradient accumulation), step the
         optimiser and the schedule; returns the next micro-batch of the epoch."""
-        config, setup, plan = self.config, self.setup, self.plan
+        config, plan = self.config, self.plan
         group = range(micro, min(micro + config.grad_accum, plan.micro_per_epoch))
-        for m in group:
-            x, y = self.data.batch("train", rank_batch(order, m, config.batch_size, setup.rank,
-                                                       setup.world))
-            y = y.to(self.device, non_blocking=True)
-            sync = m == group[-1]  # DDP all-reduces gradients only on the last one
-            with contextlib.nullcontext() if sync else setup.accelerator.no_sync(self.net):
-                with self.autocast():
-                    gen = batch_generator(config.seed, epoch, m, setup.rank, self.device)
-                    logits = self.net(self.train_inputs(x, gen))
-                loss = F.cross_entropy(logits.float(), y)
-                self.scaler.scale(loss / len(group)).backward()
-            meter.add(loss.detach(), logits.detach(), y)
+        # out of memory: redone in smaller chunks, same images (engine.training.micro_steps)
+        seen = self.memory.run(lambda: accumulate(self, order, epoch, group), self.optimizer,
+                               self.device)
+        for loss, logits, y in seen:
+            meter.add(loss, logits, y)
         if config.grad_clip > 0:
             self.scaler.unscale_(self.optimizer)
             torch.nn.utils.clip_grad_norm_(self.params, config.grad_clip)

@@ -27,7 +27,6 @@ from engine.hardware import describe_device
 from engine.libraries import ready
 from engine.i18n import _
 from engine.model import checkpoint as ckpt
-from engine.training.batches import epoch_order
 from engine.training.control import TrainControl
 from engine.training.distributed import stop_requested
 from engine.training.failures import describe_failure
@@ -162,8 +161,13 @@ def start(learner: Learner, built, run_dir: Path, rec: Recorder) -> Iterator[Eve
         yield rec(Log(level="warning", message=_("There is no validation split: the last "
                                                  "epoch's weights are kept and early stopping "
                                                  "is off.")))
+    if learner.balance_note:
+        yield rec(Log(level="info", message=learner.balance_note))
+    rec.update(class_balance=learner.balance_record)
+    if setup.resume_dir is None:  # per-class recall of the starting model, for the report
+        recall, result = start_recall(learner)
+        rec.update(start_recall=recall)
     if setup.resume_dir is None and learner.has_val:
-        result = learner.validate()
         tracker.zero_shot = result.accuracy
         rec.update(zero_shot_val_accuracy=result.accuracy)
         # step 0 is a candidate for the best model: the adapter is still a no-op (LoRA B is
@@ -177,6 +181,19 @@ def start(learner: Learner, built, run_dir: Path, rec: Recorder) -> Iterator[Eve
     return tracker
 
 
+def start_recall(learner: Learner) -> tuple[dict, object]:
+    """({split: {class: recall}} of the model before training on the val and test splits,
+    the val EvalResult or None): the report shows the recall beside the final one (did
+    balancing lift the small classes?); the val result is also step 0's evaluation."""
+    recall, val = {}, None
+    for split in ("val", "test"):
+        if len(learner.data.splits[split]) > 0:
+            result = learner.validate(split)
+            recall[split] = result.per_class
+            val = result if split == "val" else val
+    return recall, val
+
+
 def run_epochs(learner: Learner, tracker: Tracker, control: TrainControl, run_dir: Path,
                rec: Recorder) -> Iterator[Event]:
     """8. Epoch after epoch of optimiser updates, each epoch ended by end_epoch.
@@ -188,7 +205,7 @@ def run_epochs(learner: Learner, tracker: Tracker, control: TrainControl, run_di
     meter = StepMeter(setup.world)
     epoch = tracker.step // plan.steps_per_epoch
     while epoch < plan.epochs and tracker.step < plan.total_steps:
-        order = epoch_order(learner.n_train, config.seed, epoch)
+        order = learner.epoch_order(epoch)  # a permutation, or class_balance's draw
         micro = plan.micro_start(tracker.step - epoch * plan.steps_per_epoch, config.grad_accum)
         while micro < plan.micro_per_epoch and tracker.step < plan.total_steps:
             if control.paused:  # pause between steps; the clock stops with it
@@ -201,6 +218,8 @@ def run_epochs(learner: Learner, tracker: Tracker, control: TrainControl, run_di
             if stop_requested(control, setup.accelerator, setup.world):
                 return "stopped"
             micro = learner.update(order, epoch, micro, meter)
+            for note in learner.memory.take_notes():  # out of memory: went on at half batch
+                yield rec(Log(level="warning", message=note))
             tracker.step += 1
             if tracker.step % learner.log_every == 0 or micro == plan.micro_per_epoch:
                 yield rec(meter.event(tracker.step, epoch + micro / plan.micro_per_epoch,
@@ -317,13 +336,24 @@ def _full_report(learner: Learner, rec: Recorder, run_dir: Path) -> Iterator[Eve
     The training model is not used again after this."""
     from engine.use.evaluate import evaluate_run
     from engine.use.predict import Predictor
+    from engine.use.tta import describe as describe_tta
+    from engine.use.tta_fit import use_tta
 
     def report(progress):
         predictor = Predictor(run_dir, classifier=learner.model)
-        return evaluate_run(run_dir, split="test", progress=progress, predictor=predictor)
+        # config.tta: its temperature fitted on the validation split now, kept in run.json
+        notes = use_tta(predictor, learner.config.tta, save=False, progress=progress)
+        evaluate_run(run_dir, split="test", progress=progress, predictor=predictor)
+        return predictor, notes
 
     try:
-        yield from with_progress("evaluate", _("Writing the test report"), report)
+        predictor, notes = yield from with_progress("evaluate", _("Writing the test report"),
+                                                    report)
+        if learner.config.tta != "off":
+            rec.update(calibration=predictor.run.get("calibration"))
+            yield rec(Log(level="info", message=describe_tta(predictor.tta_info)))
+        for note in notes:
+            yield rec(Log(level="warning", message=note))
         yield rec(Log(level="info", message=_("Test report written to {path}").format(
             path=run_dir / "report")))
     except Exception as exc:  # the model is saved; a report problem must not fail the run

@@ -158,7 +158,29 @@ def load_model(setup: Setup, dataset: DatasetIndex, rec: Recorder) -> Iterator[E
     model.to(setup.device)
     for message in use_compute_format(model, setup):
         yield rec(Log(level="info", message=message))
+    yield from use_memory_settings(model, info, setup, len(dataset.split("train")), rec)
     return Built(model, info, trainable, total)
+
+
+def use_memory_settings(model, info, setup: Setup, num_train: int,
+                        rec: Recorder) -> Iterator[Event]:
+    """Gradient checkpointing (engine.model.grad_checkpointing), then `batch_size: auto`
+    (engine.training.auto_batch) decided for this model on this machine: the decided size
+    is the run's (run.json and a resume keep it)."""
+    from engine.model.grad_checkpointing import is_on, use_gradient_checkpointing
+    from engine.training.auto_batch import choose_batch_size
+
+    config = setup.config
+    note = use_gradient_checkpointing(model.vision, config.gradient_checkpointing, config.method)
+    if note:
+        yield rec(Log(level="info", message=note))
+    if config.batch_size == 0:
+        size, why = choose_batch_size(model, info, config, setup.device, setup.precision,
+                                      num_train, is_on(model.vision))
+        if setup.world > 1:  # every process must step the same plan: the smallest choice
+            size = int(setup.accelerator.gather(torch.tensor([size], device=setup.device)).min())
+        setup.config = config.replace(batch_size=size)
+        yield rec(Log(level="info", message=_("Batch size: {why}").format(why=why)))
 
 
 def use_compute_format(model, setup: Setup) -> list[str]:
@@ -196,13 +218,16 @@ def prepare_inputs(setup: Setup, dataset: DatasetIndex, built: Built, control,
     """5. Every image decoded once; for the probe its frozen embedding, for LoRA on the last
     blocks the frozen blocks' states; then the inputs go to the device when they fit."""
     from engine.data.augment import Augmenter
+    from engine.data.mixing import unused_augmentation
     from engine.model.block_cache import frozen_blocks, why_not
     from engine.training.inputs import cache_images, cache_states, embed_images, place_inputs
 
     config, device, autocast = setup.config, setup.device, setup.precision.autocast
     model, lora = built.model, setup.config.method == "lora"
     augmenter = Augmenter.for_model(built.info, augment=config.augment,
-                                    color_jitter=config.color_jitter)
+                                    color_jitter=config.color_jitter,
+                                    randaugment_ops=config.randaugment_ops,
+                                    randaugment_magnitude=config.randaugment_magnitude)
     with setup.accelerator.main_process_first():  # one process fills the disk cache
         data = yield from with_progress(
             "decode", _("Decoding images"),
@@ -233,6 +258,11 @@ def prepare_inputs(setup: Setup, dataset: DatasetIndex, built: Built, control,
         yield rec(Log(level="info", message=_("The frozen blocks are not cached: "
                                               "{reason}.").format(
             reason=why_not(config, model.vision))))
+    unused = unused_augmentation(config, _("image embeddings") if not lora else
+                                 _("the states of {count} frozen blocks").format(count=frozen)
+                                 if frozen else "")
+    if unused:
+        yield rec(Log(level="info", message=unused))
     data, placed = place_inputs(data, device)
     if placed:
         yield rec(Log(level="info", message=placed))

@@ -21,7 +21,7 @@ from engine.i18n import _
 
 # This machine's business, not the run's: always the request's values (defaults = auto).
 MACHINE = ("device", "precision", "num_threads", "attention", "compile", "cache_max_mb",
-           "cache_dir")
+           "cache_dir", "gradient_checkpointing")
 # How long and when to stop: applied, and the schedule follows.
 LENGTH = ("epochs", "max_steps", "early_stop_patience")
 # Where the continued run is written: a new place means a copy (the original stays).
@@ -72,7 +72,9 @@ def stored_config(run_dir: Path) -> TrainConfig:
         raise UserError(_("{path} has no checkpoint to resume from (checkpoints/last is "
                           "missing): it ended before its first save. Start a new run "
                           "instead.").format(path=run_dir))
-    return TrainConfig.from_dict(read_run(run_dir).get("config", {}))
+    stored = read_run(run_dir).get("config", {})
+    # a run from before class_balance trained without it: it continues so
+    return TrainConfig.from_dict({"class_balance": "none", **stored})
 
 
 def check_resume_config(config: TrainConfig, run_dir: Path) -> Resume:

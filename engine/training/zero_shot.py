@@ -145,7 +145,8 @@ def zero_shot_accuracy(model: str, data: str, split: str = "val", *,
                               "the files are images and still in place.").format(
                 count=len(chosen.samples), split=split))
         scored = evaluate(lambda x: classifier(augmenter.eval_batch(x)), inputs, labels,
-                          index.class_names, config.batch_size, dev, prec.autocast)
+                          index.class_names, config.batch_size or 32, dev,  # 0: auto
+                          prec.autocast)
     finally:
         cached.close()
     seen = torch.bincount(labels, minlength=len(index.class_names)).tolist()

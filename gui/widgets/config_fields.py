@@ -26,6 +26,11 @@ LABELS = {
     "split_seed": QT_TRANSLATE_NOOP("ConfigFields", "Split seed"),
     "augment": QT_TRANSLATE_NOOP("ConfigFields", "Augment images"),
     "color_jitter": QT_TRANSLATE_NOOP("ConfigFields", "Colour jitter"),
+    "mixup": QT_TRANSLATE_NOOP("ConfigFields", "MixUp alpha"),
+    "cutmix": QT_TRANSLATE_NOOP("ConfigFields", "CutMix alpha"),
+    "mix_prob": QT_TRANSLATE_NOOP("ConfigFields", "Mixed batch share"),
+    "randaugment_ops": QT_TRANSLATE_NOOP("ConfigFields", "RandAugment operations"),
+    "randaugment_magnitude": QT_TRANSLATE_NOOP("ConfigFields", "RandAugment strength"),
     "cache_max_mb": QT_TRANSLATE_NOOP("ConfigFields", "Image cache (MB)"),
     "cache_dir": QT_TRANSLATE_NOOP("ConfigFields", "Cache folder"),
     "model": QT_TRANSLATE_NOOP("ConfigFields", "Base model"),
@@ -54,6 +59,9 @@ LABELS = {
     "num_threads": QT_TRANSLATE_NOOP("ConfigFields", "CPU threads"),
     "attention": QT_TRANSLATE_NOOP("ConfigFields", "Attention"),
     "compile": QT_TRANSLATE_NOOP("ConfigFields", "Compile"),
+    "gradient_checkpointing": QT_TRANSLATE_NOOP("ConfigFields", "Gradient checkpointing"),
+    "class_balance": QT_TRANSLATE_NOOP("ConfigFields", "Class balance"),
+    "tta": QT_TRANSLATE_NOOP("ConfigFields", "Test-time augmentation"),
     "output_dir": QT_TRANSLATE_NOOP("ConfigFields", "Runs folder"),
     "run_name": QT_TRANSLATE_NOOP("ConfigFields", "Run name"),
     "resume_from": QT_TRANSLATE_NOOP("ConfigFields", "Continue run"),
@@ -65,6 +73,10 @@ ZERO_MEANS = {"max_steps": QT_TRANSLATE_NOOP("ConfigFields", "use epochs"),
               "num_threads": QT_TRANSLATE_NOOP("ConfigFields", "all cores"),
               "early_stop_patience": QT_TRANSLATE_NOOP("ConfigFields", "never stop early"),
               "color_jitter": QT_TRANSLATE_NOOP("ConfigFields", "off"),
+              "batch_size": QT_TRANSLATE_NOOP("ConfigFields", "auto"),
+              "mixup": QT_TRANSLATE_NOOP("ConfigFields", "off"),
+              "cutmix": QT_TRANSLATE_NOOP("ConfigFields", "off"),
+              "randaugment_ops": QT_TRANSLATE_NOOP("ConfigFields", "off"),
               "grad_clip": QT_TRANSLATE_NOOP("ConfigFields", "no clipping")}
 FOLDER_FIELDS = {"data_dir", "output_dir", "cache_dir", "resume_from", "init_from"}
 PLACEHOLDERS = {"cache_dir": QT_TRANSLATE_NOOP("ConfigFields", "(the user cache folder)"),
@@ -81,7 +93,14 @@ CHOICE_TITLES = {"auto": QT_TRANSLATE_NOOP("ConfigFields", "Automatic"),
                  "prototype": QT_TRANSLATE_NOOP("ConfigFields", "Class prototypes (mean image)"),
                  "random": QT_TRANSLATE_NOOP("ConfigFields", "Random"),
                  "eager": QT_TRANSLATE_NOOP("ConfigFields", "Eager (plain PyTorch)"),
-                 "sdpa": QT_TRANSLATE_NOOP("ConfigFields", "SDPA (fused kernel)")}
+                 "sdpa": QT_TRANSLATE_NOOP("ConfigFields", "SDPA (fused kernel)"),
+                 "none": QT_TRANSLATE_NOOP("ConfigFields", "None"),
+                 "weighted-loss": QT_TRANSLATE_NOOP("ConfigFields", "Weighted loss"),
+                 "balanced-sampler": QT_TRANSLATE_NOOP("ConfigFields", "Balanced sampling"),
+                 "on": QT_TRANSLATE_NOOP("ConfigFields", "On"),
+                 "off": QT_TRANSLATE_NOOP("ConfigFields", "Off"),
+                 "flip": QT_TRANSLATE_NOOP("ConfigFields", "Mirror image"),
+                 "flip+crops": QT_TRANSLATE_NOOP("ConfigFields", "Mirror image and 5 crops")}
 INT_CEILING = 1_000_000_000
 NUMBER_WIDTH = 170  # spin boxes wide enough for "never stop early", not the whole column
 
@@ -244,11 +263,31 @@ class _NumberEditor(FieldEditor):
         self.spin.setValue(self.kind(value))
 
 
+class WordSpinBox(QSpinBox):
+    """A spin box whose special text ("auto", "off"...) can also be typed, meaning its minimum."""
+
+    def _is_special(self, text: str) -> bool:
+        special = self.specialValueText().strip().lower()
+        return bool(special) and text.strip().lower() == special
+
+    def validate(self, text: str, pos: int):
+        special = self.specialValueText().strip().lower()
+        typed = text.strip().lower()
+        if special and typed and special.startswith(typed) and not typed.isdigit():
+            state = QValidator.State.Acceptable if typed == special else \
+                QValidator.State.Intermediate
+            return state, text, pos
+        return super().validate(text, pos)
+
+    def valueFromText(self, text: str) -> int:
+        return self.minimum() if self._is_special(text) else super().valueFromText(text)
+
+
 class IntEditor(_NumberEditor):
     kind = int
 
     def _spin_box(self) -> QAbstractSpinBox:
-        return QSpinBox()
+        return WordSpinBox()
 
 
 class FloatEditor(_NumberEditor):

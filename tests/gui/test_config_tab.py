@@ -377,3 +377,17 @@ def test_a_failed_model_check_takes_the_tick_away(qtbot, main_window, learnable_
         tab.model_picker.check_button.click()
     assert checked.args[0] is True and tab.state() == "done"
     assert window.tabs.tabText(1).endswith("✓") and "model" not in tab.problems()
+
+
+def test_batch_size_auto_is_typed_as_the_word_and_shown_as_it(qtbot, tab, tmp_path):
+    from PySide6.QtCore import Qt
+
+    spin = tab.editors["batch_size"].widget
+    spin.setFocus()
+    spin.selectAll()
+    qtbot.keyClicks(spin, "auto")
+    qtbot.keyClick(spin, Qt.Key.Key_Return)
+    assert spin.value() == 0 and spin.text() == "auto"
+    assert tab.config().batch_size == 0
+    assert "--batch-size auto" in tab.command_line.text()
+    tab.grab().save(str(tmp_path / "config-batch-auto.png"))
