@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from engine.cli import checks, new_labels
+from engine.cli import checks, find_lr, new_labels
 from engine.config import (PRESETS, TrainConfig, add_arguments, field_info, from_args,
                            preset_values)
 from engine.errors import UserError
@@ -42,6 +42,7 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help=_("print every event as one JSON line"))
     add_arguments(p, _option_checks())
     new_labels.add_option(p)
+    find_lr.add_option(p)
     p.set_defaults(func=_cmd_train)
 
     r = sub.add_parser("runs", help=_("List the training runs in a folder, newest first."))
@@ -149,6 +150,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from engine.training.loop import train
 
     config = config_from_args(args)
+    if getattr(args, "find_lr", False):  # a range test instead of a run (engine/cli/find_lr)
+        return find_lr.run(args, config, _ctrl_c_stops)
     if config.resume_from:
         from engine.model.checkpoint import check_resume
         from engine.training.resume import check_resume_config

@@ -112,6 +112,8 @@ class ConfigTab(QWidget):
                                                    self._on_save_button_clicked))
         self.message = QLabel()
         self.message.setWordWrap(True)
+        self.lr_finder = None  # the open "Find learning rate" window (gui/lr_finder_dialog.py)
+        self.finder_buttons: dict[str, QPushButton] = {}
         self._build_layout()
         self.editors["model"].changed.connect(self._on_model_changed)
         # a failed check marks the tab as needing attention; a passed one takes the mark away
@@ -149,7 +151,7 @@ class ConfigTab(QWidget):
             column = QVBoxLayout(cell)
             column.setContentsMargins(0, 0, 0, 0)
             column.setSpacing(2)
-            column.addWidget(editor.widget)
+            column.addWidget(self._with_finder_button(f.name, editor.widget))
             column.addWidget(error)
             group = f.metadata.get("group", "output")
             form = forms.get(group, forms["output"])
@@ -303,6 +305,54 @@ class ConfigTab(QWidget):
 
     def shutdown(self) -> None:
         self.model_picker.wait()
+        if self.lr_finder is not None:
+            self.lr_finder.stop()
+            self.lr_finder.wait()
+
+    # --- the learning-rate finder (gui/lr_finder_dialog.py) -------------------------------
+    def _with_finder_button(self, name: str, widget: QWidget) -> QWidget:
+        """The LR fields get a "Find…" button beside them; other fields stay as they are."""
+        if name not in ("lr", "head_lr"):
+            return widget
+        from gui.lr_finder_dialog import finder_row
+
+        button = self.finder_buttons[name] = QPushButton(
+            translate("ConfigTab", "Find learning rate…"))
+        button.setToolTip(translate("ConfigTab", "Find a learning rate: a short test on a "
+                                    "throw-away copy of the model (about a minute on the Quick "
+                                    "preset), then one click uses it."))
+        button.clicked.connect(on_action(button, self.find_learning_rate))
+        return finder_row(widget, button)
+
+    def find_learning_rate(self) -> None:
+        """Open the finder on the current settings and dataset, or say why it cannot run."""
+        from gui.lr_finder_dialog import LRFinderDialog, why_not
+
+        if self.lr_finder is not None and self.lr_finder.running():
+            if self.lr_finder.isVisible():
+                self.lr_finder.raise_()
+            else:  # cancelled, and still finishing its current step
+                self._show_message(translate("ConfigTab", "The learning-rate finder is still "
+                                             "stopping; try again in a moment."))
+            return
+        config = self.config()
+        reason = why_not(config, self._index, self.problems())
+        if reason:
+            self._show_message(reason, error=True)
+            return
+        self.lr_finder = LRFinderDialog(config, self._index, self)
+        self.lr_finder.use_requested.connect(on_action(self.lr_finder.use_button,
+                                                       self._on_lr_finder_use_requested))
+        self.lr_finder.show()
+        self.lr_finder.start()
+
+    def _on_lr_finder_use_requested(self, name: str, value: float) -> None:
+        self.set_field(name, value)
+        if self._rows[name][2]:  # the head's LR is an advanced field: show what changed
+            self.advanced_toggle.setChecked(True)
+        self._show_message(translate("ConfigTab", "{field} set to {value:.1e} by the "
+                                     "learning-rate finder.").format(field=label_for(name),
+                                                                     value=value))
 
     # --- internals ------------------------------------------------------------------------
     def _set_config(self, config: TrainConfig) -> None:
