@@ -6,6 +6,8 @@ imports its own wing and the wings below it, never one above (tests/test_layers.
 
     cli/       the command line, one module per command group (train, predict, zero-shot)
     bench/     `python -m engine bench`: engine vs the tutorial's loop, side by side
+    sweep/     `python -m engine sweep`: short, pruned training runs searching the learning
+               rate, LoRA and augmentation settings (Optuna), in a resumable sweep folder
     serve/     `python -m engine serve`: the local prediction server (FastAPI + uvicorn),
                micro-batched, with offline API docs and an API key off this computer
     demo/      the offline demo model (tiny random CLIP) and generated dataset, used by the

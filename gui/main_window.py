@@ -105,6 +105,9 @@ class MainWindow(QMainWindow):
         self.prediction_tab.feedback.set_trainer(  # "Train with them": a run in step 3
             self.training_tab, lambda: self.show_tab(self.training_tab),
             self.config_tab.config, lambda title, text: self.confirm(title, text))
+        live = self.prediction_tab.live  # Add to dataset: step 1's dataset, after a yes
+        live.dataset_provider = lambda: self.dataset_shown
+        live.confirm = lambda title, text: self.confirm(title, text)
         self._set_runs_root(self.config_tab.config().output_dir)
 
     def _set_runs_root(self, root: str) -> None:
@@ -221,6 +224,8 @@ class MainWindow(QMainWindow):
                                           self.training_tab.resume, "Ctrl+Shift+R")
         self.stop_action = self._action(run, translate("MainWindow", "Stop…"), self.stop_training,
                                         "Esc")
+        run.addSeparator()
+        self._action(run, translate("MainWindow", "Sweep…"), self.open_sweep)
         view = bar.addMenu(translate("MainWindow", "&View"))
         for i, title in enumerate(TAB_TITLES):
             self._action(view, translate("MainWindow", title),
@@ -289,6 +294,13 @@ class MainWindow(QMainWindow):
         self.show_tab(self.training_tab)
         self.training_tab.start()
         self._update_actions()
+
+    def open_sweep(self) -> None:
+        """Run > Sweep…: gui/sweep_dialog.py, on the Config tab's settings."""
+        from gui.sweep_dialog import open_sweep_dialog
+
+        self.sweep_dialog = open_sweep_dialog(self, self.config_tab, lambda: self.dataset_index,
+                                              getattr(self, "sweep_dialog", None))
 
     def stop_training(self) -> None:
         """Run > Stop (Esc): confirmed first, because Esc is easy to hit by accident."""
@@ -363,6 +375,8 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Wait for every background thread (training, scans, checks) before the window goes."""
+        if getattr(self, "sweep_dialog", None) is not None:
+            self.sweep_dialog.shutdown()
         self.training_tab.wait_for_worker()
         self.training_tab.shutdown()
         self.config_tab.shutdown()

@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LAYERS = (
     ("cli",),  # python -m engine: one module per command group
     ("bench",),  # the benchmark (its command registers into the cli)
+    ("sweep",),  # the hyperparameter sweep: trials are training runs
     ("serve",),  # the local prediction server (FastAPI): predicts through use/
     ("demo",),  # the offline demo model and dataset: for the app, the tests and the bench
     ("training",),  # the loop and what it needs: phases, inputs, learner, run record

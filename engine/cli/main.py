@@ -165,7 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
 # Modules that add their own sub-commands through register_cli(subparsers).
 _COMMAND_MODULES = ("engine.cli.train", "engine.cli.predict", "engine.bench", "engine.cli.zero_shot",
                     "engine.cli.review", "engine.cli.sorting", "engine.cli.map",
-                    "engine.cli.serve")
+                    "engine.cli.serve", "engine.cli.sweep")
 
 
 def _extra_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
