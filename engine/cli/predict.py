@@ -31,9 +31,14 @@ def _load_predictor(args: argparse.Namespace, backend: str | None = None):
 
     predictor = open_predictor(args.run, backend or args.backend, device=args.device,
                                not_sure_below=getattr(args, "not_sure_below", 0.0),
+                               tta=getattr(args, "tta", "off"),
                                log=lambda line: print(line, file=sys.stderr))
     for warning in predictor.warnings:
         print(_("warning: {message}").format(message=warning), file=sys.stderr)
+    from engine.use.backends import agreement_line
+
+    if agreement_line(predictor):
+        print(agreement_line(predictor), file=sys.stderr)
     return predictor
 
 
@@ -67,7 +72,13 @@ def _format_prediction(p, shown: int = 3) -> str:
 def _cmd_predict(args: argparse.Namespace) -> int:
     from engine.data.shards import start
     from engine.use.predict import export_predictions
+    from engine.use.video_predict import has_video
 
+    if has_video(args.paths) or args.every is not None:
+        from engine.cli.predict_video import predict_videos, videos_alone
+
+        if videos_alone(args):
+            return predict_videos(args, _load_predictor, _progress(_("predicting frames")))
     shards = start(args.device)  # None: one process (not under torchrun / accelerate launch)
     if shards is not None:
         from engine.cli.predict_shards import predict_in_shards
@@ -100,8 +111,19 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
+    from engine.errors import UserError
     from engine.use.export import export_run
 
+    if args.format:
+        if args.onnx or args.triton:
+            raise UserError(_("--onnx and --triton add to the merged folder; with --format "
+                              "choose one format instead (--format onnx, --format triton)."))
+        from engine.use.export_formats import export_format
+
+        result = export_format(args.run, args.output, args.format,
+                               check_images=args.check_images, log=print,
+                               progress=_progress(_("exporting")))
+        return 0 if result.passed else 1
     export_run(args.run, args.output, onnx=args.onnx or args.triton, log=print)
     if args.triton:
         from engine.use.triton import write_triton_repository
@@ -125,10 +147,24 @@ def _common(p: argparse.ArgumentParser, backend: str) -> None:
                    help=_("what computes (default {default}): torch; onnx (ONNX Runtime, fp32: "
                           "the answers of torch fp32); onnx-int8 (int8, fastest on most CPUs, but "
                           "it can change a close call: choose onnx where every answer must "
-                          "match); openvino (needs openvino); auto (the fastest measured for this "
-                          "CPU; it keeps fp32 for a run whose int8 answers differ). The ONNX file "
+                          "match); openvino (needs openvino); openvino-int8 (needs openvino and "
+                          "nncf); auto (the fastest measured for this CPU; it keeps fp32 or bf16 "
+                          "for a run whose int8 answers differ). The ONNX file "
                           "is built on first use and kept in the cache folder").format(
                        default=backend))
+    add_tta_argument(p)
+
+
+def add_tta_argument(p: argparse.ArgumentParser) -> None:
+    """--tta, for evaluate, predict and serve (engine.use.tta)."""
+    from engine.config import TrainConfig
+
+    modes = TrainConfig.__dataclass_fields__["tta"].metadata["choices"]  # engine.use.tta.MODES
+    p.add_argument("--tta", default="off", choices=modes,
+                   help=_("test-time augmentation: average the calibrated probabilities of "
+                          "the image and its mirror (flip, 2 views) plus 5 crops (flip+crops, "
+                          "7 views), with the temperature fitted for those views on the "
+                          "validation split (default off)"))
 
 
 def register_cli(sub: argparse._SubParsersAction) -> None:
@@ -147,7 +183,8 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("predict", help=_("Classify images or folders with a trained run."))
     _common(p, "auto")
     p.add_argument("paths", nargs="+", type=checks.existing_path,
-                   help=_("image files and/or folders (searched recursively)"))
+                   help=_("image files, folders (searched recursively for images) and/or "
+                          "video files (.mp4, .mov, .avi, .mkv, .webm, ...)"))
     p.add_argument("--top-k", type=number(int, 1), default=5,
                    help=_("how many labels to keep per image (at least 1, default 5; more "
                           "than the run's classes keeps them all)"))
@@ -157,6 +194,12 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
                    help=_("call an image 'not sure' instead of naming a class when its "
                           "(calibrated) top probability is below P, e.g. 0.5 (default: 0, "
                           "always name one)"))
+    from engine.cli.predict_video import every_argument
+
+    p.add_argument("--every", type=every_argument, default=None, metavar="TIME",
+                   help=_("for videos: classify one frame every TIME, e.g. 0.5s, 500ms or 2fps "
+                          "(default 1s); each row of the output holds the frame's time in "
+                          "seconds"))
     p.add_argument("--explain", default=None, metavar="DIR", type=checks.writable_folder,
                    help=_("also write a heat map per image into DIR: where the model looked "
                           "for its class (Grad-CAM), as PNG overlays"))
@@ -167,6 +210,15 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
     p.add_argument("run", type=checks.run_folder, help=_("run folder (runs/<name>)"))
     p.add_argument("--output", required=True, type=checks.new_folder,
                    help=_("folder to create (must be new or empty)"))
+    from engine.use.export_formats import FORMATS
+
+    p.add_argument("--format", default=None, choices=list(FORMATS), metavar="FORMAT",
+                   help=_("write the run for another runtime, checked in that runtime on the "
+                          "run's test images: {choices}. Without it: the merged transformers "
+                          "folder (as --format merged)").format(choices=", ".join(FORMATS)))
+    p.add_argument("--check-images", default=None, type=checks.existing_folder, metavar="DIR",
+                   help=_("compare the export with the run on the pictures in DIR (at most "
+                          "256) instead of the run's test or validation images"))
     p.add_argument("--onnx", action="store_true",
                    help=_("also write model.onnx (pixel_values -> probabilities; needs "
                           "`onnx`)"))
