@@ -241,6 +241,31 @@ Double-click to rename</source>
     </message>
     <message>
         <location line="+1"/>
+        <source>MixUp alpha</source>
+        <translation>MixUp alpha</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>CutMix alpha</source>
+        <translation>CutMix alpha</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Mixed batch share</source>
+        <translation>混合批次比例</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>RandAugment operations</source>
+        <translation>RandAugment 操作数</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>RandAugment strength</source>
+        <translation>RandAugment 强度</translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>Image cache (MB)</source>
         <translation>图像缓存 (MB)</translation>
     </message>
@@ -381,6 +406,21 @@ Double-click to rename</source>
     </message>
     <message>
         <location line="+1"/>
+        <source>Gradient checkpointing</source>
+        <translation>梯度检查点</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Class balance</source>
+        <translation>类别平衡</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Test-time augmentation</source>
+        <translation>测试时增强</translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>Runs folder</source>
         <translation>运行文件夹</translation>
     </message>
@@ -423,11 +463,19 @@ Double-click to rename</source>
     </message>
     <message>
         <location line="+1"/>
+        <location line="+2"/>
+        <location line="+1"/>
+        <location line="+1"/>
         <source>off</source>
         <translation>关闭</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="-3"/>
+        <source>auto</source>
+        <translation>自动</translation>
+    </message>
+    <message>
+        <location line="+4"/>
         <source>no clipping</source>
         <translation>不裁剪</translation>
     </message>
@@ -495,6 +543,41 @@ Double-click to rename</source>
         <location line="+1"/>
         <source>SDPA (fused kernel)</source>
         <translation>SDPA（融合注意力内核）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>None</source>
+        <translation>不处理</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Weighted loss</source>
+        <translation>加权损失</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Balanced sampling</source>
+        <translation>均衡采样</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>On</source>
+        <translation>开启</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Off</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Mirror image</source>
+        <translation>镜像图像</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Mirror image and 5 crops</source>
+        <translation>镜像图像和 5 个裁剪</translation>
     </message>
 </context>
 <context>
@@ -580,7 +663,7 @@ Double-click to rename</source>
         <translation>保存配置…</translation>
     </message>
     <message>
-        <location line="+24"/>
+        <location line="+26"/>
         <source>Sets {settings}</source>
         <translation>设置：{settings}</translation>
     </message>
@@ -645,7 +728,27 @@ Double-click to rename</source>
         <translation>{preset} · {method} · {epochs} 轮 · 批大小 {batch}</translation>
     </message>
     <message>
-        <location line="+49"/>
+        <location line="+28"/>
+        <source>Find learning rate…</source>
+        <translation>查找学习率…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Find a learning rate: a short test on a throw-away copy of the model (about a minute on the Quick preset), then one click uses it.</source>
+        <translation>查找学习率：在模型的一次性副本上做一次简短测试（使用“快速”预设约需一分钟），然后一键采用建议值。</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>The learning-rate finder is still stopping; try again in a moment.</source>
+        <translation>学习率查找器仍在停止中，请稍后再试。</translation>
+    </message>
+    <message>
+        <location line="+18"/>
+        <source>{field} set to {value:.1e} by the learning-rate finder.</source>
+        <translation>学习率查找器已将{field}设为 {value:.1e}。</translation>
+    </message>
+    <message>
+        <location line="+36"/>
         <source>The base model chosen last, {path}, is no longer there: the default model is chosen instead.</source>
         <translation>上次选择的基础模型 {path} 已不存在：已改为选择默认模型。</translation>
     </message>
@@ -1130,7 +1233,7 @@ predicted: {predicted}
         <translation>打开报告文件夹</translation>
     </message>
     <message>
-        <location filename="../../gui/widgets/per_class_table.py" line="+36"/>
+        <location filename="../../gui/widgets/per_class_table.py" line="+37"/>
         <source>Class</source>
         <translation>类别</translation>
     </message>
@@ -1153,6 +1256,16 @@ predicted: {predicted}
         <location line="+1"/>
         <source>Images</source>
         <translation>图片数</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Recall at start</source>
+        <translation>初始召回率</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Recall of the model training started from (zero-shot or initial head), measured on the same images before the first step: did training, and class balancing, lift the small classes?</source>
+        <translation>训练起点模型（零样本或初始分类头）的召回率，在第一步之前于同样的图片上测得：训练和类别平衡是否提升了样本少的类别？</translation>
     </message>
     <message>
         <location filename="../../gui/widgets/evaluation_view.py" line="+6"/>
@@ -1252,6 +1365,94 @@ confidence {confidence}</source>
     </message>
 </context>
 <context>
+    <name>ExportDialog</name>
+    <message>
+        <location filename="../../gui/export_dialog.py" line="+36"/>
+        <source>Export model</source>
+        <translation>导出模型</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Write &lt;b&gt;{run}&lt;/b&gt; for another runtime. The export is loaded back and compared with the run on its test pictures.</source>
+        <translation>把 &lt;b&gt;{run}&lt;/b&gt; 导出给其他运行环境。导出结果会被重新加载，并在该运行的测试图片上与运行结果比较。</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Format:</source>
+        <translation>格式：</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Choose…</source>
+        <translation>选择…</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>New folder:</source>
+        <translation>新文件夹：</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>The folder must be new or empty.</source>
+        <translation>文件夹必须是新的或空的。</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Export</source>
+        <translation>导出</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>Where to put the export</source>
+        <translation>导出到哪里</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>Name a new folder for the export.</source>
+        <translation>请为导出指定一个新文件夹。</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>exporting {run} as {format}</source>
+        <translation>正在把 {run} 导出为 {format}</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Exporting as {format} and checking it against the run…</source>
+        <translation>正在导出为 {format} 并与运行结果比较…</translation>
+    </message>
+    <message>
+        <location line="+31"/>
+        <source>Nothing was exported: {error}</source>
+        <translation>没有导出任何内容：{error}</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>The export had finished before it could be cancelled: it is in {folder}.</source>
+        <translation>导出在取消之前已经完成：它在 {folder} 中。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Export cancelled; nothing was written.</source>
+        <translation>导出已取消，没有写入任何内容。</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Export model…</source>
+        <translation>导出模型…</translation>
+    </message>
+</context>
+<context>
     <name>FeedbackFlow</name>
     <message>
         <location filename="../../gui/feedback_flow.py" line="+43"/>
@@ -1309,10 +1510,118 @@ confidence {confidence}</source>
 <context>
     <name>FolderEditor</name>
     <message>
-        <location filename="../../gui/widgets/config_fields.py" line="+218"/>
+        <location filename="../../gui/widgets/config_fields.py" line="+238"/>
         <location filename="../../gui/widgets/continue_dialog.py" line="-25"/>
         <source>Browse…</source>
         <translation>浏览…</translation>
+    </message>
+</context>
+<context>
+    <name>LRFinderDialog</name>
+    <message>
+        <location filename="../../gui/lr_finder_dialog.py" line="+24"/>
+        <source>learning rate</source>
+        <translation>学习率</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>head learning rate</source>
+        <translation>分类头学习率</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Choose a dataset in step 1 (Dataset) first: the learning-rate finder trains briefly on its images.</source>
+        <translation>请先在第 1 步（数据集）中选择数据集：学习率查找器会用它的图片做简短训练。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The dataset cannot be used for training yet: step 1 (Dataset) says why.</source>
+        <translation>该数据集还不能用于训练：原因见第 1 步（数据集）。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The dataset has {count} training images; the learning-rate finder needs at least {minimum}. Add images, or keep the preset&apos;s learning rate.</source>
+        <translation>数据集有 {count} 张训练图片，学习率查找器至少需要 {minimum} 张。请添加图片，或保留预设的学习率。</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Fix the settings marked in red first.</source>
+        <translation>请先修正标红的设置。</translation>
+    </message>
+    <message>
+        <location line="+18"/>
+        <source>Find a learning rate</source>
+        <translation>查找学习率</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Starting…</source>
+        <translation>正在启动…</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>learning rate (log scale)</source>
+        <translation>学习率（对数刻度）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>training loss</source>
+        <translation>训练损失</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <location line="+38"/>
+        <source>finding a learning rate</source>
+        <translation>正在查找学习率</translation>
+    </message>
+    <message>
+        <location line="+23"/>
+        <source>{stage}: {done} of {total}</source>
+        <translation>{stage}：{done} / {total}</translation>
+    </message>
+    <message>
+        <location line="+48"/>
+        <source>loss</source>
+        <translation>损失</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>smoothed</source>
+        <translation>平滑后</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>{seconds:.0f} s</source>
+        <translation>{seconds:.0f} 秒</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The loss did not fall at any learning rate tried, so there is no suggestion. Check the dataset&apos;s labels, or keep the current {field}. ({seconds})</source>
+        <translation>在试过的所有学习率下损失都没有下降，因此没有建议值。请检查数据集的标签，或保留当前的{field}。（{seconds}）</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>Suggested {field}: {lr:.1e} (now {current:.1e}), half-way down the longest steady fall of the loss. Found in {seconds} from {steps} short steps on a throw-away copy of the model; your settings change only if you use it.</source>
+        <translation>建议的{field}：{lr:.1e}（当前为 {current:.1e}），位于损失最长一段持续下降的中点。在模型的一次性副本上用 {steps} 个短步、耗时 {seconds} 找到；只有在你采用时才会更改设置。</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Use {lr:.1e}</source>
+        <translation>采用 {lr:.1e}</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>Stopping…</source>
+        <translation>正在停止…</translation>
     </message>
 </context>
 <context>
@@ -1343,6 +1652,198 @@ confidence {confidence}</source>
         <location line="+10"/>
         <source>LORA_STUDIO_LANG is set: it chooses the language at start-up.</source>
         <translation>已设置 LORA_STUDIO_LANG：启动时由它决定界面语言。</translation>
+    </message>
+</context>
+<context>
+    <name>LiveCamera</name>
+    <message>
+        <location filename="../../gui/live_camera.py" line="+28"/>
+        <source>Camera support could not be loaded ({error}). Install the system&apos;s audio and video libraries (on Linux: PulseAudio&apos;s libpulse0), or choose a video file instead.</source>
+        <translation>无法加载摄像头支持（{error}）。请安装系统的音频和视频库（Linux 上为 PulseAudio 的 libpulse0），或改为选择视频文件。</translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>No camera found. Connect a camera (and check that no other app holds it), then choose Camera again; or choose a video file.</source>
+        <translation>没有找到摄像头。请连接摄像头（并确认没有其他应用占用它），然后再次选择“摄像头”；或者选择一个视频文件。</translation>
+    </message>
+    <message>
+        <location line="+19"/>
+        <source>macOS asks whether LoRA Studio may use the camera: allow it, and the camera starts.</source>
+        <translation>macOS 正在询问是否允许 LoRA Studio 使用摄像头：允许后摄像头就会启动。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>macOS does not let LoRA Studio use the camera. Allow it in System Settings › Privacy &amp; Security › Camera, then press Start again.</source>
+        <translation>macOS 不允许 LoRA Studio 使用摄像头。请在“系统设置 › 隐私与安全性（Privacy &amp; Security）› 摄像头”中允许，然后再次点击“开始”。</translation>
+    </message>
+    <message>
+        <location line="+75"/>
+        <source>The camera “{name}” stopped with an error: {error}. It may be in use by another app, or unplugged: close the other app or reconnect the camera, then press Start again.</source>
+        <translation>摄像头“{name}”因错误而停止：{error}。它可能正被其他应用使用，或已被拔出：请关闭其他应用或重新连接摄像头，然后再次点击“开始”。</translation>
+    </message>
+</context>
+<context>
+    <name>LiveFlow</name>
+    <message>
+        <location filename="../../gui/live_flow.py" line="+24"/>
+        <source>Videos (*.mp4 *.m4v *.mov *.avi *.mkv *.webm *.mpg *.mpeg *.wmv *.ts *.3gp *.ogv);;All files (*)</source>
+        <translation>视频 (*.mp4 *.m4v *.mov *.avi *.mkv *.webm *.mpg *.mpeg *.wmv *.ts *.3gp *.ogv);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <location line="+22"/>
+        <location line="+71"/>
+        <source>Camera</source>
+        <translation>摄像头</translation>
+    </message>
+    <message>
+        <location line="-70"/>
+        <source>Video file…</source>
+        <translation>视频文件…</translation>
+    </message>
+    <message>
+        <location line="+36"/>
+        <source>Choose a video to predict</source>
+        <translation>选择要预测的视频</translation>
+    </message>
+    <message>
+        <location line="+17"/>
+        <source>Video: {name}</source>
+        <translation>视频：{name}</translation>
+    </message>
+    <message>
+        <location line="+35"/>
+        <source>There is no model to predict with yet. Train one in step 3 (Training), or open a run folder with “Open run folder…”, then press Start.</source>
+        <translation>还没有可用于预测的模型。请在第 3 步（训练）中训练一个，或用“打开运行文件夹…”打开一个运行文件夹，然后点击“开始”。</translation>
+    </message>
+    <message>
+        <location line="+70"/>
+        <source>Where should snapshots be saved?</source>
+        <translation>快照保存到哪里？</translation>
+    </message>
+    <message>
+        <location line="+27"/>
+        <source>Saved {name} and its prediction ({json}) in {folder}.</source>
+        <translation>已将 {name} 及其预测结果（{json}）保存到 {folder}。</translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>No dataset is open. Open the dataset to add frames to in step 1 (Dataset), then press Add to dataset again.</source>
+        <translation>没有打开的数据集。请在第 1 步（数据集）中打开要加入帧的数据集，然后再次点击“加入数据集”。</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>The dataset open in step 1 is listed in a CSV file: frames can only be added to a dataset of class folders. Save the snapshot instead.</source>
+        <translation>第 1 步中打开的数据集由 CSV 文件列出：帧只能加入由类别文件夹组成的数据集。请改为保存快照。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Which class does this frame show?</source>
+        <translation>这一帧属于哪个类别？</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Add this frame to the dataset?</source>
+        <translation>把这一帧加入数据集？</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>The frame will be copied to:
+{path}
+
+No file is replaced.</source>
+        <translation>这一帧将被复制到：
+{path}
+
+不会覆盖任何文件。</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Added {name} to the class {label} ({folder}). It is used from the next scan of the dataset in step 1.</source>
+        <translation>已将 {name} 加入类别 {label}（{folder}）。从第 1 步下一次扫描数据集起会用到它。</translation>
+    </message>
+    <message>
+        <location line="+52"/>
+        <source>Nothing to save yet: start the camera or the video and wait for the first prediction.</source>
+        <translation>还没有可保存的内容：请启动摄像头或视频，并等待第一个预测结果。</translation>
+    </message>
+    <message>
+        <location line="+34"/>
+        <source>{classified:.1f} frames/s classified ({ms:.0f} ms each) · shown at {shown:.0f} frames/s · {dropped:,} frames dropped · {backend}</source>
+        <translation>每秒识别 {classified:.1f} 帧（每帧 {ms:.0f} ms） · 每秒显示 {shown:.0f} 帧 · 丢弃 {dropped:,} 帧 · {backend}</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>The video has ended. Press Play again to watch it from the start, or Back to results.</source>
+        <translation>视频已播放完毕。点击“重新播放”从头观看，或点击“返回结果”。</translation>
+    </message>
+</context>
+<context>
+    <name>LivePage</name>
+    <message>
+        <location filename="../../gui/widgets/live_view.py" line="+112"/>
+        <location line="+58"/>
+        <source>Start</source>
+        <translation>开始</translation>
+    </message>
+    <message>
+        <location line="-57"/>
+        <source>Pause</source>
+        <translation>暂停</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Back to results</source>
+        <translation>返回结果</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Drag to another moment of the video</source>
+        <translation>拖动以跳到视频的其他时刻</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>Waiting for the first frame…</source>
+        <translation>正在等待第一帧…</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Snapshot</source>
+        <translation>快照</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Save this frame as PNG with its prediction (JSON beside it)</source>
+        <translation>把这一帧保存为 PNG，并在旁边保存其预测结果（JSON）</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Folder…</source>
+        <translation>文件夹…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Where snapshots are saved</source>
+        <translation>快照的保存位置</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Add to dataset…</source>
+        <translation>加入数据集…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Copy this frame into a class folder of the dataset open in step 1</source>
+        <translation>把这一帧复制到第 1 步中打开的数据集的某个类别文件夹</translation>
+    </message>
+    <message>
+        <location line="+19"/>
+        <source>Play again</source>
+        <translation>重新播放</translation>
     </message>
 </context>
 <context>
@@ -1386,6 +1887,32 @@ confidence {confidence}</source>
         <location line="+1"/>
         <source>learning rate</source>
         <translation>学习率</translation>
+    </message>
+</context>
+<context>
+    <name>LiveSnapshot</name>
+    <message>
+        <location filename="../../gui/live_snapshot.py" line="+36"/>
+        <source>the frame could not be encoded as PNG</source>
+        <translation>无法把这一帧编码为 PNG</translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>no free file name for {stem} in {folder}</source>
+        <translation>{folder} 中没有可用于 {stem} 的空闲文件名</translation>
+    </message>
+</context>
+<context>
+    <name>LiveWorker</name>
+    <message>
+        <location filename="../../gui/live_worker.py" line="+158"/>
+        <source>classifying a frame</source>
+        <translation>正在识别一帧</translation>
+    </message>
+    <message>
+        <location line="+42"/>
+        <source>playing {path}</source>
+        <translation>正在播放 {path}</translation>
     </message>
 </context>
 <context>
@@ -1466,7 +1993,7 @@ confidence {confidence}</source>
         <translation>关闭前正在保存模型…保存完成后窗口会自动关闭。</translation>
     </message>
     <message>
-        <location line="+139"/>
+        <location line="+142"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
@@ -1536,7 +2063,12 @@ confidence {confidence}</source>
         <translation>停止…</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
+        <source>Sweep…</source>
+        <translation>超参数搜索…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
@@ -1562,12 +2094,12 @@ confidence {confidence}</source>
     </message>
     <message>
         <location line="+1"/>
-        <location line="+103"/>
+        <location line="+110"/>
         <source>About LoRA Studio</source>
         <translation>关于 LoRA Studio</translation>
     </message>
     <message>
-        <location line="-81"/>
+        <location line="-88"/>
         <source>(none yet)</source>
         <translation>（暂无）</translation>
     </message>
@@ -1587,7 +2119,7 @@ confidence {confidence}</source>
         <translation>{folder} 中没有 run.json，所以它不是 LoRA Studio 的运行。请选择运行文件夹中的某个子文件夹。</translation>
     </message>
     <message>
-        <location line="+17"/>
+        <location line="+24"/>
         <source>Stop training?</source>
         <translation>停止训练？</translation>
     </message>
@@ -1625,7 +2157,7 @@ confidence {confidence}</source>
 <context>
     <name>MapFlow</name>
     <message>
-        <location filename="../../gui/map_flow.py" line="+27"/>
+        <location filename="../../gui/map_flow.py" line="+28"/>
         <source>Finding each image&apos;s nearest neighbours…</source>
         <translation>正在查找每张图片的最近邻…</translation>
     </message>
@@ -1635,7 +2167,7 @@ confidence {confidence}</source>
         <translation>正在细化地图：第 {done}/{total} 步</translation>
     </message>
     <message>
-        <location line="+71"/>
+        <location line="+66"/>
         <source>Mapping the dataset with {model}…</source>
         <translation>正在用 {model} 绘制数据集地图…</translation>
     </message>
@@ -1875,14 +2407,14 @@ confidence {confidence}</source>
     <message>
         <location line="-15"/>
         <location line="+16"/>
-        <location line="+111"/>
+        <location line="+103"/>
         <location line="+28"/>
         <location line="+19"/>
         <source>More like this</source>
         <translation>更多相似图片</translation>
     </message>
     <message>
-        <location line="-161"/>
+        <location line="-153"/>
         <source>Finding the images most like {name}…</source>
         <translation>正在查找与 {name} 最相似的图片…</translation>
     </message>
@@ -1908,7 +2440,7 @@ confidence {confidence}</source>
     </message>
     <message>
         <location line="+2"/>
-        <location line="+178"/>
+        <location line="+170"/>
         <source>Why? Nearest training images</source>
         <translation>为什么？最接近的训练图片</translation>
     </message>
@@ -1993,12 +2525,12 @@ confidence {confidence}</source>
 <context>
     <name>PredictionTab</name>
     <message>
-        <location filename="../../gui/tabs/prediction_tab.py" line="+32"/>
+        <location filename="../../gui/tabs/prediction_tab.py" line="+33"/>
         <source>Images (*.jpg *.jpeg *.png *.bmp *.gif *.webp *.tif *.tiff);;All files (*)</source>
         <translation>图片 (*.jpg *.jpeg *.png *.bmp *.gif *.webp *.tif *.tiff);;所有文件 (*)</translation>
     </message>
     <message>
-        <location line="+47"/>
+        <location line="+49"/>
         <source>Paste</source>
         <translation>粘贴</translation>
     </message>
@@ -2059,17 +2591,17 @@ confidence {confidence}</source>
         <translation>已将 {count:,} 条结果保存到 {path}。</translation>
     </message>
     <message>
-        <location line="+29"/>
+        <location line="+30"/>
         <source>Choose a trained run to predict with.</source>
         <translation>选择一个训练任务用于预测。</translation>
     </message>
     <message>
-        <location line="+8"/>
-        <source>Drop images or folders anywhere here · Ctrl+V pastes an image</source>
-        <translation>将图片或文件夹拖放到此页任意位置 · 按 Ctrl+V 粘贴图片</translation>
+        <location line="+10"/>
+        <source>Drop images, folders or a video anywhere here · Ctrl+V pastes an image</source>
+        <translation>把图片、文件夹或视频拖到这里的任意位置 · Ctrl+V 粘贴图片</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
         <source>Drop images</source>
         <translation>拖放图片</translation>
     </message>
@@ -2084,7 +2616,7 @@ confidence {confidence}</source>
         <translation>选择文件夹…</translation>
     </message>
     <message>
-        <location line="+81"/>
+        <location line="+95"/>
         <source>Could not load the model in {run_dir}. {message} Still using {run}.</source>
         <translation>无法加载 {run_dir} 中的模型。{message} 仍在使用 {run}。</translation>
     </message>
@@ -2132,7 +2664,7 @@ confidence {confidence}</source>
 <context>
     <name>PredictionWorker</name>
     <message>
-        <location filename="../../gui/prediction_worker.py" line="+65"/>
+        <location filename="../../gui/prediction_worker.py" line="+70"/>
         <source>loading the model in {run_dir}</source>
         <translation>加载 {run_dir} 中的模型</translation>
     </message>
@@ -2331,7 +2863,7 @@ confidence {confidence}</source>
         <translation>处理中… {done} / {total}</translation>
     </message>
     <message>
-        <location line="+36"/>
+        <location line="+52"/>
         <source>{words}: {done} / {total}</source>
         <translation>{words}：{done} / {total}</translation>
     </message>
@@ -2445,7 +2977,27 @@ confidence {confidence}</source>
         <translation>OpenVINO</translation>
     </message>
     <message>
-        <location line="+21"/>
+        <location line="+1"/>
+        <source>OpenVINO int8</source>
+        <translation>OpenVINO int8</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>No TTA</source>
+        <translation>不用 TTA</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>TTA: flip</source>
+        <translation>TTA：翻转</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>TTA: flip + crops</source>
+        <translation>TTA：翻转 + 裁剪</translation>
+    </message>
+    <message>
+        <location line="+22"/>
         <source>Show top</source>
         <translation>显示前</translation>
     </message>
@@ -2488,6 +3040,11 @@ confidence {confidence}</source>
         <location line="+8"/>
         <source>What computes the predictions. Fastest picks what was measured fastest on this kind of processor; the first use of a model prepares its file (seconds, once). int8 can change a close call: choose full precision where every answer must match the model&apos;s.</source>
         <translation>由谁计算预测。“最快”选择在这类处理器上测得最快的方式；某个模型第一次使用时会生成它的文件（几秒，仅一次）。int8 可能改变势均力敌的判断：需要每个答案都与模型一致时，请选全精度。</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Test-time augmentation: average the calibrated probabilities of the image and its mirror (2 views), or of those and 5 crops (7 views): often a little more accurate, 2x or 7x slower. The first use fits its temperature on the validation images (seconds).</source>
+        <translation>测试时增强（TTA）：对图片及其镜像（2 个视图）的校准后概率取平均，或再加 5 个裁剪（7 个视图）：通常稍微更准确，但慢 2 倍或 7 倍。第一次使用时会在验证集图片上拟合它的温度（几秒）。</translation>
     </message>
     <message>
         <location line="+9"/>
@@ -2533,7 +3090,7 @@ confidence {confidence}</source>
 <context>
     <name>ReviewFlow</name>
     <message>
-        <location filename="../../gui/review_flow.py" line="+93"/>
+        <location filename="../../gui/review_flow.py" line="+89"/>
         <source>checking the dataset</source>
         <translation>检查数据集</translation>
     </message>
@@ -2756,7 +3313,7 @@ similarity {similarity} · {where}</source>
         <translation>打开运行文件夹</translation>
     </message>
     <message>
-        <location filename="../../gui/tabs/prediction_tab.py" line="-180"/>
+        <location filename="../../gui/tabs/prediction_tab.py" line="-197"/>
         <location filename="../../gui/widgets/run_chooser.py" line="-39"/>
         <source>Choose a run</source>
         <translation>选择训练任务</translation>
@@ -3136,12 +3693,12 @@ classes: {classes}</source>
 <context>
     <name>SortingFlow</name>
     <message>
-        <location filename="../../gui/sorting_flow.py" line="+46"/>
+        <location filename="../../gui/sorting_flow.py" line="+47"/>
         <source>Reading {done} / {total} files</source>
         <translation>正在读取 {done} / {total} 个文件</translation>
     </message>
     <message>
-        <location line="+72"/>
+        <location line="+67"/>
         <source>embedding the images</source>
         <translation>计算图片嵌入</translation>
     </message>
@@ -3597,6 +4154,299 @@ Your unsorted folder is not changed.</source>
     </message>
 </context>
 <context>
+    <name>SweepDialog</name>
+    <message>
+        <location filename="../../gui/sweep_dialog.py" line="+26"/>
+        <source>Automatic (recommended)</source>
+        <translation>自动（推荐）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>LoRA on the last blocks (cached)</source>
+        <translation>LoRA 只训练最后几个块（缓存）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>LoRA with augmentation (slow on a CPU)</source>
+        <translation>带数据增强的 LoRA（在 CPU 上较慢）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Linear probe (fastest)</source>
+        <translation>线性探测（最快）</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>Sweep</source>
+        <translation>超参数搜索</translation>
+    </message>
+    <message>
+        <location line="+16"/>
+        <source>Tries the settings of step 2 with other learning rates, LoRA sizes, dropout and augmentation, in short training runs, and keeps the best. Trials that fall behind are stopped early (pruned). Each trial is a run folder you can open; running the same sweep again continues it.</source>
+        <translation>以第 2 步的设置为基础，通过多次短训练尝试其他学习率、LoRA 大小、丢弃率和数据增强，并保留最好的设置。落后的试验会被提前停止（剪枝）。每个试验都是一个可以打开的运行文件夹；再次运行同一搜索会继续它。</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>Trials in the sweep in all; a continued sweep runs only the missing ones.</source>
+        <translation>这次搜索的试验总数；继续的搜索只运行尚缺的试验。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Trials:</source>
+        <translation>试验数：</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source> min</source>
+        <translation> 分钟</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>no limit</source>
+        <translation>不限</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>No trial starts that would end after this time (0 = no limit).</source>
+        <translation>会在这个时间之后才结束的试验不再启动（0 = 不限）。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Time budget:</source>
+        <translation>时间预算：</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Automatic: on a CPU, LoRA on the last blocks with their frozen blocks computed once per image (or the linear probe for a probe config); on a GPU, LoRA with augmentation.</source>
+        <translation>自动：在 CPU 上用 LoRA 只训练最后几个块，冻结块每张图片只算一次（基础配置是线性探测时则用线性探测）；在 GPU 上用带数据增强的 LoRA。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>What trains:</source>
+        <translation>训练方式：</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Start</source>
+        <translation>开始</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>%v of %m trials</source>
+        <translation>%v / %m 个试验</translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>Use this config</source>
+        <translation>使用此配置</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Put the selected trial&apos;s settings (or the best one&apos;s) into step 2 (Config).</source>
+        <translation>把选中试验（未选中时为最佳试验）的设置填入第 2 步（配置）。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <location line="+16"/>
+        <source>The settings in step 2 need attention first: {problems}</source>
+        <translation>请先处理第 2 步中的设置问题：{problems}</translation>
+    </message>
+    <message>
+        <location line="+20"/>
+        <source>Starting the sweep…</source>
+        <translation>正在启动超参数搜索…</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Stopping after the current step… The running trial is trained again when the sweep continues.</source>
+        <translation>将在当前步之后停止… 继续搜索时，正在运行的试验会重新训练。</translation>
+    </message>
+    <message>
+        <location line="+22"/>
+        <source>No trial has finished yet.</source>
+        <translation>还没有试验完成。</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Trial {n}&apos;s settings are now in step 2 (Config); its epochs stay yours ({epochs}).</source>
+        <translation>试验 {n} 的设置已填入第 2 步（配置）；训练轮数仍为你的设置（{epochs}）。</translation>
+    </message>
+    <message>
+        <location line="+25"/>
+        <source>Stop the sweep?</source>
+        <translation>停止超参数搜索？</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>A sweep is running. Stop it and close? The running trial is trained again when you continue the sweep.</source>
+        <translation>超参数搜索正在运行。停止并关闭吗？继续搜索时，正在运行的试验会重新训练。</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Sweep folder: {folder}
+{note}.</source>
+        <translation>搜索文件夹：{folder}
+{note}。</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Trial {n}: epoch {epoch} of {epochs}…</source>
+        <translation>试验 {n}：第 {epoch}/{epochs} 轮…</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>The sweep stopped: {error}</source>
+        <translation>超参数搜索已停止：{error}</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>All trials done.</source>
+        <translation>所有试验已完成。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The time budget is used up.</source>
+        <translation>时间预算已用完。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Stopped; Start continues it.</source>
+        <translation>已停止；点击“开始”可继续。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>No trial completed.</source>
+        <translation>没有完成的试验。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Best: trial {n}, validation accuracy {acc:.1%}. Its settings: {path}</source>
+        <translation>最佳：试验 {n}，验证集准确率 {acc:.1%}。其设置：{path}</translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>Start runs the sweep on the settings of step 2 (Config).</source>
+        <translation>点击“开始”，以第 2 步（配置）的设置运行超参数搜索。</translation>
+    </message>
+</context>
+<context>
+    <name>SweepTable</name>
+    <message>
+        <location filename="../../gui/widgets/sweep_table.py" line="+19"/>
+        <source>Trial</source>
+        <translation>试验</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Val accuracy</source>
+        <translation>验证集准确率</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>LR</source>
+        <translation>学习率</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>r</source>
+        <translation>r</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>alpha</source>
+        <translation>alpha</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Last N</source>
+        <translation>最后 N 块</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Dropout</source>
+        <translation>丢弃率</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Augmentation</source>
+        <translation>数据增强</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Minutes</source>
+        <translation>分钟</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>running</source>
+        <translation>运行中</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>complete</source>
+        <translation>完成</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>pruned</source>
+        <translation>已剪枝</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>interrupted</source>
+        <translation>已中断</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>off</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>crops+flips</source>
+        <translation>裁剪+翻转</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>jitter {value:.2f}</source>
+        <translation>颜色抖动 {value:.2f}</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>MixUp {value:.2f}</source>
+        <translation>MixUp {value:.2f}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>RandAugment {ops}×{magnitude}</source>
+        <translation>RandAugment {ops}×{magnitude}</translation>
+    </message>
+    <message>
+        <location line="+92"/>
+        <source>all</source>
+        <translation>全部</translation>
+    </message>
+</context>
+<context>
     <name>ThumbnailModel</name>
     <message>
         <location filename="../../gui/widgets/image_grid.py" line="-48"/>
@@ -4035,7 +4885,7 @@ Cannot show this image: {problem}</source>
 <context>
     <name>prediction_tab</name>
     <message>
-        <location filename="../../gui/tabs/prediction_tab.py" line="-179"/>
+        <location filename="../../gui/tabs/prediction_tab.py" line="-182"/>
         <source>{names} and {count} more</source>
         <translation>{names} 等另外 {count} 个</translation>
     </message>
