@@ -72,7 +72,8 @@ def test_a_video_plays_and_its_predictions_follow_the_colour(qtbot, tab, video, 
     tab.live.result_shown.connect(lambda r: shown.append((r.frame.time, r.prediction.top[0][0])))
     probe.start()
     flow = _play(qtbot, tab, video, monkeypatch)
-    qtbot.waitUntil(lambda: flow.page.frame_view.image is not None and flow.result, timeout=PLAY)
+    qtbot.waitUntil(lambda: flow.page.frame_view.image is not None and flow.result is not None,
+                    timeout=PLAY)
     qtbot.waitUntil(lambda: "frames/s classified" in flow.page.fps_label.text(), timeout=PLAY)
     threads = (flow.video, flow.classifier)
     _wait_end(qtbot, flow)
@@ -214,7 +215,7 @@ def test_camera_frames_are_classified_and_the_camera_stops_when_the_tab_is_left(
             flow.camera.on_video_frame(QVideoFrame(image))
         qtbot.waitUntil(lambda: flow.result is not None and
                         flow.result.prediction.top[0][0] == name, timeout=PLAY)
-        assert flow.page.frame_view.image is not None
+        qtbot.waitUntil(lambda: flow.page.frame_view.image is not None, timeout=PLAY)  # 30 Hz paint
     classifier = flow.classifier
     main_window.show_tab(main_window.dataset_tab)  # leaving the tab stops the camera
     assert not flow.running and not classifier.isRunning()
