@@ -262,6 +262,7 @@ def finder_row(field: QWidget, button: QPushButton) -> QWidget:
     # the row is as narrow as the form allows: the editor keeps room for its value
     field.setMinimumWidth(max(field.sizeHint().width(), field.fontMetrics().horizontalAdvance(
         "0.000000e-00") + 40))
-    layout.addWidget(field, 1)
+    layout.addWidget(field)
     layout.addWidget(button)
+    layout.addStretch(1)
     return row

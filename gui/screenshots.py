@@ -3,11 +3,14 @@
 It runs the demo (dataset, a short training run, predictions), opens the evaluation of
 the run with a confusion cell selected, runs the data check of the demo dataset (the
 review view, a few decisions made), turns the Prediction tab's heat maps on, sorts the
-demo images as an unsorted folder and maps them (gui.screenshots_sorting), and grabs the
-window at each step. Last, the evaluation view alone at 1280x800 shows a synthetic
-120-class report (many_class_report), its worst confusion zoomed in. Works
-offscreen (app.py selects the offscreen platform when there is no display), so it is
-also how documentation images and visual checks are made on a headless machine.
+demo images as an unsorted folder and maps them (gui.screenshots_sorting), plays a clip of
+the demo images in the live page (gui.screenshots_live), and grabs the window at each step.
+Then the evaluation view alone at 1280x800 shows a synthetic 120-class report
+(many_class_report), its worst confusion zoomed in; last, the Config tab's learning-rate
+finder runs and its window is grabbed (gui.screenshots_lr_finder), and a small real sweep
+fills the sweep dialog's table (gui.screenshots_sweep). Works offscreen (app.py selects
+the offscreen platform when there is no display), so it is also how documentation images
+and visual checks are made on a headless machine.
 Beside the PNGs, texts.json lists every text each shot shows (gui.i18n.shown_texts), which
 the translation tests read: run with LORA_STUDIO_LANG=zh_CN for the Chinese window.
 """
@@ -200,8 +203,14 @@ class ScreenshotSession:
         from gui.screenshots_sorting import SortingShots
 
         self.sorting = SortingShots(self.window, self.flow.run_dir, self.grab,
-                                    self._shoot_many_classes, self._fail)
+                                    self._shoot_live, self._fail)
         self.sorting.start()
+
+    def _shoot_live(self) -> None:
+        from gui.screenshots_live import LiveShots  # a clip of the demo images, playing
+
+        self.live = LiveShots(self.window, self.grab, self._shoot_many_classes, self._fail)
+        self.live.start()
 
     def _shoot_many_classes(self) -> None:
         """The evaluation view alone at 1280x800 with a synthetic 120-class report, the
@@ -225,7 +234,19 @@ class ScreenshotSession:
         self.many_view.shutdown()
         self.many_view.close()
         self._images.cleanup()
-        self.app.exit(0)
+        self._shoot_lr_finder()
+
+    def _shoot_lr_finder(self) -> None:
+        from gui.screenshots_lr_finder import LRFinderShots  # the Config tab's LR finder
+
+        self.lr_finder = LRFinderShots(self.window, self.grab, self._shoot_sweep, self._fail)
+        self.lr_finder.start()
+
+    def _shoot_sweep(self) -> None:
+        from gui.screenshots_sweep import SweepShots  # a real 4-trial sweep of the demo
+
+        self.sweep = SweepShots(self.window, self.grab, lambda: self.app.exit(0), self._fail)
+        self.sweep.start()
 
     def _fail(self, message: str) -> None:
         print(f"screenshots failed: {message}", file=sys.stderr, flush=True)

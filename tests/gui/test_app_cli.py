@@ -109,7 +109,8 @@ def test_screenshots_mode_renders_one_png_per_tab_offscreen(tmp_path):
     names = sorted((p.name for p in out.glob("*.png")), key=lambda n: int(n.split("-")[0]))
     assert names == ["1-dataset.png", "2-config.png", "3-training.png", "4-prediction.png",
                      "5-evaluation.png", "6-reliability.png", "7-review.png", "8-heat-maps.png",
-                     "9-many-classes.png", "10-sorting.png", "11-map.png"]
+                     "9-many-classes.png", "10-sorting.png", "11-map.png", "12-live-video.png",
+                     "13-lr-finder.png", "14-sweep.png"]
     for path in out.glob("*.png"):
         with Image.open(path) as image:
             assert image.size[0] >= 1000 and len(set(image.convert("L").getdata())) > 20
