@@ -174,13 +174,20 @@ def test_unknown_section_is_a_user_error(capsys):
 
 
 @pytest.mark.slow
-def test_smoke_bench_writes_every_figure_and_prints_the_table(tmp_path, capsys):
+def test_smoke_bench_writes_every_figure_and_prints_the_table(tmp_path):
+    """`python -m engine bench --smoke` in its own process, as a user runs it: the tutorial's
+    contender forks DataLoader workers, which a test process full of other tests' threads
+    cannot do safely (see TUTORIAL_CHECK)."""
+    import subprocess
+    import sys
+
     from engine.bench.report import format_table
-    from engine.cli.main import main
 
     out = tmp_path / "bench_out" / "bench.json"
-    code = main(["bench", "--smoke", "--output", str(out)])
-    printed = capsys.readouterr().out
+    proc = subprocess.run([sys.executable, "-m", "engine", "bench", "--smoke", "--output",
+                           str(out)], capture_output=True, text=True, timeout=1500)
+    code, printed = proc.returncode, proc.stdout
+    assert out.is_file(), proc.stderr[-3000:]
     result = json.loads(out.read_text("utf-8"))
     failed = {k: result[k].get("error") for k in SECTIONS if result[k]["status"] != "ok"}
     assert code == 0 and not failed, failed
