@@ -31,6 +31,7 @@ NEEDS = {"onnx": "onnxruntime", "onnx-int8": "onnxruntime", "triton": "onnxrunti
          "openvino": "openvino", "coreml": "coremltools", "tflite": "litert_torch",
          "merged": "transformers"}
 INSTALLED = [f for f, module in NEEDS.items() if importlib.util.find_spec(module)]
+LOSSY = {"onnx-int8", "openvino"}  # int8; OpenVINO runs bf16 on CPUs that have it
 
 
 def _record(folder: Path) -> dict:
@@ -57,7 +58,15 @@ def exported(run, tmp_path_factory):
 @pytest.mark.parametrize("fmt", INSTALLED)
 def test_each_installed_format_is_exported_reloaded_and_compared(fmt, exported, predictor):
     code, out, printed = exported(fmt)
-    assert code == 0
+    record = _record(out)
+    check = record["check"]
+    if fmt in LOSSY:  # int8 / bf16 may flip a near-tie of this tiny, briefly trained run:
+        # then the check must say so (exit 1, the folder marked), and never by much
+        assert code == (0 if check["passed"] else 1), printed
+        assert check["passed"] == (check["top1_agreement"] >= 0.99)
+        assert (out / "VERIFICATION_FAILED.txt").exists() == (not check["passed"])
+    else:
+        assert code == 0, printed
     assert COMMON | MODEL_FILES[fmt] <= {p.name for p in out.iterdir()}
     assert not list(out.parent.glob(".*partial*"))  # the temporary folder is gone
     labels = json.loads((out / "labels.json").read_text("utf-8"))
@@ -65,9 +74,7 @@ def test_each_installed_format_is_exported_reloaded_and_compared(fmt, exported, 
     prep = json.loads((out / "preprocessing.json").read_text("utf-8"))
     assert prep["center_crop"] == predictor.info.image_size
     assert prep["mean"] == pytest.approx(list(predictor.info.mean))
-    record = _record(out)
     assert record["format"] == fmt and record["run"] == predictor.name
-    check = record["check"]
     if fmt == "coreml":  # converted, never run here: said so, in the output and the README
         assert check["runtime"] is None and check["passed"] is None
         assert "Apple" in printed and "Apple" in (out / "README.txt").read_text("utf-8")
@@ -79,7 +86,10 @@ def test_each_installed_format_is_exported_reloaded_and_compared(fmt, exported, 
         assert list(spec.mlProgram.functions)
         return
     assert check["images"] > 0 and check["on"] == "test images"
-    assert check["top1_agreement"] >= 0.99 and check["passed"] is True
+    if fmt in LOSSY:
+        assert check["top1_agreement"] >= 0.9
+    else:
+        assert check["top1_agreement"] >= 0.99 and check["passed"] is True
     assert check["max_abs_dp"] < (1e-4 if fmt in ("onnx", "triton", "merged") else 0.1)
     assert f"top-1 agreement: {check['top1_agreement']:.1%} on {check['images']} images" \
         in printed
@@ -89,7 +99,7 @@ def test_each_installed_format_is_exported_reloaded_and_compared(fmt, exported, 
 def test_readme_snippet_runs_as_written(fmt, exported, predictor, learnable_split_dir, tmp_path,
                                         monkeypatch):
     code, out, _printed = exported(fmt)
-    assert code == 0
+    assert code == (0 if _record(out)["check"]["passed"] else 1)
     text = (out / "README.txt").read_text("utf-8")
     code = text[text.index("import json"):]
     photo = tmp_path / "photo.jpg"
@@ -99,9 +109,12 @@ def test_readme_snippet_runs_as_written(fmt, exported, predictor, learnable_spli
     with contextlib.redirect_stdout(printed):
         exec(compile(code, "README.txt", "exec"), {})
     label, probability = printed.getvalue().strip().rsplit(" ", 1)
-    expected = predictor.predict([str(photo)], top_k=1)[0]
-    assert label == expected.label
-    assert float(probability) == pytest.approx(expected.confidence, abs=0.08)
+    expected = predictor.predict([str(photo)], top_k=len(predictor.class_names))[0]
+    if fmt in LOSSY:  # a near-tie may go the other way in int8 / bf16, by a little
+        assert dict(expected.top)[label] >= expected.confidence - 0.08
+    else:
+        assert label == expected.label
+        assert float(probability) == pytest.approx(expected.confidence, abs=0.08)
 
 
 def test_check_images_folder_and_a_failed_check_is_marked(run, learnable_split_dir, tmp_path,
