@@ -30,6 +30,20 @@ from engine.demo.dataset import make_demo_dataset
 from engine.demo.model import make_tiny_clip
 
 
+@pytest.fixture(autouse=True)
+def _no_sigchld_handler_left_behind():
+    """A DataLoader with worker processes installs a Python SIGCHLD handler and leaves it;
+    with it installed, a later child's exit (a subprocess a test waits for) killed the suite's
+    process with SIGSEGV once Qt Multimedia's and OpenVINO's threads were in it. Each test
+    leaves SIGCHLD as it found it."""
+    import signal
+
+    before = signal.getsignal(signal.SIGCHLD)
+    yield
+    if signal.getsignal(signal.SIGCHLD) is not before and before is not None:
+        signal.signal(signal.SIGCHLD, before)
+
+
 @pytest.fixture(scope="session")
 def tiny_clip_dir(tmp_path_factory) -> Path:
     """A tiny CLIP checkpoint folder (random weights, 32 px images, projection 16)."""
