@@ -74,7 +74,8 @@ NAMES: dict[str, tuple[str, ...]] = {
     "transformers": (
         "AutoConfig", "AutoImageProcessor", "AutoModel", "AutoProcessor", "AutoTokenizer",
         "CLIPConfig", "CLIPImageProcessor", "CLIPModel", "CLIPProcessor", "CLIPTokenizer",
-        "CLIPTokenizerFast", "CLIPVisionModel", "CLIPVisionModelWithProjection",
+        "CLIPTokenizerFast", "CLIPVisionConfig", "CLIPVisionModel",
+        "CLIPVisionModelWithProjection",
         "SiglipConfig", "SiglipImageProcessor", "SiglipModel", "SiglipProcessor",
         "SiglipTokenizer", "SiglipVisionModel", "GemmaTokenizer", "GemmaTokenizerFast",
         "Dinov2Config", "Dinov2Model", "Dinov2WithRegistersModel", "BitImageProcessor",

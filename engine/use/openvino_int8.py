@@ -64,8 +64,14 @@ def quantize_openvino_int8(onnx_path: Path, target: Path, reference) -> None:
                           "openvino."))
     _quiet_nncf()
     model = ov.Core().read_model(str(onnx_path))
-    quantized = nncf.quantize(model, nncf.Dataset(batches), model_type=nncf.ModelType.TRANSFORMER,
-                              subset_size=len(batches))  # items are batches of 16 images
+    import contextlib
+    import io
+
+    # NNCF draws its progress bars on standard output, where `predict` writes its answers
+    with contextlib.redirect_stdout(io.StringIO()):
+        quantized = nncf.quantize(model, nncf.Dataset(batches),
+                                  model_type=nncf.ModelType.TRANSFORMER,
+                                  subset_size=len(batches))  # items are batches of 16 images
     ov.save_model(quantized, str(target))
 
 
