@@ -92,15 +92,21 @@ def expand_inputs(paths: Sequence[str | os.PathLike]) -> tuple[list[str], list[P
     return images, problems
 
 
-def export_predictions(predictions: Sequence[Prediction], path: str | os.PathLike) -> Path:
-    """Write predictions as .json (full top-k lists) or .csv (one row per input)."""
+def export_target(path: str | os.PathLike) -> tuple[Path, str, Path]:
+    """(path, ".csv" or ".json", the temporary file written first and renamed into place)
+    for a predictions export; a plain error for any other file type."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".json"):
         raise UserError(_("Cannot export predictions to '{name}': use a .csv or .json file "
                           "name.").format(name=path.name))
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
+    return path, suffix, path.with_name(f".{path.name}.tmp")
+
+
+def export_predictions(predictions: Sequence[Prediction], path: str | os.PathLike) -> Path:
+    """Write predictions as .json (full top-k lists) or .csv (one row per input)."""
+    path, suffix, tmp = export_target(path)
     if suffix == ".json":
         tmp.write_text(json.dumps([p.to_dict() for p in predictions], indent=1,
                                   ensure_ascii=False) + "\n", encoding="utf-8")

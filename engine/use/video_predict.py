@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
-from engine.errors import UserError
 from engine.i18n import _
 from engine.use.predict import Prediction
 from engine.use.video import DEFAULT_EVERY, is_video, open_video
@@ -126,13 +125,9 @@ def _batches(frames: Iterator, size: int) -> Iterator[list]:
 def export_frame_predictions(rows: Sequence[FramePrediction], path: str | os.PathLike) -> Path:
     """Write the rows as .csv (one line per frame or image) or .json, atomically: a
     temporary file renamed into place, removed if writing fails."""
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in (".csv", ".json"):
-        raise UserError(_("Cannot export predictions to '{name}': use a .csv or .json file "
-                          "name.").format(name=path.name))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
+    from engine.use.predict import export_target
+
+    path, suffix, tmp = export_target(path)
     try:
         if suffix == ".json":
             tmp.write_text(json.dumps([r.to_dict() for r in rows], indent=1, ensure_ascii=False)
