@@ -44,6 +44,27 @@ def _no_sigchld_handler_left_behind():
         signal.signal(signal.SIGCHLD, before)
 
 
+def pytest_runtest_setup(item):
+    """Native libraries loaded by earlier tests (OpenVINO, FFmpeg, Qt Multimedia) may replace
+    the crash handler: re-arm it before each test, so a crash names its test and stack in
+    CI's log instead of a bare "Segmentation fault"."""
+    import faulthandler
+    import sys
+
+    faulthandler.enable(file=sys.__stderr__, all_threads=True)
+
+
+def pytest_runtest_logreport(report):
+    """Print a failure's details the moment it happens: a later crash of the whole process
+    would otherwise take the end-of-run summary, and with it every failure's reason."""
+    if report.failed:
+        import sys
+
+        sys.__stderr__.write(f"\nFAILED {report.nodeid} ({report.when})\n"
+                             f"{report.longreprtext}\n")
+        sys.__stderr__.flush()
+
+
 @pytest.fixture(scope="session")
 def tiny_clip_dir(tmp_path_factory) -> Path:
     """A tiny CLIP checkpoint folder (random weights, 32 px images, projection 16)."""
