@@ -115,6 +115,37 @@ def test_a_video_cut_short_mid_stream_gives_the_frames_before_the_cut(tmp_path):
     assert [f.index for f in frames] == list(range(len(frames)))
 
 
+@pytest.mark.parametrize("rotation, corner", [(90, "bottom-left"), (-90, "top-right"),
+                                              (180, "bottom-right"), (0, "top-left")])
+def test_a_phone_video_comes_upright_as_a_player_shows_it(tmp_path, rotation, corner):
+    """A phone stores a portrait video sideways (64x32 here) with a rotation in its display
+    matrix; the frames come out turned counterclockwise by it, as FFmpeg's players show them:
+    the white mark in the stored top-left corner lands where a player draws it."""
+    import av
+
+    path = tmp_path / "phone.mp4"
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("mpeg4", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 64, 32, "yuv420p"
+        stream.set_display_rotation(rotation)
+        for _ in range(3):
+            pixels = np.zeros((32, 64, 3), np.uint8)
+            pixels[:12, :12] = 255
+            for packet in stream.encode(av.VideoFrame.from_ndarray(pixels, "rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    with open_video(path) as reader:
+        frames = list(reader.frames())
+    assert len(frames) == 3
+    image = np.asarray(frames[0].image.convert("L"), dtype=np.float32)
+    assert image.shape == ((32, 64) if rotation in (0, 180) else (64, 32))
+    h, w = image.shape
+    corners = {"top-left": image[:6, :6], "top-right": image[:6, w - 6:],
+               "bottom-left": image[h - 6:, :6], "bottom-right": image[h - 6:, w - 6:]}
+    assert {name for name, patch in corners.items() if patch.mean() > 200} == {corner}
+
+
 @pytest.mark.parametrize("text, seconds", [("0.5s", 0.5), ("0.5", 0.5), ("500ms", 0.5),
                                            ("2 fps", 0.5), ("2FPS", 0.5), ("1min", 60.0),
                                            (" 3 s ", 3.0), (1.5, 1.5)])

@@ -8,7 +8,9 @@ see the same frames.
 
 Times come from each frame's presentation timestamp and the stream's time base (counted
 from the stream's first timestamp), not from frame counts, so variable frame rate videos
-sample at the right moments. A frame that fails to decode in the middle of a stream is
+sample at the right moments. Frames come upright: a phone stores a portrait video's pictures
+sideways with a rotation in its display matrix, which the reader applies (as video players
+do), so the classifier sees what the user saw. A frame that fails to decode in the middle of a stream is
 skipped and counted (`VideoReader.skipped`); a file that cannot be opened at all raises a
 UserError with a plain message.
 """
@@ -163,6 +165,7 @@ class VideoReader:
                 continue
             if image.mode != "RGB":
                 image = image.convert("RGB")
+            image = upright(image, getattr(frame, "rotation", 0) or 0)
             yield VideoFrame(index, time, image)
             if every:
                 mark = (math.floor(time / every + _EPSILON) + 1) * every
@@ -205,6 +208,22 @@ class VideoReader:
         if pts is None:  # no timestamp at all: one frame period after the previous one
             return last_time + (1.0 / self.fps if self.fps else 0.0) if last_time >= 0 else 0.0
         return max(0.0, float((pts - self._origin) * self._time_base))
+
+
+_TRANSPOSE = {90: Image.Transpose.ROTATE_90, 180: Image.Transpose.ROTATE_180,
+              270: Image.Transpose.ROTATE_270}
+
+
+def upright(image: Image.Image, rotation: float) -> Image.Image:
+    """The picture as a player shows it: `rotation` is the display matrix's angle (degrees,
+    counterclockwise, as FFmpeg's av_display_rotation_get gives it; a phone's portrait
+    video says -90 or 90). Quarter turns are exact (no resampling)."""
+    degrees = round(rotation) % 360
+    if degrees == 0:
+        return image
+    if degrees in _TRANSPOSE:
+        return image.transpose(_TRANSPOSE[degrees])
+    return image.rotate(degrees, expand=True, resample=Image.Resampling.BILINEAR)
 
 
 def av_errors() -> type[Exception]:
