@@ -227,12 +227,12 @@ def test_cli_json_lines_parse_back(tmp_path, capsys, main, learnable_split_dir, 
 def test_ctrl_c_asks_for_a_graceful_stop_then_aborts():
     import signal
 
-    from engine.cli.train import _ctrl_c_stops
+    from engine.cli.ctrl_c import ctrl_c_stops
     from engine.training.control import TrainControl
 
     control = TrainControl()
     before = signal.getsignal(signal.SIGINT)
-    with _ctrl_c_stops(control):
+    with ctrl_c_stops(control):
         os.kill(os.getpid(), signal.SIGINT)  # first Ctrl-C: stop and save
         assert control.stop_requested
         with pytest.raises(KeyboardInterrupt):  # second one: abort

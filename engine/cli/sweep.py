@@ -54,10 +54,10 @@ def register_cli(sub: argparse._SubParsersAction) -> None:
 
 
 def _base_config(path: str):
-    from engine.cli.train import _read_mapping
+    from engine.cli.config_file import read_mapping
     from engine.config import TrainConfig
 
-    data = _read_mapping(Path(path))
+    data = read_mapping(Path(path))
     try:
         return TrainConfig.from_dict(data)
     except (TypeError, ValueError) as exc:
@@ -85,7 +85,7 @@ def own_trials_per_process() -> tuple[int, int]:
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
-    from engine.cli.train import _ctrl_c_stops
+    from engine.cli.ctrl_c import ctrl_c_stops
     from engine.sweep.runner import SweepSpec, check_spec, run_sweep
     from engine.training.control import TrainControl
 
@@ -101,7 +101,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     prefix = _("[process {rank}] ").format(rank=rank) if processes > 1 else ""
     control = TrainControl()
     finished = None
-    with _ctrl_c_stops(control):
+    with ctrl_c_stops(control):
         for event in run_sweep(spec, control):
             if args.json:
                 print(json.dumps(event.to_dict(), sort_keys=True, default=str), flush=True)

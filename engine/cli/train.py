@@ -8,15 +8,15 @@ Ctrl-C aborts at once.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
-import signal
 import sys
 import time
 from pathlib import Path
 
 from engine.cli import checks, find_lr, new_labels
+from engine.cli.config_file import read_mapping
+from engine.cli.ctrl_c import ctrl_c_stops
 from engine.config import (PRESETS, TrainConfig, add_arguments, field_info, from_args,
                            preset_values)
 from engine.errors import UserError
@@ -71,7 +71,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     if args.preset:
         changes.update(preset_values(args.preset))  # every field it owns, defaults too
     if args.config:
-        data = _read_mapping(Path(args.config))
+        data = read_mapping(Path(args.config))
         try:
             loaded = TrainConfig.from_dict(data)  # coerces types, ignores unknown keys
         except (TypeError, ValueError) as exc:
@@ -101,57 +101,13 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     return config
 
 
-def _read_mapping(path: Path) -> dict:
-    """The settings of a JSON/YAML config file (only the keys it sets)."""
-    if not path.is_file():
-        raise UserError(_("The config file {path} does not exist.").format(path=path))
-    try:
-        text = path.read_text(encoding="utf-8")
-        if path.suffix.lower() in (".yaml", ".yml"):
-            import yaml
-
-            data = yaml.safe_load(text) or {}
-        else:
-            data = json.loads(text)
-    except Exception as exc:  # syntax errors, unreadable file
-        raise UserError(_("Cannot read the config file {path}: {error}").format(
-            path=path, error=exc)) from None
-    if not isinstance(data, dict):
-        raise UserError(_("The config file {path} must hold a mapping of settings.").format(
-            path=path))
-    return data
-
-
-@contextlib.contextmanager
-def _ctrl_c_stops(control):
-    """Ctrl-C (or SIGTERM) asks the run to stop and save; a second Ctrl-C aborts at once."""
-    def handler(signum, frame):
-        if control.stop_requested:
-            raise KeyboardInterrupt
-        control.stop()
-        print("\n" + _("Stopping after this step and saving a checkpoint (Ctrl-C again to "
-                       "abort)..."), file=sys.stderr, flush=True)
-
-    signals = [signal.SIGINT] + ([signal.SIGTERM] if hasattr(signal, "SIGTERM") else [])
-    try:
-        previous = {s: signal.signal(s, handler) for s in signals}
-    except ValueError:  # not the main thread: leave the signals alone
-        yield
-        return
-    try:
-        yield
-    finally:
-        for s, old in previous.items():
-            signal.signal(s, old)
-
-
 def _cmd_train(args: argparse.Namespace) -> int:
     from engine.training.control import TrainControl
     from engine.training.loop import train
 
     config = config_from_args(args)
     if getattr(args, "find_lr", False):  # a range test instead of a run (engine/cli/find_lr)
-        return find_lr.run(args, config, _ctrl_c_stops)
+        return find_lr.run(args, config, ctrl_c_stops)
     if config.resume_from:
         from engine.model.checkpoint import check_resume
         from engine.training.resume import check_resume_config
@@ -172,7 +128,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     printer = EventPrinter(as_json=args.json, command=args.argv)
     control = TrainControl()
     finished = None
-    with _ctrl_c_stops(control):
+    with ctrl_c_stops(control):
         for event in train(config, control):
             if show:
                 printer.print(event)

@@ -20,7 +20,7 @@ def column_titles() -> list[str]:
             translate("SweepTable", "Val accuracy"), translate("SweepTable", "LR"),
             translate("SweepTable", "r"), translate("SweepTable", "alpha"),
             translate("SweepTable", "Last N"), translate("SweepTable", "Dropout"),
-            translate("SweepTable", "Augmentation"), translate("SweepTable", "Minutes")]
+            translate("SweepTable", "Augmentation"), translate("SweepTable", "Time")]
 
 
 def state_text(state: str) -> str:
@@ -138,8 +138,10 @@ class SweepTableModel(QAbstractTableModel):
             return f"{value:.2f}"
         if column == "alpha":
             return f"{value:g}"
-        if column == "minutes":
-            return f"{value:.1f}"
+        if column == "minutes":  # a short trial reads "42 s", not "0.7"
+            if value < 1:
+                return translate("SweepTable", "{value:.0f} s").format(value=value * 60)
+            return translate("SweepTable", "{value:.1f} min").format(value=value)
         return str(value)
 
 

@@ -2952,7 +2952,7 @@ No file is replaced.</source>
 <context>
     <name>ResultBar</name>
     <message>
-        <location filename="../../gui/widgets/result_bar.py" line="+14"/>
+        <location filename="../../gui/widgets/result_bar.py" line="+15"/>
         <source>Fastest (auto)</source>
         <translation>最快（自动）</translation>
     </message>
@@ -2997,7 +2997,7 @@ No file is replaced.</source>
         <translation>TTA：翻转 + 裁剪</translation>
     </message>
     <message>
-        <location line="+22"/>
+        <location line="+28"/>
         <source>Show top</source>
         <translation>显示前</translation>
     </message>
@@ -4387,8 +4387,8 @@ Your unsorted folder is not changed.</source>
     </message>
     <message>
         <location line="+0"/>
-        <source>Minutes</source>
-        <translation>分钟</translation>
+        <source>Time</source>
+        <translation>用时</translation>
     </message>
     <message>
         <location line="+4"/>
@@ -4444,6 +4444,16 @@ Your unsorted folder is not changed.</source>
         <location line="+92"/>
         <source>all</source>
         <translation>全部</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>{value:.0f} s</source>
+        <translation>{value:.0f} 秒</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>{value:.1f} min</source>
+        <translation>{value:.1f} 分钟</translation>
     </message>
 </context>
 <context>

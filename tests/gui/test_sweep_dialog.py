@@ -57,6 +57,12 @@ def test_a_sweep_fills_the_table_and_its_best_config_loads(qtbot, main_window, t
     marked = [t for t in texts if t[0].endswith("★")]
     assert len(marked) == 1 and marked[0][0] == f"{best.number} ★"
     assert marked[0][2] == f"{best.value:.1%}"
+    # a trial's time is in seconds under a minute ("0.0" minutes said nothing)
+    by_number = {r.number: r for r in rows}
+    for text in texts:
+        row = by_number[int(text[0].split()[0])]
+        want = f"{row.minutes * 60:.0f} s" if row.minutes < 1 else f"{row.minutes:.1f} min"
+        assert text[9] == want
 
     # sorting by validation accuracy: click its header (numbers, not texts, decide)
     header = table.horizontalHeader()
