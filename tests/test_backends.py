@@ -135,6 +135,24 @@ def test_a_changed_run_gets_a_new_file_and_the_stale_one_goes(own_run, learnable
     assert dict(got.top) == pytest.approx(dict(expected.top), abs=1e-4)
 
 
+def test_an_upgraded_converter_gets_a_new_cache_key(own_run, monkeypatch):
+    """OpenVINO or NNCF upgraded: the int8 file they made is not reused."""
+    from importlib import metadata
+
+    from engine.safe_read import read_json
+    from engine.use import onnx_cache
+
+    meta = read_json(own_run / "run.json")
+    before = onnx_cache.cache_key(own_run, meta)
+    assert onnx_cache.cache_key(own_run, meta) == before  # stable while nothing changes
+    real = metadata.version
+    for dist in ("openvino", "nncf"):
+        monkeypatch.setattr(metadata, "version",
+                            lambda name, d=dist: "99.0" if name == d else real(name))
+        assert onnx_cache.cache_key(own_run, meta) != before, dist
+    monkeypatch.setattr(metadata, "version", real)
+
+
 def test_a_damaged_cached_file_is_built_again(own_run, learnable_split_dir):
     from engine.use.backends import open_predictor
 

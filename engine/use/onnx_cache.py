@@ -4,7 +4,8 @@ A run's ONNX model (the classifier with softmax, calibration temperature include
 engine.use.export's file) and its int8 twin (onnxruntime's dynamic quantization) live in
 <cache>/onnx/<run name>-<key>/, never in the run folder. The key hashes what the numbers
 depend on: the run's head and adapter files, its base model record and the base model's
-current fingerprint, and the torch / onnxruntime versions that export and quantize. A run
+current fingerprint, and the torch / onnxruntime / openvino / nncf versions that export,
+quantize and convert (an upgrade of any of them rebuilds the files). A run
 that changes (recalibrated, retrained in place) or a base model whose files change gets a
 new key, so an old entry is never used; it is removed when the new one is built.
 
@@ -55,7 +56,7 @@ def cache_key(run_dir: Path, meta: dict) -> str:
 
     base = meta["base_model"]
     h = hashlib.sha256(f"format {FORMAT}; torch {torch.__version__}; onnxruntime "
-                       f"{onnxruntime.__version__}".encode())
+                       f"{onnxruntime.__version__}; {_tool_versions()}".encode())
     for path in (run_dir / "head.safetensors", run_dir / "adapter" / "adapter_model.safetensors",
                  run_dir / "adapter" / "adapter_config.json"):
         _hash_file(h, path)
@@ -63,6 +64,19 @@ def cache_key(run_dir: Path, meta: dict) -> str:
                         sort_keys=True).encode())
     h.update(_fingerprint(str(base.get("ref", "")), None).encode())  # the base model now
     return h.hexdigest()[:20]
+
+
+def _tool_versions() -> str:
+    """The installed OpenVINO and NNCF (read from their metadata: nothing is imported)."""
+    from importlib import metadata
+
+    found = []
+    for dist in ("openvino", "nncf"):
+        try:
+            found.append(f"{dist} {metadata.version(dist)}")
+        except metadata.PackageNotFoundError:
+            found.append(f"{dist} -")
+    return "; ".join(found)
 
 
 @dataclass
