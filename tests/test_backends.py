@@ -212,6 +212,53 @@ def test_auto_keeps_full_precision_for_a_run_whose_int8_answers_differ(own_run, 
     assert backends.open_predictor(own_run, "auto", device="cpu").backend == "torch"
 
 
+@pytest.mark.skipif("openvino-int8" not in ONNX_BACKENDS, reason="needs openvino and nncf")
+def test_quantizing_mutes_only_nncfs_bars_not_other_threads(own_run, capsys):
+    """NNCF's progress bars stay off standard output (where `predict` writes its answers)
+    while another thread's lines written meanwhile still arrive."""
+    import threading
+    import time
+
+    from engine.use import openvino_int8
+    from engine.use.backends import open_predictor
+
+    started = threading.Event()
+    stop = threading.Event()
+
+    def other_thread():
+        started.wait(60)
+        n = 0
+        while not stop.is_set():
+            print(f"other thread line {n}", flush=True)
+            n += 1
+            time.sleep(0.01)
+
+    import nncf
+
+    original = nncf.quantize
+
+    def quantize(*args, **kwargs):
+        started.set()
+        time.sleep(0.05)  # the other thread prints while the quantization runs
+        print("printed by the quantizing thread")
+        return original(*args, **kwargs)
+
+    writer = threading.Thread(target=other_thread)
+    writer.start()
+    try:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(nncf, "quantize", quantize)
+            open_predictor(own_run, "openvino-int8")
+    finally:
+        stop.set()
+        writer.join()
+    out = capsys.readouterr().out
+    assert "other thread line 0" in out
+    assert "printed by the quantizing thread" not in out
+    assert "Statistics collection" not in out and "━" not in out
+    assert not isinstance(sys.stdout, openvino_int8._MutedForOneThread)  # put back
+
+
 def test_the_command_line_predicts_with_a_backend(own_run, learnable_split_dir, tmp_path,
                                                   capsys):
     from engine.use.backends import open_predictor

@@ -11,6 +11,9 @@ uses it for "auto" only where it agrees with torch fp32 on >= 99 % of the run's 
 """
 from __future__ import annotations
 
+import contextlib
+import sys
+import threading
 from pathlib import Path
 
 from engine.errors import UserError
@@ -64,15 +67,45 @@ def quantize_openvino_int8(onnx_path: Path, target: Path, reference) -> None:
                           "openvino."))
     _quiet_nncf()
     model = ov.Core().read_model(str(onnx_path))
-    import contextlib
-    import io
-
-    # NNCF draws its progress bars on standard output, where `predict` writes its answers
-    with contextlib.redirect_stdout(io.StringIO()):
+    # NNCF draws its progress bars on standard output, where `predict` writes its answers:
+    # this thread's writes are dropped meanwhile, and only this thread's
+    with _stdout_muted_for_this_thread():
         quantized = nncf.quantize(model, nncf.Dataset(batches),
                                   model_type=nncf.ModelType.TRANSFORMER,
                                   subset_size=len(batches))  # items are batches of 16 images
     ov.save_model(quantized, str(target))
+
+
+class _MutedForOneThread:
+    """sys.stdout for the time of a quantization: the quantizing thread's writes go nowhere,
+    every other thread's reach the real stream. It says it is no terminal, so rich (NNCF's
+    progress bars) draws no live bar from a refresh thread of its own, only a final line,
+    written by the quantizing thread."""
+
+    def __init__(self, real, thread: int):
+        self._real, self._thread = real, thread
+
+    def write(self, text: str) -> int:
+        if threading.get_ident() == self._thread:
+            return len(text)
+        return self._real.write(text)
+
+    def isatty(self) -> bool:
+        return False
+
+    def __getattr__(self, name: str):
+        return getattr(self._real, name)
+
+
+@contextlib.contextmanager
+def _stdout_muted_for_this_thread():
+    real = sys.stdout
+    sys.stdout = _MutedForOneThread(real, threading.get_ident())
+    try:
+        yield
+    finally:
+        if isinstance(sys.stdout, _MutedForOneThread):  # unless someone replaced it since
+            sys.stdout = real
 
 
 def _quiet_nncf() -> None:
