@@ -9,6 +9,7 @@ import importlib.util
 import io
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -154,6 +155,22 @@ def test_a_missing_converter_is_named_and_nothing_is_written(fmt, module, words,
     err = capsys.readouterr().err
     assert words in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert not out.exists() and not list(tmp_path.glob(".*"))
+
+
+def test_the_packaged_app_names_the_readme_section_and_what_it_can_export(run, tmp_path,
+                                                                       monkeypatch, capsys):
+    """The executable leaves coremltools out: its message points to the README section that
+    exists and lists the formats the app itself exports."""
+    monkeypatch.setitem(sys.modules, "coremltools", None)
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    out = tmp_path / "out"
+    assert run_cli(["export", str(run), "--format", "coreml", "--output", str(out)]) == 2
+    err = capsys.readouterr().err
+    section = re.search(r'README, "([^"]+)"', err).group(1)
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    assert re.search(rf"^#+ {re.escape(section)}$", readme, re.M), section
+    assert "onnx-int8, openvino and triton" in err and "Traceback" not in err
+    assert not out.exists()
 
 
 def test_bad_input_gets_plain_messages_and_changes_nothing(run, tmp_path, capsys):

@@ -93,7 +93,9 @@ def require_converter(fmt: str) -> None:
             raise UserError(_(
                 "{format} export is not part of the packaged app (its converter is large and "
                 "conflicts with other parts): install LoRA Studio from source with pip "
-                "(README, \"Exports for other runtimes\") and run the same export there.").format(
+                "(README, \"Exports for phones, edge devices and other runtimes\") and run the same "
+                "export there; the packaged app itself exports merged, onnx, onnx-int8, "
+                "openvino and triton.").format(
                     format=fmt)) from None
         if fmt == "tflite":
             raise UserError(_(
