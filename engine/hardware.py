@@ -106,6 +106,18 @@ def cpu_has_fast_bf16() -> bool:
         return False
 
 
+@functools.lru_cache(maxsize=1)
+def cpu_has_vnni() -> bool:
+    """True when int8 matrix products cannot saturate here: x86 with VNNI (AVX-512 VNNI,
+    AVX-VNNI or AMX), or an ARM CPU (its int8 dot products widen to 32 bits). Without VNNI,
+    x86 multiplies u8 x s8 pairs into 16-bit sums (VPMADDUBSW), which overflow on large
+    weights: ONNX Runtime's int8 then needs 7-bit weights (its `reduce_range`)."""
+    machine = platform.machine().lower()
+    if machine not in ("x86_64", "amd64", "i386", "i686", "x86"):
+        return True
+    return bool(_cpu_flags() & {"avx512_vnni", "avx_vnni", "amx_int8"})
+
+
 def resolve_precision(name: str, device_type: str) -> Precision:
     """'auto' | 'bf16' | 'fp16' | 'fp32' -> the Precision to train with on `device_type`."""
     if name == "auto":

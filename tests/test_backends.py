@@ -153,6 +153,31 @@ def test_an_upgraded_converter_gets_a_new_cache_key(own_run, monkeypatch):
     monkeypatch.setattr(metadata, "version", real)
 
 
+@pytest.mark.parametrize("flags, machine, portable, reduce", [
+    ({"avx2", "avx512_vnni"}, "x86_64", False, False),  # Zen 4 / Xeon: 8-bit weights
+    ({"avx2", "fma"}, "x86_64", False, True),  # AVX2-only EPYC: 8-bit products saturate
+    ({"avx2", "avx512_vnni"}, "x86_64", True, True),  # an export runs anywhere
+    (set(), "aarch64", False, False),  # ARM's int8 dot products do not saturate
+])
+def test_int8_weights_keep_7_bits_where_8_would_saturate(flags, machine, portable, reduce,
+                                                           monkeypatch, tmp_path):
+    import onnxruntime.quantization as q
+
+    from engine import hardware
+    from engine.use.onnx_cache import quantize_int8
+
+    seen = {}
+    monkeypatch.setattr(hardware, "_cpu_flags", lambda: flags)
+    monkeypatch.setattr(hardware.platform, "machine", lambda: machine)
+    hardware.cpu_has_vnni.cache_clear()
+    monkeypatch.setattr(q, "quantize_dynamic", lambda *a, **k: seen.update(k))
+    try:
+        quantize_int8(tmp_path / "a.onnx", tmp_path / "b.onnx", portable=portable)
+    finally:
+        hardware.cpu_has_vnni.cache_clear()
+    assert seen["reduce_range"] is reduce
+
+
 def test_a_damaged_cached_file_is_built_again(own_run, learnable_split_dir):
     from engine.use.backends import open_predictor
 

@@ -174,7 +174,7 @@ def _write_model(fmt: str, predictor, tmp: Path, log) -> tuple[Path | None, Call
             from engine.use.onnx_cache import quantize_int8
 
             log(_("Quantizing to int8 ..."))
-            target = quantize_int8(onnx_file, tmp / "model-int8.onnx")
+            target = quantize_int8(onnx_file, tmp / "model-int8.onnx", portable=True)
             onnx_file.unlink()
             return target, check.onnx_runner
         if fmt == "openvino":

@@ -5,7 +5,8 @@ engine.use.export's file) and its int8 twin (onnxruntime's dynamic quantization)
 <cache>/onnx/<run name>-<key>/, never in the run folder. The key hashes what the numbers
 depend on: the run's head and adapter files, its base model record and the base model's
 current fingerprint, and the torch / onnxruntime / openvino / nncf versions that export,
-quantize and convert (an upgrade of any of them rebuilds the files). A run
+quantize and convert (an upgrade of any of them rebuilds the files), and whether the CPU has
+VNNI (the int8 file's weights differ: quantize_int8). A run
 that changes (recalibrated, retrained in place) or a base model whose files change gets a
 new key, so an old entry is never used; it is removed when the new one is built.
 
@@ -52,11 +53,12 @@ def cache_key(run_dir: Path, meta: dict) -> str:
     import onnxruntime
     import torch
 
+    from engine.hardware import cpu_has_vnni
     from engine.model.classifier import _fingerprint
 
     base = meta["base_model"]
     h = hashlib.sha256(f"format {FORMAT}; torch {torch.__version__}; onnxruntime "
-                       f"{onnxruntime.__version__}; {_tool_versions()}".encode())
+                       f"{onnxruntime.__version__}; {_tool_versions()}; vnni {cpu_has_vnni()}".encode())
     for path in (run_dir / "head.safetensors", run_dir / "adapter" / "adapter_model.safetensors",
                  run_dir / "adapter" / "adapter_config.json"):
         _hash_file(h, path)
@@ -174,13 +176,19 @@ def _quiet_quantizer() -> None:
     logging.getLogger().setLevel(max(logging.getLogger().level, logging.ERROR))
 
 
-def quantize_int8(source: Path, target: Path) -> Path:
+def quantize_int8(source: Path, target: Path, *, portable: bool = False) -> Path:
     """`target`: `source` with its matrix products in int8 (ONNX Runtime's dynamic
-    quantization; weights int8, activations quantized per batch at run time)."""
+    quantization; weights int8, activations quantized per batch at run time). Weights keep
+    7 bits (`reduce_range`) where the file may run on an x86 CPU without VNNI, whose int8
+    products otherwise saturate and change answers: on this CPU when it has no VNNI, and
+    always for a `portable` file (an export, which runs who knows where)."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
+    from engine.hardware import cpu_has_vnni
+
     _quiet_quantizer()
-    quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8)
+    quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8,
+                     reduce_range=portable or not cpu_has_vnni())
     return target
 
 
