@@ -180,6 +180,10 @@ def _write_model(fmt: str, predictor, tmp: Path, log) -> tuple[Path | None, Call
         if fmt == "openvino":
             import openvino as ov
 
+            from engine.use import vendor_telemetry
+
+            vendor_telemetry.decline()  # the converter reports usage unless declined
+
             log(_("Converting to OpenVINO IR ..."))
             ov.save_model(ov.convert_model(str(onnx_file)), str(tmp / "model.xml"))
             onnx_file.unlink()

@@ -62,6 +62,9 @@ class _OpenVinoSession:
 
 def require_openvino():
     """The openvino module, or a plain error naming what to install."""
+    from engine.use import vendor_telemetry
+
+    vendor_telemetry.decline()
     try:
         import openvino
     except ImportError:

@@ -23,6 +23,9 @@ CALIBRATION_IMAGES = 128  # training images the activations' ranges are measured
 
 
 def require_nncf():
+    from engine.use import vendor_telemetry
+
+    vendor_telemetry.decline()  # NNCF makes its telemetry object when imported
     try:
         import nncf
     except ImportError:
