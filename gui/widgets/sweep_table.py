@@ -139,6 +139,8 @@ class SweepTableModel(QAbstractTableModel):
         if column == "alpha":
             return f"{value:g}"
         if column == "minutes":  # a short trial reads "42 s", not "0.7"
+            if value * 60 < 0.5:
+                return translate("SweepTable", "< 1 s")
             if value < 1:
                 return translate("SweepTable", "{value:.0f} s").format(value=value * 60)
             return translate("SweepTable", "{value:.1f} min").format(value=value)

@@ -4447,6 +4447,11 @@ Your unsorted folder is not changed.</source>
     </message>
     <message>
         <location line="+7"/>
+        <source>&lt; 1 s</source>
+        <translation>&lt; 1 秒</translation>
+    </message>
+    <message>
+        <location line="+2"/>
         <source>{value:.0f} s</source>
         <translation>{value:.0f} 秒</translation>
     </message>

@@ -61,7 +61,9 @@ def test_a_sweep_fills_the_table_and_its_best_config_loads(qtbot, main_window, t
     by_number = {r.number: r for r in rows}
     for text in texts:
         row = by_number[int(text[0].split()[0])]
-        want = f"{row.minutes * 60:.0f} s" if row.minutes < 1 else f"{row.minutes:.1f} min"
+        seconds = row.minutes * 60
+        want = ("< 1 s" if seconds < 0.5 else f"{seconds:.0f} s" if row.minutes < 1
+                else f"{row.minutes:.1f} min")
         assert text[9] == want
 
     # sorting by validation accuracy: click its header (numbers, not texts, decide)
