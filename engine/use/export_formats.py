@@ -185,7 +185,10 @@ def _write_model(fmt: str, predictor, tmp: Path, log) -> tuple[Path | None, Call
             vendor_telemetry.decline()  # the converter reports usage unless declined
 
             log(_("Converting to OpenVINO IR ..."))
-            ov.save_model(ov.convert_model(str(onnx_file)), str(tmp / "model.xml"))
+            from engine.use import signal_stack
+
+            with signal_stack.kept():
+                ov.save_model(ov.convert_model(str(onnx_file)), str(tmp / "model.xml"))
             onnx_file.unlink()
             return tmp / "model.xml", check.openvino_runner
         if fmt == "triton":

@@ -80,12 +80,15 @@ def openvino_session(path: str | os.PathLike, threads: int = 0, cache_dir: str =
     per core pair or core: measured on the 2-core Xeon, bench "backends", the THROUGHPUT
     hint with the batch split across its streams gave 1.3x the LATENCY hint's folder rate);
     `cache_dir` keeps its compiled blob so a reopen skips compiling."""
-    core = require_openvino().Core()
+    from engine.use import signal_stack
+
+    openvino = require_openvino()
     config = {"PERFORMANCE_HINT": hint,
               "INFERENCE_NUM_THREADS": threads or torch.get_num_threads()}
     if cache_dir:
         config["CACHE_DIR"] = str(cache_dir)
-    return _OpenVinoSession(core.compile_model(str(path), "CPU", config))
+    with signal_stack.kept():  # the CPU plugin's sigaltstack would outlive the plugin
+        return _OpenVinoSession(openvino.Core().compile_model(str(path), "CPU", config))
 
 
 def backend_session(backend: str, path: str | os.PathLike, threads: int = 0):

@@ -69,10 +69,13 @@ def quantize_openvino_int8(onnx_path: Path, target: Path, reference) -> None:
                           "images, and none of them is where split.json says: use --backend "
                           "openvino."))
     _quiet_nncf()
+    from engine.use import signal_stack
+
     model = ov.Core().read_model(str(onnx_path))
     # NNCF draws its progress bars on standard output, where `predict` writes its answers:
-    # this thread's writes are dropped meanwhile, and only this thread's
-    with _stdout_muted_for_this_thread():
+    # this thread's writes are dropped meanwhile, and only this thread's. NNCF compiles with
+    # OpenVINO's CPU plugin, whose sigaltstack must not outlive it (engine.use.signal_stack).
+    with _stdout_muted_for_this_thread(), signal_stack.kept():
         quantized = nncf.quantize(model, nncf.Dataset(batches),
                                   model_type=nncf.ModelType.TRANSFORMER,
                                   subset_size=len(batches))  # items are batches of 16 images
