@@ -34,8 +34,8 @@ from engine.demo.model import make_tiny_clip
 def _no_sigchld_handler_left_behind():
     """A DataLoader with worker processes installs a Python SIGCHLD handler and leaves it;
     with it installed, a later child's exit (a subprocess a test waits for) killed the suite's
-    process with SIGSEGV once Qt Multimedia's and OpenVINO's threads were in it. Each test
-    leaves SIGCHLD as it found it."""
+    process with SIGSEGV. The cause was OpenVINO's dangling signal stack (fixed in
+    engine.use.signal_stack); each test still leaves SIGCHLD as it found it."""
     import signal
 
     before = signal.getsignal(signal.SIGCHLD)
