@@ -178,6 +178,43 @@ def test_int8_weights_keep_7_bits_where_8_would_saturate(flags, machine, portabl
     assert seen["reduce_range"] is reduce
 
 
+def _tiny_matmul_onnx(path):
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    weight = numpy_helper.from_array(np.random.rand(64, 8).astype("float32"), "w")
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "w"], ["y"])], "tiny",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 64])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 8])], [weight])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+
+
+def test_quantizing_drops_only_the_quantizers_advice_and_leaves_logging_as_it_was(
+        tmp_path, caplog):
+    import logging
+
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    from engine.use.onnx_cache import quantize_int8
+
+    _tiny_matmul_onnx(tmp_path / "a.onnx")
+    root = logging.getLogger()
+    level, filters = root.level, list(root.filters)
+    with caplog.at_level(logging.WARNING):
+        quantize_dynamic(str(tmp_path / "a.onnx"), str(tmp_path / "raw.onnx"),
+                         weight_type=QuantType.QInt8)  # the control: the advice is there
+        assert any("pre-processing" in r.getMessage() for r in caplog.records)
+        caplog.clear()
+        quantize_int8(tmp_path / "a.onnx", tmp_path / "b.onnx")
+        assert not any("pre-processing" in r.getMessage() for r in caplog.records)
+        logging.warning("a warning of the app's own")  # still heard after the call
+    assert [r.getMessage() for r in caplog.records] == ["a warning of the app's own"]
+    assert (tmp_path / "b.onnx").stat().st_size > 0
+    assert (root.level, root.filters) == (level, filters)
+
+
 def test_a_damaged_cached_file_is_built_again(own_run, learnable_split_dir):
     from engine.use.backends import open_predictor
 

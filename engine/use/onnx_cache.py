@@ -168,12 +168,28 @@ def discard(entry: Entry) -> None:
     shutil.rmtree(entry.folder, ignore_errors=True)
 
 
-def _quiet_quantizer() -> None:
-    """onnxruntime's quantizer logs advice for its own developers at WARNING on the root
-    logger ("consider pre-processing"); it says nothing to a user."""
-    import logging
+class _QuantizerAdvice:
+    """A filter on the root logger for the time of a quantization: onnxruntime's quantizer
+    logs advice for its own developers there at WARNING ("consider pre-processing"), which
+    says nothing to a user. Only records from onnxruntime's quantization package are
+    dropped, and only while the filter is in place: everything else, the root logger's level
+    included, is left as it was."""
 
-    logging.getLogger().setLevel(max(logging.getLogger().level, logging.ERROR))
+    def __enter__(self):
+        import logging
+
+        logging.getLogger().addFilter(self)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        import logging
+
+        logging.getLogger().removeFilter(self)
+
+    @staticmethod
+    def filter(record) -> bool:
+        where = record.pathname.replace("\\", "/")
+        return "onnxruntime/quantization/" not in where
 
 
 def quantize_int8(source: Path, target: Path, *, portable: bool = False) -> Path:
@@ -186,9 +202,9 @@ def quantize_int8(source: Path, target: Path, *, portable: bool = False) -> Path
 
     from engine.hardware import cpu_has_vnni
 
-    _quiet_quantizer()
-    quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8,
-                     reduce_range=portable or not cpu_has_vnni())
+    with _QuantizerAdvice():
+        quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8,
+                         reduce_range=portable or not cpu_has_vnni())
     return target
 
 
