@@ -12,7 +12,6 @@ uses it for "auto" only where it agrees with torch fp32 on >= 99 % of the run's 
 from __future__ import annotations
 
 import contextlib
-import sys
 import threading
 from pathlib import Path
 
@@ -73,45 +72,42 @@ def quantize_openvino_int8(onnx_path: Path, target: Path, reference) -> None:
 
     model = ov.Core().read_model(str(onnx_path))
     # NNCF draws its progress bars on standard output, where `predict` writes its answers:
-    # this thread's writes are dropped meanwhile, and only this thread's. NNCF compiles with
-    # OpenVINO's CPU plugin, whose sigaltstack must not outlive it (engine.use.signal_stack).
-    with _stdout_muted_for_this_thread(), signal_stack.kept():
+    # not while it quantizes. NNCF compiles with OpenVINO's CPU plugin, whose sigaltstack
+    # must not outlive it (engine.use.signal_stack).
+    with _progress_bars_off(), signal_stack.kept():
         quantized = nncf.quantize(model, nncf.Dataset(batches),
                                   model_type=nncf.ModelType.TRANSFORMER,
                                   subset_size=len(batches))  # items are batches of 16 images
     ov.save_model(quantized, str(target))
 
 
-class _MutedForOneThread:
-    """sys.stdout for the time of a quantization: the quantizing thread's writes go nowhere,
-    every other thread's reach the real stream. It says it is no terminal, so rich (NNCF's
-    progress bars) draws no live bar from a refresh thread of its own, only a final line,
-    written by the quantizing thread."""
-
-    def __init__(self, real, thread: int):
-        self._real, self._thread = real, thread
-
-    def write(self, text: str) -> int:
-        if threading.get_ident() == self._thread:
-            return len(text)
-        return self._real.write(text)
-
-    def isatty(self) -> bool:
-        return False
-
-    def __getattr__(self, name: str):
-        return getattr(self._real, name)
+_bars_lock = threading.Lock()
+_bars_users = 0  # quantizations under way, in any thread
+_bars_quiet_before = False
 
 
 @contextlib.contextmanager
-def _stdout_muted_for_this_thread():
-    real = sys.stdout
-    sys.stdout = _MutedForOneThread(real, threading.get_ident())
+def _progress_bars_off():
+    """NNCF's progress bars (rich, on rich's shared console) draw nothing while any
+    quantization is under way, whichever thread runs it and however the calls overlap.
+    Standard output itself is left alone: what other threads print, and what `predict`
+    writes, arrives as usual."""
+    global _bars_users, _bars_quiet_before
+    from rich import get_console
+
+    console = get_console()
+    with _bars_lock:
+        if _bars_users == 0:
+            _bars_quiet_before = console.quiet
+        _bars_users += 1
+        console.quiet = True
     try:
         yield
     finally:
-        if isinstance(sys.stdout, _MutedForOneThread):  # unless someone replaced it since
-            sys.stdout = real
+        with _bars_lock:
+            _bars_users -= 1
+            if _bars_users == 0:
+                console.quiet = _bars_quiet_before
 
 
 def _quiet_nncf() -> None:
