@@ -113,7 +113,7 @@ def test_screenshots_mode_renders_one_png_per_tab_offscreen(tmp_path):
                      "13-lr-finder.png", "14-sweep.png"]
     for path in out.glob("*.png"):
         with Image.open(path) as image:
-            assert image.size[0] >= 1000 and len(set(image.convert("L").getdata())) > 20
+            assert image.size[0] >= 1000 and len(set(image.convert("L").get_flattened_data())) > 20
 
 
 # --- `lora-studio PATH` opens PATH ---------------------------------------------------------------
