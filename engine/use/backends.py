@@ -53,7 +53,9 @@ def auto_order(device: str = "auto") -> list[str]:
     2-core Intel Xeon with AMX, decoding included (overlapped): on a CPU with AVX-512 BF16 /
     AMX (a "bf16 CPU") OpenVINO on NNCF's int8 file is about 1.3x OpenVINO bf16, which is
     about 1.35x the torch Predictor (already bf16 there); ONNX Runtime's int8 files (dynamic,
-    per-channel, static QDQ) only matched the torch Predictor. On a CPU without native
+    per-channel, static QDQ) only matched the torch Predictor. On a 2-core AMD EPYC Zen 4
+    (AVX-512 BF16 and VNNI, no AMX) the same order holds: OpenVINO int8 1.9x the torch
+    Predictor, ONNX Runtime int8 1.4x, OpenVINO bf16 1.2x. On a CPU without native
     bf16 (not available here: reasoned from the fp32 paths measured on this one) ONNX
     Runtime's dynamic int8 is about 3x torch fp32, OpenVINO f32 1.3-1.9x, ONNX Runtime
     fp32 1x. Each is kept only where it agrees with the run (guard: agrees), else the next
