@@ -93,10 +93,9 @@ def require_converter(fmt: str) -> None:
             raise UserError(_(
                 "{format} export is not part of the packaged app (its converter is large and "
                 "conflicts with other parts): install LoRA Studio from source with pip "
-                "(README, \"Exports for phones, edge devices and other runtimes\") and run the same "
-                "export there; the packaged app itself exports merged, onnx, onnx-int8, "
-                "openvino and triton.").format(
-                    format=fmt)) from None
+                "(README, \"Exports for phones, edge devices and other runtimes\") and run the "
+                "same export there; the packaged app itself exports merged, onnx, onnx-int8, "
+                "openvino and triton.").format(format=fmt)) from None
         if fmt == "tflite":
             raise UserError(_(
                 "TFLite export needs Google's converter litert-torch, which is not installed: "
@@ -178,15 +177,11 @@ def _write_model(fmt: str, predictor, tmp: Path, log) -> tuple[Path | None, Call
             onnx_file.unlink()
             return target, check.onnx_runner
         if fmt == "openvino":
-            import openvino as ov
-
-            from engine.use import vendor_telemetry
-
-            vendor_telemetry.decline()  # the converter reports usage unless declined
-
-            log(_("Converting to OpenVINO IR ..."))
             from engine.use import signal_stack
+            from engine.use.onnx_sessions import require_openvino
 
+            ov = require_openvino()  # with its converter's usage reports declined
+            log(_("Converting to OpenVINO IR ..."))
             with signal_stack.kept():
                 ov.save_model(ov.convert_model(str(onnx_file)), str(tmp / "model.xml"))
             onnx_file.unlink()

@@ -58,7 +58,8 @@ def cache_key(run_dir: Path, meta: dict) -> str:
 
     base = meta["base_model"]
     h = hashlib.sha256(f"format {FORMAT}; torch {torch.__version__}; onnxruntime "
-                       f"{onnxruntime.__version__}; {_tool_versions()}; vnni {cpu_has_vnni()}".encode())
+                       f"{onnxruntime.__version__}; {_tool_versions()}; "
+                       f"vnni {cpu_has_vnni()}".encode())
     for path in (run_dir / "head.safetensors", run_dir / "adapter" / "adapter_model.safetensors",
                  run_dir / "adapter" / "adapter_config.json"):
         _hash_file(h, path)

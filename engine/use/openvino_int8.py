@@ -7,8 +7,9 @@ Why (measured, bench "backends", 2-core Intel Xeon with AMX, ViT-B/32 shape, fol
 option that reached 1.5x the torch Predictor there; ONNX Runtime's int8 files (dynamic, or
 static QDQ from onnxruntime.quantization) were slower than OpenVINO bf16, and OpenVINO on
 onnxruntime's QDQ file slower still. On a 2-core AMD EPYC Zen 4 (AVX-512 VNNI, no AMX) it is
-1.9x the torch Predictor, ONNX Runtime's dynamic int8 1.4x. int8 can change a close call: engine.use.backends
-uses it for "auto" only where it agrees with torch fp32 on >= 99 % of the run's test images.
+1.9x the torch Predictor, ONNX Runtime's dynamic int8 1.4x. int8 can change a close call:
+engine.use.backends uses it for "auto" only where it agrees with torch fp32 on >= 99 % of
+the run's test images.
 """
 from __future__ import annotations
 
