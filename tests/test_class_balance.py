@@ -2,8 +2,15 @@
 training split, and on a 10:1 imbalanced generated set balancing lifts the small class's
 recall without costing more than MARGIN of overall accuracy.
 
-The runs are linear probes on the tiny random CLIP (under a second each): what is compared
-is the head's training, which is where class weights and the sampler act.
+The runs are linear probes on the tiny random CLIP (about a second each): what is compared
+is the head's training, which is where class weights and the sampler act. They are built to
+give the same answer on every CPU: full-batch steps from the deterministic prototype head
+(no random start, no batch order), and no validation split, so each run's model is the one
+its last step made. With a validation split the folder keeps the epoch that first reached
+the best validation accuracy, an argmax over 30 images that last-bit differences between
+CPUs flip: CI's machine once kept an epoch whose plain head already had the balanced one's
+recall. Across 10 generated sets the lift held on every one in this setting (1 to 13 of the
+30 minority test images).
 """
 from __future__ import annotations
 
@@ -21,7 +28,7 @@ from engine.training import balance
 from engine.training.loop import train
 
 # Balancing may trade a little accuracy on the large classes for the small one's recall:
-# overall test accuracy may fall by at most this much (10 points: 3 of the 30 test images).
+# overall test accuracy may fall by at most this much (10 points: 9 of the 90 test images).
 MARGIN = 0.10
 
 
@@ -67,9 +74,10 @@ def test_bad_class_balance_value_is_refused_plainly(tmp_path):
 
 @pytest.fixture(scope="module")
 def skewed(tmp_path_factory) -> Path:
-    """3 classes; 'blue triangle' keeps 3 of its 30 training images (10:1); val/test 10 each."""
+    """3 classes; 'blue triangle' keeps 3 of its 30 training images (10:1); no val, 30 test
+    images each."""
     root = make_demo_dataset(tmp_path_factory.mktemp("skewed"), num_classes=3,
-                             splits={"train": 30, "val": 10, "test": 10}, seed=3)
+                             splits={"train": 30, "val": 0, "test": 30}, seed=3)
     small = root / "train" / "blue_triangle"
     for path in sorted(small.iterdir())[3:]:
         path.unlink()
@@ -78,8 +86,8 @@ def skewed(tmp_path_factory) -> Path:
 
 def _train(data: Path, model: Path, out: Path, mode: str) -> tuple[list, dict, dict]:
     config = TrainConfig(data_dir=str(data), model=str(model), output_dir=str(out),
-                         method="linear-probe", head_init="random", epochs=20, batch_size=16,
-                         head_lr=0.1, precision="fp32", num_threads=1, early_stop_patience=0,
+                         method="linear-probe", head_init="prototype", epochs=100,
+                         batch_size=64, head_lr=0.05, precision="fp32", num_threads=1, early_stop_patience=0,
                          prompt_templates=["a photo of a {}."], seed=0, augment=False,
                          class_balance=mode, run_name=mode)
     events = list(train(config))
