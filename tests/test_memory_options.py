@@ -184,6 +184,13 @@ def test_bench_checkpointing_step_measures_both_variants_and_skips_what_cannot_f
     on = sm.checkpointing_step({**args, "checkpointing": True})
     assert not off["checkpointing"] and on["checkpointing"]
     assert off["step_s"] > 0 and on["step_s"] > 0 and "step_peak_mb" in on
+    assert sm._significant(0.004237) == 0.00424 and sm._significant(12.3456) == 12.3
+    assert sm.compare({"step_peak_mb": 0.0, "step_s": 0.004}, {"step_peak_mb": 0.0,
+                                                               "step_s": 0.006}) == \
+        {"step_time_ratio": 1.5}  # a tiny step that adds no memory: no saving claimed
+    assert sm.compare({"step_peak_mb": 100.0, "step_s": 1.0}, {"step_peak_mb": 50.0,
+                                                              "step_s": 1.2}) == \
+        {"saving": 0.5, "goal_met": True, "step_time_ratio": 1.2}
     monkeypatch.setattr(auto_batch, "free_ram_bytes", lambda: 2 * 2**30)
     reason = sm._too_big(sm.VIT_L14, 32, False, "cpu")  # ~10 GB of activations
     assert "GB of activations" in reason and "not started" in reason
