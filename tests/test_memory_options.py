@@ -176,6 +176,7 @@ def test_run_with_batch_size_auto_and_cached_blocks_says_what_applies(
 
 def test_bench_checkpointing_step_measures_both_variants_and_skips_what_cannot_fit(monkeypatch):
     from engine.bench import sections_memory as sm
+    from engine.bench.measure import significant
     from engine.bench.report import _checkpointing
     from engine.training import auto_batch
 
@@ -184,7 +185,7 @@ def test_bench_checkpointing_step_measures_both_variants_and_skips_what_cannot_f
     on = sm.checkpointing_step({**args, "checkpointing": True})
     assert not off["checkpointing"] and on["checkpointing"]
     assert off["step_s"] > 0 and on["step_s"] > 0 and "step_peak_mb" in on
-    assert sm._significant(0.004237) == 0.00424 and sm._significant(12.3456) == 12.3
+    assert significant(0.004237) == 0.00424 and significant(12.3456) == 12.3
     assert sm.compare({"step_peak_mb": 0.0, "step_s": 0.004}, {"step_peak_mb": 0.0,
                                                                "step_s": 0.006}) == \
         {"step_time_ratio": 1.5}  # a tiny step that adds no memory: no saving claimed

@@ -16,6 +16,7 @@ import time
 
 import numpy as np
 
+from engine.bench.measure import significant
 from engine.bench.plan import Context
 
 MAP_GOAL_S = 60.0
@@ -146,8 +147,8 @@ def dataset_map(ctx: Context) -> dict:
     ctx.log(f"map: proposals for {n} embeddings; then the map in the window")
     proposed = proposals(ctx, vectors, labels)
     return {"status": "ok", "points": n, "dims": DIMS, "clusters": CLUSTERS,
-            "quick_s": round(quick_s, 2), "refined_s": round(refined_s, 1),
-            "total_s": round(total, 1), "goal_s": MAP_GOAL_S, "goal_met": total < MAP_GOAL_S,
+            "quick_s": significant(quick_s), "refined_s": significant(refined_s),
+            "total_s": significant(total), "goal_s": MAP_GOAL_S, "goal_met": total < MAP_GOAL_S,
             "agreement_quick": cluster_agreement(quick, labels),
             "agreement_refined": cluster_agreement(refined, labels),
             "proposals": proposed, "embedding": embedding_pass(ctx),

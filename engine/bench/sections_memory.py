@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 
-from engine.bench.measure import run_child
+from engine.bench.measure import run_child, significant
 from engine.bench.plan import Context
 
 GOAL_SAVING = 0.40  # issue #26: >= 40 % less memory with checkpointing
@@ -153,7 +153,8 @@ def checkpointing_step(args: dict) -> dict:
     else:
         peak = peak_rss_self_mb() - before
     return {"checkpointing": is_on(vision), "precision": precision.name,
-            "step_peak_mb": round(peak, 1), "step_s": _significant(sorted(times)[len(times) // 2]),
+            "step_peak_mb": round(peak, 1),
+            "step_s": significant(sorted(times)[len(times) // 2]),
             "model_mb": round(before / 2**20 if device.type == "cuda" else before, 1)}
 
 
@@ -167,11 +168,6 @@ def compare(off: dict, on: dict) -> dict:
     if off.get("step_s", 0) > 0 and "step_s" in on:
         out["step_time_ratio"] = round(on["step_s"] / off["step_s"], 2)
     return out
-
-
-def _significant(seconds: float) -> float:
-    """3 significant digits: a tiny model's 4 ms step must not round to 0 s (CI's CPU did)."""
-    return float(f"{seconds:.3g}")
 
 
 def _reset_peak_rss() -> None:

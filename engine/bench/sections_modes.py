@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 
-from engine.bench.measure import BenchError, median, percentile
+from engine.bench.measure import BenchError, median, percentile, significant
 from engine.bench.plan import Context, trim_split
 
 
@@ -93,7 +93,7 @@ def fast_modes(ctx: Context) -> dict:
              (("lora", "engine"), ("last_n", "last_n"), ("last_n_cached", "last_n_cached"))}
 
     def epoch_s(name: str) -> float | None:
-        return round(spe * batch / rates[name], 2) if rates[name] else None
+        return significant(spe * batch / rates[name]) if rates[name] else None
 
     per_1000 = ctx.shared.get("frozen_pass_s_per_1000")
     all_images = len(index.samples)
