@@ -11,8 +11,8 @@ from the stream's first timestamp), not from frame counts, so variable frame rat
 sample at the right moments. Frames come upright: a phone stores a portrait video's pictures
 sideways with a rotation in its display matrix, which the reader applies (as video players
 do), so the classifier sees what the user saw. A frame that fails to decode in the middle
-of a stream is skipped and counted (`VideoReader.skipped`); a file that cannot be opened at all raises a
-UserError with a plain message.
+of a stream is skipped and counted (`VideoReader.skipped`); a file that cannot be opened at
+all raises a UserError with a plain message.
 """
 from __future__ import annotations
 
